@@ -1,0 +1,5 @@
+import type { CommandModule } from 'yargs';
+
+// Every subcommand, in the order --help lists them. Add one line per command module.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [];

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// deeploy-sim: one binary, one subcommand per job (contracts.md). Each subcommand lives in
+// ./commands/<name>.ts and exports a yargs CommandModule.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DeeployError, ExitCode } from '../errors.js';
+import { commands } from './commands/index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let parser = yargs(argv)
+    .scriptName('deeploy-sim')
+    .strict()
+    .demandCommand(1, 'name a subcommand')
+    .recommendCommands()
+    .help()
+    .version(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new DeeployError(`${msg} (see deeploy-sim --help)`, ExitCode.badInput);
+    });
+  for (const command of commands) parser = parser.command(command);
+  try {
+    await parser.parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof DeeployError) {
+      process.stderr.write(`deeploy-sim: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`deeploy-sim: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);
