@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
+import { generateCommand } from './generate.js';
 
 // Every subcommand, in the order --help lists them. Add one line per command module.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [generateCommand];

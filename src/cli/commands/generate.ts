@@ -1,0 +1,63 @@
+// deeploy-sim generate: TinyStories text from a llama2.c checkpoint, streamed token by token.
+// stdout carries exactly what llama2.c's run prints for the text; everything else goes to stderr.
+import type { CommandModule } from 'yargs';
+import { InputError } from '../../errors.js';
+import { loadLlama2c } from '../../frontend/llama2c.js';
+import { loadTokenizer } from '../../frontend/tokenizer.js';
+import { createEngine, ENGINES, type EngineName } from '../../llm/engines.js';
+import { generate } from '../../llm/generate.js';
+import { makeSampler } from '../../llm/sample.js';
+
+interface Args {
+  model: string;
+  tokenizer: string;
+  prompt: string;
+  steps: number;
+  engine: EngineName;
+  temperature: number;
+  seed: string;
+}
+
+export const generateCommand: CommandModule<object, Args> = {
+  command: 'generate',
+  describe: 'generate text with a llama2.c TinyStories model (float, int8 or simulated chip)',
+  builder: (y) =>
+    y
+      .option('model', { type: 'string', demandOption: true, describe: 'llama2.c checkpoint (legacy float32 format)' })
+      .option('tokenizer', { type: 'string', demandOption: true, describe: 'llama2.c tokenizer.bin' })
+      .option('prompt', { type: 'string', default: '', describe: 'text to start from' })
+      .option('steps', { type: 'number', default: 256, describe: 'positions to run, prompt included (<= seq_len)' })
+      .option('engine', { choices: ENGINES, default: 'float' as EngineName, describe: 'float reference, int8 integer graph, or sim' })
+      .option('temperature', { type: 'number', default: 0, describe: '0 = greedy (argmax)' })
+      .option('seed', { type: 'string', default: '42', describe: 'RNG seed for temperature > 0' }) as never,
+  handler: async (args) => {
+    if (!(args.temperature >= 0)) throw new InputError(`--temperature ${args.temperature}: expected >= 0`);
+    const model = loadLlama2c(args.model);
+    const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
+    const engine = await createEngine(args.engine, model, tokenizer, args.model);
+    const err = process.stderr;
+    // A live progress line only when it cannot interleave with the text on the same terminal.
+    const live = err.isTTY === true && process.stdout.isTTY !== true;
+    const t0 = performance.now();
+    let lastDraw = 0;
+    const result = generate(engine, tokenizer, {
+      prompt: args.prompt,
+      steps: args.steps,
+      sampler: makeSampler(args.temperature, args.seed),
+      onText: (bytes) => {
+        if (bytes.length > 0) process.stdout.write(bytes);
+      },
+      onStep: (done, total) => {
+        if (!live) return;
+        const now = performance.now();
+        if (now - lastDraw < 100 && done < total) return;
+        lastDraw = now;
+        err.write(`\r${done}/${total} tokens, ${((done * 1000) / (now - t0)).toFixed(1)} tok/s\x1b[K`);
+      },
+    });
+    process.stdout.write('\n');
+    const seconds = (performance.now() - t0) / 1000;
+    if (live) err.write('\r\x1b[K');
+    err.write(`achieved tok/s: ${(result.steps / seconds).toFixed(1)} (${result.steps} steps, engine ${args.engine})\n`);
+  },
+};
