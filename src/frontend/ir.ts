@@ -55,6 +55,12 @@ export interface Node {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, AttrValue>;
+  /**
+   * Names of number / number[] attributes that are ONNX FLOAT / FLOATS (a number alone cannot say
+   * whether 1 was 1.0). The loader fills it; the writer reads it. Absent: integer values are
+   * written as INT(S), others as FLOAT(S).
+   */
+  floatAttrs?: string[];
 }
 
 export interface Graph {
@@ -68,6 +74,8 @@ export interface Graph {
   initializers: Map<string, Tensor>;
   /** Type and shape of every value (inputs, outputs, intermediates, initializers). */
   values: Map<string, TensorInfo>;
+  /** Operator set imports (domain -> version) as read from the file; the writer defaults to {'': 13}. */
+  opsets?: Record<string, number>;
 }
 
 export function elementCount(shape: readonly number[]): number {
