@@ -1,0 +1,137 @@
+/* cluster.c: fork/join, barriers and DMA for the simulated Siracusa cluster (dsim_cluster.h).
+ *
+ * Protocol (docs/cluster.md):
+ *  - crt0 sends cores 1..7 to __dsim_worker_entry, which this file defines: each worker enables the
+ *    barrier event and then blocks on the event unit's dispatch FIFO (a p.elw sleeps until a value
+ *    is pushed for it).
+ *  - dsim_fork on core 0 programs barrier 0 for the cores of the fork, sets the dispatch team to
+ *    the workers, pushes fn then arg, runs fn(arg) itself, and meets the workers at barrier 0.
+ *  - dsim_barrier is one p.elw on barrier 0's TRIGGER_WAIT_CLEAR in this core's demux view.
+ * Under qemu-riscv32 (crt0 sets __dsim_hosted) there is one core and no cluster peripherals:
+ * fork runs fn on core 0 alone and the DMA calls copy with the core.
+ */
+#include "dsim_cluster.h"
+
+extern volatile uint32_t __dsim_hosted; /* crt0.S */
+
+/* cores in the current fork; written by core 0 before it dispatches, read by the workers after */
+static volatile unsigned dsim_fork_ncores = 1;
+
+#define EU_DEMUX_REG(off) (DSIM_EU_DEMUX + (off))
+#define BARRIER0_GLOBAL(off) (DSIM_EU_BASE + DSIM_EU_BARRIER_AREA + (off))
+#define BARRIER0_DEMUX(off) (DSIM_EU_DEMUX + DSIM_EU_BARRIER_DEMUX + (off))
+#define DISPATCH_REG(off) (DSIM_EU_DEMUX + DSIM_EU_DISPATCH_DEMUX + (off))
+#define MCHAN_REG(off) (DSIM_MCHAN_DEMUX + (off))
+
+unsigned dsim_core_id(void) {
+  unsigned id;
+  __asm__ volatile("mv %0, tp" : "=r"(id)); /* crt0 keeps the core id in tp */
+  return id;
+}
+
+unsigned dsim_fork_cores(void) { return dsim_fork_ncores; }
+
+uint32_t dsim_cycles(void) {
+  uint32_t c;
+  __asm__ volatile("rdcycle %0" : "=r"(c));
+  return c;
+}
+
+static inline void barrier0_wait(void) { (void)dsim_elw(BARRIER0_DEMUX(DSIM_EU_HW_BARR_TRIGGER_WAIT_CLEAR)); }
+
+/* Cores 1..7 start here (strong definition of crt0's weak parking spot) and never return. */
+void __dsim_worker_entry(unsigned core_id) {
+  (void)core_id;
+  dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_OR), 1u << DSIM_EVT_BARRIER);
+  for (;;) {
+    dsim_task_fn fn = (dsim_task_fn)dsim_elw(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO));
+    void *arg = (void *)dsim_elw(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO));
+    fn(arg);
+    barrier0_wait();
+  }
+}
+
+void dsim_fork(unsigned ncores, dsim_task_fn fn, void *arg) {
+  if (ncores < 1) ncores = 1;
+  if (ncores > DSIM_NB_CORES) ncores = DSIM_NB_CORES;
+  if (__dsim_hosted) ncores = 1;
+  if (ncores == 1) {
+    dsim_fork_ncores = 1;
+    fn(arg);
+    return;
+  }
+  uint32_t team = (1u << ncores) - 1u;
+  dsim_fork_ncores = ncores;
+  /* barrier 0 must be ready before any worker can reach it */
+  dsim_reg_write(BARRIER0_GLOBAL(DSIM_EU_HW_BARR_TRIGGER_MASK), team);
+  dsim_reg_write(BARRIER0_GLOBAL(DSIM_EU_HW_BARR_TARGET_MASK), team);
+  dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_OR), 1u << DSIM_EVT_BARRIER);
+  dsim_reg_write(DISPATCH_REG(DSIM_EU_DISPATCH_TEAM_CONFIG), team & ~1u);
+  dsim_reg_write(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO), (uint32_t)fn);
+  dsim_reg_write(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO), (uint32_t)arg);
+  fn(arg);
+  barrier0_wait();
+  dsim_fork_ncores = 1;
+}
+
+void dsim_barrier(void) {
+  if (dsim_fork_ncores > 1) barrier0_wait();
+}
+
+/* ---- DMA ---- */
+
+static void hosted_copy(uint8_t *l1, uint8_t *ext, uint32_t bytes, uint32_t row, uint32_t stride,
+                        int ext2loc) {
+  uint32_t done = 0;
+  while (done < bytes) {
+    uint32_t n = bytes - done < row ? bytes - done : row;
+    for (uint32_t i = 0; i < n; i++) {
+      if (ext2loc) l1[done + i] = ext[i];
+      else ext[i] = l1[done + i];
+    }
+    done += n;
+    ext += stride;
+  }
+}
+
+static uint32_t dma_push(uint32_t cmd, void *l1, const void *ext) {
+  uint32_t id = dsim_reg_read(MCHAN_REG(DSIM_MCHAN_CMD)); /* reading CMD allocates a channel */
+  dsim_reg_write(MCHAN_REG(DSIM_MCHAN_CMD), cmd);
+  dsim_reg_write(MCHAN_REG(DSIM_MCHAN_CMD), (uint32_t)l1);
+  dsim_reg_write(MCHAN_REG(DSIM_MCHAN_CMD), (uint32_t)ext);
+  return id;
+}
+
+uint32_t dsim_dma_copy_1d(void *l1, const void *ext, uint32_t bytes, int ext2loc) {
+  if (__dsim_hosted) {
+    hosted_copy((uint8_t *)l1, (uint8_t *)ext, bytes, bytes ? bytes : 1, bytes, ext2loc);
+    return 0;
+  }
+  uint32_t cmd = bytes | (ext2loc ? DSIM_MCHAN_EXT2LOC : 0u) | DSIM_MCHAN_INC | DSIM_MCHAN_EVT;
+  return dma_push(cmd, l1, ext);
+}
+
+uint32_t dsim_dma_copy_2d(void *l1, const void *ext, uint32_t bytes, uint32_t row_bytes,
+                          uint32_t ext_stride, int ext2loc) {
+  if (__dsim_hosted) {
+    hosted_copy((uint8_t *)l1, (uint8_t *)ext, bytes, row_bytes ? row_bytes : 1, ext_stride, ext2loc);
+    return 0;
+  }
+  uint32_t cmd = bytes | (ext2loc ? DSIM_MCHAN_EXT2LOC : 0u) | DSIM_MCHAN_INC | DSIM_MCHAN_2D_EXT |
+                 DSIM_MCHAN_EVT;
+  uint32_t id = dma_push(cmd, l1, ext);
+  dsim_reg_write(MCHAN_REG(DSIM_MCHAN_CMD), row_bytes);
+  dsim_reg_write(MCHAN_REG(DSIM_MCHAN_CMD), ext_stride);
+  return id;
+}
+
+void dsim_dma_wait(uint32_t id) {
+  if (__dsim_hosted) return;
+  uint32_t bit = 1u << id;
+  dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_OR), 1u << DSIM_EVT_DMA0);
+  /* the STATUS check comes first: a completion that lands between the check and the p.elw is
+   * already in the event buffer, so the wait returns at once and the loop re-checks */
+  while (dsim_reg_read(MCHAN_REG(DSIM_MCHAN_STATUS)) & bit) (void)dsim_elw(EU_DEMUX_REG(DSIM_EU_CORE_EVENT_WAIT_CLEAR));
+  dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_AND), 1u << DSIM_EVT_DMA0);
+  dsim_reg_write(MCHAN_REG(DSIM_MCHAN_STATUS), bit); /* free the channel */
+}
