@@ -12,8 +12,6 @@
  */
 #include "dsim_cluster.h"
 
-extern volatile uint32_t __dsim_hosted; /* crt0.S */
-
 /* cores in the current fork; written by core 0 before it dispatches, read by the workers after */
 static volatile unsigned dsim_fork_ncores = 1;
 
@@ -23,29 +21,17 @@ static volatile unsigned dsim_fork_ncores = 1;
 #define DISPATCH_REG(off) (DSIM_EU_DEMUX + DSIM_EU_DISPATCH_DEMUX + (off))
 #define MCHAN_REG(off) (DSIM_MCHAN_DEMUX + (off))
 
-unsigned dsim_core_id(void) {
-  unsigned id;
-  __asm__ volatile("mv %0, tp" : "=r"(id)); /* crt0 keeps the core id in tp */
-  return id;
-}
-
 unsigned dsim_fork_cores(void) { return dsim_fork_ncores; }
 
-uint32_t dsim_cycles(void) {
-  uint32_t c;
-  __asm__ volatile("rdcycle %0" : "=r"(c));
-  return c;
-}
-
-static inline void barrier0_wait(void) { (void)dsim_elw(BARRIER0_DEMUX(DSIM_EU_HW_BARR_TRIGGER_WAIT_CLEAR)); }
+static inline void barrier0_wait(void) { (void)dsim_cluster_elw(BARRIER0_DEMUX(DSIM_EU_HW_BARR_TRIGGER_WAIT_CLEAR)); }
 
 /* Cores 1..7 start here (strong definition of crt0's weak parking spot) and never return. */
 void __dsim_worker_entry(unsigned core_id) {
   (void)core_id;
   dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_OR), 1u << DSIM_EVT_BARRIER);
   for (;;) {
-    dsim_task_fn fn = (dsim_task_fn)dsim_elw(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO));
-    void *arg = (void *)dsim_elw(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO));
+    dsim_task_fn fn = (dsim_task_fn)dsim_cluster_elw(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO));
+    void *arg = (void *)dsim_cluster_elw(DISPATCH_REG(DSIM_EU_DISPATCH_FIFO));
     fn(arg);
     barrier0_wait();
   }
@@ -131,7 +117,7 @@ void dsim_dma_wait(uint32_t id) {
   dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_OR), 1u << DSIM_EVT_DMA0);
   /* the STATUS check comes first: a completion that lands between the check and the p.elw is
    * already in the event buffer, so the wait returns at once and the loop re-checks */
-  while (dsim_reg_read(MCHAN_REG(DSIM_MCHAN_STATUS)) & bit) (void)dsim_elw(EU_DEMUX_REG(DSIM_EU_CORE_EVENT_WAIT_CLEAR));
+  while (dsim_reg_read(MCHAN_REG(DSIM_MCHAN_STATUS)) & bit) (void)dsim_cluster_elw(EU_DEMUX_REG(DSIM_EU_CORE_EVENT_WAIT_CLEAR));
   dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_AND), 1u << DSIM_EVT_DMA0);
   dsim_reg_write(MCHAN_REG(DSIM_MCHAN_STATUS), bit); /* free the channel */
 }

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "dsim.h" /* dsim_core_id() and dsim_cycles() live there (tp / rdcycle) */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,8 +27,8 @@ void dsim_fork(unsigned ncores, dsim_task_fn fn, void *arg);
 /* Hardware barrier among the cores of the current fork (event unit barrier 0). */
 void dsim_barrier(void);
 
-/* This core's id (0..7) and the number of cores in the current fork (1 outside a fork). */
-unsigned dsim_core_id(void);
+/* The number of cores in the current fork (1 outside a fork). This core's id is dsim_core_id()
+ * from dsim.h (0..7). */
 unsigned dsim_fork_cores(void);
 
 /* Cluster DMA (MCHAN v7) between L1 and L2 / weight memory. ext2loc = 1: ext -> L1; 0: L1 -> ext.
@@ -38,8 +40,7 @@ uint32_t dsim_dma_copy_2d(void *l1, const void *ext, uint32_t bytes, uint32_t ro
 /* Sleep on the DMA event until transfer id is done, then free its channel. */
 void dsim_dma_wait(uint32_t id);
 
-/* The calling core's cycle counter (low 32 bits of mcycle). */
-uint32_t dsim_cycles(void);
+/* The calling core's cycle counter: dsim_cycles() from dsim.h (low 32 bits of mcycle). */
 
 /* ---- register layout (pulp-sdk archi/eu/eu_v3.h, Deeploy mchan_v7.h facts) ------------------- */
 
@@ -109,7 +110,7 @@ static inline void dsim_reg_write(uint32_t addr, uint32_t v) { *(volatile uint32
 
 /* p.elw rd, 0(rs1): an event load; the core sleeps in the event unit until the register answers.
  * XpulpV2 encoding: opcode 0x03 (LOAD), funct3 110, I-type immediate (xpulpv2.md). */
-static inline uint32_t dsim_elw(uint32_t addr) {
+static inline uint32_t dsim_cluster_elw(uint32_t addr) {
   uint32_t v;
   __asm__ volatile(".insn i 0x03, 0x6, %0, 0(%1)" : "=r"(v) : "r"(addr) : "memory");
   return v;
