@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { generateCommand } from './generate.js';
+import { goldenCommand } from './golden.js';
 
 // Every subcommand, in the order --help lists them. Add one line per command module.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [generateCommand];
+export const commands: CommandModule<any, any>[] = [goldenCommand, generateCommand];
