@@ -1,0 +1,41 @@
+// L1 bank arbitration: each of the 16 word-interleaved banks serves one access per cycle; a
+// second access to the same bank in the same cycle waits for the next free cycle (+1 per conflict,
+// platform.md). Cores are stepped a few cycles apart (see scheduler), so a bank keeps the cycles it
+// has granted in a small ring instead of a single "busy until": an access at cycle t takes the
+// first free cycle >= t even when another core has already booked later cycles.
+
+const RING = 256; // > scheduler window + worst-case queue on one bank (8 cores)
+
+export class BankTracker {
+  /** booked[bank * RING + (t % RING)] === t means bank is taken at cycle t */
+  private readonly booked: Float64Array;
+  readonly banks: number;
+  /** accesses that had to wait, and the cycles they waited */
+  conflicts = 0;
+  conflictCycles = 0;
+
+  constructor(banks = 16) {
+    this.banks = banks;
+    this.booked = new Float64Array(banks * RING).fill(-1);
+  }
+
+  /** Book the bank holding addr at cycle t; returns the extra cycles the access waits. */
+  access(addr: number, t: number): number {
+    const base = ((addr >>> 2) & (this.banks - 1)) * RING;
+    const booked = this.booked;
+    let c = t;
+    while (booked[base + (c % RING)] === c) c++;
+    booked[base + (c % RING)] = c;
+    if (c !== t) {
+      this.conflicts++;
+      this.conflictCycles += c - t;
+    }
+    return c - t;
+  }
+
+  reset(): void {
+    this.booked.fill(-1);
+    this.conflicts = 0;
+    this.conflictCycles = 0;
+  }
+}
