@@ -1,0 +1,136 @@
+// The ONE place that knows the riscv-gcc command line for target programs (crt0, link script,
+// runtime sources, flags). Tests, the compiler and the demo call buildProgram().
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { InputError } from '../errors.js';
+
+const run = promisify(execFile);
+
+/** src/runtime/ in the source tree (the C files are not copied to dist/). */
+export const RUNTIME_DIR = findRuntimeDir();
+export const RUNTIME_INCLUDE_DIR = join(RUNTIME_DIR, 'include');
+/** <stdio.h>, <string.h>, <stdlib.h> stand-ins that forward to dsim.h (there is no libc). */
+export const RUNTIME_LIBC_INCLUDE_DIR = join(RUNTIME_INCLUDE_DIR, 'libc');
+export const LINKER_SCRIPT = join(RUNTIME_DIR, 'siracusa.ld');
+export const RUNTIME_SOURCES = [join(RUNTIME_DIR, 'crt0.S'), join(RUNTIME_DIR, 'runtime.c')];
+
+export const GCC = process.env.DSIM_RISCV_GCC ?? 'riscv64-unknown-elf-gcc';
+export const OBJDUMP = process.env.DSIM_RISCV_OBJDUMP ?? 'riscv64-unknown-elf-objdump';
+
+/** rv32imc + ilp32 (the multilib gcc 12 ships); ISA spec 2.2 keeps csr* in the base ISA. */
+export const ARCH_FLAGS = ['-march=rv32imc', '-mabi=ilp32', '-misa-spec=2.2'] as const;
+/** Freestanding: no libc, no startup files; our crt0 and runtime.c provide both. */
+export const C_FLAGS = [
+  ...ARCH_FLAGS,
+  '-ffreestanding',
+  '-fno-builtin-printf', // keep printf("x\n") as printf: puts() output must not differ
+  '-ffunction-sections',
+  '-fdata-sections',
+  '-Wall',
+  '-Wno-unused-function',
+] as const;
+export const LINK_FLAGS = ['-nostdlib', '-nostartfiles', '-static', '-Wl,--gc-sections', '-Wl,--no-warn-rwx-segments'] as const;
+/** Libraries after the objects: libgcc for 64-bit division etc. */
+export const LINK_LIBS = ['-lgcc'] as const;
+
+export interface BuildOptions {
+  /** C or assembly sources of the program (the runtime is added automatically). */
+  sources: string[];
+  /** Output ELF path; its folder is created. */
+  out: string;
+  includeDirs?: string[];
+  /** NAME or NAME=VALUE, passed as -D. */
+  defines?: string[];
+  /** 0..3 or 's'; default 2. */
+  optLevel?: 0 | 1 | 2 | 3 | 's';
+  /** Bytes of stack per core (L1, default 2048 from siracusa.ld); a multiple of 16. */
+  stackSize?: number;
+  /** Write a link map next to the ELF (<out>.map). */
+  map?: boolean;
+  /** Appended last (before the libraries). */
+  extraFlags?: string[];
+}
+
+export interface BuildResult {
+  elf: string;
+  /** the full gcc argument list, for logs and manifests */
+  command: string[];
+}
+
+/** The gcc arguments buildProgram uses (exported for manifests and for debugging by hand). */
+export function gccArgs(opts: BuildOptions): string[] {
+  const opt = opts.optLevel ?? 2;
+  const args = [
+    ...C_FLAGS,
+    `-O${opt}`,
+    `-I${RUNTIME_INCLUDE_DIR}`,
+    '-isystem',
+    RUNTIME_LIBC_INCLUDE_DIR,
+    ...(opts.includeDirs ?? []).map((d) => `-I${d}`),
+    ...(opts.defines ?? []).map((d) => `-D${d}`),
+    ...LINK_FLAGS,
+    `-T${LINKER_SCRIPT}`,
+  ];
+  if (opts.stackSize !== undefined) args.push(`-Wl,--defsym=__stack_size=${opts.stackSize}`);
+  if (opts.map) args.push(`-Wl,-Map=${opts.out}.map`);
+  args.push(...RUNTIME_SOURCES, ...opts.sources, ...(opts.extraFlags ?? []), '-o', opts.out, ...LINK_LIBS);
+  return args;
+}
+
+let gccChecked: Promise<void> | undefined;
+
+/** Throws an InputError with a hint when riscv64-unknown-elf-gcc is not installed. */
+export function checkToolchain(): Promise<void> {
+  gccChecked ??= run(GCC, ['--version']).then(
+    () => undefined,
+    () => {
+      gccChecked = undefined;
+      throw new InputError(`${GCC} not found: the RISC-V cross compiler is needed to build programs (run \`make toolchain\`)`);
+    },
+  );
+  return gccChecked;
+}
+
+/** Compile and link a bare-metal program for the siracusa cluster. */
+export async function buildProgram(opts: BuildOptions): Promise<BuildResult> {
+  if (opts.sources.length === 0) throw new InputError(`buildProgram: no sources given for ${opts.out}`);
+  for (const src of opts.sources) {
+    if (!existsSync(src)) throw new InputError(`${src}: source file not found`);
+  }
+  if (opts.stackSize !== undefined && (opts.stackSize <= 0 || opts.stackSize % 16 !== 0)) {
+    throw new InputError(`stack size ${opts.stackSize} for ${opts.out}: must be a positive multiple of 16`);
+  }
+  await checkToolchain();
+  mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+  const args = gccArgs(opts);
+  try {
+    await run(GCC, args, { maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    const diag = (e.stderr ?? '').trim() || e.message;
+    throw new InputError(`building ${opts.out} from ${opts.sources.join(', ')} failed:\n${firstErrors(diag)}`);
+  }
+  return { elf: opts.out, command: [GCC, ...args] };
+}
+
+/** The compiler's diagnostics, capped (gcc names file:line:col in each). */
+function firstErrors(stderr: string, maxLines = 30): string {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length <= maxLines) return lines.join('\n');
+  // Too long: the lines that carry the errors first, so the cause is not cut off.
+  const errors = lines.filter((l) => /error|undefined reference|multiple definition|overflow/i.test(l));
+  const shown = (errors.length > 0 ? errors : lines).slice(0, maxLines);
+  return `${shown.join('\n')}\n... (${lines.length - shown.length} more lines)`;
+}
+
+function findRuntimeDir(): string {
+  // From src/runtime/build.ts (vitest) or dist/src/runtime/build.js (compiled): the C files live in src/runtime.
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const cand of [here, resolve(here, '../../../src/runtime')]) {
+    if (existsSync(join(cand, 'crt0.S'))) return cand;
+  }
+  return here;
+}
