@@ -1,0 +1,192 @@
+/* Conv (NCHW, ONNX weight layout) with bias and fused RequantShift; MaxPool.
+ *
+ * im2col path (8-bit X and W, x_off = 0, scratch given): per task = two output pixels of one
+ * (batch, group); the core gathers both pixels' receptive fields (C/group*KH*KW bytes each,
+ * zeros for padding) into its scratch slice, then every output channel of the group is a dot
+ * product of a weight row (contiguous in ONNX layout) with those columns: 2 channels x 2 pixels
+ * per step, 4-lane SIMD dot products. Direct path (depthwise, other types, no scratch): tasks are
+ * output rows (n, k, oh), loops specialised for int8/uint8 inputs with int8 weights. */
+#include "dk_internal.h"
+
+enum { MODE_SS = 0, MODE_US = 1, MODE_SU = 2, MODE_UU = 3 }; /* W lanes x X lanes */
+
+DK_INLINE int32_t dot4(int mode, int32_t acc, uint32_t w, uint32_t x) {
+  switch (mode) {
+  case MODE_SS: return dk_sdotsp4(acc, w, x);
+  case MODE_US: return dk_sdotusp4(acc, w, x);
+  case MODE_SU: return dk_sdotusp4(acc, x, w);
+  default: return dk_sdotup4(acc, w, x);
+  }
+}
+DK_INLINE int32_t mul1(int mode, uint8_t w, uint8_t x) {
+  int32_t a = (mode == MODE_SS || mode == MODE_SU) ? (int32_t)(int8_t)w : (int32_t)w;
+  int32_t b = (mode == MODE_SS || mode == MODE_US) ? (int32_t)(int8_t)x : (int32_t)x;
+  return a * b;
+}
+
+static uint32_t round4(uint32_t v) { return (v + 3u) & ~3u; }
+
+uint32_t dk_conv_scratch_bytes(const dk_conv_args_t *a, unsigned ncores) {
+  uint32_t L = (a->C / (a->group ? a->group : 1)) * a->KH * a->KW;
+  return (ncores ? ncores : 1) * 2u * round4(L);
+}
+
+DK_INLINE void conv_store(const dk_conv_args_t *a, uint32_t n, uint32_t k, uint32_t oh, uint32_t ow, int32_t acc) {
+  const uint32_t OH = a->OH, OW = a->OW;
+  if (a->rq.mul) {
+    const int32_t *ms = a->rq.mul_s, *as = a->rq.add_s;
+    int32_t mi = (int32_t)n * ms[0] + (int32_t)k * ms[1] + (int32_t)oh * ms[2] + (int32_t)ow * ms[3];
+    int32_t ai = (int32_t)n * as[0] + (int32_t)k * as[1] + (int32_t)oh * as[2] + (int32_t)ow * as[3];
+    acc = dk_rq1(&a->rq, acc, mi, ai);
+  }
+  dk_st(a->Y, ((n * a->K + k) * OH + oh) * OW + ow, a->y_type, acc);
+}
+
+/* ---- im2col path ---- */
+DK_INLINE void im2col_tasks(int mode, const dk_conv_args_t *a) {
+  const uint32_t G = a->group ? a->group : 1, Cg = a->C / G, Kg = a->K / G;
+  const uint32_t KH = a->KH, KW = a->KW, H = a->H, W = a->W_in, OW = a->OW;
+  const uint32_t P = a->OH * a->OW, L = Cg * KH * KW, Lp = round4(L);
+  const uint32_t pairs = (P + 1) / 2;
+  uint8_t *col0 = (uint8_t *)a->scratch + dsim_core_id() * 2u * Lp, *col1 = col0 + Lp;
+  const uint8_t *X = (const uint8_t *)a->X, *Wt = (const uint8_t *)a->W;
+  uint32_t s, e;
+  dk_split(a->N * G * pairs, &s, &e);
+  for (uint32_t t = s; t < e; t++) {
+    const uint32_t pp = t % pairs, ng = t / pairs, g = ng % G, n = ng / G;
+    const uint32_t p0 = pp * 2, np = P - p0 >= 2 ? 2 : 1;
+    for (uint32_t q = 0; q < np; q++) { /* gather the receptive field of pixel p0 + q */
+      uint8_t *col = q ? col1 : col0;
+      const uint32_t oh = (p0 + q) / OW, ow = (p0 + q) % OW;
+      const int32_t ih0 = (int32_t)(oh * a->stride_h) - (int32_t)a->pad_t;
+      const int32_t iw0 = (int32_t)(ow * a->stride_w) - (int32_t)a->pad_l;
+      uint32_t j = 0;
+      for (uint32_t c = 0; c < Cg; c++) {
+        const uint8_t *xc = X + ((n * a->C) + g * Cg + c) * H * W;
+        for (uint32_t kh = 0; kh < KH; kh++) {
+          const int32_t ih = ih0 + (int32_t)(kh * a->dil_h);
+          if (ih < 0 || ih >= (int32_t)H) {
+            for (uint32_t kw = 0; kw < KW; kw++) col[j++] = 0;
+            continue;
+          }
+          const uint8_t *xr = xc + (uint32_t)ih * W;
+          for (uint32_t kw = 0; kw < KW; kw++) {
+            const int32_t iw = iw0 + (int32_t)(kw * a->dil_w);
+            col[j++] = (iw < 0 || iw >= (int32_t)W) ? 0 : xr[iw];
+          }
+        }
+      }
+    }
+    if (np == 1) col1 = col0; /* computed twice, stored once */
+    const uint32_t L4 = L & ~3u;
+    uint32_t k = 0;
+    for (; k < Kg; k += 2) {
+      const uint32_t kk = g * Kg + k, two = k + 1 < Kg;
+      const uint8_t *w0 = Wt + kk * L, *w1 = two ? w0 + L : w0;
+      int32_t c00 = 0, c01 = 0, c10 = 0, c11 = 0;
+      uint32_t j = 0;
+      for (; j < L4; j += 4) {
+        uint32_t x0 = dk_lw(col0 + j), x1 = dk_lw(col1 + j);
+        uint32_t v0 = dk_lw(w0 + j), v1 = dk_lw(w1 + j);
+        c00 = dot4(mode, c00, v0, x0);
+        c01 = dot4(mode, c01, v0, x1);
+        c10 = dot4(mode, c10, v1, x0);
+        c11 = dot4(mode, c11, v1, x1);
+      }
+      for (; j < L; j++) {
+        c00 += mul1(mode, w0[j], col0[j]);
+        c01 += mul1(mode, w0[j], col1[j]);
+        c10 += mul1(mode, w1[j], col0[j]);
+        c11 += mul1(mode, w1[j], col1[j]);
+      }
+      const int32_t b0 = a->bias ? a->bias[kk] : 0, b1 = a->bias && two ? a->bias[kk + 1] : 0;
+      conv_store(a, n, kk, p0 / OW, p0 % OW, c00 + b0);
+      if (np == 2) conv_store(a, n, kk, (p0 + 1) / OW, (p0 + 1) % OW, c01 + b0);
+      if (two) {
+        conv_store(a, n, kk + 1, p0 / OW, p0 % OW, c10 + b1);
+        if (np == 2) conv_store(a, n, kk + 1, (p0 + 1) / OW, (p0 + 1) % OW, c11 + b1);
+      }
+    }
+    col1 = col0 + Lp;
+  }
+}
+static void im2col_ss(const dk_conv_args_t *a) { im2col_tasks(MODE_SS, a); }
+static void im2col_us(const dk_conv_args_t *a) { im2col_tasks(MODE_US, a); }
+static void im2col_su(const dk_conv_args_t *a) { im2col_tasks(MODE_SU, a); }
+static void im2col_uu(const dk_conv_args_t *a) { im2col_tasks(MODE_UU, a); }
+
+/* ---- direct path: one output row per task; XT/WT constant after inlining ---- */
+DK_INLINE void direct_rows(uint32_t XT, uint32_t WT, const dk_conv_args_t *a) {
+  const uint32_t G = a->group ? a->group : 1, Cg = a->C / G, Kg = a->K / G;
+  const uint32_t KH = a->KH, KW = a->KW, H = a->H, W = a->W_in, OH = a->OH, OW = a->OW;
+  const int32_t x_off = a->x_off;
+  uint32_t s, e;
+  dk_split(a->N * a->K * OH, &s, &e);
+  for (uint32_t t = s; t < e; t++) {
+    const uint32_t oh = t % OH, nk = t / OH, k = nk % a->K, n = nk / a->K, g = k / Kg;
+    const int32_t ih0 = (int32_t)(oh * a->stride_h) - (int32_t)a->pad_t;
+    const int32_t bias = a->bias ? a->bias[k] : 0;
+    for (uint32_t ow = 0; ow < OW; ow++) {
+      const int32_t iw0 = (int32_t)(ow * a->stride_w) - (int32_t)a->pad_l;
+      int32_t acc = bias;
+      for (uint32_t c = 0; c < Cg; c++) {
+        const uint32_t xbase = ((n * a->C) + g * Cg + c) * H * W;
+        const uint32_t wbase = (k * Cg + c) * KH * KW;
+        for (uint32_t kh = 0; kh < KH; kh++) {
+          const int32_t ih = ih0 + (int32_t)(kh * a->dil_h);
+          if (ih < 0 || ih >= (int32_t)H) continue;
+          for (uint32_t kw = 0; kw < KW; kw++) {
+            const int32_t iw = iw0 + (int32_t)(kw * a->dil_w);
+            if (iw < 0 || iw >= (int32_t)W) continue;
+            acc += (dk_ld(a->X, xbase + (uint32_t)ih * W + (uint32_t)iw, XT) + x_off) *
+                   dk_ld(a->W, wbase + kh * KW + kw, WT);
+          }
+        }
+      }
+      conv_store(a, n, k, oh, ow, acc);
+    }
+  }
+}
+static void direct_i8_i8(const dk_conv_args_t *a) { direct_rows(DK_I8, DK_I8, a); }
+static void direct_u8_i8(const dk_conv_args_t *a) { direct_rows(DK_U8, DK_I8, a); }
+static void direct_any(const dk_conv_args_t *a) { direct_rows(a->x_type, a->w_type, a); }
+
+void dk_conv(void *args) {
+  const dk_conv_args_t *a = (const dk_conv_args_t *)args;
+  const uint32_t G = a->group ? a->group : 1, Cg = a->C / G, Kg = a->K / G;
+  const uint32_t L = Cg * a->KH * a->KW;
+  if (a->scratch && dk_is8(a->x_type) && dk_is8(a->w_type) && a->x_off == 0 && (Kg >= 2 || L >= 16)) {
+    const int uw = a->w_type == DK_U8, ux = a->x_type == DK_U8;
+    (uw ? (ux ? im2col_uu : im2col_us) : (ux ? im2col_su : im2col_ss))(a);
+    return;
+  }
+  if (a->w_type == DK_I8 && a->x_type == DK_I8) direct_i8_i8(a);
+  else if (a->w_type == DK_I8 && a->x_type == DK_U8) direct_u8_i8(a);
+  else direct_any(a);
+}
+
+/* ---- MaxPool ---- */
+void dk_maxpool(void *args) {
+  const dk_maxpool_args_t *a = (const dk_maxpool_args_t *)args;
+  const uint32_t H = a->H, W = a->W_in, OH = a->OH, OW = a->OW, T = a->type;
+  uint32_t s, e;
+  dk_split(a->N * a->C * OH, &s, &e);
+  for (uint32_t t = s; t < e; t++) {
+    const uint32_t oh = t % OH, nc = t / OH;
+    const int32_t ih0 = (int32_t)(oh * a->stride_h) - (int32_t)a->pad_t;
+    for (uint32_t ow = 0; ow < OW; ow++) {
+      const int32_t iw0 = (int32_t)(ow * a->stride_w) - (int32_t)a->pad_l;
+      int32_t m = INT32_MIN;
+      for (uint32_t kh = 0; kh < a->KH; kh++) {
+        const int32_t ih = ih0 + (int32_t)(kh * a->dil_h);
+        if (ih < 0 || ih >= (int32_t)H) continue;
+        for (uint32_t kw = 0; kw < a->KW; kw++) {
+          const int32_t iw = iw0 + (int32_t)(kw * a->dil_w);
+          if (iw < 0 || iw >= (int32_t)W) continue;
+          m = dk_max(m, dk_ld(a->X, (nc * H + (uint32_t)ih) * W + (uint32_t)iw, T));
+        }
+      }
+      dk_st(a->Y, (nc * OH + oh) * OW + ow, T, m);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/* Shared helpers of the kernel library (not part of the API). */
+#ifndef DK_INTERNAL_H
+#define DK_INTERNAL_H
+
+#include <stdint.h>
+
+#include "dsim_cluster.h"
+#include "kernels.h"
+#include "xpulp_compat.h"
+
+#define DK_INLINE static inline __attribute__((always_inline))
+
+/* Element i of a tensor of type t, widened to int32 (DK_F32 is not handled here). */
+DK_INLINE int32_t dk_ld(const void *p, uint32_t i, uint32_t t) {
+  switch (t) {
+  case DK_I8: return ((const int8_t *)p)[i];
+  case DK_U8: return ((const uint8_t *)p)[i];
+  case DK_I16: return ((const int16_t *)p)[i];
+  case DK_U16: return ((const uint16_t *)p)[i];
+  default: return ((const int32_t *)p)[i];
+  }
+}
+
+/* Store v with a C cast (two's complement wrap). */
+DK_INLINE void dk_st(void *p, uint32_t i, uint32_t t, int32_t v) {
+  switch (t) {
+  case DK_I8: ((int8_t *)p)[i] = (int8_t)v; break;
+  case DK_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+  case DK_I16: ((int16_t *)p)[i] = (int16_t)v; break;
+  case DK_U16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+  default: ((int32_t *)p)[i] = v; break;
+  }
+}
+
+DK_INLINE int dk_is8(uint32_t t) { return t == DK_I8 || t == DK_U8; }
+
+/* This core's share [*s, *e) of n work items: contiguous chunks, the first ones larger. */
+DK_INLINE void dk_split(uint32_t n, uint32_t *s, uint32_t *e) {
+  uint32_t nc = dsim_fork_cores(), id = dsim_core_id();
+  if (nc == 0) nc = 1;
+  uint32_t q = n / nc, r = n % nc;
+  uint32_t start = id * q + (id < r ? id : r);
+  *s = start;
+  *e = start + q + (id < r ? 1 : 0);
+  if (id >= nc) *s = *e = n; /* not a member of this fork: no work */
+}
+
+/* RequantShift of one int32 value (operators.md), mi/ai = element offsets into mul/add. */
+DK_INLINE int32_t dk_rq1(const dk_rq_t *rq, int32_t acc, int32_t mi, int32_t ai) {
+  int32_t v = (acc + rq->in_off) * rq->mul[mi] + (rq->add ? rq->add[ai] : 0);
+  if (rq->log2d > 0) v = (v + (1 << (rq->log2d - 1))) >> rq->log2d;
+  v += rq->out_off;
+  return v < rq->lo ? rq->lo : v > rq->hi ? rq->hi : v;
+}
+
+/* Integer square root: the largest r with r*r <= s (binary search, as operators.md says). */
+DK_INLINE uint32_t dk_isqrt64(uint64_t s) {
+  if (s < (1ull << 32)) { /* the result fits 16 bits: 32-bit products */
+    uint32_t s32 = (uint32_t)s, lo = 0, hi = s32 > 0xFFFFu ? 0xFFFFu : s32;
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo + 1) / 2;
+      if (mid * mid <= s32) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+  uint32_t lo = 0xFFFFu, hi = 0xFFFFFFFFu;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2 + 1;
+    if ((uint64_t)mid * mid <= s) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/* Floor division of 64-bit integers (C division truncates). */
+DK_INLINE int64_t dk_floordiv64(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
+  return q;
+}
+
+#endif

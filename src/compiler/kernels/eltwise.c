@@ -1,0 +1,248 @@
+/* Element-wise kernels: broadcasting binary ops (+ requant), standalone RequantShift, Clip,
+ * Cast, Round, Copy, iHardswish, iGELU, TrueIntegerDiv, ReduceSum / ReduceMean.
+ * Work split: contiguous ranges of output elements per core. Broadcasting walks an N-d counter
+ * over the output and keeps each operand's offset up to date (one add per element and operand). */
+#include "dk_internal.h"
+
+typedef struct {
+  uint32_t nd;
+  uint32_t shape[DK_MAX_DIMS];
+  uint32_t idx[DK_MAX_DIMS];
+  int32_t st[4][DK_MAX_DIMS]; /* strides of up to 4 operands */
+  int32_t off[4];
+} nd_it;
+
+static void it_init(nd_it *it, uint32_t nd, const uint32_t *shape, uint32_t nops, const int32_t *const *st, uint32_t start) {
+  it->nd = nd ? nd : 1;
+  for (uint32_t d = 0; d < DK_MAX_DIMS; d++) it->shape[d] = 1;
+  for (uint32_t d = 0; d < nd; d++) it->shape[d] = shape[d];
+  for (uint32_t o = 0; o < 4; o++) {
+    it->off[o] = 0;
+    for (uint32_t d = 0; d < DK_MAX_DIMS; d++) it->st[o][d] = (o < nops && st[o] && d < nd) ? st[o][d] : 0;
+  }
+  uint32_t r = start;
+  for (int d = (int)it->nd - 1; d >= 0; d--) {
+    it->idx[d] = r % it->shape[d];
+    r /= it->shape[d];
+    for (uint32_t o = 0; o < 4; o++) it->off[o] += (int32_t)it->idx[d] * it->st[o][d];
+  }
+}
+
+DK_INLINE void it_next(nd_it *it) {
+  int d = (int)it->nd - 1;
+  for (;;) {
+    for (uint32_t o = 0; o < 4; o++) it->off[o] += it->st[o][d];
+    if (++it->idx[d] < it->shape[d] || d == 0) return;
+    for (uint32_t o = 0; o < 4; o++) it->off[o] -= (int32_t)it->shape[d] * it->st[o][d];
+    it->idx[d] = 0;
+    d--;
+  }
+}
+
+static uint32_t numel(uint32_t nd, const uint32_t *shape) {
+  uint32_t n = 1;
+  for (uint32_t d = 0; d < nd; d++) n *= shape[d];
+  return n;
+}
+
+/* ---- binary ---- */
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+
+DK_INLINE int32_t iop(int op, int32_t x, int32_t y) {
+  switch (op) {
+  case OP_ADD: return x + y;
+  case OP_SUB: return x - y;
+  case OP_MUL: return x * y;
+  default:
+    if (y == 0) return 0;
+    if (y == -1) return (int32_t)(0u - (uint32_t)x); /* INT32_MIN / -1 wraps instead of trapping */
+    return x / y;
+  }
+}
+DK_INLINE float fop(int op, float x, float y) {
+  switch (op) {
+  case OP_ADD: return x + y;
+  case OP_SUB: return x - y;
+  case OP_MUL: return x * y;
+  default: return x / y;
+  }
+}
+
+DK_INLINE void binary(int op, const dk_binary_args_t *a) {
+  const uint32_t n = numel(a->ndim, a->shape);
+  uint32_t s, e;
+  dk_split(n, &s, &e);
+  if (s >= e) return;
+  const int32_t *st[4] = {a->sa, a->sb, a->rq.mul_s, a->rq.add_s};
+  nd_it it;
+  it_init(&it, a->ndim, a->shape, 4, st, s);
+  if (a->a_type == DK_F32 && a->b_type == DK_F32 && a->y_type == DK_F32) {
+    const float *x = (const float *)a->a, *y = (const float *)a->b;
+    float *o = (float *)a->y;
+    for (uint32_t i = s; i < e; i++, it_next(&it)) o[i] = fop(op, x[it.off[0]], y[it.off[1]]);
+    return;
+  }
+  const uint32_t ta = a->a_type, tb = a->b_type, ty = a->y_type;
+  for (uint32_t i = s; i < e; i++, it_next(&it)) {
+    int32_t v = iop(op, dk_ld(a->a, (uint32_t)it.off[0], ta) + a->a_off, dk_ld(a->b, (uint32_t)it.off[1], tb) + a->b_off);
+    if (a->rq.mul) v = dk_rq1(&a->rq, v, it.off[2], it.off[3]);
+    dk_st(a->y, i, ty, v);
+  }
+}
+
+void dk_add(void *args) { binary(OP_ADD, (const dk_binary_args_t *)args); }
+void dk_sub(void *args) { binary(OP_SUB, (const dk_binary_args_t *)args); }
+void dk_mul(void *args) { binary(OP_MUL, (const dk_binary_args_t *)args); }
+void dk_div(void *args) { binary(OP_DIV, (const dk_binary_args_t *)args); }
+
+/* ---- RequantShift ---- */
+DK_INLINE void requant_loop(uint32_t XT, uint32_t YT, const dk_requant_args_t *a, uint32_t s, uint32_t e) {
+  const int32_t *st[4] = {a->rq.mul_s, a->rq.add_s, 0, 0};
+  nd_it it;
+  it_init(&it, a->ndim, a->shape, 2, st, s);
+  for (uint32_t i = s; i < e; i++, it_next(&it)) dk_st(a->y, i, YT, dk_rq1(&a->rq, dk_ld(a->x, i, XT), it.off[0], it.off[1]));
+}
+void dk_requant(void *args) {
+  const dk_requant_args_t *a = (const dk_requant_args_t *)args;
+  uint32_t s, e;
+  dk_split(numel(a->ndim, a->shape), &s, &e);
+  if (s >= e) return;
+  if (a->x_type == DK_I32 && a->y_type == DK_I8) requant_loop(DK_I32, DK_I8, a, s, e);
+  else if (a->x_type == DK_I32 && a->y_type == DK_U8) requant_loop(DK_I32, DK_U8, a, s, e);
+  else requant_loop(a->x_type, a->y_type, a, s, e);
+}
+
+/* ---- unary ---- */
+void dk_clip(void *args) {
+  const dk_unary_args_t *a = (const dk_unary_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  if (a->x_type == DK_F32) {
+    const float *x = (const float *)a->x;
+    float *y = (float *)a->y;
+    for (uint32_t i = s; i < e; i++) {
+      float v = x[i];
+      y[i] = v < a->flo ? a->flo : v > a->fhi ? a->fhi : v;
+    }
+    return;
+  }
+  for (uint32_t i = s; i < e; i++) dk_st(a->y, i, a->y_type, dk_min(dk_max(dk_ld(a->x, i, a->x_type), a->lo), a->hi));
+}
+
+/* float -> int32 truncating toward zero, saturating outside the int32 range */
+static int32_t f2i(float v) {
+  if (v != v) return 0;
+  if (v >= 2147483648.0f) return INT32_MAX;
+  if (v <= -2147483648.0f) return INT32_MIN;
+  return (int32_t)v;
+}
+
+void dk_cast(void *args) {
+  const dk_unary_args_t *a = (const dk_unary_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  const int fx = a->x_type == DK_F32, fy = a->y_type == DK_F32;
+  for (uint32_t i = s; i < e; i++) {
+    if (fx && fy) ((float *)a->y)[i] = ((const float *)a->x)[i];
+    else if (fx) dk_st(a->y, i, a->y_type, f2i(((const float *)a->x)[i]));
+    else if (fy) ((float *)a->y)[i] = (float)dk_ld(a->x, i, a->x_type);
+    else dk_st(a->y, i, a->y_type, dk_ld(a->x, i, a->x_type));
+  }
+}
+
+/* round half to even without libm: exact for |v| < 2^23; larger floats are integers already */
+static float round_even(float v) {
+  if (!(v < 8388608.0f && v > -8388608.0f)) return v;
+  float t = (float)(int32_t)v; /* truncated */
+  float d = v - t;             /* exact, |d| < 1 */
+  if (d > 0.5f || (d == 0.5f && ((int32_t)t & 1))) t += 1.0f;
+  else if (d < -0.5f || (d == -0.5f && ((int32_t)t & 1))) t -= 1.0f;
+  if (t == 0.0f && v < 0.0f) t = -0.0f;
+  return t;
+}
+
+void dk_round(void *args) {
+  const dk_unary_args_t *a = (const dk_unary_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  const float *x = (const float *)a->x;
+  float *y = (float *)a->y;
+  for (uint32_t i = s; i < e; i++) y[i] = round_even(x[i]);
+}
+
+void dk_copy(void *args) {
+  const dk_copy_args_t *a = (const dk_copy_args_t *)args;
+  const uint32_t bytes = a->n * a->elem_size;
+  uint32_t s, e;
+  /* split in 4-byte-aligned chunks of the byte range */
+  dk_split((bytes + 3) / 4, &s, &e);
+  s *= 4;
+  e *= 4;
+  if (e > bytes) e = bytes;
+  const uint8_t *x = (const uint8_t *)a->x;
+  uint8_t *y = (uint8_t *)a->y;
+  if ((((uintptr_t)x | (uintptr_t)y) & 3u) == 0) {
+    uint32_t i = s;
+    for (; i + 4 <= e; i += 4) *(uint32_t *)(y + i) = *(const uint32_t *)(x + i);
+    for (; i < e; i++) y[i] = x[i];
+  } else {
+    for (uint32_t i = s; i < e; i++) y[i] = x[i];
+  }
+}
+
+/* ---- integer activations ---- */
+DK_INLINE int32_t rq_scalar(const dk_rq_t *rq, int32_t v) { return rq->mul ? dk_rq1(rq, v, 0, 0) : v; }
+
+void dk_ihardswish(void *args) {
+  const dk_hardswish_args_t *a = (const dk_hardswish_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  for (uint32_t i = s; i < e; i++) {
+    const int32_t x = dk_ld(a->x, i, a->x_type) + a->in_off;
+    const int32_t t = dk_min(dk_max(x + a->three, 0), a->six) * a->one_over_six;
+    dk_st(a->y, i, a->y_type, rq_scalar(&a->rq, x * t));
+  }
+}
+
+void dk_igelu(void *args) {
+  const dk_gelu_args_t *a = (const dk_gelu_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  for (uint32_t i = s; i < e; i++) {
+    const int32_t x = dk_ld(a->x, i, a->x_type) + a->in_off;
+    const int32_t sg = (x > 0) - (x < 0);
+    const int32_t q = dk_min(x * sg, -a->b);
+    const int32_t d = q + a->b;
+    const int32_t L = sg * (a->one - d * d);
+    dk_st(a->y, i, a->y_type, rq_scalar(&a->rq, x * ((a->one + L) >> 1)));
+  }
+}
+
+void dk_trueintegerdiv(void *args) {
+  const dk_trueintdiv_args_t *a = (const dk_trueintdiv_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  const int64_t num = (int64_t)a->Delta * a->eta;
+  const int64_t den = (int64_t)a->eta * a->yv + a->eps;
+  for (uint32_t i = s; i < e; i++) {
+    const int64_t v = num * dk_ld(a->x, i, a->x_type);
+    dk_st(a->y, i, a->y_type, den ? (int32_t)dk_floordiv64(v, den) : 0);
+  }
+}
+
+/* ---- reductions over the middle axis of (outer, red, inner) ---- */
+DK_INLINE void reduce(int mean, const dk_reduce_args_t *a) {
+  const uint32_t R = a->red, I = a->inner;
+  uint32_t s, e;
+  dk_split(a->outer * I, &s, &e);
+  for (uint32_t t = s; t < e; t++) {
+    const uint32_t o = t / I, i = t % I;
+    int32_t sum = 0;
+    uint32_t p = o * R * I + i;
+    for (uint32_t r = 0; r < R; r++, p += I) sum += dk_ld(a->x, p, a->x_type);
+    if (mean && R) sum = (int32_t)dk_floordiv64(2 * (int64_t)sum + R, 2 * (int64_t)R); /* floor(sum/R + 1/2) */
+    dk_st(a->y, t, a->y_type, sum);
+  }
+}
+void dk_reducesum(void *args) { reduce(0, (const dk_reduce_args_t *)args); }
+void dk_reducemean(void *args) { reduce(1, (const dk_reduce_args_t *)args); }

@@ -1,0 +1,255 @@
+/* GEMM / MatMul: int32 accumulation, optional alpha/beta bias and fused RequantShift.
+ *
+ * Work: (batch, block of 4 rows, column chunk) tasks split over the cores; columns are cut into
+ * chunks only when there are fewer row blocks than cores (decode-style M = 1 GEMMs).
+ * Fast path (8-bit A and B, A not transposed, no input offsets): 4x2 output blocks, each step
+ * loads one 32-bit word (4 k values) from 4 rows of A and 2 columns of B and issues 8 4-lane dot
+ * products. With B transposed (K contiguous) the XpulpV2 build runs the K loop as a hardware
+ * loop with post-increment loads (14 instructions per 32 MACs); otherwise B's 4 k values are
+ * gathered and packed into a word once per step and reused for 4 rows.
+ * Everything else (16/32-bit operands, transposed A, offsets) takes the generic loop. */
+#include "dk_internal.h"
+
+/* dot-product variant: A lane signedness x B lane signedness */
+enum { MODE_SS = 0, MODE_US = 1, MODE_SU = 2, MODE_UU = 3 };
+
+DK_INLINE int32_t dot4(int mode, int32_t acc, uint32_t a, uint32_t b) {
+  switch (mode) {
+  case MODE_SS: return dk_sdotsp4(acc, a, b);
+  case MODE_US: return dk_sdotusp4(acc, a, b);
+  case MODE_SU: return dk_sdotusp4(acc, b, a);
+  default: return dk_sdotup4(acc, a, b);
+  }
+}
+
+DK_INLINE int32_t mul1(int mode, const uint8_t *a, const uint8_t *b) {
+  int32_t x = (mode == MODE_SS || mode == MODE_SU) ? (int32_t)(int8_t)*a : (int32_t)*a;
+  int32_t y = (mode == MODE_SS || mode == MODE_US) ? (int32_t)(int8_t)*b : (int32_t)*b;
+  return x * y;
+}
+
+/* Pack B[k..k+3][n] (row stride N) into one word, lane i = k + i. */
+DK_INLINE uint32_t packb(const uint8_t *b, uint32_t N) {
+  return (uint32_t)b[0] | ((uint32_t)b[N] << 8) | ((uint32_t)b[2 * N] << 16) | ((uint32_t)b[3 * N] << 24);
+}
+
+typedef struct {
+  const dk_gemm_args_t *g;
+  uint32_t b0, b1;            /* batch indices */
+  const uint8_t *A, *B;       /* this batch's A and B */
+  const int32_t *C;
+  uint32_t ybase;             /* element offset of Y[b0, b1, 0, 0] */
+} batch_t;
+
+/* Final value of output (m, n) from its accumulator. */
+DK_INLINE void finish(const batch_t *bt, uint32_t m, uint32_t n, int32_t acc) {
+  const dk_gemm_args_t *g = bt->g;
+  int32_t v = acc * g->alpha;
+  if (bt->C) v += g->beta * bt->C[(int32_t)m * g->c_rs + (int32_t)n * g->c_cs];
+  if (g->rq.mul) {
+    const int32_t *ms = g->rq.mul_s, *as = g->rq.add_s;
+    int32_t mi = (int32_t)bt->b0 * ms[0] + (int32_t)bt->b1 * ms[1] + (int32_t)m * ms[2] + (int32_t)n * ms[3];
+    int32_t ai = (int32_t)bt->b0 * as[0] + (int32_t)bt->b1 * as[1] + (int32_t)m * as[2] + (int32_t)n * as[3];
+    v = dk_rq1(&g->rq, v, mi, ai);
+  }
+  dk_st(g->Y, bt->ybase + m * g->N + n, g->y_type, v);
+}
+
+#ifndef DSIM_NO_XPULP
+/* 4x2 block over n4 words of K in a hardware loop (pulp.h's PULP_HWLOOP_* / PULP_ASM_* strings).
+ * Body: 14 fixed 32-bit instructions, 6 post-increment loads (p.lw rd, 4(rs1!)) into t0-t5, then 8
+ * dot products (32 MACs); each loaded word is first used >= 2 instructions later (no load-use
+ * stall). ENC is the dot product's ".insn r" encoding; OP orders its operands (s x u swaps them so
+ * that the unsigned operand is rs1). */
+#define MK_R(...) PULP_ASM_R(__VA_ARGS__)
+#define MK_DOT(ENC, OP, acc, a, b) MK_R(ENC, acc, OP(a, b))
+#define MK4X2_BODY(ENC, OP)                                                                     \
+  __asm__ volatile(PULP_HWLOOP_BEGIN(0, "%[n]", 14)                                             \
+                   PULP_ASM_LW_POSTINC("t0", "%[pa0]", 4)                                       \
+                   PULP_ASM_LW_POSTINC("t1", "%[pa1]", 4)                                       \
+                   PULP_ASM_LW_POSTINC("t2", "%[pa2]", 4)                                       \
+                   PULP_ASM_LW_POSTINC("t3", "%[pa3]", 4)                                       \
+                   PULP_ASM_LW_POSTINC("t4", "%[pb0]", 4)                                       \
+                   PULP_ASM_LW_POSTINC("t5", "%[pb1]", 4)                                       \
+                   MK_DOT(ENC, OP, "%[c00]", "t0", "t4")                                        \
+                   MK_DOT(ENC, OP, "%[c10]", "t1", "t4")                                        \
+                   MK_DOT(ENC, OP, "%[c20]", "t2", "t4")                                        \
+                   MK_DOT(ENC, OP, "%[c30]", "t3", "t4")                                        \
+                   MK_DOT(ENC, OP, "%[c01]", "t0", "t5")                                        \
+                   MK_DOT(ENC, OP, "%[c11]", "t1", "t5")                                        \
+                   MK_DOT(ENC, OP, "%[c21]", "t2", "t5")                                        \
+                   MK_DOT(ENC, OP, "%[c31]", "t3", "t5")                                        \
+                   PULP_HWLOOP_END(0, 14)                                                        \
+                   : [c00] "+r"(c[0]), [c10] "+r"(c[1]), [c20] "+r"(c[2]), [c30] "+r"(c[3]),    \
+                     [c01] "+r"(c[4]), [c11] "+r"(c[5]), [c21] "+r"(c[6]), [c31] "+r"(c[7]),    \
+                     [pa0] "+r"(pa0), [pa1] "+r"(pa1), [pa2] "+r"(pa2), [pa3] "+r"(pa3),        \
+                     [pb0] "+r"(pb0), [pb1] "+r"(pb1)                                           \
+                   : [n] "r"(n4)                                                                 \
+                   : "memory", "t0", "t1", "t2", "t3", "t4", "t5")
+#define OP_AB(a, b) a, b
+#define OP_BA(a, b) b, a
+#define ENC_SS "0x57, 1, 0x5C" /* pv.sdotsp.b */
+#define ENC_US "0x57, 1, 0x54" /* pv.sdotusp.b */
+#define ENC_UU "0x57, 1, 0x50" /* pv.sdotup.b */
+
+DK_INLINE void mk4x2_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, uint32_t n4, int32_t *c) {
+  const uint8_t *pa0 = pa[0], *pa1 = pa[1], *pa2 = pa[2], *pa3 = pa[3], *pb0 = pb[0], *pb1 = pb[1];
+  switch (mode) {
+  case MODE_SS: MK4X2_BODY(ENC_SS, OP_AB); break;
+  case MODE_US: MK4X2_BODY(ENC_US, OP_AB); break;
+  case MODE_SU: MK4X2_BODY(ENC_US, OP_BA); break;
+  default: MK4X2_BODY(ENC_UU, OP_AB); break;
+  }
+  pa[0] = pa0; pa[1] = pa1; pa[2] = pa2; pa[3] = pa3; pb[0] = pb0; pb[1] = pb1;
+}
+#endif
+
+/* Rows m0..m0+nr-1 (nr <= 4) x columns n0..n1-1 of one batch, 8-bit fast path. */
+DK_INLINE void block8(int mode, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
+  const dk_gemm_args_t *g = bt->g;
+  const uint32_t K = g->K, N = g->N;
+  const int tb = g->trans_b;
+  const uint8_t *ar[4];
+  for (uint32_t r = 0; r < 4; r++) ar[r] = bt->A + (m0 + (r < nr ? r : 0)) * K;
+  uint32_t n = n0;
+  for (; n + 2 <= n1; n += 2) {
+    int32_t c[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const uint8_t *pa[4] = {ar[0], ar[1], ar[2], ar[3]};
+    const uint8_t *pb[2];
+    uint32_t k = 0;
+    if (tb) {
+      pb[0] = bt->B + n * K;
+      pb[1] = pb[0] + K;
+#ifndef DSIM_NO_XPULP
+      if (K >= 4) { /* rows past nr repeat row m0: valid memory, results dropped */
+        mk4x2_hwloop(mode, pa, pb, K >> 2, c);
+        k = K & ~3u;
+      }
+#endif
+      for (; k + 4 <= K; k += 4) {
+        uint32_t y0 = dk_lw(pb[0]), y1 = dk_lw(pb[1]);
+        pb[0] += 4; pb[1] += 4;
+        for (uint32_t r = 0; r < 4; r++) {
+          uint32_t x = dk_lw(pa[r]);
+          pa[r] += 4;
+          c[r] = dot4(mode, c[r], x, y0);
+          c[4 + r] = dot4(mode, c[4 + r], x, y1);
+        }
+      }
+    } else {
+      pb[0] = bt->B + n;
+      pb[1] = pb[0] + 1;
+      for (; k + 4 <= K; k += 4) {
+        uint32_t y0 = packb(pb[0], N), y1 = packb(pb[1], N);
+        pb[0] += 4 * N; pb[1] += 4 * N;
+        for (uint32_t r = 0; r < 4; r++) {
+          uint32_t x = dk_lw(pa[r]);
+          pa[r] += 4;
+          c[r] = dot4(mode, c[r], x, y0);
+          c[4 + r] = dot4(mode, c[4 + r], x, y1);
+        }
+      }
+    }
+    const uint32_t bstep = tb ? 1 : N;
+    for (; k < K; k++) {
+      for (uint32_t r = 0; r < 4; r++) {
+        c[r] += mul1(mode, pa[r], pb[0]);
+        c[4 + r] += mul1(mode, pa[r], pb[1]);
+        pa[r]++;
+      }
+      pb[0] += bstep; pb[1] += bstep;
+    }
+    for (uint32_t r = 0; r < nr; r++) {
+      finish(bt, m0 + r, n, c[r]);
+      finish(bt, m0 + r, n + 1, c[4 + r]);
+    }
+  }
+  if (n < n1) { /* odd last column */
+    int32_t c[4] = {0, 0, 0, 0};
+    const uint8_t *pa[4] = {ar[0], ar[1], ar[2], ar[3]};
+    const uint8_t *pb = tb ? bt->B + n * K : bt->B + n;
+    uint32_t k = 0;
+    for (; k + 4 <= K; k += 4) {
+      uint32_t y;
+      if (tb) { y = dk_lw(pb); pb += 4; } else { y = packb(pb, N); pb += 4 * N; }
+      for (uint32_t r = 0; r < 4; r++) {
+        c[r] = dot4(mode, c[r], dk_lw(pa[r]), y);
+        pa[r] += 4;
+      }
+    }
+    for (; k < K; k++) {
+      for (uint32_t r = 0; r < 4; r++) c[r] += mul1(mode, pa[r]++, pb);
+      pb += tb ? 1 : N;
+    }
+    for (uint32_t r = 0; r < nr; r++) finish(bt, m0 + r, n, c[r]);
+  }
+}
+
+static void block8_ss(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_SS, bt, m0, nr, n0, n1); }
+static void block8_us(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_US, bt, m0, nr, n0, n1); }
+static void block8_su(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_SU, bt, m0, nr, n0, n1); }
+static void block8_uu(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_UU, bt, m0, nr, n0, n1); }
+
+/* Any types, transposes and offsets: one output at a time. */
+static void block_generic(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
+  const dk_gemm_args_t *g = bt->g;
+  const uint32_t K = g->K, M = g->M, N = g->N;
+  for (uint32_t m = m0; m < m0 + nr; m++) {
+    for (uint32_t n = n0; n < n1; n++) {
+      int32_t acc = 0;
+      for (uint32_t k = 0; k < K; k++) {
+        uint32_t ia = g->trans_a ? k * M + m : m * K + k;
+        uint32_t ib = g->trans_b ? n * K + k : k * N + n;
+        acc += (dk_ld(bt->A, ia, g->a_type) + g->a_off) * (dk_ld(bt->B, ib, g->b_type) + g->b_off);
+      }
+      finish(bt, m, n, acc);
+    }
+  }
+}
+
+static uint32_t esize(uint32_t t) { return t <= DK_U8 ? 1 : t <= DK_U16 ? 2 : 4; }
+
+void dk_gemm(void *args) {
+  const dk_gemm_args_t *g = (const dk_gemm_args_t *)args;
+  const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
+  const uint32_t M = g->M, N = g->N;
+  if (M == 0 || N == 0) return;
+  const uint32_t mblk = (M + 3) / 4, nb = B0 * B1;
+  uint32_t nc = dsim_fork_cores();
+  if (nc == 0) nc = 1;
+  /* column chunks (even widths) so that there are at least as many tasks as cores */
+  uint32_t chunks = 1;
+  if (nb * mblk < nc) {
+    chunks = (nc + nb * mblk - 1) / (nb * mblk);
+    uint32_t maxc = (N + 1) / 2;
+    if (chunks > maxc) chunks = maxc;
+  }
+  uint32_t cw = (N + chunks - 1) / chunks;
+  cw = (cw + 1) & ~1u;
+  chunks = (N + cw - 1) / cw;
+
+  void (*blk)(const batch_t *, uint32_t, uint32_t, uint32_t, uint32_t) = block_generic;
+  if (dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0) {
+    const int ua = g->a_type == DK_U8, ub = g->b_type == DK_U8;
+    blk = ua ? (ub ? block8_uu : block8_us) : (ub ? block8_su : block8_ss);
+  }
+
+  uint32_t s, e;
+  dk_split(nb * mblk * chunks, &s, &e);
+  const uint32_t ea = esize(g->a_type), eb = esize(g->b_type);
+  for (uint32_t t = s; t < e; t++) {
+    uint32_t ch = t % chunks, rest = t / chunks;
+    uint32_t mb = rest % mblk, b = rest / mblk;
+    batch_t bt;
+    bt.g = g;
+    bt.b0 = b / B1;
+    bt.b1 = b % B1;
+    bt.A = (const uint8_t *)g->A + (int32_t)ea * ((int32_t)bt.b0 * g->a_bs[0] + (int32_t)bt.b1 * g->a_bs[1]);
+    bt.B = (const uint8_t *)g->B + (int32_t)eb * ((int32_t)bt.b0 * g->b_bs[0] + (int32_t)bt.b1 * g->b_bs[1]);
+    bt.C = g->C ? g->C + (int32_t)bt.b0 * g->c_bs[0] + (int32_t)bt.b1 * g->c_bs[1] : 0;
+    bt.ybase = b * M * N;
+    uint32_t m0 = mb * 4, nr = M - m0 < 4 ? M - m0 : 4;
+    uint32_t n0 = ch * cw, n1 = n0 + cw < N ? n0 + cw : N;
+    blk(&bt, m0, nr, n0, n1);
+  }
+}
