@@ -5,3 +5,4 @@ export { parseOnnx, loadOnnx, writeOnnx, saveOnnx, tensorFromProto, tensorToProt
 export { parseNpy, formatNpy, readNpy, writeNpy, parseNpz, formatNpz, readNpz, writeNpz, type NamedArray } from './npy.js';
 export { sortGraph } from './graph.js';
 export { inferShapes, broadcastShapes, SHAPE_RULES } from './shapes.js';
+export { GraphBuilder } from './builder.js';
