@@ -103,6 +103,9 @@ export function execute(graph: Graph, inputs: InputArg, opts: ExecuteOptions = {
       const declared = graph.values.get(name);
       if (declared && (declared.shape.length !== v.shape.length || declared.shape.some((d, k) => d !== v.shape[k])))
         throw new InputError(`node '${node.name}' (${node.op}): computed shape [${v.shape}] for '${name}', the graph declares [${declared.shape}]`);
+      // -0 is not an integer value anyone stores: make it 0 once here rather than in every op.
+      const d = v.data;
+      for (let k = 0; k < d.length; k++) if (d[k] === 0) d[k] = 0;
       env.set(name, v);
       activations?.set(name, v);
     });
