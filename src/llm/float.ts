@@ -72,6 +72,7 @@ export class FloatModel implements StepEngine {
     const sqrtHead = f(Math.sqrt(headSize));
 
     for (let l = 0; l < c.nLayers; l++) {
+      tap?.('x_in', l, x);
       rmsnorm(xb, x, w.rmsAtt.subarray(l * dim, (l + 1) * dim));
       tap?.('attn_norm', l, xb);
       matmul(q, xb, w.wq, l * dim * dim, dim, dim);
@@ -147,6 +148,7 @@ export class FloatModel implements StepEngine {
       for (let i = 0; i < dim; i++) x[i] = f(x[i]! + xb[i]!);
       tap?.('resid_ffn', l, x);
     }
+    tap?.('x_in', c.nLayers, x);
     rmsnorm(x, x, w.rmsFinal);
     tap?.('final_norm', 0, x);
     matmul(this.logits, x, w.wcls, 0, dim, c.vocabSize);

@@ -1,8 +1,83 @@
-import { InputError } from '../errors.js';
+// The int8 engine: the quantized decoder-step graph run by the integer reference executor
+// (src/reference), one token per call. The graph is stateless; this class carries its state
+// (mask and K/V windows) from each step's outputs to the next step's inputs.
+import type { Graph, Tensor } from '../frontend/ir.js';
+import { fromNumbers } from '../frontend/dtype.js';
 import type { Llama2cModel } from '../frontend/llama2c.js';
 import type { Tokenizer } from '../frontend/tokenizer.js';
-import type { StepEngine } from './float.js';
+import { execute } from '../reference/index.js';
+import { InputError } from '../errors.js';
+import { calibrate, calibrationSequences } from './calibrate.js';
+import { FloatModel, type StepEngine } from './float.js';
+import { buildStepGraph, type StepGraphInfo } from './quantize.js';
 
-export function createInt8Engine(_model: Llama2cModel, _tokenizer: Tokenizer): StepEngine {
-  throw new InputError('--engine int8: not implemented yet');
+export class Int8Engine implements StepEngine {
+  readonly vocabSize: number;
+  readonly seqLen: number;
+  /** The graph's own ArgMax output of the last step. */
+  lastArgmax = -1;
+  /** The last step's int16 logits. */
+  lastLogitsInt: Float64Array = new Float64Array(0);
+  private state: Tensor[] = [];
+  private nextPos = 0;
+
+  constructor(readonly info: StepGraphInfo) {
+    const logits = info.graph.outputs[1]!;
+    this.vocabSize = logits.shape[1]!;
+    this.seqLen = info.window + 1;
+    this.reset();
+  }
+
+  get graph(): Graph {
+    return this.info.graph;
+  }
+
+  /** Initial state: every slot empty (mask value), K/V zero. */
+  initialState(): Tensor[] {
+    return this.graph.inputs.slice(2).map((v) => {
+      const n = v.shape.reduce((a, b) => a * b, 1);
+      const fill = v.name === 'mask_in' ? this.info.maskFill : 0;
+      return { name: v.name, dtype: v.dtype, shape: v.shape.slice(), data: fromNumbers(v.dtype, new Array<number>(n).fill(fill)) };
+    });
+  }
+
+  reset(): void {
+    this.state = this.initialState();
+    this.nextPos = 0;
+  }
+
+  /** The graph inputs for one step from the current state. */
+  stepInputs(token: number, pos: number): Tensor[] {
+    return [
+      { name: 'token', dtype: 'int64', shape: [1], data: BigInt64Array.of(BigInt(token)) },
+      { name: 'pos', dtype: 'int64', shape: [1], data: BigInt64Array.of(BigInt(pos)) },
+      ...this.state,
+    ];
+  }
+
+  step(token: number, pos: number): Float32Array {
+    if (pos !== this.nextPos) throw new InputError(`int8 engine: position ${pos} out of order (expected ${this.nextPos})`);
+    if (pos >= this.seqLen) throw new InputError(`int8 engine: position ${pos} beyond the context of ${this.seqLen}`);
+    const { outputs } = execute(this.graph, this.stepInputs(token, pos));
+    this.lastArgmax = outputs[0]!.data[0]!;
+    this.lastLogitsInt = outputs[1]!.data;
+    this.state = outputs.slice(2).map((v, i) => {
+      const info = this.graph.inputs[2 + i]!;
+      return { name: info.name, dtype: info.dtype, shape: v.shape.slice(), data: fromNumbers(info.dtype, v.data) };
+    });
+    this.nextPos = pos + 1;
+    const s = this.info.logitScale;
+    return Float32Array.from(this.lastLogitsInt, (q) => q * s);
+  }
+}
+
+/** Quantize the float model (calibrated on its own stories) and wrap the step graph as an engine. */
+export function quantizeModel(model: Llama2cModel, tokenizer: Tokenizer): StepGraphInfo {
+  const float = new FloatModel(model);
+  const cal = calibrate(float, calibrationSequences(float, tokenizer));
+  return buildStepGraph(model, cal);
+}
+
+export function createInt8Engine(model: Llama2cModel, tokenizer: Tokenizer): StepEngine {
+  return new Int8Engine(quantizeModel(model, tokenizer));
 }

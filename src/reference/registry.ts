@@ -5,8 +5,9 @@ import { ELEMENTWISE_OPS } from './ops/elementwise.js';
 import { LAYOUT_OPS } from './ops/layout.js';
 import { LINALG_OPS } from './ops/linalg.js';
 import { QUANT_OPS } from './ops/quant.js';
+import { LLM_OPS } from './ops/llm.js';
 
-export const OPS: Readonly<Record<string, OpImpl>> = { ...ELEMENTWISE_OPS, ...LAYOUT_OPS, ...LINALG_OPS, ...QUANT_OPS };
+export const OPS: Readonly<Record<string, OpImpl>> = { ...ELEMENTWISE_OPS, ...LAYOUT_OPS, ...LINALG_OPS, ...QUANT_OPS, ...LLM_OPS };
 
 export function supportedOps(): string[] {
   return Object.keys(OPS).sort();
