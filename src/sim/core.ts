@@ -1,0 +1,1106 @@
+// One RV32IMC + Zicsr + XpulpV2 core (RI5CY / CV32E40P class). No global state: a scheduler owns
+// Core objects and steps them with run(n); memory and devices live in the shared Memory.
+//
+// Hot loop design (docs/simulator.md): instructions are decoded once per address into the
+// region's CodeCache (typed arrays, RVC already expanded, per-op base cycle cost precomputed) and
+// dispatched by a dense switch over handler numbers. Faults and sleeps leave the loop by throwing a
+// preallocated signal object, so the common path has no checks for them.
+import { decoder, emptyDecoded, formatDecoded, type Decoded } from '../../isa/index.js';
+import { isa } from '../../isa/table.js';
+import { xpulpAlu, type AluFn } from '../../isa/xpulp-semantics.js';
+import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
+import type { Platform } from './platform/siracusa.js';
+
+/** Why run() returned. */
+export type StopReason =
+  | 'limit' // the instruction budget of this run() call is used up
+  | 'exit' // the program exited (HTIF tohost or exit ecall); see core.exitCode
+  | 'fault' // unrecoverable: trap without handler, bad host call, hardware-loop violation; see core.fault
+  | 'sleep'; // wfi, or a device read (p.elw) answered BLOCK: call wake() then run() again
+
+export interface Fault {
+  readonly pc: number;
+  readonly raw: number;
+  readonly disassembly: string;
+  readonly cause: string;
+}
+
+/** Host side of the program I/O conventions (contracts.md). */
+export interface Host {
+  write(fd: number, bytes: Uint8Array): void;
+}
+
+// Trap causes (privileged spec table 3.6)
+export const Cause = {
+  misalignedFetch: 0,
+  fetchAccess: 1,
+  illegal: 2,
+  breakpoint: 3,
+  misalignedLoad: 4,
+  loadAccess: 5,
+  misalignedStore: 6,
+  storeAccess: 7,
+  ecallM: 11,
+} as const;
+const CAUSE_TEXT: Record<number, string> = {
+  0: 'instruction address misaligned',
+  1: 'instruction access fault',
+  2: 'illegal instruction',
+  3: 'breakpoint (ebreak)',
+  4: 'misaligned load',
+  5: 'load access fault (unmapped address)',
+  6: 'misaligned store',
+  7: 'store access fault (unmapped address)',
+  11: 'environment call (ecall)',
+};
+
+export const CSR = {
+  mstatus: 0x300, misa: 0x301, mie: 0x304, mtvec: 0x305, mscratch: 0x340, mepc: 0x341, mcause: 0x342,
+  mtval: 0x343, mip: 0x344, mhartid: 0xf14, mcycle: 0xb00, minstret: 0xb02, mcycleh: 0xb80, minstreth: 0xb82,
+  cycle: 0xc00, instret: 0xc02, cycleh: 0xc80, instreth: 0xc82,
+  lpstart0: 0x7b0, lpend0: 0x7b1, lpcount0: 0x7b2, lpstart1: 0x7b4, lpend1: 0x7b5, lpcount1: 0x7b6,
+} as const;
+/** misa: MXL=1 (RV32), extensions C, I, M, X (non-standard: XpulpV2). */
+const MISA = (1 << 30) | (1 << 2) | (1 << 8) | (1 << 12) | (1 << 23);
+
+// Signals thrown out of the hot loop (preallocated: no allocation per fault).
+class TrapSignal {
+  cause = 0;
+  tval = 0;
+}
+class SleepSignal {}
+class ExitSignal {}
+class FaultSignal {
+  message = '';
+}
+
+/** Handler numbers of the dispatch switch. Kept in this file so the switch cases are literals. */
+const enum H {
+  NONE = 0, // not decoded yet
+  ILLEGAL, LUI, AUIPC, JAL, JALR, BEQ, BNE, BLT, BGE, BLTU, BGEU,
+  LB, LH, LW, LBU, LHU, SB, SH, SW,
+  ADDI, SLTI, SLTIU, XORI, ORI, ANDI, SLLI, SRLI, SRAI,
+  ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND, FENCE,
+  MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU,
+  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI, ECALL, EBREAK, MRET, WFI,
+  // XpulpV2 (access kind in imm2 for the generic memory handlers: see KIND)
+  LW_POST, LOAD_POST, LOAD_RR, LOAD_RR_POST, STORE_RR, STORE_RR_POST, STORE_POST, ELW,
+  BEQIMM, BNEIMM, LP_STARTI, LP_ENDI, LP_COUNT, LP_COUNTI, LP_SETUP, LP_SETUPI,
+  MAC, SDOTSP_B, XALU,
+}
+
+const RV_HANDLERS: Record<string, H> = {
+  lui: H.LUI, auipc: H.AUIPC, jal: H.JAL, jalr: H.JALR, beq: H.BEQ, bne: H.BNE, blt: H.BLT, bge: H.BGE,
+  bltu: H.BLTU, bgeu: H.BGEU, lb: H.LB, lh: H.LH, lw: H.LW, lbu: H.LBU, lhu: H.LHU, sb: H.SB, sh: H.SH, sw: H.SW,
+  addi: H.ADDI, slti: H.SLTI, sltiu: H.SLTIU, xori: H.XORI, ori: H.ORI, andi: H.ANDI, slli: H.SLLI,
+  srli: H.SRLI, srai: H.SRAI, add: H.ADD, sub: H.SUB, sll: H.SLL, slt: H.SLT, sltu: H.SLTU, xor: H.XOR,
+  srl: H.SRL, sra: H.SRA, or: H.OR, and: H.AND, fence: H.FENCE, mul: H.MUL, mulh: H.MULH, mulhsu: H.MULHSU,
+  mulhu: H.MULHU, div: H.DIV, divu: H.DIVU, rem: H.REM, remu: H.REMU, csrrw: H.CSRRW, csrrs: H.CSRRS,
+  csrrc: H.CSRRC, csrrwi: H.CSRRWI, csrrsi: H.CSRRSI, csrrci: H.CSRRCI, ecall: H.ECALL, ebreak: H.EBREAK,
+  mret: H.MRET, wfi: H.WFI,
+  LW_POSTINC: H.LW_POST, 'p.elw': H.ELW, 'p.beqimm': H.BEQIMM, 'p.bneimm': H.BNEIMM,
+  'lp.starti': H.LP_STARTI, 'lp.endi': H.LP_ENDI, 'lp.count': H.LP_COUNT, 'lp.counti': H.LP_COUNTI,
+  'lp.setup': H.LP_SETUP, 'lp.setupi': H.LP_SETUPI, 'p.mac': H.MAC, 'pv.sdotsp.b': H.SDOTSP_B,
+};
+/** Memory access kinds of the XpulpV2 loads/stores (kept in imm2). */
+const KIND: Record<string, number> = { LB: 0, LH: 1, LW: 2, LBU: 3, LHU: 4, SB: 0, SH: 1, SW: 2 };
+const FORMAT_HANDLER: Record<string, H> = {
+  Format_LPOST: H.LOAD_POST,
+  Format_LR: H.LOAD_RR,
+  Format_LRPOST: H.LOAD_RR_POST,
+  Format_SR: H.STORE_RR,
+  Format_SRPOST: H.STORE_RR_POST,
+  Format_SPOST: H.STORE_POST,
+};
+/** Instructions not allowed inside a hardware-loop body (xpulpv2.md, "Hardware loops"). */
+const NOT_IN_HWLOOP = new Set<number>([
+  H.JAL, H.JALR, H.BEQ, H.BNE, H.BLT, H.BGE, H.BLTU, H.BGEU, H.BEQIMM, H.BNEIMM,
+  H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE,
+]);
+
+interface Tables {
+  handlerOf: Uint8Array; // by entry index
+  aluOf: (AluFn | undefined)[]; // by entry index
+  kindOf: Int8Array;
+}
+let tables: Tables | undefined;
+function handlerTables(): Tables {
+  if (tables) return tables;
+  const entries = isa().entries;
+  const handlerOf = new Uint8Array(entries.length + 1);
+  const aluOf: (AluFn | undefined)[] = [];
+  const kindOf = new Int8Array(entries.length + 1);
+  for (const e of entries) {
+    let h = RV_HANDLERS[e.id] ?? FORMAT_HANDLER[e.formatName];
+    if (h === undefined) {
+      const fn = xpulpAlu[e.id];
+      if (!fn) throw new Error(`no semantics for instruction ${e.id}`);
+      aluOf[e.index] = fn;
+      h = H.XALU;
+    }
+    handlerOf[e.index] = h;
+    kindOf[e.index] = KIND[e.id.split('_')[0]] ?? -1;
+  }
+  return (tables = { handlerOf, aluOf, kindOf });
+}
+
+export interface CoreOptions {
+  hartId?: number;
+  host?: Host;
+}
+
+const hex = (v: number, w = 8) => '0x' + (v >>> 0).toString(16).padStart(w, '0');
+const log2 = (n: number) => 31 - Math.clz32(n);
+
+export class Core {
+  readonly x = new Int32Array(32);
+  pc = 0;
+  readonly hartId: number;
+  cycles = 0;
+  instret = 0;
+  // machine-mode CSRs
+  mstatus = 0;
+  mie = 0;
+  mip = 0;
+  mtvec = 0;
+  mscratch = 0;
+  mepc = 0;
+  mcause = 0;
+  mtval = 0;
+  /** Hardware loops: start, end, count of loop 0 and loop 1. */
+  readonly lpStart = new Int32Array(2);
+  readonly lpEnd = new Int32Array(2);
+  readonly lpCount = new Int32Array(2);
+  private readonly lpChecked = [false, false];
+  /** Address of the HTIF tohost word, or undefined (then ecall is a Linux-style host call). */
+  tohost: number | undefined;
+  exitCode: number | undefined;
+  fault: Fault | undefined;
+  sleeping = false;
+  host: Host;
+
+  private pendLoad = 0; // bit mask of the register loaded by the previous instruction
+  private readonly trap = new TrapSignal();
+  private readonly sleepSig = new SleepSignal();
+  private readonly exitSig = new ExitSignal();
+  private readonly faultSig = new FaultSignal();
+  private readonly dec: Decoded = emptyDecoded();
+  private readonly t: Tables = handlerTables();
+  private readonly l1: Int32Array;
+  private readonly l2: Int32Array;
+  private readonly l1h: Int16Array;
+  private readonly l2h: Int16Array;
+  private readonly l1b: Int8Array;
+  private readonly l2b: Int8Array;
+  private readonly l1Tag: number;
+  private readonly l1Shift: number;
+  private readonly l2Tag: number;
+  private readonly l2Shift: number;
+  private readonly timing: Platform['timing'];
+
+  constructor(
+    readonly memory: Memory,
+    opts: CoreOptions = {},
+  ) {
+    this.hartId = opts.hartId ?? 0;
+    this.host = opts.host ?? { write: () => {} };
+    const p = memory.platform;
+    this.timing = p.timing;
+    this.l1 = memory.l1.i32;
+    this.l2 = memory.l2.i32;
+    this.l1h = memory.l1.i16;
+    this.l2h = memory.l2.i16;
+    this.l1b = new Int8Array(memory.l1.bytes.buffer);
+    this.l2b = new Int8Array(memory.l2.bytes.buffer);
+    this.l1Shift = log2(p.l1.size);
+    this.l1Tag = p.l1.base >>> this.l1Shift;
+    this.l2Shift = log2(p.l2.size);
+    this.l2Tag = p.l2.base >>> this.l2Shift;
+  }
+
+  /** Start executing at `entry` with a clean architectural state (registers and counters kept at 0). */
+  reset(entry: number): void {
+    this.x.fill(0);
+    this.pc = entry | 0;
+    this.mstatus = 0;
+    this.mtvec = 0;
+    this.lpCount.fill(0);
+    this.exitCode = undefined;
+    this.fault = undefined;
+    this.sleeping = false;
+    this.pendLoad = 0;
+  }
+
+  /** Wake a core that stopped with 'sleep'; the next run() retries the blocked access. */
+  wake(): void {
+    this.sleeping = false;
+  }
+
+  /** Execute one instruction (or take one trap). */
+  step(): StopReason {
+    return this.run(1);
+  }
+
+  /**
+   * Run until `maxInstructions` more instructions have retired, or the program exits, faults or
+   * sleeps. Counters (cycles, instret) are updated; a scheduler interleaves cores by calling this
+   * with small budgets.
+   */
+  run(maxInstructions: number): StopReason {
+    if (this.fault) return 'fault';
+    if (this.exitCode !== undefined) return 'exit';
+    const x = this.x;
+    const tm = this.timing;
+    const loadUse = tm.loadUse;
+    const branchExtra = tm.branchTaken - 1;
+    let pc = this.pc | 0;
+    let retired = 0;
+    let pend = this.pendLoad;
+    let curPc = pc;
+    let region: Region | undefined;
+    let cbase = 0;
+    let csize = 0;
+    let c: CodeCache | undefined;
+    let end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+    let end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+    // traps count against the budget too, so a handler that traps at once cannot hang run()
+    let limit = maxInstructions;
+    for (;;) {
+      try {
+        while (retired < limit) {
+          let off = (pc - cbase) >>> 0;
+          if (off >= csize) {
+            curPc = pc;
+            const f = this.fetchRegion(pc);
+            region = f.region;
+            cbase = (pc - f.offset) | 0;
+            csize = region.size;
+            c = region.code();
+            off = (pc - cbase) >>> 0;
+          }
+          const cc = c!;
+          const i = off >>> 1;
+          let h = cc.handler[i];
+          if (h === H.NONE) h = this.decodeInto(region!, off, i);
+          curPc = pc;
+          x[0] = 0;
+          if ((pend & cc.readMask[i]) !== 0) this.cycles += loadUse;
+          pend = 0;
+          this.cycles += cc.cost[i];
+          pc = (pc + cc.size[i]) | 0;
+          switch (h) {
+            case H.ILLEGAL:
+              throw this.trapOf(2, cc.raw[i]);
+            case H.LUI:
+              x[cc.rd[i]] = cc.imm[i];
+              break;
+            case H.AUIPC:
+              x[cc.rd[i]] = (curPc + cc.imm[i]) | 0;
+              break;
+            case H.JAL:
+              x[cc.rd[i]] = pc;
+              pc = (curPc + cc.imm[i]) | 0;
+              break;
+            case H.JALR: {
+              const t = (x[cc.rs1[i]] + cc.imm[i]) & ~1;
+              x[cc.rd[i]] = pc;
+              pc = t;
+              break;
+            }
+            case H.BEQ:
+              if (x[cc.rs1[i]] === x[cc.rs2[i]]) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.BNE:
+              if (x[cc.rs1[i]] !== x[cc.rs2[i]]) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.BLT:
+              if (x[cc.rs1[i]] < x[cc.rs2[i]]) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.BGE:
+              if (x[cc.rs1[i]] >= x[cc.rs2[i]]) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.BLTU:
+              if (x[cc.rs1[i]] >>> 0 < x[cc.rs2[i]] >>> 0) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.BGEU:
+              if (x[cc.rs1[i]] >>> 0 >= x[cc.rs2[i]] >>> 0) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.LB:
+              x[cc.rd[i]] = this.ld8((x[cc.rs1[i]] + cc.imm[i]) | 0);
+              pend = 1 << cc.rd[i];
+              break;
+            case H.LH:
+              x[cc.rd[i]] = this.ld16((x[cc.rs1[i]] + cc.imm[i]) | 0);
+              pend = 1 << cc.rd[i];
+              break;
+            case H.LW:
+              x[cc.rd[i]] = this.ld32((x[cc.rs1[i]] + cc.imm[i]) | 0);
+              pend = 1 << cc.rd[i];
+              break;
+            case H.LBU:
+              x[cc.rd[i]] = this.ld8((x[cc.rs1[i]] + cc.imm[i]) | 0) & 0xff;
+              pend = 1 << cc.rd[i];
+              break;
+            case H.LHU:
+              x[cc.rd[i]] = this.ld16((x[cc.rs1[i]] + cc.imm[i]) | 0) & 0xffff;
+              pend = 1 << cc.rd[i];
+              break;
+            case H.SB:
+              this.st((x[cc.rs1[i]] + cc.imm[i]) | 0, 1, x[cc.rs2[i]]);
+              break;
+            case H.SH:
+              this.st((x[cc.rs1[i]] + cc.imm[i]) | 0, 2, x[cc.rs2[i]]);
+              break;
+            case H.SW:
+              this.st32((x[cc.rs1[i]] + cc.imm[i]) | 0, x[cc.rs2[i]]);
+              break;
+            case H.ADDI:
+              x[cc.rd[i]] = (x[cc.rs1[i]] + cc.imm[i]) | 0;
+              break;
+            case H.SLTI:
+              x[cc.rd[i]] = x[cc.rs1[i]] < cc.imm[i] ? 1 : 0;
+              break;
+            case H.SLTIU:
+              x[cc.rd[i]] = x[cc.rs1[i]] >>> 0 < cc.imm[i] >>> 0 ? 1 : 0;
+              break;
+            case H.XORI:
+              x[cc.rd[i]] = x[cc.rs1[i]] ^ cc.imm[i];
+              break;
+            case H.ORI:
+              x[cc.rd[i]] = x[cc.rs1[i]] | cc.imm[i];
+              break;
+            case H.ANDI:
+              x[cc.rd[i]] = x[cc.rs1[i]] & cc.imm[i];
+              break;
+            case H.SLLI:
+              x[cc.rd[i]] = x[cc.rs1[i]] << cc.imm[i];
+              break;
+            case H.SRLI:
+              x[cc.rd[i]] = x[cc.rs1[i]] >>> cc.imm[i];
+              break;
+            case H.SRAI:
+              x[cc.rd[i]] = x[cc.rs1[i]] >> cc.imm[i];
+              break;
+            case H.ADD:
+              x[cc.rd[i]] = (x[cc.rs1[i]] + x[cc.rs2[i]]) | 0;
+              break;
+            case H.SUB:
+              x[cc.rd[i]] = (x[cc.rs1[i]] - x[cc.rs2[i]]) | 0;
+              break;
+            case H.SLL:
+              x[cc.rd[i]] = x[cc.rs1[i]] << (x[cc.rs2[i]] & 31);
+              break;
+            case H.SLT:
+              x[cc.rd[i]] = x[cc.rs1[i]] < x[cc.rs2[i]] ? 1 : 0;
+              break;
+            case H.SLTU:
+              x[cc.rd[i]] = x[cc.rs1[i]] >>> 0 < x[cc.rs2[i]] >>> 0 ? 1 : 0;
+              break;
+            case H.XOR:
+              x[cc.rd[i]] = x[cc.rs1[i]] ^ x[cc.rs2[i]];
+              break;
+            case H.SRL:
+              x[cc.rd[i]] = x[cc.rs1[i]] >>> (x[cc.rs2[i]] & 31);
+              break;
+            case H.SRA:
+              x[cc.rd[i]] = x[cc.rs1[i]] >> (x[cc.rs2[i]] & 31);
+              break;
+            case H.OR:
+              x[cc.rd[i]] = x[cc.rs1[i]] | x[cc.rs2[i]];
+              break;
+            case H.AND:
+              x[cc.rd[i]] = x[cc.rs1[i]] & x[cc.rs2[i]];
+              break;
+            case H.FENCE:
+              break;
+            case H.MUL:
+              x[cc.rd[i]] = Math.imul(x[cc.rs1[i]], x[cc.rs2[i]]);
+              break;
+            case H.MULH:
+              x[cc.rd[i]] = mulh(x[cc.rs1[i]], x[cc.rs2[i]]);
+              break;
+            case H.MULHSU:
+              x[cc.rd[i]] = mulhsu(x[cc.rs1[i]], x[cc.rs2[i]]);
+              break;
+            case H.MULHU:
+              x[cc.rd[i]] = mulhu(x[cc.rs1[i]], x[cc.rs2[i]]);
+              break;
+            case H.DIV: {
+              const a = x[cc.rs1[i]];
+              const b = x[cc.rs2[i]];
+              this.cycles += Math.clz32(b);
+              x[cc.rd[i]] = b === 0 ? -1 : a === -0x80000000 && b === -1 ? a : (a / b) | 0;
+              break;
+            }
+            case H.DIVU: {
+              const a = x[cc.rs1[i]] >>> 0;
+              const b = x[cc.rs2[i]] >>> 0;
+              this.cycles += Math.clz32(b);
+              x[cc.rd[i]] = b === 0 ? -1 : (a / b) | 0;
+              break;
+            }
+            case H.REM: {
+              const a = x[cc.rs1[i]];
+              const b = x[cc.rs2[i]];
+              this.cycles += Math.clz32(b);
+              x[cc.rd[i]] = b === 0 ? a : a === -0x80000000 && b === -1 ? 0 : a % b | 0;
+              break;
+            }
+            case H.REMU: {
+              const a = x[cc.rs1[i]] >>> 0;
+              const b = x[cc.rs2[i]] >>> 0;
+              this.cycles += Math.clz32(b);
+              x[cc.rd[i]] = b === 0 ? a | 0 : a % b | 0;
+              break;
+            }
+            case H.CSRRW:
+            case H.CSRRS:
+            case H.CSRRC:
+            case H.CSRRWI:
+            case H.CSRRSI:
+            case H.CSRRCI:
+              this.csrOp(h, cc.rd[i], cc.rs1[i], cc.imm[i], cc.raw[i]);
+              // a CSR write may have changed the hardware-loop registers
+              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+              break;
+            case H.ECALL:
+              if (this.tohost !== undefined) throw this.trapOf(Cause.ecallM, 0);
+              this.hostCall();
+              break;
+            case H.EBREAK:
+              throw this.trapOf(Cause.breakpoint, curPc);
+            case H.MRET:
+              pc = this.mepc;
+              // MIE <- MPIE, MPIE <- 1
+              this.mstatus = (this.mstatus & ~0x8) | ((this.mstatus >> 4) & 0x8) | 0x80;
+              break;
+            case H.WFI:
+              retired++;
+              this.sleeping = true;
+              this.pc = pc;
+              this.pendLoad = 0;
+              this.instret += retired;
+              return 'sleep';
+            // ---------------- XpulpV2 ----------------
+            case H.LW_POST: {
+              const r1 = cc.rs1[i];
+              const a = x[r1];
+              x[cc.rd[i]] = this.ld32(a);
+              x[r1] = (a + cc.imm[i]) | 0;
+              pend = 1 << cc.rd[i];
+              break;
+            }
+            case H.LOAD_POST: {
+              const r1 = cc.rs1[i];
+              const a = x[r1];
+              x[cc.rd[i]] = this.ldKind(a, cc.imm2[i]);
+              x[r1] = (a + cc.imm[i]) | 0;
+              pend = 1 << cc.rd[i];
+              break;
+            }
+            case H.LOAD_RR:
+              x[cc.rd[i]] = this.ldKind((x[cc.rs1[i]] + x[cc.rs2[i]]) | 0, cc.imm2[i]);
+              pend = 1 << cc.rd[i];
+              break;
+            case H.LOAD_RR_POST: {
+              const r1 = cc.rs1[i];
+              const a = x[r1];
+              const inc = x[cc.rs2[i]];
+              x[cc.rd[i]] = this.ldKind(a, cc.imm2[i]);
+              x[r1] = (a + inc) | 0;
+              pend = 1 << cc.rd[i];
+              break;
+            }
+            case H.STORE_RR:
+              this.st((x[cc.rs1[i]] + x[cc.rd[i]]) | 0, 1 << cc.imm2[i], x[cc.rs2[i]]);
+              break;
+            case H.STORE_RR_POST: {
+              const r1 = cc.rs1[i];
+              const a = x[r1];
+              this.st(a, 1 << cc.imm2[i], x[cc.rs2[i]]);
+              x[r1] = (a + x[cc.rd[i]]) | 0;
+              break;
+            }
+            case H.STORE_POST: {
+              const r1 = cc.rs1[i];
+              const a = x[r1];
+              this.st(a, 1 << cc.imm2[i], x[cc.rs2[i]]);
+              x[r1] = (a + cc.imm[i]) | 0;
+              break;
+            }
+            case H.ELW:
+              x[cc.rd[i]] = this.ldSlow((x[cc.rs1[i]] + cc.imm[i]) | 0, 4);
+              pend = 1 << cc.rd[i];
+              break;
+            case H.BEQIMM:
+              if (x[cc.rs1[i]] === cc.imm2[i]) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.BNEIMM:
+              if (x[cc.rs1[i]] !== cc.imm2[i]) {
+                pc = (curPc + cc.imm[i]) | 0;
+                this.cycles += branchExtra;
+              }
+              break;
+            case H.LP_STARTI:
+              this.lpStart[cc.rd[i]] = (curPc + (cc.imm[i] << 1)) | 0;
+              this.lpChecked[cc.rd[i]] = false;
+              break;
+            case H.LP_ENDI:
+              this.lpEnd[cc.rd[i]] = (curPc + (cc.imm[i] << 1)) | 0;
+              this.lpChecked[cc.rd[i]] = false;
+              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+              break;
+            case H.LP_COUNT:
+            case H.LP_COUNTI:
+            case H.LP_SETUP:
+            case H.LP_SETUPI: {
+              const L = cc.rd[i];
+              if (h === H.LP_COUNT) this.lpCount[L] = x[cc.rs1[i]];
+              else if (h === H.LP_COUNTI) this.lpCount[L] = cc.imm[i];
+              else {
+                this.lpStart[L] = pc;
+                this.lpEnd[L] = (curPc + ((h === H.LP_SETUP ? cc.imm[i] : cc.imm2[i]) << 1)) | 0;
+                this.lpCount[L] = h === H.LP_SETUP ? x[cc.rs1[i]] : cc.imm[i];
+              }
+              this.lpChecked[L] = false;
+              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+              break;
+            }
+            case H.MAC:
+              x[cc.rd[i]] = (x[cc.rd[i]] + Math.imul(x[cc.rs1[i]], x[cc.rs2[i]])) | 0;
+              break;
+            case H.SDOTSP_B: {
+              const a = x[cc.rs1[i]];
+              const b = x[cc.rs2[i]];
+              x[cc.rd[i]] =
+                (x[cc.rd[i]] +
+                  ((a << 24) >> 24) * ((b << 24) >> 24) +
+                  ((a << 16) >> 24) * ((b << 16) >> 24) +
+                  ((a << 8) >> 24) * ((b << 8) >> 24) +
+                  (a >> 24) * (b >> 24)) |
+                0;
+              break;
+            }
+            case H.XALU: {
+              const r = cc.rd[i];
+              x[r] = this.t.aluOf[cc.entry[i]]!(x[cc.rs1[i]], x[cc.rs2[i]], x[r], cc.imm[i], cc.imm2[i]);
+              break;
+            }
+            default:
+              throw new Error(`internal: handler ${h} at ${hex(curPc)}`);
+          }
+          retired++;
+          // Hardware loops: after the last body instruction, loop 0 (inner, priority) then loop 1.
+          if (curPc === end0 || curPc === end1) {
+            pc = this.loopEnd(curPc, pc);
+            end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+            end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+          }
+        }
+        this.pc = pc;
+        this.pendLoad = pend;
+        this.instret += retired;
+        return 'limit';
+      } catch (e) {
+        x[0] = 0;
+        if (e === this.trap) {
+          pend = 0;
+          limit--;
+          const stop = this.takeTrap(curPc);
+          if (stop) {
+            this.instret += retired;
+            this.pc = curPc;
+            return 'fault';
+          }
+          pc = this.pc;
+          end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+          end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+          continue;
+        }
+        if (e === this.exitSig) {
+          this.instret += retired + 1;
+          this.pc = pc;
+          return 'exit';
+        }
+        if (e === this.sleepSig) {
+          // the access is retried when the core is woken: the instruction has not retired
+          this.sleeping = true;
+          this.pc = curPc;
+          this.pendLoad = 0;
+          this.instret += retired;
+          return 'sleep';
+        }
+        if (e === this.faultSig) {
+          this.instret += retired;
+          this.pc = curPc;
+          this.setFault(curPc, this.faultSig.message);
+          return 'fault';
+        }
+        // a device threw (e.g. the cluster reports a simulated fault): leave a consistent state
+        this.instret += retired;
+        this.pc = curPc;
+        throw e;
+      }
+    }
+  }
+
+  // ---------------- decode ----------------
+
+  private fetchRegion(pc: number): { region: Region; offset: number } {
+    if (pc & 1) throw this.trapOf(Cause.misalignedFetch, pc);
+    const f = this.memory.find(pc);
+    if (!f) throw this.trapOf(Cause.fetchAccess, pc);
+    return f;
+  }
+
+  /** Decode the instruction at `off` of `region` into its cache slot `i`; returns its handler. */
+  private decodeInto(region: Region, off: number, i: number): number {
+    const b = region.bytes;
+    const lo = b[off] | (b[off + 1] << 8);
+    let word = lo;
+    if ((lo & 3) === 3) {
+      if (off + 4 > region.size) throw this.trapOf(Cause.fetchAccess, (region.base + off + 2) | 0);
+      word = lo | (b[off + 2] << 16) | (b[off + 3] << 24);
+    }
+    const d = decoder().decode(word, this.dec);
+    const c = region.code();
+    const e = d.entry;
+    let h: number = H.ILLEGAL;
+    let cost = 1;
+    let mask = 0;
+    if (e) {
+      h = this.t.handlerOf[e.index];
+      const tm = this.timing;
+      if (h === H.JAL || h === H.JALR) cost = tm.jump;
+      else if (h === H.MULH || h === H.MULHSU || h === H.MULHU) cost = tm.mulh;
+      else if (h === H.DIV || h === H.DIVU || h === H.REM || h === H.REMU) cost = tm.divBase;
+      for (const r of e.format.reads) if (d[r] !== 0) mask |= 1 << d[r];
+      // A post-increment load with rd == rs1 is undefined in the manuals: report it as illegal.
+      if ((e.formatName === 'Format_LPOST' || e.formatName === 'Format_LRPOST') && d.rd === d.rs1) h = H.ILLEGAL;
+      const k = this.t.kindOf[e.index];
+      if (k >= 0) d.imm2 = k;
+    }
+    c.handler[i] = h;
+    c.rd[i] = d.rd;
+    c.rs1[i] = d.rs1;
+    c.rs2[i] = d.rs2;
+    c.imm[i] = d.imm;
+    c.imm2[i] = d.imm2;
+    c.size[i] = d.size;
+    c.cost[i] = cost;
+    c.readMask[i] = mask;
+    c.raw[i] = d.raw;
+    c.entry[i] = e ? e.index : 0;
+    region.watch[off >>> WATCH_SHIFT] |= WATCH_CODE;
+    if (((off + d.size - 1) >>> WATCH_SHIFT) !== off >>> WATCH_SHIFT) region.watch[(off + d.size - 1) >>> WATCH_SHIFT] |= WATCH_CODE;
+    return h;
+  }
+
+  /** Decoded view of the instruction at `pc` (for traces and fault messages). */
+  disassembleAt(pc: number): { raw: number; text: string } {
+    const f = this.memory.find(pc);
+    if (!f || f.offset + 2 > f.region.size) return { raw: 0, text: '(unmapped)' };
+    const b = f.region.bytes;
+    const o = f.offset;
+    let word = b[o] | (b[o + 1] << 8);
+    if ((word & 3) === 3 && o + 4 <= f.region.size) word |= (b[o + 2] << 16) | (b[o + 3] << 24);
+    const d = decoder().decode(word);
+    return { raw: d.raw, text: formatDecoded(d, pc).replace('\t', ' ') };
+  }
+
+  // ---------------- memory access ----------------
+
+  private ld32(a: number): number {
+    if ((a & 3) === 0) {
+      if (a >>> this.l2Shift === this.l2Tag) {
+        this.cycles += this.timing.l2Load;
+        return this.l2[(a & ((1 << this.l2Shift) - 1)) >>> 2];
+      }
+      if (a >>> this.l1Shift === this.l1Tag) return this.l1[(a & ((1 << this.l1Shift) - 1)) >>> 2];
+    }
+    return this.ldSlow(a, 4);
+  }
+  private ld16(a: number): number {
+    if ((a & 1) === 0) {
+      if (a >>> this.l2Shift === this.l2Tag) {
+        this.cycles += this.timing.l2Load;
+        return this.l2h[(a & ((1 << this.l2Shift) - 1)) >>> 1];
+      }
+      if (a >>> this.l1Shift === this.l1Tag) return this.l1h[(a & ((1 << this.l1Shift) - 1)) >>> 1];
+    }
+    return this.ldSlow(a, 2);
+  }
+  private ld8(a: number): number {
+    if (a >>> this.l2Shift === this.l2Tag) {
+      this.cycles += this.timing.l2Load;
+      return this.l2b[a & ((1 << this.l2Shift) - 1)];
+    }
+    if (a >>> this.l1Shift === this.l1Tag) return this.l1b[a & ((1 << this.l1Shift) - 1)];
+    return this.ldSlow(a, 1);
+  }
+  private ldKind(a: number, kind: number): number {
+    switch (kind) {
+      case 0:
+        return this.ld8(a);
+      case 1:
+        return this.ld16(a);
+      case 2:
+        return this.ld32(a);
+      case 3:
+        return this.ld8(a) & 0xff;
+      default:
+        return this.ld16(a) & 0xffff;
+    }
+  }
+
+  /** Any load: sign-extended value of `size` bytes. Devices, misalignment, faults. */
+  ldSlow(a: number, size: 1 | 2 | 4): number {
+    const f = this.memory.find(a);
+    if (f && f.offset + size <= f.region.size) {
+      const r = f.region;
+      if (r === this.memory.l2) this.cycles += this.timing.l2Load;
+      const o = f.offset;
+      if ((o & (size - 1)) !== 0) {
+        if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedLoad, a);
+        this.cycles += this.timing.misaligned;
+      }
+      const b = r.bytes;
+      if (size === 1) return (b[o] << 24) >> 24;
+      if (size === 2) return ((b[o] | (b[o + 1] << 8)) << 16) >> 16;
+      return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+    }
+    const d = this.memory.device(a);
+    if (d) {
+      if ((a & (size - 1)) !== 0) throw this.trapOf(Cause.misalignedLoad, a);
+      const v = d.device.read(this.hartId, d.offset, size);
+      if (v === BLOCK) throw this.sleepSig;
+      return size === 4 ? v | 0 : size === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
+    }
+    throw this.trapOf(Cause.loadAccess, a);
+  }
+
+  private st32(a: number, v: number): void {
+    if ((a & 3) === 0 && a >>> this.l2Shift === this.l2Tag) {
+      const o = a & ((1 << this.l2Shift) - 1);
+      this.l2[o >>> 2] = v;
+      if (this.memory.l2.watch[o >>> WATCH_SHIFT] !== 0) this.watchHit(this.memory.l2, o, a, v);
+      return;
+    }
+    this.st(a, 4, v);
+  }
+
+  /** Any store of `size` bytes. */
+  private st(a: number, size: number, v: number): void {
+    const f = this.memory.find(a);
+    if (f && f.offset + size <= f.region.size) {
+      const o = f.offset;
+      if ((o & (size - 1)) !== 0) {
+        if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedStore, a);
+        this.cycles += this.timing.misaligned;
+      }
+      const b = f.region.bytes;
+      b[o] = v;
+      if (size > 1) b[o + 1] = v >>> 8;
+      if (size > 2) {
+        b[o + 2] = v >>> 16;
+        b[o + 3] = v >>> 24;
+      }
+      const w = f.region.watch;
+      if (w[o >>> WATCH_SHIFT] !== 0 || w[(o + size - 1) >>> WATCH_SHIFT] !== 0) this.watchHit(f.region, o, a, v);
+      return;
+    }
+    const d = this.memory.device(a);
+    if (d) {
+      if ((a & (size - 1)) !== 0) throw this.trapOf(Cause.misalignedStore, a);
+      d.device.write(this.hartId, d.offset, size as 1 | 2 | 4, v);
+      return;
+    }
+    throw this.trapOf(Cause.storeAccess, a);
+  }
+
+  /** A store hit a watched page: self-modifying code, or the HTIF tohost word. */
+  private watchHit(r: Region, o: number, a: number, v: number): void {
+    const w = r.watch[o >>> WATCH_SHIFT];
+    if (w & WATCH_CODE) r.invalidate(o);
+    if (((o + 3) >>> WATCH_SHIFT) !== o >>> WATCH_SHIFT && r.watch[(o + 3) >>> WATCH_SHIFT] & WATCH_CODE)
+      r.invalidate(o + 3);
+    if (w & WATCH_TOHOST && this.tohost !== undefined && (a >>> 0) === this.tohost >>> 0 && (v & 1) === 1) {
+      this.exitCode = v >>> 1;
+      throw this.exitSig;
+    }
+  }
+
+  // ---------------- traps, CSRs, host ----------------
+
+  private trapOf(cause: number, tval: number): TrapSignal {
+    this.trap.cause = cause;
+    this.trap.tval = tval;
+    return this.trap;
+  }
+
+  /** Enter the trap handler; returns true when there is none (the run stops with a fault). */
+  private takeTrap(pc: number): boolean {
+    const { cause, tval } = this.trap;
+    if (this.mtvec === 0) {
+      const where = cause <= 1 ? ` (target ${hex(tval)})` : cause >= 4 && cause <= 7 ? ` at ${hex(tval)}` : '';
+      this.setFault(pc, `${CAUSE_TEXT[cause] ?? `trap cause ${cause}`}${where} and no trap handler (mtvec = 0)`);
+      return true;
+    }
+    this.mepc = pc & ~1;
+    this.mcause = cause;
+    this.mtval = tval;
+    // MPIE <- MIE, MIE <- 0 (MPP stays M)
+    this.mstatus = (this.mstatus & ~0x88) | ((this.mstatus & 0x8) << 4);
+    this.pc = this.mtvec & ~3;
+    return false;
+  }
+
+  private setFault(pc: number, cause: string): void {
+    const { raw, text } = this.disassembleAt(pc);
+    this.fault = { pc, raw, disassembly: text, cause };
+  }
+
+  /** One-line description of the fault (core, pc, raw instruction, disassembly, cause). */
+  faultMessage(): string {
+    const f = this.fault;
+    if (!f) return '';
+    return `core ${this.hartId}: pc ${hex(f.pc)}: ${hex(f.raw, f.raw > 0xffff ? 8 : 4)} '${f.disassembly}': ${f.cause}`;
+  }
+
+  /** Report a fault from outside the hot loop (e.g. a limit reached). */
+  setExternalFault(cause: string): void {
+    this.setFault(this.pc, cause);
+  }
+
+  private hostCall(): void {
+    const x = this.x;
+    const n = x[17];
+    if (n === 64) {
+      const len = x[12] >>> 0;
+      const buf = new Uint8Array(len);
+      for (let k = 0; k < len; k++) buf[k] = this.ldSlow((x[11] + k) | 0, 1);
+      this.host.write(x[10], buf);
+      x[10] = len;
+      return;
+    }
+    if (n === 93 || n === 94) {
+      this.exitCode = x[10] & 0xff;
+      throw this.exitSig;
+    }
+    this.faultSig.message = `unsupported host call a7=${n} (without a tohost symbol, ecall supports write 64, exit 93, exit_group 94)`;
+    throw this.faultSig;
+  }
+
+  csrRead(n: number): number | undefined {
+    switch (n) {
+      case CSR.mstatus:
+        return this.mstatus | (3 << 11); // MPP hardwired to M
+      case CSR.misa:
+        return MISA;
+      case CSR.mie:
+        return this.mie;
+      case CSR.mtvec:
+        return this.mtvec;
+      case CSR.mscratch:
+        return this.mscratch;
+      case CSR.mepc:
+        return this.mepc;
+      case CSR.mcause:
+        return this.mcause;
+      case CSR.mtval:
+        return this.mtval;
+      case CSR.mip:
+        return this.mip;
+      case CSR.mhartid:
+        return this.hartId;
+      case CSR.mcycle:
+      case CSR.cycle:
+        return this.cycles % 0x100000000 | 0;
+      case CSR.mcycleh:
+      case CSR.cycleh:
+        return Math.floor(this.cycles / 0x100000000) | 0;
+      case CSR.minstret:
+      case CSR.instret:
+        return this.instret % 0x100000000 | 0;
+      case CSR.minstreth:
+      case CSR.instreth:
+        return Math.floor(this.instret / 0x100000000) | 0;
+      case CSR.lpstart0:
+        return this.lpStart[0];
+      case CSR.lpend0:
+        return this.lpEnd[0];
+      case CSR.lpcount0:
+        return this.lpCount[0];
+      case CSR.lpstart1:
+        return this.lpStart[1];
+      case CSR.lpend1:
+        return this.lpEnd[1];
+      case CSR.lpcount1:
+        return this.lpCount[1];
+      default:
+        return undefined;
+    }
+  }
+
+  /** Returns false when the CSR cannot be written (read-only or unknown). */
+  csrWrite(n: number, v: number): boolean {
+    switch (n) {
+      case CSR.mstatus:
+        this.mstatus = v & 0x88; // MIE, MPIE
+        return true;
+      case CSR.misa:
+        return true; // WARL: fixed
+      case CSR.mie:
+        this.mie = v;
+        return true;
+      case CSR.mtvec:
+        this.mtvec = v & ~2;
+        return true;
+      case CSR.mscratch:
+        this.mscratch = v;
+        return true;
+      case CSR.mepc:
+        this.mepc = v & ~1;
+        return true;
+      case CSR.mcause:
+        this.mcause = v;
+        return true;
+      case CSR.mtval:
+        this.mtval = v;
+        return true;
+      case CSR.mip:
+        this.mip = v;
+        return true;
+      case CSR.mcycle:
+        this.cycles = Math.floor(this.cycles / 0x100000000) * 0x100000000 + (v >>> 0);
+        return true;
+      case CSR.mcycleh:
+        this.cycles = (v >>> 0) * 0x100000000 + (this.cycles % 0x100000000);
+        return true;
+      case CSR.minstret:
+        this.instret = Math.floor(this.instret / 0x100000000) * 0x100000000 + (v >>> 0);
+        return true;
+      case CSR.minstreth:
+        this.instret = (v >>> 0) * 0x100000000 + (this.instret % 0x100000000);
+        return true;
+      case CSR.lpstart0:
+      case CSR.lpend0:
+      case CSR.lpcount0:
+      case CSR.lpstart1:
+      case CSR.lpend1:
+      case CSR.lpcount1: {
+        const L = n >= CSR.lpstart1 ? 1 : 0;
+        const k = n - (L ? CSR.lpstart1 : CSR.lpstart0);
+        (k === 0 ? this.lpStart : k === 1 ? this.lpEnd : this.lpCount)[L] = v;
+        this.lpChecked[L] = false;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private csrOp(h: number, rd: number, rs1: number, csr: number, raw: number): void {
+    const old = this.csrRead(csr);
+    if (old === undefined) throw this.trapOf(Cause.illegal, raw);
+    const imm = h === H.CSRRWI || h === H.CSRRSI || h === H.CSRRCI;
+    const src = imm ? rs1 : this.x[rs1];
+    let next: number | undefined;
+    if (h === H.CSRRW || h === H.CSRRWI) next = src;
+    else if (rs1 !== 0) next = h === H.CSRRS || h === H.CSRRSI ? old | src : old & ~src;
+    if (next !== undefined) {
+      if (!this.csrWrite(csr, next)) throw this.trapOf(Cause.illegal, raw);
+    }
+    this.x[rd] = old;
+  }
+
+  /** End of a hardware-loop body at `pc`: returns the next pc. */
+  private loopEnd(pc: number, next: number): number {
+    for (let L = 0; L < 2; L++) {
+      if (this.lpCount[L] !== 0 && this.lpEnd[L] === pc) {
+        if (!this.lpChecked[L]) this.checkLoop(L);
+        this.lpCount[L]--;
+        if (this.lpCount[L] !== 0) return this.lpStart[L];
+      }
+    }
+    return next;
+  }
+
+  /** Check the hardware-loop constraints of xpulpv2.md once per loop setup; violations are faults. */
+  private checkLoop(L: number): void {
+    this.lpChecked[L] = true;
+    const start = this.lpStart[L];
+    const end = this.lpEnd[L];
+    const where = `hardware loop ${L} [${hex(start)}..${hex(end)}]`;
+    const fail = (what: string): never => {
+      this.faultSig.message = `${where}: ${what} (xpulpv2.md, hardware-loop constraints)`;
+      throw this.faultSig;
+    };
+    if ((start & 3) !== 0 || (end & 3) !== 0) fail('start and end must be word-aligned');
+    if (((end - start) >> 2) + 1 < 3) fail('the body must have at least 3 instructions');
+    for (let a = start; a <= end; ) {
+      const f = this.memory.find(a);
+      if (!f) fail(`body address ${hex(a)} is not mapped`);
+      const { raw, text } = this.disassembleAt(a);
+      const d = decoder().decode(raw);
+      if (d.size === 2) fail(`compressed instruction '${text}' at ${hex(a)} in the body`);
+      const h = d.entry ? this.t.handlerOf[d.entry.index] : H.ILLEGAL;
+      if (NOT_IN_HWLOOP.has(h)) fail(`'${text}' at ${hex(a)} is not allowed in the body`);
+      a += d.size;
+    }
+    const other = 1 - L;
+    if (L === 1 && this.lpCount[0] !== 0 && this.lpEnd[0] >= start && this.lpEnd[0] <= end && end < this.lpEnd[0] + 8)
+      fail(`the outer loop must end at least 8 bytes after the inner loop (${hex(this.lpEnd[0])})`);
+    if (L === 0 && this.lpCount[1] !== 0 && end >= this.lpStart[1] && end <= this.lpEnd[1] && this.lpEnd[1] < end + 8)
+      fail(`the outer loop (${other}) must end at least 8 bytes after this one`);
+  }
+}
+
+// 32 x 32 -> high 32 bits, exact (split into 16-bit halves so doubles never lose bits).
+function mulhu(a: number, b: number): number {
+  const al = a & 0xffff;
+  const ah = a >>> 16;
+  const bl = b & 0xffff;
+  const bh = b >>> 16;
+  const ll = al * bl;
+  const lh = al * bh;
+  const hl = ah * bl;
+  const hh = ah * bh;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (hh + Math.floor(lh / 65536) + Math.floor(hl / 65536) + Math.floor(mid / 65536)) | 0;
+}
+function mulh(a: number, b: number): number {
+  let hi = mulhu(a, b);
+  if (a < 0) hi = (hi - b) | 0;
+  if (b < 0) hi = (hi - a) | 0;
+  return hi;
+}
+function mulhsu(a: number, b: number): number {
+  let hi = mulhu(a, b);
+  if (a < 0) hi = (hi - b) | 0;
+  return hi;
+}
