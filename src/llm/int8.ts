@@ -1,7 +1,11 @@
 // The int8 engine: the quantized decoder-step graph run by the integer reference executor
 // (src/reference), one token per call. The graph is stateless; this class carries its state
 // (mask and K/V windows) from each step's outputs to the next step's inputs.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Graph, Tensor } from '../frontend/ir.js';
+import { writeNpz } from '../frontend/npy.js';
+import { writeOnnx } from '../frontend/onnx.js';
 import { fromNumbers } from '../frontend/dtype.js';
 import type { Llama2cModel } from '../frontend/llama2c.js';
 import type { Tokenizer } from '../frontend/tokenizer.js';
@@ -19,6 +23,7 @@ export class Int8Engine implements StepEngine {
   /** The last step's int16 logits. */
   lastLogitsInt: Float64Array = new Float64Array(0);
   private state: Tensor[] = [];
+  private last: { inputs: Tensor[]; outputs: Tensor[] } | undefined;
   private nextPos = 0;
 
   constructor(readonly info: StepGraphInfo) {
@@ -58,16 +63,47 @@ export class Int8Engine implements StepEngine {
   step(token: number, pos: number): Float32Array {
     if (pos !== this.nextPos) throw new InputError(`int8 engine: position ${pos} out of order (expected ${this.nextPos})`);
     if (pos >= this.seqLen) throw new InputError(`int8 engine: position ${pos} beyond the context of ${this.seqLen}`);
-    const { outputs } = execute(this.graph, this.stepInputs(token, pos));
+    const inputs = this.stepInputs(token, pos);
+    const { outputs } = execute(this.graph, inputs);
     this.lastArgmax = outputs[0]!.data[0]!;
     this.lastLogitsInt = outputs[1]!.data;
-    this.state = outputs.slice(2).map((v, i) => {
-      const info = this.graph.inputs[2 + i]!;
+    const typed = outputs.map((v, i) => {
+      const info = this.graph.outputs[i]!;
       return { name: info.name, dtype: info.dtype, shape: v.shape.slice(), data: fromNumbers(info.dtype, v.data) };
     });
+    this.last = { inputs, outputs: typed };
+    // Output i+2 (mask_out, k_out_l, v_out_l) is the next step's input i+2 (same order and types).
+    this.state = typed.slice(2).map((t, i) => ({ ...t, name: this.graph.inputs[2 + i]!.name }));
     this.nextPos = pos + 1;
     const s = this.info.logitScale;
     return Float32Array.from(this.lastLogitsInt, (q) => q * s);
+  }
+
+  /**
+   * Write the last step as a Deeploy-style case folder: network.onnx, inputs.npz and outputs.npz
+   * (what this engine computed), plus llm.json (state conventions and scales).
+   */
+  exportCase(dir: string): void {
+    if (!this.last) throw new InputError('int8 engine: no step has run yet, nothing to export');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'network.onnx'), writeOnnx(this.graph, { producer: 'deeploy-sim llm' }));
+    writeNpz(join(dir, 'inputs.npz'), this.last.inputs);
+    writeNpz(join(dir, 'outputs.npz'), this.last.outputs);
+    const { maskFill, logitScale, window, nLayers, scales } = this.info;
+    const meta = {
+      about: 'one decoder step of the int8 TinyStories model; see docs/llm.md',
+      inputs: this.graph.inputs,
+      outputs: this.graph.outputs,
+      state: 'outputs 2.. feed inputs 2.. of the next step; initial mask_in = maskFill everywhere, K/V = 0',
+      maskFill,
+      logitScale,
+      window,
+      nLayers,
+      ops: [...new Set(this.graph.nodes.map((n) => n.op))],
+      nodes: this.graph.nodes.length,
+      scales,
+    };
+    writeFileSync(join(dir, 'llm.json'), JSON.stringify(meta, null, 1) + '\n');
   }
 }
 
@@ -78,6 +114,6 @@ export function quantizeModel(model: Llama2cModel, tokenizer: Tokenizer): StepGr
   return buildStepGraph(model, cal);
 }
 
-export function createInt8Engine(model: Llama2cModel, tokenizer: Tokenizer): StepEngine {
+export function createInt8Engine(model: Llama2cModel, tokenizer: Tokenizer): Int8Engine {
   return new Int8Engine(quantizeModel(model, tokenizer));
 }

@@ -6,6 +6,7 @@ import { loadLlama2c } from '../../frontend/llama2c.js';
 import { loadTokenizer } from '../../frontend/tokenizer.js';
 import { createEngine, ENGINES, type EngineName } from '../../llm/engines.js';
 import { generate } from '../../llm/generate.js';
+import type { Int8Engine } from '../../llm/int8.js';
 import { makeSampler } from '../../llm/sample.js';
 
 interface Args {
@@ -16,6 +17,7 @@ interface Args {
   engine: EngineName;
   temperature: number;
   seed: string;
+  export?: string;
 }
 
 export const generateCommand: CommandModule<object, Args> = {
@@ -29,8 +31,10 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('steps', { type: 'number', default: 256, describe: 'positions to run, prompt included (<= seq_len)' })
       .option('engine', { choices: ENGINES, default: 'float' as EngineName, describe: 'float reference, int8 integer graph, or sim' })
       .option('temperature', { type: 'number', default: 0, describe: '0 = greedy (argmax)' })
-      .option('seed', { type: 'string', default: '42', describe: 'RNG seed for temperature > 0' }) as never,
+      .option('seed', { type: 'string', default: '42', describe: 'RNG seed for temperature > 0' })
+      .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
   handler: async (args) => {
+    if (args.export !== undefined && args.engine !== 'int8') throw new InputError('--export needs --engine int8');
     if (!(args.temperature >= 0)) throw new InputError(`--temperature ${args.temperature}: expected >= 0`);
     const model = loadLlama2c(args.model);
     const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
@@ -58,6 +62,10 @@ export const generateCommand: CommandModule<object, Args> = {
     process.stdout.write('\n');
     const seconds = (performance.now() - t0) / 1000;
     if (live) err.write('\r\x1b[K');
+    if (args.export !== undefined) {
+      (engine as Int8Engine).exportCase(args.export);
+      err.write(`wrote ${args.export}/network.onnx, inputs.npz, outputs.npz, llm.json (the last step)\n`);
+    }
     err.write(`achieved tok/s: ${(result.steps / seconds).toFixed(1)} (${result.steps} steps, engine ${args.engine})\n`);
   },
 };
