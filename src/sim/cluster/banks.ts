@@ -14,13 +14,20 @@ export class BankTracker {
   conflicts = 0;
   conflictCycles = 0;
 
-  constructor(banks = 16) {
+  /** per core: accesses and cycles lost to conflicts */
+  readonly coreAccesses: Float64Array;
+  readonly coreStall: Float64Array;
+
+  constructor(banks = 16, cores = 8) {
     this.banks = banks;
+    this.coreAccesses = new Float64Array(cores);
+    this.coreStall = new Float64Array(cores);
     this.booked = new Float64Array(banks * RING).fill(-1);
   }
 
-  /** Book the bank holding addr at cycle t; returns the extra cycles the access waits. */
-  access(addr: number, t: number): number {
+  /** Book the bank holding addr at cycle t for `core`; returns the extra cycles the access waits. */
+  access(core: number, addr: number, t: number): number {
+    this.coreAccesses[core]++;
     const base = ((addr >>> 2) & (this.banks - 1)) * RING;
     const booked = this.booked;
     let c = t;
@@ -29,6 +36,7 @@ export class BankTracker {
     if (c !== t) {
       this.conflicts++;
       this.conflictCycles += c - t;
+      this.coreStall[core] += c - t;
     }
     return c - t;
   }
@@ -37,5 +45,7 @@ export class BankTracker {
     this.booked.fill(-1);
     this.conflicts = 0;
     this.conflictCycles = 0;
+    this.coreAccesses.fill(0);
+    this.coreStall.fill(0);
   }
 }

@@ -1,0 +1,386 @@
+// The 8-core cluster: cores sharing one Memory, the event unit, MCHAN, the L1 bank arbiter, and a
+// deterministic scheduler. Scheduling: always run the awake core with the smallest cycle count,
+// for at most (second smallest + quantum - its cycles) instructions (every instruction takes at
+// least one cycle, so it stops at most `quantum` cycles ahead of the others, plus one instruction's
+// stalls). Bank bookings tolerate that skew (banks.ts). Nothing depends on wall-clock time or on
+// iteration order of hash maps, so the same program gives the same cycles and bytes every run.
+import { readFileSync } from 'node:fs';
+import { FaultError } from '../../errors.js';
+import { Core } from '../core.js';
+import { parseElf, loadElf } from '../elf.js';
+import { Memory, Region, WATCH_CODE, WATCH_SHIFT } from '../memory.js';
+import { siracusa, type Platform } from '../platform/siracusa.js';
+import { BankTracker } from './banks.js';
+import { Level, Mchan, type DmaMemory, type DmaTransferInfo } from './dma.js';
+import { EventUnit, Sleep } from './event-unit.js';
+import { ClusterPeripherals, PERIPH } from './periph.js';
+import { clusterTiming, type ClusterTiming } from './timing.js';
+import { TraceWriter } from './trace.js';
+import { estimateEnergy, type EnergyReport } from '../energy.js';
+
+/** Stall causes counted per core (cycles). */
+export const STALL_CAUSES = ['loadUse', 'branch', 'mulDiv', 'bankConflict', 'l2', 'event', 'dmaQueue'] as const;
+export type StallCause = (typeof STALL_CAUSES)[number];
+
+/** Thrown by a cluster device; the cluster turns it into a fault of the accessing core. */
+export class DeviceFault extends Error {}
+
+export interface ClusterOptions {
+  cores?: number;
+  platform?: Platform;
+  timing?: ClusterTiming;
+  /** scheduler skew bound in cycles (default 16) */
+  quantum?: number;
+  maxCycles?: number;
+  maxInstructions?: number;
+  trace?: boolean;
+  onOutput?: (fd: number, bytes: Uint8Array) => void;
+  freqMHz?: number;
+}
+
+export interface CoreStats {
+  core: number;
+  instructions: number;
+  cycles: number;
+  sleepCycles: number;
+  stalls: Record<StallCause, number>;
+  l1Accesses: number;
+  utilisation: number;
+}
+
+export interface ClusterResult {
+  exitCode: number;
+  stdout: Uint8Array;
+  cycles: number;
+  instructions: number;
+  cores: CoreStats[];
+  bankConflicts: number;
+  barriers: number;
+  dma: { transfers: number; bytesL2ToL1: number; bytesL1ToL2: number; bytesWmemToL1: number; bytesL1ToWmem: number; busyCycles: number };
+  energy: EnergyReport;
+  fault?: string;
+  trace?: TraceWriter;
+  elf: string;
+}
+
+const hex = (v: number) => '0x' + (v >>> 0).toString(16).padStart(8, '0');
+
+export class Cluster {
+  readonly memory: Memory;
+  readonly cores: Core[];
+  readonly n: number;
+  readonly eu: EventUnit;
+  readonly dma: Mchan;
+  readonly banks: BankTracker;
+  readonly periph: ClusterPeripherals;
+  readonly timing: ClusterTiming;
+  readonly trace: TraceWriter | undefined;
+  readonly quantum: number;
+  /** per core: sleep cycles, extra stall cycles by cause added by the cluster devices */
+  readonly sleepCycles: Float64Array;
+  readonly eventStall: Float64Array;
+  readonly dmaStall: Float64Array;
+  /** wfi sleeps (no retried access) vs device sleeps */
+  private readonly wfi: Uint8Array;
+  private readonly busySince: Float64Array;
+  readonly stdout: Uint8Array[] = [];
+  private pendingFault: string | undefined;
+
+  constructor(elfPath: string, readonly opts: ClusterOptions = {}) {
+    const platform = opts.platform ?? siracusa;
+    this.n = Math.max(1, Math.min(opts.cores ?? platform.cores, platform.cores));
+    this.timing = opts.timing ?? clusterTiming;
+    this.quantum = opts.quantum ?? 16;
+    const img = parseElf(new Uint8Array(readFileSync(elfPath)), elfPath);
+    this.memory = new Memory(platform);
+    loadElf(img, this.memory, elfPath);
+    const n = this.n;
+    this.sleepCycles = new Float64Array(n);
+    this.eventStall = new Float64Array(n);
+    this.dmaStall = new Float64Array(n);
+    this.wfi = new Uint8Array(n);
+    this.busySince = new Float64Array(n);
+    this.trace = opts.trace ? new TraceWriter(n) : undefined;
+    this.banks = new BankTracker(this.timing.l1Banks, n);
+    const host = {
+      write: (fd: number, bytes: Uint8Array) => {
+        if (fd === 1) this.stdout.push(bytes);
+        this.opts.onOutput?.(fd, bytes);
+      },
+    };
+    this.cores = [];
+    const tohost = img.symbols.get('tohost');
+    for (let c = 0; c < n; c++) {
+      const core = new Core(this.memory, { hartId: c, host });
+      core.reset(img.entry);
+      if (tohost !== undefined) core.tohost = tohost;
+      this.attachBanks(core);
+      this.cores.push(core);
+    }
+    if (tohost !== undefined) this.memory.watchToHost(tohost);
+    const fault = (c: number, m: string): never => {
+      throw new DeviceFault(m);
+    };
+    this.eu = new EventUnit(n, this.timing, {
+      wake: (c, t, v) => this.wakeCore(c, t, v),
+      fault,
+    });
+    this.dma = new Mchan(n, this.timing, this.dmaMemory(), {
+      event: (c, t) => this.eu.post(1 << c, 8, t, this.cores[c]!.cycles),
+      fault,
+      transfer: (i) => this.onTransfer(i),
+    });
+    this.periph = new ClusterPeripherals(n, this.timing, this.eu, this.dma, {
+      cycle: (c) => this.cores[c]!.cycles,
+      stall: (c, k, cause) => {
+        this.cores[c]!.cycles += k;
+        if (cause === 'dma') {
+          this.dmaStall[c] += k;
+          if (this.trace) this.traceStall(c, k, 'dma-queue');
+        } else this.eventStall[c] += k;
+      },
+      fault,
+    });
+    this.mapDevices();
+  }
+
+  /** Give a core the L1 bank arbiter, when the core supports it. */
+  private attachBanks(core: Core): void {
+    const k = core as unknown as { banks?: unknown };
+    if ('banks' in core) k.banks = this.banks;
+  }
+
+  private mapDevices(): void {
+    const base = this.memory.platform.clusterPeripherals.base;
+    const p = this.periph;
+    const windows: [number, number][] = [
+      [PERIPH.timer, 0x400], [PERIPH.eu, PERIPH.euSize], [PERIPH.mchan, PERIPH.mchanSize], [PERIPH.demux, 0x800],
+    ];
+    for (const [off, size] of windows) {
+      this.memory.mapDevice(base + off, size, {
+        read: (c, o, s) => p.read(c, off + o, s),
+        write: (c, o, s, v) => p.write(c, off + o, s, v),
+      });
+    }
+  }
+
+  private dmaMemory(): DmaMemory {
+    const m = this.memory;
+    return {
+      resolve: (addr, len) => {
+        const f = m.find(addr);
+        if (!f || len <= 0 || f.offset + len > f.region.size) return null;
+        const level = f.region === m.l1 ? Level.l1 : f.region === m.l2 ? Level.l2 : Level.wmem;
+        return { bytes: f.region.bytes, offset: f.offset, level };
+      },
+    };
+  }
+
+  private onTransfer(i: DmaTransferInfo): void {
+    // a copy into code drops its decoded instructions
+    const dst = i.ext2loc ? i.loc : i.ext;
+    const f = this.memory.find(dst);
+    if (f) invalidateRange(f.region, f.offset, i.ext2loc ? i.bytes : i.bytes * 4);
+    if (this.trace) {
+      const lv = ['L1', 'L2', 'WMEM'][i.extLevel]!;
+      this.trace.dma(i.start, i.end, `${i.ext2loc ? lv + '->L1' : 'L1->' + lv} ${i.twoD ? '2D' : '1D'} #${i.id}`, {
+        core: i.core, bytes: i.bytes, ext: hex(i.ext), loc: hex(i.loc),
+      });
+    }
+  }
+
+  private traceStall(c: number, k: number, cause: string): void {
+    const t1 = this.cores[c]!.cycles;
+    this.trace!.core(c, 'busy', this.busySince[c]!, t1 - k);
+    this.trace!.core(c, 'stall', t1 - k, t1, cause);
+    this.busySince[c] = t1;
+  }
+
+  /** The event unit woke core c: it resumes at cycle t; a retried load returns v. */
+  private wakeCore(c: number, t: number, v: number): void {
+    const core = this.cores[c]!;
+    const start = this.eu.sleepStart[c]!;
+    const wasWfi = this.wfi[c] === 1;
+    if (wasWfi) this.wfi[c] = 0;
+    else this.periph.delivered(c, v);
+    // the retried load costs its 1 cycle again: resume one cycle early
+    const resume = wasWfi ? t : t - 1;
+    if (resume > core.cycles) {
+      this.sleepCycles[c] += resume - core.cycles;
+      core.cycles = resume;
+    }
+    if (this.trace) {
+      this.trace.core(c, 'busy', this.busySince[c]!, start);
+      this.trace.core(c, 'sleep', start, t);
+      this.busySince[c] = t;
+    }
+    core.wake();
+  }
+
+  /** Run until core 0 (or any core) exits, a fault, a deadlock or a limit. */
+  run(): ClusterResult {
+    const cores = this.cores;
+    const n = this.n;
+    const eu = this.eu;
+    const q = this.quantum;
+    const maxC = this.opts.maxCycles ?? Infinity;
+    const maxI = this.opts.maxInstructions ?? Infinity;
+    let exited = -1;
+    let fault: string | undefined;
+    let instrCheck = 0;
+    outer: for (;;) {
+      let best = -1;
+      let bestT = Infinity;
+      let second = Infinity;
+      for (let c = 0; c < n; c++) {
+        const core = cores[c]!;
+        if (core.sleeping) continue;
+        const t = core.cycles;
+        if (t < bestT) {
+          second = bestT;
+          bestT = t;
+          best = c;
+        } else if (t < second) second = t;
+      }
+      const due = eu.nextPending();
+      if (best < 0) {
+        if (due !== Infinity) {
+          eu.deliverDue(due);
+          continue;
+        }
+        fault = this.deadlockMessage();
+        break;
+      }
+      if (due <= bestT) {
+        eu.deliverDue(bestT);
+        continue;
+      }
+      if (bestT >= maxC) {
+        fault = `cycle limit reached (${maxC} cycles)`;
+        break;
+      }
+      let budget = (second === Infinity ? 4096 : second + q - bestT) | 0;
+      if (due !== Infinity && due - bestT < budget) budget = due - bestT;
+      if (budget < 1) budget = 1;
+      const core = cores[best]!;
+      let stop;
+      try {
+        stop = core.run(budget);
+      } catch (e) {
+        if (e instanceof DeviceFault) {
+          core.setExternalFault(e.message);
+          fault = core.faultMessage();
+          break;
+        }
+        throw e;
+      }
+      switch (stop) {
+        case 'limit':
+          break;
+        case 'sleep':
+          if (eu.sleep[best] === Sleep.none) {
+            // wfi: sleep until any event in the mask, no access to retry
+            this.wfi[best] = 1;
+            eu.sleep[best] = Sleep.wait;
+            eu.sleepStart[best] = core.cycles;
+          }
+          break;
+        case 'exit':
+          exited = best;
+          break outer;
+        case 'fault':
+          fault = core.faultMessage();
+          break outer;
+      }
+      if (++instrCheck >= 1024) {
+        instrCheck = 0;
+        let total = 0;
+        for (const c of cores) total += c.instret;
+        if (total >= maxI) {
+          fault = `instruction limit reached (${maxI} instructions)`;
+          break;
+        }
+      }
+    }
+    return this.result(exited, fault);
+  }
+
+  private deadlockMessage(): string {
+    const parts = this.cores.map((core, c) => {
+      const why = ['running', 'event wait', 'event wait-and-clear', 'dispatch FIFO'][this.eu.sleep[c]!] ?? '?';
+      return `core ${c} pc ${hex(core.pc)} (${this.wfi[c] ? 'wfi' : why}, mask ${hex(this.eu.mask[c]!)})`;
+    });
+    return `deadlock: every core is asleep and no event is pending: ${parts.join('; ')}`;
+  }
+
+  private result(exited: number, fault: string | undefined): ClusterResult {
+    const cores = this.cores;
+    const end = exited >= 0 ? cores[exited]!.cycles : Math.max(...cores.map((c) => c.cycles));
+    const perCore: CoreStats[] = cores.map((core, c) => {
+      let sleep = this.sleepCycles[c]!;
+      if (core.sleeping && end > core.cycles) sleep += end - core.cycles; // still asleep at the end
+      const cs = (core as unknown as { stalls?: Float64Array }).stalls;
+      const stalls: Record<StallCause, number> = {
+        loadUse: cs?.[0] ?? 0, branch: cs?.[1] ?? 0, mulDiv: cs?.[2] ?? 0, l2: cs?.[3] ?? 0,
+        bankConflict: this.banks.coreStall[c] ?? 0, event: this.eventStall[c]!, dmaQueue: this.dmaStall[c]!,
+      };
+      if (this.trace) {
+        if (core.sleeping) {
+          this.trace.core(c, 'busy', this.busySince[c]!, this.eu.sleepStart[c]!);
+          this.trace.core(c, 'sleep', this.eu.sleepStart[c]!, end);
+        } else this.trace.core(c, 'busy', this.busySince[c]!, core.cycles);
+      }
+      return {
+        core: c, instructions: core.instret, cycles: end, sleepCycles: sleep, stalls,
+        l1Accesses: this.banks.coreAccesses[c] ?? 0, utilisation: end > 0 ? (end - sleep) / end : 0,
+      };
+    });
+    const instructions = perCore.reduce((s, c) => s + c.instructions, 0);
+    const d = this.dma;
+    const l1Acc = perCore.reduce((s, c) => s + c.l1Accesses, 0);
+    const dmaBytes = d.bytesIn[1]! + d.bytesIn[2]! + d.bytesOut[1]! + d.bytesOut[2]!;
+    const energy = estimateEnergy({
+      cycles: end, cores: this.n, instrAlu: instructions, instrMulMac: 0, instrLoadStore: 0,
+      l1Bytes: l1Acc * 4 + dmaBytes, l2Bytes: d.bytesIn[1]! + d.bytesOut[1]!, wmemBytes: d.bytesIn[2]! + d.bytesOut[2]!, dmaBytes,
+    }, this.opts.freqMHz);
+    const out = concat(this.stdout);
+    let exitCode = exited >= 0 ? (cores[exited]!.exitCode ?? 0) : 3;
+    if (fault) exitCode = 3;
+    return {
+      exitCode, stdout: out, cycles: end, instructions, cores: perCore, bankConflicts: this.banks.conflicts,
+      barriers: this.eu.barriersCompleted,
+      dma: { transfers: d.transfers, bytesL2ToL1: d.bytesIn[1]!, bytesL1ToL2: d.bytesOut[1]!, bytesWmemToL1: d.bytesIn[2]!, bytesL1ToWmem: d.bytesOut[2]!, busyCycles: d.busyCycles },
+      energy, fault, trace: this.trace, elf: '',
+    };
+  }
+}
+
+function invalidateRange(r: Region, off: number, len: number): void {
+  for (let p = off >>> WATCH_SHIFT; p <= (off + len - 1) >>> WATCH_SHIFT && p < r.watch.length; p++)
+    if (r.watch[p]! & WATCH_CODE) r.invalidate(p << WATCH_SHIFT);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const o = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let k = 0;
+  for (const p of parts) {
+    o.set(p, k);
+    k += p.length;
+  }
+  return o;
+}
+
+/** Run an ELF on the cluster. A fault is reported in the result (exit code 3), not thrown. */
+export function runCluster(elfPath: string, opts: ClusterOptions = {}): ClusterResult {
+  const cl = new Cluster(elfPath, opts);
+  const r = cl.run();
+  r.elf = elfPath;
+  return r;
+}
+
+/** runCluster, but a fault throws FaultError (exit 3) with the one-line message. */
+export function runClusterOrThrow(elfPath: string, opts: ClusterOptions = {}): ClusterResult {
+  const r = runCluster(elfPath, opts);
+  if (r.fault) throw new FaultError(r.fault);
+  return r;
+}
