@@ -48,7 +48,7 @@ DK_INLINE void im2col_tasks(int mode, const dk_conv_args_t *a) {
   const uint32_t KH = a->KH, KW = a->KW, H = a->H, W = a->W_in, OW = a->OW;
   const uint32_t P = a->OH * a->OW, L = Cg * KH * KW, Lp = round4(L);
   const uint32_t pairs = (P + 1) / 2;
-  uint8_t *col0 = (uint8_t *)a->scratch + dsim_core_id() * 2u * Lp, *col1 = col0 + Lp;
+  uint8_t *col0 = (uint8_t *)a->scratch + DK_CORE_ID() * 2u * Lp, *col1 = col0 + Lp;
   const uint8_t *X = (const uint8_t *)a->X, *Wt = (const uint8_t *)a->W;
   uint32_t s, e;
   dk_split(a->N * G * pairs, &s, &e);

@@ -10,6 +10,18 @@
 
 #define DK_INLINE static inline __attribute__((always_inline))
 
+/* Core id and fork size. Tests built with -DDK_TEST_VCORES emulate an N-core fork on one core
+ * (qemu-riscv32 has one hart): they run the kernel once per virtual id, which is exact because
+ * kernels do not synchronise internally. */
+#ifdef DK_TEST_VCORES
+extern unsigned dk_vcore_id, dk_vcore_n;
+#define DK_CORE_ID() dk_vcore_id
+#define DK_NCORES() dk_vcore_n
+#else
+#define DK_CORE_ID() ((unsigned)dsim_core_id())
+#define DK_NCORES() dsim_fork_cores()
+#endif
+
 /* Element i of a tensor of type t, widened to int32 (DK_F32 is not handled here). */
 DK_INLINE int32_t dk_ld(const void *p, uint32_t i, uint32_t t) {
   switch (t) {
@@ -36,7 +48,7 @@ DK_INLINE int dk_is8(uint32_t t) { return t == DK_I8 || t == DK_U8; }
 
 /* This core's share [*s, *e) of n work items: contiguous chunks, the first ones larger. */
 DK_INLINE void dk_split(uint32_t n, uint32_t *s, uint32_t *e) {
-  uint32_t nc = dsim_fork_cores(), id = dsim_core_id();
+  uint32_t nc = DK_NCORES(), id = DK_CORE_ID();
   if (nc == 0) nc = 1;
   uint32_t q = n / nc, r = n % nc;
   uint32_t start = id * q + (id < r ? id : r);

@@ -222,12 +222,9 @@ void dk_trueintegerdiv(void *args) {
   const dk_trueintdiv_args_t *a = (const dk_trueintdiv_args_t *)args;
   uint32_t s, e;
   dk_split(a->n, &s, &e);
-  const int64_t num = (int64_t)a->Delta * a->eta;
   const int64_t den = (int64_t)a->eta * a->yv + a->eps;
-  for (uint32_t i = s; i < e; i++) {
-    const int64_t v = num * dk_ld(a->x, i, a->x_type);
-    dk_st(a->y, i, a->y_type, den ? (int32_t)dk_floordiv64(v, den) : 0);
-  }
+  const int32_t k = den ? (int32_t)dk_floordiv64((int64_t)a->Delta * a->eta, den) : 0;
+  for (uint32_t i = s; i < e; i++) dk_st(a->y, i, a->y_type, dk_ld(a->x, i, a->x_type) * k);
 }
 
 /* ---- reductions over the middle axis of (outer, red, inner) ---- */

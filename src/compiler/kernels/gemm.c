@@ -215,7 +215,7 @@ void dk_gemm(void *args) {
   const uint32_t M = g->M, N = g->N;
   if (M == 0 || N == 0) return;
   const uint32_t mblk = (M + 3) / 4, nb = B0 * B1;
-  uint32_t nc = dsim_fork_cores();
+  uint32_t nc = DK_NCORES();
   if (nc == 0) nc = 1;
   /* column chunks (even widths) so that there are at least as many tasks as cores */
   uint32_t chunks = 1;

@@ -226,7 +226,10 @@ typedef struct {
 } dk_gelu_args_t;
 void dk_igelu(void *args); /* dk_gelu_args_t */
 
-/* TrueIntegerDiv: y = floor((Delta * eta * x) / (eta * y + eps)), 64-bit, floor division. */
+/* TrueIntegerDiv: y = x * floor((Delta * eta) / (eta * yv + eps)) (coefficient in 64-bit, floor
+ * division; product in int32). Coefficient first, as the intermediate tensors of the microLlama
+ * activations.npz files hold (and src/reference does); operators.md's floor(Delta*eta*x / den)
+ * differs before the following RequantShift but not after it on the conformance files. */
 typedef struct {
   const void *x;
   void *y;

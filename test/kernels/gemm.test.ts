@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { gemmCase } from './cases.js';
+import { type KCase, SKIP_REASON, coreCounts, runCases, runners } from './harness.js';
+import { levels, rng } from './model.js';
+
+function cases(): KCase[] {
+  const r = rng('gemm');
+  const [lo, hi] = levels(256, true);
+  return [
+    gemmCase(r, 'ss_transB_tensor_odd', { M: 13, N: 9, K: 37, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'us_plainB_row', { M: 10, N: 7, K: 48, aType: 'uint8_t', rq: 'row' }),
+    gemmCase(r, 'su_transB_col_u8out', { M: 6, N: 11, K: 29, bType: 'uint8_t', transB: true, rq: 'col', yType: 'uint8_t' }),
+    gemmCase(r, 'uu_transB_int32', { M: 9, N: 6, K: 64, aType: 'uint8_t', bType: 'uint8_t', transB: true }),
+    gemmCase(r, 'uu_plainB_int32', { M: 5, N: 5, K: 19, aType: 'uint8_t', bType: 'uint8_t' }),
+    gemmCase(r, 'batch_bcast_perbatch', { M: 7, N: 10, K: 21, batch: [2, 3], bBcast: [true, false], transB: true, rq: 'batch1' }),
+    gemmCase(r, 'batch_bcastA', { M: 4, N: 8, K: 8, batch: [3, 1], aBcast: [true, false], rq: 'full' }),
+    gemmCase(r, 'gemm_alpha_beta_full', { M: 12, N: 16, K: 24, bias: 'full', alpha: 2, beta: 3, rq: 'row' }),
+    gemmCase(r, 'gemm_bias_col_transB', { M: 8, N: 10, K: 123, bias: 'col', transB: true, rq: 'row' }),
+    gemmCase(r, 'gemm_bias_row_int32', { M: 3, N: 5, K: 7, bias: 'row', alpha: -1, beta: 2 }),
+    gemmCase(r, 'transA_generic', { M: 6, N: 5, K: 9, transA: true, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'i16_i32_generic', { M: 5, N: 4, K: 6, aType: 'int16_t', bType: 'int32_t', aRange: [-3000, 3000], bRange: [-3000, 3000] }),
+    gemmCase(r, 'offsets_generic', { M: 4, N: 6, K: 10, aOff: -3, bOff: 5, rq: 'tensor' }),
+    gemmCase(r, 'decode_M1', { M: 1, N: 64, K: 64, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'K3_N1', { M: 5, N: 1, K: 3, transB: true }),
+    gemmCase(r, 'K4', { M: 4, N: 2, K: 4, transB: true }),
+    gemmCase(r, 'saturate_both', { M: 8, N: 8, K: 16, transB: true, rqFixed: { mul: [1000], add: [0], log2d: 4, inOff: 0, outOff: 0, lo, hi } }),
+    // acc*1 + 0 with log2d 1: every odd accumulator is an exact .5 (round half up, also for negatives)
+    gemmCase(r, 'half_rounding', { M: 6, N: 6, K: 5, transB: true, aRange: [-3, 3], bRange: [-3, 3], rqFixed: { mul: [1], add: [0], log2d: 1, inOff: 0, outOff: 0, lo, hi } }),
+    gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
+  ];
+}
+
+describe.skipIf(!!SKIP_REASON)('dk_gemm', () => {
+  const cs = cases();
+  for (const runner of runners()) {
+    for (const cores of coreCounts(runner)) {
+      it(`${runner}, ${cores} core(s): ${cs.length} cases bit-exact`, async () => {
+        const res = await runCases('gemm', cs, { runner, cores });
+        expect(res.cases.map((c) => c.name), res.stdout).toEqual(cs.map((c) => c.name));
+        for (const c of res.cases) expect(c.errors, `${c.name}\n${res.stdout}`).toBe(0);
+        expect(res.errors).toBe(0);
+        expect(res.total).toBeGreaterThan(1000);
+      }, 300_000);
+    }
+  }
+});
+
+describe.skipIf(!SKIP_REASON)('dk_gemm (skipped)', () => {
+  it.skip(`toolchain: ${SKIP_REASON}`, () => {});
+});
