@@ -36,7 +36,7 @@ test: setup build typecheck
 	$(NODE_BIN)/vitest run
 
 demo: setup build
-	node dist/src/cli/main.js demo
+	node dist/src/runtime/demo.js
 
 bench: setup build
 	node dist/bench/index.js

@@ -8,8 +8,9 @@
 #define N 16
 #define K 64 /* multiple of 4: the SIMD loop consumes 4 bytes per step */
 
-static int8_t A[M][K];
-static int8_t Bt[N][K]; /* B transposed: the dot products run over contiguous K */
+/* Operands in L1 TCDM (1-cycle loads), as a tiled kernel would have them after DMA. */
+static int8_t A[M][K] DSIM_L1_BSS;
+static int8_t Bt[N][K] DSIM_L1_BSS; /* B transposed: the dot products run over contiguous K */
 static int32_t C_ref[M][N];
 #ifndef NO_XPULP
 static int32_t C_simd[M][N];
