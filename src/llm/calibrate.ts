@@ -18,7 +18,7 @@ export interface Calibration {
 export function calibrationSequences(model: FloatModel, tokenizer: Tokenizer, steps = 200, sampled = 2): number[][] {
   const seqs: number[][] = [];
   for (let i = 0; i <= sampled; i++) {
-    const sampler = makeSampler(i === 0 ? 0 : 1, i);
+    const sampler = makeSampler({ temperature: i === 0 ? 0 : 1, topp: 1, seed: i });
     seqs.push(generate(model, tokenizer, { prompt: '', steps, sampler }).tokens);
   }
   return seqs;

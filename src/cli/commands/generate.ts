@@ -7,7 +7,7 @@ import { loadTokenizer } from '../../frontend/tokenizer.js';
 import { createEngine, ENGINES, type EngineName } from '../../llm/engines.js';
 import { generate } from '../../llm/generate.js';
 import type { Int8Engine } from '../../llm/int8.js';
-import { makeSampler } from '../../llm/sample.js';
+import { makeSampler, type RngKind } from '../../llm/sample.js';
 
 interface Args {
   model: string;
@@ -17,6 +17,8 @@ interface Args {
   engine: EngineName;
   temperature: number;
   seed: string;
+  topp: number;
+  rng: RngKind;
   export?: string;
 }
 
@@ -32,9 +34,13 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('engine', { choices: ENGINES, default: 'float' as EngineName, describe: 'float reference, int8 integer graph, or sim' })
       .option('temperature', { type: 'number', default: 0, describe: '0 = greedy (argmax)' })
       .option('seed', { type: 'string', default: '42', describe: 'RNG seed for temperature > 0' })
+      .option('topp', { type: 'number', default: 0.9, describe: 'top-p (nucleus) sampling for temperature > 0; 1 = off (llama2.c default 0.9)' })
+      .option('rng', { choices: ['seedrandom', 'llama2c'] as RngKind[], default: 'seedrandom' as RngKind, describe: "coin source; llama2c = run.c's xorshift (integer seed), same text as llama2.c's run -s SEED" })
       .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
   handler: async (args) => {
     if (args.export !== undefined && args.engine !== 'int8') throw new InputError('--export needs --engine int8');
+    if (args.rng === 'llama2c' && !/^\d+$/.test(args.seed)) throw new InputError(`--seed ${args.seed}: --rng llama2c needs a non-negative integer seed`);
+    if (!(args.topp >= 0 && args.topp <= 1)) throw new InputError(`--topp ${args.topp}: expected 0..1`);
     if (!(args.temperature >= 0)) throw new InputError(`--temperature ${args.temperature}: expected >= 0`);
     const model = loadLlama2c(args.model);
     const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
@@ -47,7 +53,7 @@ export const generateCommand: CommandModule<object, Args> = {
     const result = generate(engine, tokenizer, {
       prompt: args.prompt,
       steps: args.steps,
-      sampler: makeSampler(args.temperature, args.seed),
+      sampler: makeSampler({ temperature: args.temperature, topp: args.topp, seed: args.seed, rng: args.rng }),
       onText: (bytes) => {
         if (bytes.length > 0) process.stdout.write(bytes);
       },
