@@ -2,8 +2,10 @@
 // as a result is not an integer, it is rounded to the declared float type (float32 as ONNX does).
 import { InputError } from '../../errors.js';
 import type { DType } from '../../frontend/ir.js';
-import { broadcastShapes } from '../../frontend/shapes.js';
-import { DTYPES } from '../../frontend/dtype.js';
+import { attrNumber, broadcastShapes } from '../../frontend/shapes.js';
+import { ALL_DTYPES, DTYPES } from '../../frontend/dtype.js';
+
+const ONNX_BOOL = 9;
 import { type OpContext, type OpImpl, type Value, need, size, strides, isFloat, truncDiv, roundTo } from '../value.js';
 
 /** Broadcast a binary function over two values (NumPy rules). */
@@ -105,22 +107,32 @@ const Clip: OpImpl = (inputs, ctx) => {
   return [{ dtype: outType(ctx), shape: x.shape.slice(), data: out }];
 };
 
-/** Cast: to an integer type truncates toward zero and wraps like a C cast; to float32 rounds. */
+/**
+ * Cast to the type named by `to` (not the declared output type, which Deeploy graphs leave as
+ * float): to an integer type truncates toward zero and wraps like a C cast; to float32 rounds;
+ * to bool gives x != 0.
+ */
 const Cast: OpImpl = (inputs, ctx) => {
   const x = need(inputs, 0, ctx);
-  const dtype = outType(ctx);
-  const info = DTYPES[dtype];
+  const to = attrNumber(ctx.node, 'to');
   const out = new Float64Array(x.data.length);
-  if (info.integer && dtype !== 'int64') {
+  if (to === ONNX_BOOL) {
+    for (let i = 0; i < out.length; i++) out[i] = x.data[i] !== 0 ? 1 : 0;
+    return [{ dtype: ctx.out(0).dtype, shape: x.shape.slice(), data: out }];
+  }
+  const target = ALL_DTYPES.find((d) => DTYPES[d].onnx === to);
+  if (!target) throw new InputError(`node '${ctx.node.name}' (Cast): cast to ONNX type ${to} is not supported`);
+  const info = DTYPES[target];
+  if (info.integer && target !== 'int64') {
     const span = 2 ** (8 * info.bytes);
     for (let i = 0; i < out.length; i++) {
       let v = Math.trunc(x.data[i]!);
       if (v < info.min || v > info.max) v = ((((v - info.min) % span) + span) % span) + info.min;
       out[i] = v;
     }
-  } else if (dtype === 'int64') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(x.data[i]!);
-  else for (let i = 0; i < out.length; i++) out[i] = roundTo(dtype, x.data[i]!);
-  return [{ dtype, shape: x.shape.slice(), data: out }];
+  } else if (target === 'int64') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(x.data[i]!);
+  else for (let i = 0; i < out.length; i++) out[i] = roundTo(target, x.data[i]!);
+  return [{ dtype: ctx.out(0).dtype, shape: x.shape.slice(), data: out }];
 };
 
 const Identity: OpImpl = (inputs, ctx) => {
