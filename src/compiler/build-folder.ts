@@ -1,0 +1,278 @@
+// The compile driver: reads the network and its test vectors, runs the phases (pipeline.ts),
+// writes the build folder of contracts.md and builds network.elf through src/runtime/build.ts.
+//
+//   build/manifest.json        platform, options, tools, layers, buffers (with linked addresses)
+//   build/src/                 network.c network.h testio.c main.c (generated)
+//   build/network.elf
+//   build/golden/inputs.npz    the test inputs, keys = graph input names
+//   build/golden/outputs.npz   the golden outputs, keys = graph output names
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.js';
+import { DTYPES, fromNumbers, toNumberArray } from '../frontend/dtype.js';
+import type { Graph, TensorData } from '../frontend/ir.js';
+import { elementCount } from '../frontend/ir.js';
+import { readNpz, writeNpz, type NamedArray } from '../frontend/npy.js';
+import { loadOnnx } from '../frontend/onnx.js';
+import { execute } from '../reference/execute.js';
+import { buildProgram, GCC, RUNTIME_DIR } from '../runtime/build.js';
+import { readElfSymbols } from './elf.js';
+import { compileGraph, DEFAULT_OPTIONS, type CompileOptions, type Compiled } from './pipeline.js';
+
+export const MANIFEST_FORMAT = 'deeploy-sim-build/1';
+
+export interface CompileRequest extends Partial<CompileOptions> {
+  /** network.onnx or a case folder (network.onnx, inputs.npz, outputs.npz). */
+  network: string;
+  outDir: string;
+  inputs?: string;
+  outputs?: string;
+  /** Skip riscv-gcc (generate sources, golden files and the manifest only). */
+  build?: boolean;
+}
+
+export interface CompileResult {
+  outDir: string;
+  elf?: string;
+  manifest: Manifest;
+  compiled: Compiled;
+}
+
+export interface ManifestBuffer {
+  name: string;
+  tensors: string[];
+  kind: string;
+  level: string;
+  address: number | null;
+  offset: number;
+  size: number;
+  dtype?: string;
+  shape?: number[];
+  lifetime: [number, number];
+}
+
+export interface Manifest {
+  format: string;
+  network: string;
+  source: string;
+  platform: { name: string; cores: number; l1: number; l2: number; wmem: number };
+  options: Record<string, unknown>;
+  tools: Record<string, string>;
+  layers: {
+    index: number;
+    name: string;
+    function: string;
+    op: string;
+    from: string[];
+    kernel: string;
+    engine: string;
+    tiling: string;
+    estimatedCycles: number;
+    ops: number;
+    inputs: string[];
+    outputs: string[];
+  }[];
+  buffers: ManifestBuffer[];
+  memory: { levels: { level: string; base: number; capacity: number; used: number }[]; peakLiveActivations: number; verified: boolean };
+  inputs: { name: string; dtype: string; shape: number[]; address: number | null }[];
+  outputs: { name: string; dtype: string; shape: number[]; address: number | null }[];
+  golden: { inputs: string; outputs: string; source: string };
+  elf: string | null;
+  build: { command: string[] | null };
+  compileMs: Record<string, number>;
+}
+
+/** The kernel library's C sources (src/compiler/kernels/). */
+export function kernelDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const cand of [join(here, 'kernels'), resolve(here, '../../../src/compiler/kernels')]) if (existsSync(join(cand, 'include', 'kernels.h'))) return cand;
+  return join(here, 'kernels');
+}
+
+function kernelSources(): string[] {
+  const dir = kernelDir();
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) {
+        if (f !== 'include' && f !== 'test') walk(p);
+      } else if (f.endsWith('.c')) found.push(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+function packageVersion(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const cand of [resolve(here, '../../package.json'), resolve(here, '../../../package.json')])
+    if (existsSync(cand)) return (JSON.parse(readFileSync(cand, 'utf8')) as { version: string }).version;
+  return 'unknown';
+}
+
+/** The i-th array is the i-th graph tensor, whatever its key (contracts.md). */
+function arraysFor(list: { name: string; shape: number[] }[], arrays: NamedArray[], file: string, what: string): TensorData[] {
+  if (arrays.length < list.length) throw new InputError(`${file}: holds ${arrays.length} arrays, the graph has ${list.length} ${what}`);
+  return list.map((info, k) => {
+    const a = arrays[k]!;
+    if (elementCount(a.shape) !== elementCount(info.shape))
+      throw new InputError(`${file}: array ${k} ('${a.name}') has shape [${a.shape.join(', ')}], graph ${what.replace(/s$/, '')} '${info.name}' is [${info.shape.join(', ')}]`);
+    return a.data;
+  });
+}
+
+function resolveNetwork(req: CompileRequest): { onnx: string; inputs?: string; outputs?: string; name: string } {
+  const p = req.network;
+  if (!existsSync(p)) throw new InputError(`${p}: no such file or directory`);
+  if (statSync(p).isDirectory()) {
+    const onnx = join(p, 'network.onnx');
+    if (!existsSync(onnx)) throw new InputError(`${p}: case folder without network.onnx`);
+    const inp = req.inputs ?? join(p, 'inputs.npz');
+    const out = req.outputs ?? (existsSync(join(p, 'outputs.npz')) ? join(p, 'outputs.npz') : undefined);
+    return { onnx, inputs: inp, outputs: out, name: basename(resolve(p)) };
+  }
+  return { onnx: p, inputs: req.inputs, outputs: req.outputs, name: basename(p).replace(/\.onnx$/, '') };
+}
+
+export async function compileToFolder(req: CompileRequest): Promise<CompileResult> {
+  const opts: CompileOptions = {
+    cores: req.cores ?? DEFAULT_OPTIONS.cores,
+    l1: req.l1 ?? DEFAULT_OPTIONS.l1,
+    l2: req.l2 ?? DEFAULT_OPTIONS.l2,
+    wmem: req.wmem ?? DEFAULT_OPTIONS.wmem,
+    fuse: req.fuse,
+  };
+  if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > 8) throw new InputError(`--cores ${opts.cores}: must be 1..8`);
+  const src = resolveNetwork(req);
+  const graph: Graph = loadOnnx(src.onnx);
+  if (!src.inputs) throw new InputError(`${src.onnx}: no test inputs: pass --inputs i.npz (the harness runs the network on them)`);
+  if (!existsSync(src.inputs)) throw new InputError(`${src.inputs}: no such file`);
+  const inputs = arraysFor(graph.inputs, readNpz(src.inputs), src.inputs, 'inputs');
+  let golden: TensorData[];
+  let goldenSource: string;
+  if (src.outputs) {
+    if (!existsSync(src.outputs)) throw new InputError(`${src.outputs}: no such file`);
+    golden = arraysFor(graph.outputs, readNpz(src.outputs), src.outputs, 'outputs');
+    goldenSource = src.outputs;
+  } else {
+    const r = execute(
+      graph,
+      graph.inputs.map((info, k) => ({ name: info.name, dtype: info.dtype, shape: info.shape, data: inputs[k]! })),
+      { source: src.inputs },
+    );
+    golden = r.outputs.map((v) => fromNumbers('int32', v.data));
+    goldenSource = 'reference executor (src/reference)';
+  }
+
+  const t0 = performance.now();
+  const compiled = compileGraph(graph, inputs, golden, opts, src.name);
+  const compileMs = { ...compiled.phaseMs, total: Math.round(performance.now() - t0) };
+
+  const outDir = resolve(req.outDir);
+  mkdirSync(join(outDir, 'src'), { recursive: true });
+  mkdirSync(join(outDir, 'golden'), { recursive: true });
+  for (const [f, text] of Object.entries(compiled.emitted.files)) writeFileSync(join(outDir, 'src', f), text);
+  const tg = compiled.typed;
+  const store = (list: { name: string; shape: number[] }[], data: TensorData[]) =>
+    list.map((info, k) => {
+      const dtype = tg.dtypes.get(info.name)!;
+      return { name: info.name, dtype, shape: info.shape.slice(), data: fromNumbers(dtype, toNumberArray(data[k]!)) };
+    });
+  writeNpz(join(outDir, 'golden', 'inputs.npz'), store(graph.inputs, inputs));
+  writeNpz(join(outDir, 'golden', 'outputs.npz'), store(graph.outputs, golden));
+
+  let elf: string | undefined;
+  let command: string[] | null = null;
+  if (req.build !== false) {
+    const gen = ['network.c', 'testio.c', 'main.c'].map((f) => join(outDir, 'src', f));
+    const r = await buildProgram({
+      sources: [join(RUNTIME_DIR, 'cluster.c'), ...kernelSources(), ...gen],
+      out: join(outDir, 'network.elf'),
+      includeDirs: [join(kernelDir(), 'include'), join(outDir, 'src')],
+    });
+    elf = r.elf;
+    command = r.command;
+  }
+  const manifest = makeManifest(compiled, graph, src, opts, goldenSource, elf, command, compileMs);
+  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+  return { outDir, elf, manifest, compiled };
+}
+
+function makeManifest(
+  c: Compiled,
+  graph: Graph,
+  src: { onnx: string; name: string },
+  opts: CompileOptions,
+  goldenSource: string,
+  elf: string | undefined,
+  command: string[] | null,
+  compileMs: Record<string, number>,
+): Manifest {
+  const syms = elf ? readElfSymbols(elf) : undefined;
+  const tg = c.typed;
+  const arenaAddr = (level: string) => syms?.get(c.emitted.arenas[level] ?? '')?.addr;
+  const constByName = new Map(c.emitted.constants.map((k) => [k.cname, k]));
+  const buffers: ManifestBuffer[] = c.plan.buffers.map((b) => {
+    let address: number | null = null;
+    if (b.kind === 'constant') address = syms?.get(b.name)?.addr ?? null;
+    else {
+      const base = arenaAddr(b.level);
+      address = base === undefined ? null : base + b.offset;
+    }
+    const info = tg.graph.values.get(b.name);
+    const k = constByName.get(b.name);
+    return {
+      name: b.name,
+      tensors: b.tensors,
+      kind: b.kind,
+      level: b.level,
+      address,
+      offset: b.offset,
+      size: b.size,
+      dtype: k ? k.dtype : tg.dtypes.get(b.name),
+      shape: k ? k.shape : info?.shape,
+      lifetime: [b.first, b.last],
+    };
+  });
+  const addrOf = (t: string) => buffers.find((b) => b.tensors.includes(t))?.address ?? null;
+  return {
+    format: MANIFEST_FORMAT,
+    network: src.name,
+    source: resolve(src.onnx),
+    platform: { name: 'siracusa', cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: 4 * 1024 * 1024 },
+    options: { cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: opts.wmem, fuse: opts.fuse !== false },
+    tools: { 'deeploy-sim': packageVersion(), node: process.version, gcc: GCC },
+    layers: c.emitted.layers.map((L) => ({
+      index: L.index,
+      name: L.name,
+      function: L.function,
+      op: L.bound.node.op,
+      from: L.bound.node.from,
+      kernel: L.bound.binding.kernel,
+      engine: 'cluster',
+      tiling: 'none (operands in place)',
+      estimatedCycles: Math.round(L.bound.mapping.cycles(L.bound.params, opts.cores)),
+      ops: L.bound.mapping.ops(L.bound.params),
+      inputs: L.bound.node.inputs.filter((i) => i),
+      outputs: L.bound.node.outputs,
+    })),
+    buffers,
+    memory: { levels: c.plan.levels, peakLiveActivations: c.plan.peakLive, verified: true },
+    inputs: graph.inputs.map((i) => ({ name: i.name, dtype: tg.dtypes.get(i.name)!, shape: i.shape, address: addrOf(i.name) })),
+    outputs: graph.outputs.map((o) => ({ name: o.name, dtype: tg.dtypes.get(o.name)!, shape: o.shape, address: addrOf(o.name) })),
+    golden: { inputs: 'golden/inputs.npz', outputs: 'golden/outputs.npz', source: goldenSource },
+    elf: elf ? 'network.elf' : null,
+    build: { command },
+    compileMs,
+  };
+}
+
+export function readManifest(dir: string): Manifest | undefined {
+  const p = join(dir, 'manifest.json');
+  if (!existsSync(p)) return undefined;
+  return JSON.parse(readFileSync(p, 'utf8')) as Manifest;
+}
+
+export { DTYPES };

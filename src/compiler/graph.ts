@@ -1,0 +1,62 @@
+// Small helpers over the shared IR that every compiler phase needs: who consumes a value,
+// which values are constants, and the node type the phases after lowering pass around.
+import type { Graph, Node } from '../frontend/ir.js';
+
+/** Domain of the operators the compiler introduces (fused kernels, aliases). */
+export const COMPILER_DOMAIN = 'deeploy-sim';
+
+/** A node after lowering: remembers which ONNX nodes it stands for (for names, comments, errors). */
+export interface LNode extends Node {
+  from: string[];
+}
+
+export function lnode(n: Node): LNode {
+  return 'from' in n ? (n as LNode) : { ...n, from: [n.name] };
+}
+
+export function consumers(graph: Graph): Map<string, Node[]> {
+  const m = new Map<string, Node[]>();
+  for (const n of graph.nodes)
+    for (const i of n.inputs) {
+      if (!i) continue;
+      let list = m.get(i);
+      if (!list) m.set(i, (list = []));
+      if (!list.includes(n)) list.push(n);
+    }
+  return m;
+}
+
+export function isConstant(graph: Graph, name: string): boolean {
+  return graph.initializers.has(name);
+}
+
+export function isGraphOutput(graph: Graph, name: string): boolean {
+  return graph.outputs.some((o) => o.name === name);
+}
+
+export function shapeOf(graph: Graph, name: string): number[] {
+  const v = graph.values.get(name);
+  if (!v) throw new Error(`internal: value '${name}' has no shape`);
+  return v.shape;
+}
+
+/** A C identifier from an ONNX name: non-identifier characters become '_', no leading digit. */
+export function cIdent(name: string): string {
+  let s = name.replace(/[^A-Za-z0-9_]/g, '_');
+  if (!/^[A-Za-z_]/.test(s)) s = `_${s}`;
+  return s;
+}
+
+/** C identifiers for many names, made unique by suffixing where sanitising collides. */
+export function uniqueIdents(names: readonly string[], prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  for (const n of names) {
+    const base = prefix + cIdent(n);
+    let id = base;
+    for (let k = 1; used.has(id); k++) id = `${base}_${k}`;
+    used.add(id);
+    out.set(n, id);
+  }
+  return out;
+}

@@ -1,0 +1,374 @@
+// Element-wise and per-row operators: Add/Sub/Mul (+RequantShift), RequantShift, iHardswish,
+// TrueIntegerDiv, iSoftmax, iRMSNorm.
+import type { DType, Graph, Tensor } from '../../frontend/ir.js';
+import { elementCount } from '../../frontend/ir.js';
+import { intAttr, scalarAttr } from '../attrs.js';
+import type { LNode } from '../graph.js';
+import { register, unsupported, type Binding, type Range } from '../registry.js';
+import { rangeAdd, rangeMul, rangeUnion } from '../types.js';
+import {
+  broadcastStrides,
+  cArray,
+  dims6,
+  dkType,
+  intValues,
+  log2Exact,
+  onlyTypes,
+  parallelCycles,
+  parseRequant,
+  requantRange,
+  rqInit,
+  shapeOfValue,
+  type Requant,
+} from './common.js';
+import { constType } from './linear.js';
+
+const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
+
+// ---------------------------------------------------------------- binary, broadcasting
+
+type BinaryOp = 'Add' | 'Sub' | 'Mul';
+interface BinaryParams {
+  layer: string;
+  op: BinaryOp;
+  outShape: number[];
+  sa: number[];
+  sb: number[];
+  consts: (Tensor | undefined)[];
+  rq?: Requant;
+}
+
+const BINARY_KERNEL: Record<BinaryOp, string> = { Add: 'dk_add', Sub: 'dk_sub', Mul: 'dk_mul' };
+const BINARY_RANGE: Record<BinaryOp, (a: Range, b: Range) => Range> = {
+  Add: rangeAdd,
+  Sub: (a, b) => ({ lo: a.lo - b.hi, hi: a.hi - b.lo }),
+  Mul: rangeMul,
+};
+
+function parseBinary(node: LNode, g: Graph, op: BinaryOp, fused: boolean): BinaryParams {
+  const outShape = shapeOfValue(g, node.outputs[0]!);
+  if (outShape.length > 6) unsupported(`rank ${outShape.length} > 6`);
+  const strides = [0, 1].map((k) => {
+    const s = broadcastStrides(shapeOfValue(g, node.inputs[k]!), outShape);
+    if (!s) unsupported(`input ${k} [${shapeOfValue(g, node.inputs[k]!)}] does not broadcast to [${outShape}]`);
+    return s;
+  });
+  return {
+    layer: node.name,
+    op,
+    outShape,
+    sa: strides[0]!,
+    sb: strides[1]!,
+    consts: [g.initializers.get(node.inputs[0]!), g.initializers.get(node.inputs[1]!)],
+    rq: fused ? parseRequant(node, g, 2, 3) : undefined,
+  };
+}
+
+function binaryBinding(op: BinaryOp): Binding<BinaryParams> {
+  return {
+    kernel: BINARY_KERNEL[op],
+    check: (_p, t) => onlyTypes([t.inputs[0], t.inputs[1]], INT_IN, 'input'),
+    emit(p, ctx) {
+      const operand = (k: number) => {
+        const rt = ctx.inputs[k];
+        if (rt) return { ptr: rt.ptr, dtype: rt.dtype };
+        const c = p.consts[k]!;
+        const d = constType(c);
+        return { ptr: ctx.constant(`${p.layer}_${k === 0 ? 'a' : 'b'}`, d, intValues(c), c.shape), dtype: d };
+      };
+      const a = operand(0);
+      const b = operand(1);
+      const out = ctx.outputs[0]!;
+      return {
+        argsType: 'dk_binary_args_t',
+        fields: {
+          a: a.ptr,
+          b: b.ptr,
+          y: out.ptr,
+          ndim: p.outShape.length,
+          shape: cArray(dims6(p.outShape, 1)),
+          sa: cArray(dims6(p.sa)),
+          sb: cArray(dims6(p.sb)),
+          a_off: 0,
+          b_off: 0,
+          a_type: dkType(a.dtype),
+          b_type: dkType(b.dtype),
+          y_type: dkType(out.dtype),
+          rq: rqInit(p.rq, p.outShape, p.outShape, ctx, p.layer),
+        },
+      };
+    },
+  };
+}
+
+for (const op of ['Add', 'Sub', 'Mul'] as const) {
+  register<BinaryParams>(op, {
+    name: op.toLowerCase(),
+    parse: (n, g) => parseBinary(n, g, op, false),
+    range: (_p, ins) => [BINARY_RANGE[op](ins[0]!, ins[1]!)],
+    cycles: (p, cores) => parallelCycles(elementCount(p.outShape), 8, cores),
+    ops: (p) => elementCount(p.outShape),
+    bindings: [binaryBinding(op)],
+  });
+}
+register<BinaryParams>('RQAdd', {
+  name: 'requantised add',
+  parse: (n, g) => parseBinary(n, g, 'Add', true),
+  range: (p) => [requantRange(p.rq!)],
+  cycles: (p, cores) => parallelCycles(elementCount(p.outShape), 14, cores),
+  ops: (p) => elementCount(p.outShape),
+  bindings: [binaryBinding('Add')],
+});
+
+// ---------------------------------------------------------------- RequantShift
+
+interface RequantParams {
+  layer: string;
+  shape: number[];
+  rq: Requant;
+}
+
+register<RequantParams>('RequantShift', {
+  name: 'requant shift',
+  parse(n, g) {
+    if (g.initializers.has(n.inputs[0]!)) unsupported('RequantShift of a constant (should have been folded)');
+    return { layer: n.name, shape: shapeOfValue(g, n.outputs[0]!), rq: parseRequant(n, g, 1, 2) };
+  },
+  range: (p) => [requantRange(p.rq)],
+  cycles: (p, cores) => parallelCycles(elementCount(p.shape), 10, cores),
+  ops: (p) => elementCount(p.shape),
+  bindings: [
+    {
+      kernel: 'dk_requant',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      emit(p, ctx) {
+        const x = ctx.inputs[0]!;
+        const y = ctx.outputs[0]!;
+        if (p.shape.length > 6) unsupported(`rank ${p.shape.length} > 6`);
+        return {
+          argsType: 'dk_requant_args_t',
+          fields: {
+            x: x.ptr,
+            y: y.ptr,
+            ndim: p.shape.length,
+            shape: cArray(dims6(p.shape, 1)),
+            x_type: dkType(x.dtype),
+            y_type: dkType(y.dtype),
+            rq: rqInit(p.rq, p.shape, p.shape, ctx, p.layer),
+          },
+        };
+      },
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- iHardswish
+
+interface HardswishParams {
+  n: number;
+  oneOverSix: number;
+  three: number;
+  six: number;
+}
+
+register<HardswishParams>('iHardswish', {
+  name: 'integer hardswish',
+  parse: (n, g) => ({
+    n: elementCount(shapeOfValue(g, n.outputs[0]!)),
+    oneOverSix: intAttr(n, 'one_over_six'),
+    three: intAttr(n, 'three'),
+    six: intAttr(n, 'six'),
+  }),
+  range(p, ins) {
+    const x = ins[0]!;
+    const t = rangeMul({ lo: 0, hi: p.six }, { lo: p.oneOverSix, hi: p.oneOverSix });
+    return [rangeMul(x, t)];
+  },
+  cycles: (p, cores) => parallelCycles(p.n, 10, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_ihardswish',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_hardswish_args_t',
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          y: ctx.outputs[0]!.ptr,
+          n: p.n,
+          one_over_six: p.oneOverSix,
+          three: p.three,
+          six: p.six,
+          in_off: 0,
+          x_type: dkType(ctx.inputs[0]!.dtype),
+          y_type: dkType(ctx.outputs[0]!.dtype),
+          rq: '{ .mul = 0 }',
+        },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- TrueIntegerDiv
+
+interface TrueDivParams {
+  n: number;
+  Delta: number;
+  eta: number;
+  eps: number;
+  y: number;
+}
+
+const floorDiv = (a: number, b: number) => Math.floor(a / b);
+
+register<TrueDivParams>('TrueIntegerDiv', {
+  name: 'true integer div',
+  parse(n, g) {
+    if (n.inputs.filter((i) => i).length !== 1) unsupported('TrueIntegerDiv with more than one input');
+    const p = { n: elementCount(shapeOfValue(g, n.outputs[0]!)), Delta: intAttr(n, 'Delta'), eta: intAttr(n, 'eta'), eps: intAttr(n, 'eps'), y: intAttr(n, 'y') };
+    for (const k of ['Delta', 'eta', 'eps', 'y'] as const) if (Math.abs(p[k]) > 2 ** 31 - 1) unsupported(`${k} = ${p[k]} beyond int32`);
+    if (p.eta * p.y + p.eps === 0) unsupported('eta * y + eps is 0');
+    return p;
+  },
+  range(p, ins) {
+    const den = p.eta * p.y + p.eps;
+    const f = (x: number) => floorDiv(p.Delta * p.eta * x, den);
+    return [rangeUnion([{ lo: Math.min(f(ins[0]!.lo), f(ins[0]!.hi)), hi: Math.max(f(ins[0]!.lo), f(ins[0]!.hi)) }])];
+  },
+  cycles: (p, cores) => parallelCycles(p.n, 60, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_trueintegerdiv',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_trueintdiv_args_t',
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          y: ctx.outputs[0]!.ptr,
+          n: p.n,
+          Delta: p.Delta,
+          eta: p.eta,
+          eps: p.eps,
+          yv: p.y,
+          x_type: dkType(ctx.inputs[0]!.dtype),
+          y_type: dkType(ctx.outputs[0]!.dtype),
+        },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- iSoftmax
+
+interface SoftmaxParams {
+  rows: number;
+  len: number;
+  coeffA: number;
+  coeffB: number;
+  coeffC: number;
+  log2: number;
+  nLevels: number;
+}
+
+register<SoftmaxParams>('iSoftmax', {
+  name: 'integer softmax',
+  parse(n, g) {
+    const shape = shapeOfValue(g, n.outputs[0]!);
+    const axis = n.attrs.axis === undefined ? -1 : intAttr(n, 'axis');
+    if (axis !== -1 && axis !== shape.length - 1) unsupported(`softmax over axis ${axis} (last axis only)`);
+    const len = shape[shape.length - 1] ?? 1;
+    const p = {
+      rows: elementCount(shape) / Math.max(1, len),
+      len,
+      coeffA: intAttr(n, 'coeffA'),
+      coeffB: intAttr(n, 'coeffB'),
+      coeffC: intAttr(n, 'coeffC'),
+      log2: intAttr(n, 'log2'),
+      nLevels: intAttr(n, 'n_levels'),
+    };
+    if (p.log2 <= 0) unsupported(`log2 = ${p.log2} must be positive`);
+    return p;
+  },
+  // The golden files hold the unsigned value in [0, n-1] (operators.md).
+  range: (p) => [{ lo: 0, hi: p.nLevels - 1 }],
+  cycles: (p, cores) => parallelCycles(p.rows * p.len, 80, Math.min(cores, p.rows)),
+  ops: (p) => p.rows * p.len,
+  bindings: [
+    {
+      kernel: 'dk_isoftmax',
+      check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int32'], 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_softmax_args_t',
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          y: ctx.outputs[0]!.ptr,
+          rows: p.rows,
+          len: p.len,
+          coeffA: p.coeffA,
+          coeffB: p.coeffB,
+          coeffC: p.coeffC,
+          log2: p.log2,
+          n_levels: p.nLevels,
+          out_off: 0,
+          x_type: dkType(ctx.inputs[0]!.dtype),
+          y_type: dkType(ctx.outputs[0]!.dtype),
+        },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- iRMSNorm
+
+interface RmsParams {
+  layer: string;
+  rows: number;
+  len: number;
+  w: Tensor;
+  log2d: number;
+  lo: number;
+  hi: number;
+}
+
+register<RmsParams>('iRMSNorm', {
+  name: 'integer RMS norm',
+  parse(n, g) {
+    const shape = shapeOfValue(g, n.outputs[0]!);
+    const w = g.initializers.get(n.inputs[1] ?? '');
+    if (!w) unsupported('iRMSNorm weight must be a constant');
+    const len = shape[shape.length - 1]!;
+    if (elementCount(w.shape) !== len) unsupported(`weight of ${elementCount(w.shape)} elements for rows of ${len}`);
+    const nl = n.attrs.n_levels === undefined ? 256 : intAttr(n, 'n_levels');
+    return { layer: n.name, rows: elementCount(shape) / len, len, w, log2d: log2Exact(scalarAttr(n, 'D'), 'iRMSNorm D'), lo: -nl / 2, hi: nl / 2 - 1 };
+  },
+  range: (p) => [{ lo: p.lo, hi: p.hi }],
+  cycles: (p, cores) => parallelCycles(p.rows * p.len, 30, Math.min(cores, p.rows)) + 400,
+  ops: (p) => p.rows * p.len,
+  bindings: [
+    {
+      kernel: 'dk_irmsnorm',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      emit(p, ctx) {
+        const w = ctx.constant(`${p.layer}_w`, 'int32', intValues(p.w), p.w.shape);
+        return {
+          argsType: 'dk_rmsnorm_args_t',
+          fields: {
+            x: ctx.inputs[0]!.ptr,
+            w,
+            y: ctx.outputs[0]!.ptr,
+            rows: p.rows,
+            len: p.len,
+            log2d: p.log2d,
+            in_off: 0,
+            lo: p.lo,
+            hi: p.hi,
+            x_type: dkType(ctx.inputs[0]!.dtype),
+            w_type: 'DK_I32',
+            y_type: dkType(ctx.outputs[0]!.dtype),
+          },
+        };
+      },
+    },
+  ],
+});

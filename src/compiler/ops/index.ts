@@ -1,0 +1,4 @@
+// Registers every operator mapping (import for the side effect). One file per operator family.
+import './linear.js';
+import './elementwise.js';
+import './layout.js';

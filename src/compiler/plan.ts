@@ -1,0 +1,245 @@
+// Phase 5: static memory planning, and the verifier that checks every plan.
+//
+// Every runtime tensor gets a buffer; an Alias node's output shares its input's buffer (same
+// bytes, another shape). A buffer lives from the step that writes it to the last step that reads
+// it (steps = layers in execution order; graph inputs are written at step -1 by the harness,
+// graph outputs are read at step L after the network ran). Buffers of one memory level are packed
+// into one arena per level by "greedy by size": largest first, each at the lowest offset where it
+// overlaps no already placed buffer whose lifetime intersects its own (Pisarchyk & Lee 2020).
+//
+// Levels: activations go to L1 when the whole activation plan fits the L1 budget, else to L2
+// (there is no tiling yet: a layer reads and writes its operands in place). Constants are plain
+// `const` arrays placed by the linker: in L2 .rodata, or in the weight memory SRAM (.wmem at
+// 0x10800000) with --wmem. Their addresses are read back from the ELF after linking.
+import { InputError } from '../errors.js';
+import { DTYPES } from '../frontend/dtype.js';
+import { elementCount } from '../frontend/ir.js';
+import type { TypedGraph } from './types.js';
+
+export type Level = 'L1' | 'L2' | 'WMEM';
+
+export interface LevelInfo {
+  level: Level;
+  base: number;
+  /** Bytes the planner may use in this level. */
+  capacity: number;
+  /** Bytes the plan uses (arena size, or total constant bytes). */
+  used: number;
+}
+
+export interface PlannedBuffer {
+  /** Name of the tensor that owns the storage (the first of `tensors`). */
+  name: string;
+  /** Every tensor stored here (aliases share one buffer). */
+  tensors: string[];
+  kind: 'input' | 'output' | 'activation' | 'constant';
+  level: Level;
+  /** Offset in the level's arena (activations), or in the constant section (constants, in link order). */
+  offset: number;
+  size: number;
+  /** First and last step that touch it (inclusive). */
+  first: number;
+  last: number;
+}
+
+export interface MemoryPlan {
+  buffers: PlannedBuffer[];
+  levels: LevelInfo[];
+  steps: number;
+  /** Peak live activation bytes at any step (a lower bound of the arena size). */
+  peakLive: number;
+}
+
+export interface PlanOptions {
+  l1: number;
+  l2: number;
+  wmem: boolean;
+  /** Force the activation level (tests); default: L1 when it fits, else L2. */
+  activationLevel?: Level;
+}
+
+export const ALIGN = 4;
+const align = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
+
+/** Base addresses (platform.md). */
+export const LEVEL_BASE: Record<Level, number> = { L1: 0x10000000, L2: 0x1c000000, WMEM: 0x10800000 };
+/** Weight memory SRAM size (platform.md). */
+export const WMEM_BYTES = 4 * 1024 * 1024;
+/** L1 kept for the 8 core stacks of the runtime (siracusa.ld: 8 x 2 KiB) plus margin. */
+export const L1_RESERVED = 8 * 2048 + 1024;
+/** L2 kept for code, runtime data, the test vectors' headroom and the L2 stack margin. */
+export const L2_RESERVED = 256 * 1024;
+
+interface Storage {
+  tensors: string[];
+  size: number;
+  first: number;
+  last: number;
+  kind: PlannedBuffer['kind'];
+}
+
+/** Buffers and lifetimes before placement (exported for the tests). */
+export function liveness(tg: TypedGraph): Storage[] {
+  const g = tg.graph;
+  const L = tg.nodes.length;
+  const root = new Map<string, string>();
+  const find = (v: string): string => {
+    let r = v;
+    while (root.has(r)) r = root.get(r)!;
+    return r;
+  };
+  for (const { node, mapping } of tg.nodes) if (mapping.alias) root.set(node.outputs[0]!, find(node.inputs[0]!));
+
+  const storages = new Map<string, Storage>();
+  const touch = (v: string, step: number) => {
+    if (!v || g.initializers.has(v)) return;
+    const r = find(v);
+    let s = storages.get(r);
+    if (!s) {
+      const info = g.values.get(r);
+      if (!info) throw new Error(`internal: no shape for '${r}'`);
+      s = { tensors: [r], size: elementCount(info.shape) * DTYPES[tg.dtypes.get(r)!].bytes, first: step, last: step, kind: 'activation' };
+      storages.set(r, s);
+    }
+    if (r !== v && !s.tensors.includes(v)) s.tensors.push(v);
+    s.first = Math.min(s.first, step);
+    s.last = Math.max(s.last, step);
+  };
+  for (const inp of g.inputs) {
+    touch(inp.name, -1);
+    storages.get(find(inp.name))!.kind = 'input';
+  }
+  tg.nodes.forEach(({ node, mapping }, step) => {
+    if (mapping.alias) return; // an alias touches nothing at run time; its users do
+    for (const i of node.inputs) touch(i, step);
+    for (const o of node.outputs) touch(o, step);
+  });
+  // Users of aliases: the loop above touched the alias names, which resolve to their roots.
+  for (const out of g.outputs) {
+    touch(out.name, L);
+    const s = storages.get(find(out.name))!;
+    if (s.kind !== 'input') s.kind = 'output';
+  }
+  return [...storages.values()];
+}
+
+/** Greedy by size: place `items` (with lifetimes) at offsets; returns the arena size. */
+export function packGreedyBySize(items: { size: number; first: number; last: number; offset?: number }[]): number {
+  const order = items.map((_, k) => k).sort((a, b) => items[b]!.size - items[a]!.size || items[a]!.first - items[b]!.first);
+  const placed: number[] = [];
+  let top = 0;
+  for (const k of order) {
+    const it = items[k]!;
+    const size = align(Math.max(it.size, 1));
+    const conflicts = placed
+      .map((j) => items[j]!)
+      .filter((o) => o.first <= it.last && it.first <= o.last)
+      .sort((a, b) => a.offset! - b.offset!);
+    let offset = 0;
+    for (const o of conflicts) {
+      if (offset + size <= o.offset!) break;
+      offset = Math.max(offset, align(o.offset! + Math.max(o.size, 1)));
+    }
+    it.offset = offset;
+    top = Math.max(top, offset + size);
+    placed.push(k);
+  }
+  return top;
+}
+
+export function peakLive(items: readonly { size: number; first: number; last: number }[], steps: number): number {
+  let peak = 0;
+  for (let t = -1; t <= steps; t++) {
+    let sum = 0;
+    for (const it of items) if (it.first <= t && t <= it.last) sum += align(it.size);
+    peak = Math.max(peak, sum);
+  }
+  return peak;
+}
+
+export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map<string, number>): MemoryPlan {
+  const steps = tg.nodes.length;
+  const storages = liveness(tg);
+  const items = storages.map((s) => ({ size: s.size, first: s.first, last: s.last, offset: undefined as number | undefined }));
+  const arena = packGreedyBySize(items);
+  const peak = peakLive(items, steps);
+
+  const l1Capacity = Math.max(0, opts.l1 - L1_RESERVED);
+  const l2Capacity = Math.max(0, opts.l2 - L2_RESERVED);
+  let constTotal = 0;
+  for (const b of constantBytes.values()) constTotal += align(b);
+  const constLevel: Level = opts.wmem ? 'WMEM' : 'L2';
+  const level: Level = opts.activationLevel ?? (arena <= l1Capacity ? 'L1' : 'L2');
+
+  const buffers: PlannedBuffer[] = storages.map((s, k) => ({
+    name: s.tensors[0]!,
+    tensors: s.tensors,
+    kind: s.kind,
+    level,
+    offset: items[k]!.offset!,
+    size: s.size,
+    first: s.first,
+    last: s.last,
+  }));
+  // Constants follow the arena in their level's plan (the linker places them in their own section).
+  let cOff = constLevel === level ? align(arena) : 0;
+  for (const [name, size] of constantBytes) {
+    buffers.push({ name, tensors: [name], kind: 'constant', level: constLevel, offset: cOff, size, first: -1, last: steps });
+    cOff += align(size);
+  }
+
+  const l2Used = (level === 'L2' ? arena : 0) + (constLevel === 'L2' ? constTotal : 0);
+  const levels: LevelInfo[] = [
+    { level: 'L1', base: LEVEL_BASE.L1, capacity: l1Capacity, used: level === 'L1' ? arena : 0 },
+    { level: 'L2', base: LEVEL_BASE.L2, capacity: l2Capacity, used: l2Used },
+    { level: 'WMEM', base: LEVEL_BASE.WMEM, capacity: WMEM_BYTES, used: constLevel === 'WMEM' ? constTotal : 0 },
+  ];
+  const plan: MemoryPlan = { buffers, levels, steps, peakLive: peak };
+  for (const lv of levels)
+    if (lv.used > lv.capacity) {
+      const acts = lv.level === level ? `activation arena ${arena} B (peak live ${peak} B over ${steps} layers)` : 'no activations';
+      const consts = lv.level === constLevel ? `constants ${constTotal} B` : 'no constants';
+      const opt = lv.level === 'L1' ? '--l1' : lv.level === 'L2' ? '--l2' : 'the 4 MiB weight memory';
+      throw new InputError(
+        `network does not fit ${lv.level}: the memory plan needs ${lv.used} B (${acts}; ${consts}) but ${lv.capacity} B are available ` +
+          `(${opt === '--l2' ? `--l2 ${opts.l2} minus ${L2_RESERVED} B reserved for code, runtime and stacks` : opt === '--l1' ? `--l1 ${opts.l1} minus ${L1_RESERVED} B of stacks` : opt})` +
+          (lv.level === 'L2' && !opts.wmem ? '; --wmem moves the constants to the weight memory' : ''),
+      );
+    }
+  verifyPlan(plan);
+  return plan;
+}
+
+/** Thrown when a plan is wrong: a compiler bug, never the user's fault. */
+export class PlanError extends Error {}
+
+/**
+ * Proves the plan safe: every buffer lies inside its level's capacity, is aligned, and no two
+ * buffers of one level that are live at the same step share a byte. Runs on every compile.
+ */
+export function verifyPlan(plan: MemoryPlan): void {
+  const cap = new Map(plan.levels.map((l) => [l.level, l]));
+  for (const b of plan.buffers) {
+    const lv = cap.get(b.level);
+    if (!lv) throw new PlanError(`buffer '${b.name}' is in unknown level ${b.level}`);
+    if (b.offset % ALIGN !== 0) throw new PlanError(`buffer '${b.name}' at ${b.level}+${b.offset} is not ${ALIGN}-byte aligned`);
+    if (b.offset < 0 || b.offset + b.size > lv.capacity)
+      throw new PlanError(`buffer '${b.name}' [${b.offset}, ${b.offset + b.size}) exceeds ${b.level} capacity ${lv.capacity}`);
+    if (b.first > b.last) throw new PlanError(`buffer '${b.name}' has an empty lifetime [${b.first}, ${b.last}]`);
+  }
+  for (const level of ['L1', 'L2', 'WMEM'] as const) {
+    // Sweep by offset: only buffers whose address ranges intersect need the lifetime test.
+    const bs = plan.buffers.filter((b) => b.level === level && b.size > 0).sort((a, b) => a.offset - b.offset);
+    for (let i = 0; i < bs.length; i++) {
+      const a = bs[i]!;
+      for (let j = i + 1; j < bs.length && bs[j]!.offset < a.offset + a.size; j++) {
+        const b = bs[j]!;
+        const timeOverlap = a.first <= b.last && b.first <= a.last;
+        if (timeOverlap)
+          throw new PlanError(
+            `buffers '${a.name}' [${a.offset}, ${a.offset + a.size}) live ${a.first}..${a.last} and '${b.name}' [${b.offset}, ${b.offset + b.size}) live ${b.first}..${b.last} overlap in ${level}`,
+          );
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// The operator registry: what the compiler knows about each operator, in one place per operator
+// (Deeploy's roles: parser, type rule, C template, cost; without its string-keyed dictionaries).
+//
+// For an op name the registry holds candidate mappings in preference order. A mapping parses the
+// node into a typed parameter object (or says why it cannot), gives the value range of every
+// output from the ranges of the inputs (the type rule of the types phase), and lists bindings:
+// C kernel calls for particular element types, each with a cycle estimate. The bind phase takes
+// the first mapping that parses and the first of its bindings whose type check passes.
+import type { DType, Graph, Tensor } from '../frontend/ir.js';
+import type { LNode } from './graph.js';
+
+/** Closed integer interval of the values a tensor can hold. */
+export interface Range {
+  lo: number;
+  hi: number;
+}
+
+/** A node cannot be handled by this mapping/binding; `reason` ends up in the user's error. */
+export class Unsupported extends Error {}
+
+export function unsupported(reason: string): never {
+  throw new Unsupported(reason);
+}
+
+/** What a binding's C template sees of one operand. */
+export interface Operand {
+  /** C expression of the pointer (already cast to the element type). */
+  ptr: string;
+  dtype: DType;
+  shape: number[];
+  /** Name of the tensor in the graph. */
+  name: string;
+}
+
+/** A value in a kernel's args struct: a C expression, a number, or an array of numbers. */
+export type CValue = string | number | readonly number[];
+
+/** What a binding emits for one layer: the kernel's args struct (designated initialisers). */
+export interface KernelCall {
+  /** C type of the args struct, e.g. dk_gemm_args_t. */
+  argsType: string;
+  fields: Record<string, CValue>;
+  /** Statements run on core 0 before the fork (e.g. choosing a scratch buffer); `ARGS` names the struct. */
+  prepare?: string[];
+}
+
+export interface EmitContext {
+  /** Runtime operands (undefined for constants and omitted inputs: the binding materialises
+   *  the constants it needs, in the element type and layout its kernel wants, via constant()). */
+  inputs: (Operand | undefined)[];
+  outputs: Operand[];
+  /** Define a compile-time constant (derived from the graph's constants) and return its C name. */
+  constant(name: string, dtype: DType, values: ArrayLike<number>, shape?: number[]): string;
+}
+
+export interface TypeSignature {
+  inputs: (DType | undefined)[];
+  outputs: DType[];
+}
+
+export interface Binding<P> {
+  /** The C function it calls (for the manifest and error messages). */
+  kernel: string;
+  /** undefined when the binding accepts these element types, else why not. */
+  check(p: P, t: TypeSignature): string | undefined;
+  /** The args of the kernel call; every core of the fork runs the kernel (kernels split the work). */
+  emit(p: P, ctx: EmitContext): KernelCall;
+}
+
+export interface Mapping<P> {
+  /** Short name shown in errors ("depthwise conv"). */
+  name: string;
+  parse(node: LNode, graph: Graph): P;
+  /** Value range of each output, from the ranges of the inputs (constants: their exact range). */
+  range(p: P, inputs: (Range | undefined)[]): Range[];
+  /** Estimated cycles on `cores` cores (for the manifest and for ordering work). */
+  cycles(p: P, cores: number): number;
+  /** Operations for the manifest (MACs or elementwise ops). */
+  ops(p: P): number;
+  bindings: Binding<P>[];
+  /** Nodes that emit no code (aliases): the planner shares the buffer of input 0. */
+  alias?: boolean;
+  /** Runtime inputs and outputs must share one element type (pure data movement over several inputs). */
+  sameType?: boolean;
+}
+
+// Mappings of different parameter types live in one table; the bind phase only passes each
+// mapping's own parse result back to it, so erasing P here is safe.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyMapping = Mapping<any>;
+
+const REGISTRY = new Map<string, AnyMapping[]>();
+
+export function register<P>(op: string, mapping: Mapping<P>): void {
+  const list = REGISTRY.get(op) ?? [];
+  list.push(mapping);
+  REGISTRY.set(op, list);
+}
+
+export function mappingsFor(op: string): AnyMapping[] {
+  return REGISTRY.get(op) ?? [];
+}
+
+export function registeredOps(): string[] {
+  return [...REGISTRY.keys()].sort();
+}
+
+/** The constant tensor behind input i, if it is one. */
+export function constInput(node: LNode, graph: Graph, i: number): Tensor | undefined {
+  const name = node.inputs[i];
+  return name ? graph.initializers.get(name) : undefined;
+}
