@@ -223,6 +223,14 @@ describe('layout', () => {
   });
 });
 
+describe('Constant', () => {
+  it('yields its value tensor or value_ints', () => {
+    const c = { name: '', dtype: 'int8' as DType, shape: [2], data: Int8Array.of(-3, 4) };
+    expect(run('Constant', [], { value: c }, { shape: [2], dtype: 'int8' }).v).toEqual([-3, 4]);
+    expect(run('Constant', [], { value_ints: [5, 6, 7] }, { shape: [3], dtype: 'int64' }).v).toEqual([5, 6, 7]);
+  });
+});
+
 describe('unsupported operators', () => {
   it('fail loudly naming the node and op', () => {
     const b = new GraphBuilder('g');

@@ -1,6 +1,7 @@
 // Data-movement operators: values are copied, never changed.
 import { InputError } from '../../errors.js';
 import { attrInts, attrNumber, normAxis, resolveReshape, sliceParams } from '../../frontend/shapes.js';
+import { toNumberArray } from '../../frontend/dtype.js';
 import { type OpImpl, type Value, need, ints, size, strides } from '../value.js';
 
 const Reshape: OpImpl = (inputs, ctx) => {
@@ -169,7 +170,22 @@ const Gather: OpImpl = (inputs, ctx) => {
   return [{ dtype: ctx.out(0).dtype, shape, data: out }];
 };
 
+/** Constant nodes are folded into initializers by the loader; graphs built in memory may keep them. */
+const Constant: OpImpl = (_inputs, ctx) => {
+  const a = ctx.node.attrs;
+  const v = a.value;
+  if (v && typeof v === 'object' && !Array.isArray(v)) return [{ dtype: ctx.out(0).dtype, shape: v.shape.slice(), data: toNumberArray(v.data) }];
+  for (const [k, scalar] of [['value_float', true], ['value_int', true], ['value_floats', false], ['value_ints', false]] as const) {
+    const x = a[k];
+    if (x === undefined) continue;
+    const list = (Array.isArray(x) ? x : [x]).map(Number);
+    return [{ dtype: ctx.out(0).dtype, shape: scalar ? [] : [list.length], data: Float64Array.from(list) }];
+  }
+  throw new InputError(`node '${ctx.node.name}' (Constant): no value attribute`);
+};
+
 export const LAYOUT_OPS: Record<string, OpImpl> = {
+  Constant,
   Reshape,
   Flatten,
   Squeeze: reshapeTo,
