@@ -45,6 +45,3 @@ describe.skipIf(!!SKIP_REASON)('dk_gemm', () => {
   }
 });
 
-describe.skipIf(!SKIP_REASON)('dk_gemm (skipped)', () => {
-  it.skip(`toolchain: ${SKIP_REASON}`, () => {});
-});
