@@ -78,7 +78,12 @@ static inline v2s pulp_pack2(int16_t a, int16_t b) { return (v2s)((uint32_t)(uin
     __r;                                                                                            \
   })
 
-/* ---- packed SIMD, opcode 0x57: funct7 = funct6 << 1 | imm[0]; funct3 selects .h .b .sc .sci ---- */
+/* ---- packed SIMD, opcode 0x57: funct7 = funct6 << 1 | imm[0]; funct3 selects .h .b .sc .sci ----
+ * Lane-wise, wrapping. .sc: the scalar is lane 0 of b, replicated; .sci: the 6-bit immediate
+ * (signed or unsigned per the table), replicated. avg/avgu: the lane-width sum (carry dropped)
+ * shifted right by one, arithmetic/logical. cmp*: all-ones lanes where true. Shifts: amounts
+ * below the lane width. dot*: sum of lane products (sp: s x s, up: u x u, usp: a unsigned x b
+ * signed); sdot*: the same added to acc. Pinned on the simulator by test/runtime/sim.test.ts. */
 PULP_DEF_RR(pv_add_h, "0x57, 0, 0x00")
 PULP_DEF_RR(pv_add_sc_h, "0x57, 4, 0x00")
 #define pv_add_sci_h(a, imm) PULP_SCI(0x00, 6, 1, a, imm)
