@@ -38,13 +38,16 @@ export const goldenCommand: CommandModule<object, Args> = {
     const arrays = readNpz(inputs);
     if (arrays.length < graph.inputs.length)
       throw new InputError(`${inputs}: holds ${arrays.length} arrays, ${network} has ${graph.inputs.length} inputs (${graph.inputs.map((i) => i.name).join(', ')})`);
+    const t0 = performance.now();
     const result = execute(graph, arrays, { source: inputs, captureActivations: !!args.activations });
+    const ms = performance.now() - t0;
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     const outs = graph.outputs.map((o, i) => toStorage(graph, o.name, result.outputs[i]!));
     writeNpz(args.output, outs);
     if (args.activations && result.activations)
       writeNpz(args.activations, [...result.activations].map(([name, v]) => toStorage(graph, name, v)));
-    process.stdout.write(`${outs.map((o) => `${o.name}: ${o.dtype}[${o.shape.join(', ')}]`).join('\n')}\nwrote ${args.output}\n`);
+    process.stdout.write(`${outs.map((o) => `${o.name}: ${o.dtype}[${o.shape.join(', ')}]`).join('\n')}\n`);
+    process.stdout.write(`wrote ${args.output} (${outs.length} outputs, ${graph.nodes.length} nodes, ${ms.toFixed(1)} ms)\n`);
     if (args.compare) {
       const expected = readNpz(args.compare);
       if (expected.length < outs.length) throw new InputError(`${args.compare}: holds ${expected.length} arrays, the graph has ${outs.length} outputs`);
