@@ -10,6 +10,7 @@ import { isa } from '../../isa/table.js';
 import { xpulpAlu, type AluFn } from '../../isa/xpulp-semantics.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
+import { compileBlock, MAX_BLOCK, type CompiledBlock } from './jit.js';
 
 /** Why run() returned. */
 export type StopReason =
@@ -172,6 +173,7 @@ export class Core {
   readonly lpEnd = new Int32Array(2);
   readonly lpCount = new Int32Array(2);
   private readonly lpChecked = [false, false];
+  private readonly goodLoopBodies = new Map<number, number>();
   /** Address of the HTIF tohost word, or undefined (then ecall is a Linux-style host call). */
   tohost: number | undefined;
   exitCode: number | undefined;
@@ -179,6 +181,10 @@ export class Core {
   sleeping = false;
   host: Host;
 
+  /** pc of the memory access in progress inside a compiled block (for precise traps). */
+  jpc = 0;
+  /** Use compiled blocks (jit.ts) when the budget allows; off = pure interpreter. */
+  jit = true;
   private pendLoad = 0; // bit mask of the register loaded by the previous instruction
   private readonly trap = new TrapSignal();
   private readonly sleepSig = new SleepSignal();
@@ -261,6 +267,8 @@ export class Core {
     let cbase = 0;
     let csize = 0;
     let c: CodeCache | undefined;
+    let blk: CompiledBlock | undefined;
+    const useJit = this.jit;
     let end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
     let end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
     // traps count against the budget too, so a handler that traps at once cannot hang run()
@@ -280,6 +288,41 @@ export class Core {
           }
           const cc = c!;
           const i = off >>> 1;
+          if (useJit && limit - retired >= MAX_BLOCK) {
+            let b = cc.blocks[i];
+            if (b === undefined) b = cc.blocks[i] = this.compile(region!, cbase, pc, end0, end1);
+            if (b.n !== 0 && ((end0 - pc) >>> 0) >= b.span && ((end1 - pc) >>> 0) >= b.span) {
+              curPc = pc;
+              if ((pend & b.firstRead) !== 0) this.cycles += loadUse;
+              this.cycles += b.cost;
+              blk = b;
+              pc = b.fn(this, x);
+              blk = undefined;
+              pend = b.lastLoad;
+              retired += b.n;
+              if (b.last === end0 || b.last === end1) {
+                pc = this.loopEnd(b.last, pc);
+                if (pc === b.start && b.last === end0 && b.last !== end1) {
+                  // The block is the whole body of loop 0: iterate it here, leaving the last
+                  // iteration to the normal path (which falls out of the loop).
+                  const lc = this.lpCount;
+                  const per = b.cost + ((b.lastLoad & b.firstRead) !== 0 ? loadUse : 0);
+                  const fn = b.fn;
+                  blk = b;
+                  while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
+                    this.cycles += per;
+                    fn(this, x);
+                    retired += b.n;
+                    lc[0]--;
+                  }
+                  blk = undefined;
+                }
+                end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+                end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+              }
+              continue;
+            }
+          }
           let h = cc.handler[i];
           if (h === H.NONE) h = this.decodeInto(region!, off, i);
           curPc = pc;
@@ -627,6 +670,21 @@ export class Core {
         return 'limit';
       } catch (e) {
         x[0] = 0;
+        if (blk !== undefined) {
+          // inside a compiled block: instructions before the access at jpc have retired
+          const b = blk;
+          blk = undefined;
+          const k = b.pcs.indexOf(this.jpc);
+          retired += k;
+          this.cycles -= b.cost - b.prefix[k];
+          curPc = this.jpc;
+          if (e === this.exitSig) {
+            const kk = k + 1;
+            this.cycles += (kk < b.n ? b.prefix[kk] : b.cost) - b.prefix[k];
+            const d = this.disassembleAt(curPc);
+            pc = (curPc + ((d.raw & 3) === 3 ? 4 : 2)) | 0;
+          }
+        }
         if (e === this.trap) {
           pend = 0;
           limit--;
@@ -669,6 +727,21 @@ export class Core {
   }
 
   // ---------------- decode ----------------
+
+  private compile(region: Region, cbase: number, pc: number, end0: number, end1: number): CompiledBlock {
+    const t = this.timing;
+    return compileBlock(
+      region,
+      cbase,
+      pc,
+      (off) => this.decodeInto(region, off, off >>> 1),
+      H.ILLEGAL,
+      [end0, end1],
+      t.branchTaken - 1,
+      t.loadUse,
+      HELPERS,
+    );
+  }
 
   private fetchRegion(pc: number): { region: Region; offset: number } {
     if (pc & 1) throw this.trapOf(Cause.misalignedFetch, pc);
@@ -734,7 +807,7 @@ export class Core {
 
   // ---------------- memory access ----------------
 
-  private ld32(a: number): number {
+  ld32(a: number): number {
     if ((a & 3) === 0) {
       if (a >>> this.l2Shift === this.l2Tag) {
         this.cycles += this.timing.l2Load;
@@ -744,7 +817,7 @@ export class Core {
     }
     return this.ldSlow(a, 4);
   }
-  private ld16(a: number): number {
+  ld16(a: number): number {
     if ((a & 1) === 0) {
       if (a >>> this.l2Shift === this.l2Tag) {
         this.cycles += this.timing.l2Load;
@@ -754,7 +827,7 @@ export class Core {
     }
     return this.ldSlow(a, 2);
   }
-  private ld8(a: number): number {
+  ld8(a: number): number {
     if (a >>> this.l2Shift === this.l2Tag) {
       this.cycles += this.timing.l2Load;
       return this.l2b[a & ((1 << this.l2Shift) - 1)];
@@ -803,7 +876,7 @@ export class Core {
     throw this.trapOf(Cause.loadAccess, a);
   }
 
-  private st32(a: number, v: number): void {
+  st32(a: number, v: number): void {
     if ((a & 3) === 0 && a >>> this.l2Shift === this.l2Tag) {
       const o = a & ((1 << this.l2Shift) - 1);
       this.l2[o >>> 2] = v;
@@ -814,7 +887,7 @@ export class Core {
   }
 
   /** Any store of `size` bytes. */
-  private st(a: number, size: number, v: number): void {
+  st(a: number, size: number, v: number): void {
     const f = this.memory.find(a);
     if (f && f.offset + size <= f.region.size) {
       const o = f.offset;
@@ -1050,7 +1123,11 @@ export class Core {
     return next;
   }
 
-  /** Check the hardware-loop constraints of xpulpv2.md once per loop setup; violations are faults. */
+  /**
+   * Check the hardware-loop constraints of xpulpv2.md when a loop first reaches its end after a
+   * setup; violations are faults. Body checks are cached per (start, end): kernels set up the same
+   * loop many times.
+   */
   private checkLoop(L: number): void {
     this.lpChecked[L] = true;
     const start = this.lpStart[L];
@@ -1060,25 +1137,28 @@ export class Core {
       this.faultSig.message = `${where}: ${what} (xpulpv2.md, hardware-loop constraints)`;
       throw this.faultSig;
     };
-    if ((start & 3) !== 0 || (end & 3) !== 0) fail('start and end must be word-aligned');
-    if (((end - start) >> 2) + 1 < 3) fail('the body must have at least 3 instructions');
-    for (let a = start; a <= end; ) {
-      const f = this.memory.find(a);
-      if (!f) fail(`body address ${hex(a)} is not mapped`);
-      const { raw, text } = this.disassembleAt(a);
-      const d = decoder().decode(raw);
-      if (d.size === 2) fail(`compressed instruction '${text}' at ${hex(a)} in the body`);
-      const h = d.entry ? this.t.handlerOf[d.entry.index] : H.ILLEGAL;
-      if (NOT_IN_HWLOOP.has(h)) fail(`'${text}' at ${hex(a)} is not allowed in the body`);
-      a += d.size;
+    if (this.goodLoopBodies.get(start) !== end) {
+      if ((start & 3) !== 0 || (end & 3) !== 0) fail('start and end must be word-aligned');
+      if (end - start < 8) fail('the body must have at least 3 instructions');
+      for (let a = start; a <= end; ) {
+        const { raw, text } = this.disassembleAt(a);
+        if (text === '(unmapped)') fail(`body address ${hex(a)} is not mapped`);
+        const d = decoder().decode(raw);
+        if (d.size === 2) fail(`compressed instruction '${text}' at ${hex(a)} in the body`);
+        const h = d.entry ? this.t.handlerOf[d.entry.index] : H.ILLEGAL;
+        if (NOT_IN_HWLOOP.has(h)) fail(`'${text}' at ${hex(a)} is not allowed in the body`);
+        a += d.size;
+      }
+      this.goodLoopBodies.set(start, end);
     }
-    const other = 1 - L;
     if (L === 1 && this.lpCount[0] !== 0 && this.lpEnd[0] >= start && this.lpEnd[0] <= end && end < this.lpEnd[0] + 8)
       fail(`the outer loop must end at least 8 bytes after the inner loop (${hex(this.lpEnd[0])})`);
     if (L === 0 && this.lpCount[1] !== 0 && end >= this.lpStart[1] && end <= this.lpEnd[1] && this.lpEnd[1] < end + 8)
-      fail(`the outer loop (${other}) must end at least 8 bytes after this one`);
+      fail(`the outer loop (1) must end at least 8 bytes after this one`);
   }
 }
+
+const HELPERS = { mulh, mulhu, mulhsu };
 
 // 32 x 32 -> high 32 bits, exact (split into 16-bit halves so doubles never lose bits).
 function mulhu(a: number, b: number): number {

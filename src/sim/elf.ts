@@ -87,6 +87,6 @@ export function loadElf(img: ElfImage, memory: Memory, file: string): void {
         `${file}: segment at 0x${s.vaddr.toString(16)} (${s.memsz} bytes) is outside the simulated memory (siracusa memory map: L1 0x10000000, L2 0x1c000000, weight memory 0x10400000/0x10800000)`,
       );
     memory.writeBytes(s.vaddr, s.data);
-    if (s.memsz > s.data.length) memory.writeBytes(s.vaddr + s.data.length, new Uint8Array(s.memsz - s.data.length));
+    if (s.memsz > s.data.length) memory.fill(s.vaddr + s.data.length, s.memsz - s.data.length, 0);
   }
 }

@@ -2,6 +2,7 @@
 // per-region decode cache (shared by all cores, like an instruction cache), and device hooks for
 // the peripheral region. Cores access it directly for speed (see core.ts); everything else uses the
 // debug accessors here.
+import type { CompiledBlock } from './jit.js';
 import type { Platform, RegionSpec } from './platform/siracusa.js';
 
 /** Returned by a device read to say "not ready": the core sleeps and retries the access when woken. */
@@ -33,7 +34,10 @@ export class CodeCache {
   readonly readMask: Int32Array;
   readonly raw: Int32Array;
   readonly entry: Uint16Array;
-  constructor(slots: number) {
+  /** Compiled blocks by start slot (jit.ts); dropped wholesale when code is written. */
+  blocks: (CompiledBlock | undefined)[];
+  constructor(readonly slots: number) {
+    this.blocks = new Array<CompiledBlock | undefined>(slots);
     this.handler = new Uint8Array(slots);
     this.rd = new Uint8Array(slots);
     this.rs1 = new Uint8Array(slots);
@@ -81,6 +85,7 @@ export class Region {
     // A 32-bit instruction starting 2 bytes before the page also covers it.
     const from = Math.max(0, (page << WATCH_SHIFT) - 2) >>> 1;
     c.handler.fill(0, from, ((page + 1) << WATCH_SHIFT) >>> 1);
+    c.blocks = new Array<CompiledBlock | undefined>(c.slots);
   }
 }
 
@@ -159,8 +164,13 @@ export class Memory {
   writeBytes(addr: number, data: Uint8Array): void {
     const { region, offset } = this.at(addr, data.length);
     region.bytes.set(data, offset);
+    if (data.length === 0) return;
     for (let p = offset >>> WATCH_SHIFT; p <= (offset + data.length - 1) >>> WATCH_SHIFT; p++)
       if (region.watch[p] & WATCH_CODE) region.invalidate(p << WATCH_SHIFT);
+  }
+  fill(addr: number, len: number, value: number): void {
+    const { region, offset } = this.at(addr, len);
+    region.bytes.fill(value, offset, offset + len);
   }
   read32(addr: number): number {
     const b = this.readBytes(addr, 4);

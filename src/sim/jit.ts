@@ -1,0 +1,283 @@
+// CompiledBlock translation (v86 style): a straight-line run of decoded instructions becomes one JS
+// function, so V8 compiles guest code to machine code. Operands are baked in as constants; loads
+// and stores call the core's access methods (which V8 inlines). Blocks end at a control transfer,
+// before any instruction the interpreter must handle (CSR, system, hardware-loop setup, p.elw,
+// illegal), at an active hardware-loop end, or after MAX_BLOCK instructions.
+//
+// Precise state on a trap inside a block: each memory access first stores its pc in core.jpc; the
+// core maps it back to the instruction index to fix up instret and cycles (see Core.run).
+import { isa } from '../../isa/table.js';
+import { xpulpAlu, type AluFn } from '../../isa/xpulp-semantics.js';
+import type { CodeCache, Region } from './memory.js';
+
+export const MAX_BLOCK = 48;
+
+export interface CompiledBlock {
+  /** Runs the block; returns the next pc. */
+  readonly fn: (c: BlockHost, x: Int32Array) => number;
+  readonly start: number;
+  /** pc of the last instruction */
+  readonly last: number;
+  readonly n: number;
+  /** static cycles: base costs + load-use stalls inside the block */
+  readonly cost: number;
+  /** registers read by the first instruction (load-use against the previous block) */
+  readonly firstRead: number;
+  /** bit of the register loaded by the last instruction, or 0 */
+  readonly lastLoad: number;
+  /** last - start: an active hardware-loop end inside [start, last) makes the block unusable */
+  readonly span: number;
+  readonly pcs: Int32Array;
+  /** static cycles before instruction k */
+  readonly prefix: Float64Array;
+}
+
+/** What compiled code may call on the core. */
+export interface BlockHost {
+  cycles: number;
+  jpc: number;
+  ld8(a: number): number;
+  ld16(a: number): number;
+  ld32(a: number): number;
+  st(a: number, size: number, v: number): void;
+  st32(a: number, v: number): void;
+}
+
+/** Marks a start address whose first instruction the interpreter must execute. */
+export const NO_BLOCK: CompiledBlock = {
+  fn: () => 0,
+  start: 1,
+  last: 1,
+  span: 0,
+  n: 0,
+  cost: 0,
+  firstRead: 0,
+  lastLoad: 0,
+  pcs: new Int32Array(0),
+  prefix: new Float64Array(0),
+};
+
+/** Instruction ids that never enter a block. */
+const INTERPRETER_ONLY = new Set([
+  'csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci', 'ecall', 'ebreak', 'mret', 'wfi', 'fence',
+  'lp.starti', 'lp.endi', 'lp.count', 'lp.counti', 'lp.setup', 'lp.setupi', 'p.elw',
+]);
+
+interface Ops {
+  rd: number;
+  rs1: number;
+  rs2: number;
+  imm: number;
+  imm2: number;
+  pc: number;
+  next: number;
+  fn: number; // index into the ALU function table
+}
+type Gen = (o: Ops) => string;
+
+const X = (r: number) => (r === 0 ? '0' : `x[${r}]`);
+const set = (rd: number, expr: string) => (rd === 0 ? '' : `x[${rd}]=${expr};`);
+const A = (o: Ops) => `(${X(o.rs1)}+${o.imm})|0`;
+
+const LOADS: Record<string, string> = { lb: 'c.ld8(a)', lh: 'c.ld16(a)', lw: 'c.ld32(a)', lbu: '(c.ld8(a)&255)', lhu: '(c.ld16(a)&65535)' };
+const KIND_LOAD: Record<string, string> = { LB: LOADS.lb, LH: LOADS.lh, LW: LOADS.lw, LBU: LOADS.lbu, LHU: LOADS.lhu };
+const STORE_SIZE: Record<string, number> = { SB: 1, SH: 2, SW: 4, sb: 1, sh: 2, sw: 4 };
+const store = (size: number, addr: string, v: string) => (size === 4 ? `c.st32(${addr},${v});` : `c.st(${addr},${size},${v});`);
+
+function branch(cond: string): Gen {
+  return (o) => `if(${cond}){c.cycles+=BR;return ${(o.pc + o.imm) | 0};}return ${o.next};`;
+}
+
+const GEN: Record<string, Gen> = {
+  lui: (o) => set(o.rd, `${o.imm}`),
+  auipc: (o) => set(o.rd, `${(o.pc + o.imm) | 0}`),
+  jal: (o) => `${set(o.rd, `${o.next}`)}return ${(o.pc + o.imm) | 0};`,
+  jalr: (o) => `{const t=(${X(o.rs1)}+${o.imm})&-2;${set(o.rd, `${o.next}`)}return t;}`,
+  beq: (o) => branch(`${X(o.rs1)}===${X(o.rs2)}`)(o),
+  bne: (o) => branch(`${X(o.rs1)}!==${X(o.rs2)}`)(o),
+  blt: (o) => branch(`${X(o.rs1)}<${X(o.rs2)}`)(o),
+  bge: (o) => branch(`${X(o.rs1)}>=${X(o.rs2)}`)(o),
+  bltu: (o) => branch(`(${X(o.rs1)}>>>0)<(${X(o.rs2)}>>>0)`)(o),
+  bgeu: (o) => branch(`(${X(o.rs1)}>>>0)>=(${X(o.rs2)}>>>0)`)(o),
+  'p.beqimm': (o) => branch(`${X(o.rs1)}===${o.imm2}`)(o),
+  'p.bneimm': (o) => branch(`${X(o.rs1)}!==${o.imm2}`)(o),
+  addi: (o) => set(o.rd, `(${X(o.rs1)}+${o.imm})|0`),
+  slti: (o) => set(o.rd, `${X(o.rs1)}<${o.imm}?1:0`),
+  sltiu: (o) => set(o.rd, `(${X(o.rs1)}>>>0)<${o.imm >>> 0}?1:0`),
+  xori: (o) => set(o.rd, `${X(o.rs1)}^${o.imm}`),
+  ori: (o) => set(o.rd, `${X(o.rs1)}|${o.imm}`),
+  andi: (o) => set(o.rd, `${X(o.rs1)}&${o.imm}`),
+  slli: (o) => set(o.rd, `${X(o.rs1)}<<${o.imm}`),
+  srli: (o) => set(o.rd, `(${X(o.rs1)}>>>${o.imm})|0`),
+  srai: (o) => set(o.rd, `${X(o.rs1)}>>${o.imm}`),
+  add: (o) => set(o.rd, `(${X(o.rs1)}+${X(o.rs2)})|0`),
+  sub: (o) => set(o.rd, `(${X(o.rs1)}-${X(o.rs2)})|0`),
+  sll: (o) => set(o.rd, `${X(o.rs1)}<<(${X(o.rs2)}&31)`),
+  slt: (o) => set(o.rd, `${X(o.rs1)}<${X(o.rs2)}?1:0`),
+  sltu: (o) => set(o.rd, `(${X(o.rs1)}>>>0)<(${X(o.rs2)}>>>0)?1:0`),
+  xor: (o) => set(o.rd, `${X(o.rs1)}^${X(o.rs2)}`),
+  srl: (o) => set(o.rd, `(${X(o.rs1)}>>>(${X(o.rs2)}&31))|0`),
+  sra: (o) => set(o.rd, `${X(o.rs1)}>>(${X(o.rs2)}&31)`),
+  or: (o) => set(o.rd, `${X(o.rs1)}|${X(o.rs2)}`),
+  and: (o) => set(o.rd, `${X(o.rs1)}&${X(o.rs2)}`),
+  mul: (o) => set(o.rd, `Math.imul(${X(o.rs1)},${X(o.rs2)})`),
+  mulh: (o) => set(o.rd, `M.mulh(${X(o.rs1)},${X(o.rs2)})`),
+  mulhsu: (o) => set(o.rd, `M.mulhsu(${X(o.rs1)},${X(o.rs2)})`),
+  mulhu: (o) => set(o.rd, `M.mulhu(${X(o.rs1)},${X(o.rs2)})`),
+  div: (o) => `{const a=${X(o.rs1)},b=${X(o.rs2)};c.cycles+=Math.clz32(b);${set(o.rd, `b===0?-1:(a===-2147483648&&b===-1)?a:(a/b)|0`)}}`,
+  divu: (o) => `{const a=${X(o.rs1)}>>>0,b=${X(o.rs2)}>>>0;c.cycles+=Math.clz32(b);${set(o.rd, `b===0?-1:(a/b)|0`)}}`,
+  rem: (o) => `{const a=${X(o.rs1)},b=${X(o.rs2)};c.cycles+=Math.clz32(b);${set(o.rd, `b===0?a:(a===-2147483648&&b===-1)?0:(a%b)|0`)}}`,
+  remu: (o) => `{const a=${X(o.rs1)}>>>0,b=${X(o.rs2)}>>>0;c.cycles+=Math.clz32(b);${set(o.rd, `b===0?a|0:(a%b)|0`)}}`,
+  'p.mac': (o) => set(o.rd, `(${X(o.rd)}+Math.imul(${X(o.rs1)},${X(o.rs2)}))|0`),
+  'pv.sdotsp.b': (o) =>
+    `{const a=${X(o.rs1)},b=${X(o.rs2)};${set(o.rd, `(${X(o.rd)}+((a<<24)>>24)*((b<<24)>>24)+((a<<16)>>24)*((b<<16)>>24)+((a<<8)>>24)*((b<<8)>>24)+(a>>24)*(b>>24))|0`)}}`,
+};
+for (const id of Object.keys(LOADS)) GEN[id] = (o) => `c.jpc=${o.pc};{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`;
+for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => `c.jpc=${o.pc};${store(STORE_SIZE[id], A(o), X(o.rs2))}`;
+
+/** XpulpV2 memory forms, by format (size/sign from the id prefix, e.g. LBU_RR_POSTINC). */
+function xpulpMem(id: string, format: string): Gen | undefined {
+  const kind = id.split('_')[0];
+  switch (format) {
+    case 'Format_LPOST':
+      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const v=${KIND_LOAD[kind].replace('a)', 'a)')};x[${o.rs1}]=(a+${o.imm})|0;${set(o.rd, 'v')}}`;
+    case 'Format_LR':
+      return (o) => `c.jpc=${o.pc};{const a=(${X(o.rs1)}+${X(o.rs2)})|0;const v=${KIND_LOAD[kind]};${set(o.rd, 'v')}}`;
+    case 'Format_LRPOST':
+      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const i=${X(o.rs2)};const v=${KIND_LOAD[kind]};x[${o.rs1}]=(a+i)|0;${set(o.rd, 'v')}}`;
+    case 'Format_SR':
+      return (o) => `c.jpc=${o.pc};${store(STORE_SIZE[kind], `(${X(o.rs1)}+${X(o.rd)})|0`, X(o.rs2))}`;
+    case 'Format_SRPOST':
+      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const i=${X(o.rd)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+i)|0;}`;
+    case 'Format_SPOST':
+      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+${o.imm})|0;}`;
+    default:
+      return undefined;
+  }
+}
+
+interface Tables {
+  gen: (Gen | undefined)[]; // by entry index
+  terminator: Uint8Array;
+  isLoad: Uint8Array;
+  alu: AluFn[];
+  aluIndex: Int16Array;
+}
+let tables: Tables | undefined;
+function jitTables(): Tables {
+  if (tables) return tables;
+  const entries = isa().entries;
+  const gen: (Gen | undefined)[] = [];
+  const terminator = new Uint8Array(entries.length + 1);
+  const isLoad = new Uint8Array(entries.length + 1);
+  const alu: AluFn[] = [];
+  const aluIndex = new Int16Array(entries.length + 1).fill(-1);
+  for (const e of entries) {
+    if (INTERPRETER_ONLY.has(e.id)) continue;
+    let g = GEN[e.id] ?? xpulpMem(e.id, e.formatName);
+    if (!g && xpulpAlu[e.id]) {
+      const k = alu.length;
+      alu.push(xpulpAlu[e.id]);
+      aluIndex[e.index] = k;
+      g = (o) => set(o.rd, `F[${k}](${X(o.rs1)},${X(o.rs2)},${X(o.rd)},${o.imm},${o.imm2})`);
+    }
+    gen[e.index] = g;
+    const op = e.match & 0x7f;
+    if (op === 0x63 || e.id === 'jal' || e.id === 'jalr') terminator[e.index] = 1;
+    if (op === 0x03 || e.formatName.startsWith('Format_L')) isLoad[e.index] = 1;
+  }
+  return (tables = { gen, terminator, isLoad, alu, aluIndex });
+}
+
+export interface Helpers {
+  mulh(a: number, b: number): number;
+  mulhu(a: number, b: number): number;
+  mulhsu(a: number, b: number): number;
+}
+
+/**
+ * Compile the block starting at `pc` (offset `off` in `region`). `decode(off)` fills the decode
+ * cache slot for an offset and returns its handler (0 never). `illegal` is the interpreter's
+ * handler number for illegal instructions. Returns NO_BLOCK when the first instruction must be
+ * interpreted.
+ */
+export function compileBlock(
+  region: Region,
+  cbase: number,
+  pc: number,
+  decode: (off: number) => number,
+  illegal: number,
+  ends: readonly number[],
+  branchExtra: number,
+  loadUse: number,
+  M: Helpers,
+): CompiledBlock {
+  const t = jitTables();
+  const cc: CodeCache = region.code();
+  const parts: string[] = [];
+  const pcs: number[] = [];
+  const prefix: number[] = [];
+  let cost = 0;
+  let prevLoad = 0;
+  let firstRead = 0;
+  let lastLoad = 0;
+  let p = pc;
+  let nextPc = pc;
+  let ended = false;
+  while (pcs.length < MAX_BLOCK) {
+    const off = (p - cbase) >>> 0;
+    if (off + 2 > region.size) break;
+    const i = off >>> 1;
+    let h = cc.handler[i];
+    if (h === 0) h = decode(off);
+    const e = cc.entry[i];
+    const g = h === illegal ? undefined : t.gen[e];
+    if (!g) break;
+    const o: Ops = {
+      rd: cc.rd[i],
+      rs1: cc.rs1[i],
+      rs2: cc.rs2[i],
+      imm: cc.imm[i],
+      imm2: cc.imm2[i],
+      pc: p,
+      next: (p + cc.size[i]) | 0,
+      fn: t.aluIndex[e],
+    };
+    const reads = cc.readMask[i];
+    if (pcs.length === 0) firstRead = reads;
+    prefix.push(cost);
+    cost += cc.cost[i] + ((prevLoad & reads) !== 0 ? loadUse : 0);
+    prevLoad = t.isLoad[e] && o.rd !== 0 ? 1 << o.rd : 0;
+    pcs.push(p);
+    parts.push(g(o));
+    if (t.terminator[e]) {
+      ended = true;
+      break;
+    }
+    nextPc = o.next;
+    if (ends.includes(p)) break;
+    p = o.next;
+  }
+  if (pcs.length === 0) return NO_BLOCK;
+  lastLoad = prevLoad;
+  const last = pcs[pcs.length - 1];
+  if (!ended) parts.push(`return ${nextPc};`);
+  const body = parts.join('\n');
+  const factory = new Function('F', 'M', 'BR', `return function block_${(pc >>> 0).toString(16)}(c,x){\n${body}\n};`) as (
+    F: AluFn[],
+    M: Helpers,
+    BR: number,
+  ) => CompiledBlock['fn'];
+  return {
+    fn: factory(t.alu, M, branchExtra),
+    start: pc,
+    last,
+    span: (last - pc) >>> 0,
+    n: pcs.length,
+    cost,
+    firstRead,
+    lastLoad,
+    pcs: Int32Array.from(pcs),
+    prefix: Float64Array.from(prefix),
+  };
+}
