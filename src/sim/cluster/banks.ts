@@ -4,7 +4,7 @@
 // has granted in a small ring instead of a single "busy until": an access at cycle t takes the
 // first free cycle >= t even when another core has already booked later cycles.
 
-const RING = 256; // > scheduler window + worst-case queue on one bank (8 cores)
+const RING = 4096; // > scheduler skew + a compiled block of accesses queued behind 7 other cores
 
 export class BankTracker {
   /** booked[bank * RING + (t % RING)] === t means bank is taken at cycle t */

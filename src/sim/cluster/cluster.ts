@@ -6,7 +6,7 @@
 // iteration order of hash maps, so the same program gives the same cycles and bytes every run.
 import { readFileSync } from 'node:fs';
 import { FaultError } from '../../errors.js';
-import { Core } from '../core.js';
+import { ClusterCore } from './cluster-core.js';
 import { parseElf, loadElf } from '../elf.js';
 import { Memory, Region, WATCH_CODE, WATCH_SHIFT } from '../memory.js';
 import { siracusa, type Platform } from '../platform/siracusa.js';
@@ -18,8 +18,10 @@ import { clusterTiming, type ClusterTiming } from './timing.js';
 import { TraceWriter } from './trace.js';
 import { estimateEnergy, type EnergyReport } from '../energy.js';
 
-/** Stall causes counted per core (cycles). */
-export const STALL_CAUSES = ['loadUse', 'branch', 'mulDiv', 'bankConflict', 'l2', 'event', 'dmaQueue'] as const;
+/** Stall causes counted per core (cycles). `pipeline` is load-use + taken branch + jump + mulh/div
+ * + misaligned together: the core's hot loop adds them to one cycle counter (cycles - instructions
+ * - the causes the cluster sees); the others are counted where they happen. Sleep is separate. */
+export const STALL_CAUSES = ['pipeline', 'bankConflict', 'l2', 'event', 'dmaQueue'] as const;
 export type StallCause = (typeof STALL_CAUSES)[number];
 
 /** Thrown by a cluster device; the cluster turns it into a fault of the accessing core. */
@@ -34,6 +36,8 @@ export interface ClusterOptions {
   maxCycles?: number;
   maxInstructions?: number;
   trace?: boolean;
+  /** turn off L1 bank arbitration (for measuring its cost) */
+  noBankConflicts?: boolean;
   onOutput?: (fd: number, bytes: Uint8Array) => void;
   freqMHz?: number;
 }
@@ -54,6 +58,7 @@ export interface ClusterResult {
   cycles: number;
   instructions: number;
   cores: CoreStats[];
+  /** cycles lost to L1 bank conflicts, all cores (+1 per conflict, platform.md) */
   bankConflicts: number;
   barriers: number;
   dma: { transfers: number; bytesL2ToL1: number; bytesL1ToL2: number; bytesWmemToL1: number; bytesL1ToWmem: number; busyCycles: number };
@@ -67,7 +72,7 @@ const hex = (v: number) => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
 export class Cluster {
   readonly memory: Memory;
-  readonly cores: Core[];
+  readonly cores: ClusterCore[];
   readonly n: number;
   readonly eu: EventUnit;
   readonly dma: Mchan;
@@ -111,10 +116,9 @@ export class Cluster {
     this.cores = [];
     const tohost = img.symbols.get('tohost');
     for (let c = 0; c < n; c++) {
-      const core = new Core(this.memory, { hartId: c, host });
+      const core = new ClusterCore(this.memory, { hartId: c, host }, opts.noBankConflicts ? null : this.banks);
       core.reset(img.entry);
       if (tohost !== undefined) core.tohost = tohost;
-      this.attachBanks(core);
       this.cores.push(core);
     }
     if (tohost !== undefined) this.memory.watchToHost(tohost);
@@ -142,12 +146,6 @@ export class Cluster {
       fault,
     });
     this.mapDevices();
-  }
-
-  /** Give a core the L1 bank arbiter, when the core supports it. */
-  private attachBanks(core: Core): void {
-    const k = core as unknown as { banks?: unknown };
-    if ('banks' in core) k.banks = this.banks;
   }
 
   private mapDevices(): void {
@@ -202,7 +200,10 @@ export class Cluster {
     const start = this.eu.sleepStart[c]!;
     const wasWfi = this.wfi[c] === 1;
     if (wasWfi) this.wfi[c] = 0;
-    else this.periph.delivered(c, v);
+    else {
+      this.periph.delivered(c, v);
+      this.eventStall[c] += 1; // the blocked first attempt of the load (its retry retires)
+    }
     // the retried load costs its 1 cycle again: resume one cycle early
     const resume = wasWfi ? t : t - 1;
     if (resume > core.cycles) {
@@ -319,10 +320,10 @@ export class Cluster {
     const perCore: CoreStats[] = cores.map((core, c) => {
       let sleep = this.sleepCycles[c]!;
       if (core.sleeping && end > core.cycles) sleep += end - core.cycles; // still asleep at the end
-      const cs = (core as unknown as { stalls?: Float64Array }).stalls;
+      const known = core.l2Stall + this.banks.coreStall[c]! + this.eventStall[c]! + this.dmaStall[c]!;
       const stalls: Record<StallCause, number> = {
-        loadUse: cs?.[0] ?? 0, branch: cs?.[1] ?? 0, mulDiv: cs?.[2] ?? 0, l2: cs?.[3] ?? 0,
-        bankConflict: this.banks.coreStall[c] ?? 0, event: this.eventStall[c]!, dmaQueue: this.dmaStall[c]!,
+        pipeline: Math.max(0, core.cycles - this.sleepCycles[c]! - core.instret - known),
+        l2: core.l2Stall, bankConflict: this.banks.coreStall[c]!, event: this.eventStall[c]!, dmaQueue: this.dmaStall[c]!,
       };
       if (this.trace) {
         if (core.sleeping) {
@@ -347,7 +348,7 @@ export class Cluster {
     let exitCode = exited >= 0 ? (cores[exited]!.exitCode ?? 0) : 3;
     if (fault) exitCode = 3;
     return {
-      exitCode, stdout: out, cycles: end, instructions, cores: perCore, bankConflicts: this.banks.conflicts,
+      exitCode, stdout: out, cycles: end, instructions, cores: perCore, bankConflicts: this.banks.conflictCycles,
       barriers: this.eu.barriersCompleted,
       dma: { transfers: d.transfers, bytesL2ToL1: d.bytesIn[1]!, bytesL1ToL2: d.bytesOut[1]!, bytesWmemToL1: d.bytesIn[2]!, bytesL1ToWmem: d.bytesOut[2]!, busyCycles: d.busyCycles },
       energy, fault, trace: this.trace, elf: '',
