@@ -116,10 +116,12 @@ const iSoftmax: OpImpl = (inputs, ctx) => {
       const xt = row[j]! - max;
       const z = clamp(truncDiv(-xt, log2), 0, 31);
       const p = xt + z * log2;
-      const y = Math.floor((A * (p + B) * (p + B) + C) / 2 ** z);
+      const poly = A * (p + B) * (p + B) + C; // int64 in the C kernel
+      const y = Math.abs(poly) < SAFE ? Math.floor(poly / 2 ** z) : Number((BigInt(A) * BigInt(p + B) * BigInt(p + B) + BigInt(C)) >> BigInt(z));
       out[j] = y;
       sum += y;
     }
+    if (sum === 0) throw new InputError(`node '${n.name}' (iSoftmax): every exponent term of a row is 0 (coefficients give no mass)`);
     for (let j = 0; j < row.length; j++) out[j] = truncDiv(out[j]! * (nl - 1), sum);
   });
   return [{ dtype: ctx.out(0).dtype, shape: x.shape.slice(), data }];
