@@ -9,7 +9,7 @@ import type { Graph, TensorData } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
 
 /** Operators that only make sense on float values in QuantLib graphs. */
-const FLOAT_OPS = new Set(['Round', 'Cast', 'QuantizeLinear', 'DequantizeLinear']);
+const FLOAT_OPS = new Set(['Round', 'QuantizeLinear', 'DequantizeLinear']);
 
 function isIntegerValued(data: TensorData): boolean {
   const v = toNumberArray(data);

@@ -2,7 +2,9 @@ import type { CommandModule } from 'yargs';
 import { runCommand } from './run.js';
 import { generateCommand } from './generate.js';
 import { goldenCommand } from './golden.js';
+import { compileCommand } from './compile.js';
+import { testCommand } from './test.js';
 
 // Every subcommand, in the order --help lists them. Add one line per command module.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [goldenCommand, generateCommand, runCommand];
+export const commands: CommandModule<any, any>[] = [goldenCommand, generateCommand, runCommand, compileCommand, testCommand];

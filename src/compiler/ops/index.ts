@@ -2,3 +2,4 @@
 import './linear.js';
 import './elementwise.js';
 import './layout.js';
+import './misc.js';

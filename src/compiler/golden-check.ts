@@ -1,0 +1,103 @@
+// Checking a build folder's run against its golden outputs, twice (docs/compiler.md):
+//  1. on the target: main.c compares every output element with the golden arrays compiled into
+//     the ELF and prints `Errors: E out of T` / `Runtime: N cycles` (Deeploy's harness words);
+//  2. on the host: after the run, the output buffers are read back from simulated memory at the
+//     addresses in manifest.json and compared with golden/outputs.npz, element by element.
+// A run passes when the program exits 0, both checks find 0 errors, and both count the same T.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { DTYPES, toNumberArray } from '../frontend/dtype.js';
+import type { DType } from '../frontend/ir.js';
+import { elementCount } from '../frontend/ir.js';
+import { readNpz } from '../frontend/npy.js';
+import { Cluster } from '../sim/cluster/cluster.js';
+import { readManifest, type Manifest } from './build-folder.js';
+
+export interface HostCheck {
+  errors: number;
+  total: number;
+  /** First mismatches, for messages. */
+  mismatches: { output: string; index: number; expected: number; got: number }[];
+}
+
+export interface ProgramSummary {
+  errors?: number;
+  total?: number;
+  cycles?: number;
+}
+
+/** Parse the harness's summary lines from the console output. */
+export function parseSummary(stdout: string): ProgramSummary {
+  const e = /Errors: (\d+) out of (\d+)/.exec(stdout);
+  const c = /Runtime: (\d+) cycles/.exec(stdout);
+  return { errors: e ? Number(e[1]) : undefined, total: e ? Number(e[2]) : undefined, cycles: c ? Number(c[1]) : undefined };
+}
+
+function decode(bytes: Uint8Array, dtype: DType, n: number): Float64Array {
+  const info = DTYPES[dtype];
+  const copy = bytes.slice(0, n * info.bytes);
+  return toNumberArray(new info.ctor(copy.buffer, 0, n));
+}
+
+/** Compare the output buffers (read with `readBytes`) with the build folder's golden outputs. */
+export function hostCheck(dir: string, manifest: Manifest, readBytes: (addr: number, len: number) => Uint8Array): HostCheck {
+  const goldenPath = join(dir, manifest.golden.outputs);
+  if (!existsSync(goldenPath)) throw new InputError(`${goldenPath}: missing (the build folder has no golden outputs)`);
+  const golden = readNpz(goldenPath);
+  const res: HostCheck = { errors: 0, total: 0, mismatches: [] };
+  manifest.outputs.forEach((o, k) => {
+    if (o.address === null) throw new InputError(`${dir}/manifest.json: output '${o.name}' has no address (built with --no-build?)`);
+    const n = elementCount(o.shape);
+    const dtype = o.dtype as DType;
+    const got = decode(readBytes(o.address, n * DTYPES[dtype].bytes), dtype, n);
+    const want = toNumberArray(golden[k]!.data);
+    for (let i = 0; i < n; i++) {
+      res.total++;
+      if (got[i] !== want[i]) {
+        res.errors++;
+        if (res.mismatches.length < 8) res.mismatches.push({ output: o.name, index: i, expected: want[i]!, got: got[i]! });
+      }
+    }
+  });
+  return res;
+}
+
+export interface BuildRun {
+  exitCode: number;
+  cycles: number;
+  /** Cycles between the harness's two timer reads (the network alone). */
+  networkCycles?: number;
+  stdout: string;
+  program: ProgramSummary;
+  host: HostCheck;
+  fault?: string;
+  passed: boolean;
+}
+
+export interface RunBuildOptions {
+  cores?: number;
+  maxCycles?: number;
+  onOutput?: (fd: number, bytes: Uint8Array) => void;
+}
+
+/** Run a build folder's network.elf on the simulated cluster and check it both ways. */
+export function runBuild(dir: string, opts: RunBuildOptions = {}): BuildRun {
+  const manifest = readManifest(dir);
+  if (!manifest) throw new InputError(`${dir}: not a build folder (no manifest.json)`);
+  const elf = join(dir, 'network.elf');
+  if (!existsSync(elf)) throw new InputError(`${dir}: no network.elf (compiled with --no-build?)`);
+  const cl = new Cluster(elf, { cores: opts.cores ?? manifest.platform.cores, maxCycles: opts.maxCycles, onOutput: opts.onOutput });
+  const r = cl.run();
+  const stdout = Buffer.from(r.stdout).toString('utf8');
+  const program = parseSummary(stdout);
+  const host = r.fault ? { errors: 0, total: 0, mismatches: [] } : hostCheck(dir, manifest, (a, n) => cl.memory.readBytes(a, n));
+  const passed = !r.fault && r.exitCode === 0 && program.errors === 0 && host.errors === 0 && program.total === host.total;
+  return { exitCode: r.exitCode, cycles: r.cycles, networkCycles: program.cycles, stdout, program, host, fault: r.fault, passed };
+}
+
+/** One line for the user about the host-side check. */
+export function describeHostCheck(h: HostCheck): string {
+  const first = h.mismatches.map((m) => `${m.output}[${m.index}] expected ${m.expected} got ${m.got}`).join('; ');
+  return `Host check: Errors: ${h.errors} out of ${h.total}${first ? ` (${first})` : ''}`;
+}

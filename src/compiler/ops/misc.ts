@@ -1,0 +1,251 @@
+// Less common operators: Clip and Cast on integers, Gather, ITAMax, iGELU, iLayerNorm.
+import { DTYPES } from '../../frontend/dtype.js';
+import type { DType, Tensor } from '../../frontend/ir.js';
+import { elementCount } from '../../frontend/ir.js';
+import { intAttr, scalarAttr } from '../attrs.js';
+import { register, unsupported, type Range } from '../registry.js';
+import { rangeMul } from '../types.js';
+import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, product, shapeOfValue } from './common.js';
+
+const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
+const ONNX_INT_TYPES: Record<number, DType> = { 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 12: 'uint32' };
+
+// ---------------------------------------------------------------- Clip (integer bounds)
+
+interface ClipParams {
+  n: number;
+  lo: number;
+  hi: number;
+}
+
+register<ClipParams>('Clip', {
+  name: 'clip',
+  parse(n, g) {
+    const bound = (k: number, attr: string, fallback: number) => {
+      const name = n.inputs[k];
+      if (name) {
+        const t = g.initializers.get(name);
+        if (!t) unsupported(`Clip bound input ${k} must be a constant`);
+        return intValues(t)[0]!;
+      }
+      return n.attrs[attr] === undefined ? fallback : scalarAttr(n, attr);
+    };
+    const lo = Math.max(bound(1, 'min', -(2 ** 31)), -(2 ** 31));
+    const hi = Math.min(bound(2, 'max', 2 ** 31 - 1), 2 ** 31 - 1);
+    if (!Number.isInteger(lo) || !Number.isInteger(hi)) unsupported(`non-integer bounds [${lo}, ${hi}]`);
+    return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), lo, hi };
+  },
+  range: (p, ins) => [{ lo: Math.min(Math.max(ins[0]!.lo, p.lo), p.hi), hi: Math.max(Math.min(ins[0]!.hi, p.hi), p.lo) }],
+  cycles: (p, cores) => parallelCycles(p.n, 5, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_clip',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_unary_args_t',
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, lo: p.lo, hi: p.hi, flo: 0, fhi: 0, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype) },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- Cast between integer types
+
+interface CastParams {
+  n: number;
+  to: DType;
+}
+
+register<CastParams>('Cast', {
+  name: 'integer cast',
+  parse(n, g) {
+    const to = ONNX_INT_TYPES[intAttr(n, 'to')];
+    if (!to) unsupported(`Cast to ONNX type ${intAttr(n, 'to')} (integer targets only)`);
+    return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), to };
+  },
+  range(p, ins) {
+    const x = ins[0]!;
+    const t = DTYPES[p.to];
+    return [x.lo >= t.min && x.hi <= t.max ? x : { lo: t.min, hi: t.max }];
+  },
+  cycles: (p, cores) => parallelCycles(p.n, 4, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_cast',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_unary_args_t',
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, lo: 0, hi: 0, flo: 0, fhi: 0, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype) },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- Gather (constant indices)
+
+interface GatherParams {
+  layer: string;
+  outer: number;
+  axisLen: number;
+  inner: number;
+  idx: Tensor;
+}
+
+register<GatherParams>('Gather', {
+  name: 'gather',
+  parse(n, g) {
+    const xs = shapeOfValue(g, n.inputs[0]!);
+    const idx = g.initializers.get(n.inputs[1]!);
+    if (!idx) unsupported('Gather indices must be a constant');
+    let axis = intAttr(n, 'axis', 0);
+    if (axis < 0) axis += xs.length;
+    return { layer: n.name, outer: product(xs.slice(0, axis)), axisLen: xs[axis]!, inner: product(xs.slice(axis + 1)), idx };
+  },
+  range: (_p, ins) => [ins[0]!],
+  cycles: (p, cores) => parallelCycles(p.outer * elementCount(p.idx.shape) * p.inner, 4, cores),
+  ops: (p) => p.outer * elementCount(p.idx.shape) * p.inner,
+  bindings: [
+    {
+      kernel: 'dk_gather',
+      check: () => undefined,
+      emit: (p, ctx) => ({
+        argsType: 'dk_gather_args_t',
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          idx: ctx.constant(`${p.layer}_idx`, 'int32', intValues(p.idx), p.idx.shape),
+          y: ctx.outputs[0]!.ptr,
+          outer: p.outer,
+          axis_len: p.axisLen,
+          inner: p.inner,
+          n_idx: elementCount(p.idx.shape),
+          elem_size: DTYPES[ctx.inputs[0]!.dtype].bytes,
+        },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- ITAMax
+
+interface ItaParams {
+  rows: number;
+  len: number;
+  nLevels: number;
+}
+
+register<ItaParams>('ITAMax', {
+  name: 'ITA softmax',
+  parse(n, g) {
+    const shape = shapeOfValue(g, n.outputs[0]!);
+    const len = shape[shape.length - 1] ?? 1;
+    return { rows: elementCount(shape) / Math.max(1, len), len, nLevels: n.attrs.n_levels === undefined ? 256 : intAttr(n, 'n_levels') };
+  },
+  // Deeploy's convention: the unsigned value minus n/2 (operators.md).
+  range: (p) => [{ lo: -p.nLevels / 2, hi: p.nLevels / 2 - 1 }],
+  cycles: (p, cores) => parallelCycles(p.rows * p.len, 40, Math.min(cores, p.rows)),
+  ops: (p) => p.rows * p.len,
+  bindings: [
+    {
+      kernel: 'dk_itamax',
+      check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int32'], 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_softmax_args_t',
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          y: ctx.outputs[0]!.ptr,
+          rows: p.rows,
+          len: p.len,
+          coeffA: 0,
+          coeffB: 0,
+          coeffC: 0,
+          log2: 0,
+          n_levels: p.nLevels,
+          out_off: 0,
+          x_type: dkType(ctx.inputs[0]!.dtype),
+          y_type: dkType(ctx.outputs[0]!.dtype),
+        },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- iGELU
+
+interface GeluParams {
+  n: number;
+  b: number;
+  one: number;
+}
+
+register<GeluParams>('iGELU', {
+  name: 'integer GELU',
+  parse: (n, g) => ({ n: elementCount(shapeOfValue(g, n.outputs[0]!)), b: intAttr(n, 'b'), one: intAttr(n, 'one') }),
+  range(p, ins) {
+    const m = Math.max(Math.abs(p.one), Math.abs(p.one - p.b * p.b));
+    const t: Range = { lo: Math.floor((p.one - m) / 2), hi: Math.floor((p.one + m) / 2) };
+    return [rangeMul(ins[0]!, t)];
+  },
+  cycles: (p, cores) => parallelCycles(p.n, 12, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_igelu',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_gelu_args_t',
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, b: p.b, one: p.one, in_off: 0, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype), rq: '{ .mul = 0 }' },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- iLayerNorm
+
+interface LayerNormParams {
+  layer: string;
+  rows: number;
+  len: number;
+  w: Tensor;
+  b: Tensor;
+  log2d: number;
+}
+
+register<LayerNormParams>('iLayerNorm', {
+  name: 'integer layer norm',
+  parse(n, g) {
+    const shape = shapeOfValue(g, n.outputs[0]!);
+    const w = g.initializers.get(n.inputs[1] ?? '');
+    const b = g.initializers.get(n.inputs[2] ?? '');
+    if (!w || !b) unsupported('iLayerNorm weight and bias must be constants');
+    const len = shape[shape.length - 1]!;
+    if (elementCount(w.shape) !== len || elementCount(b.shape) !== len) unsupported(`weight/bias of ${elementCount(w.shape)}/${elementCount(b.shape)} elements for rows of ${len}`);
+    return { layer: n.name, rows: elementCount(shape) / len, len, w, b, log2d: log2Exact(scalarAttr(n, 'D'), 'iLayerNorm D') };
+  },
+  // Deeploy's kernel casts to int8 without clamping.
+  range: () => [{ lo: -128, hi: 127 }],
+  cycles: (p, cores) => parallelCycles(p.rows * p.len, 40, Math.min(cores, p.rows)),
+  ops: (p) => p.rows * p.len,
+  bindings: [
+    {
+      kernel: 'dk_ilayernorm',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x') ?? (t.outputs[0] === 'int8' ? undefined : 'output must be int8'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_layernorm_args_t',
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          w: ctx.constant(`${p.layer}_w`, 'int32', intValues(p.w), p.w.shape),
+          b: ctx.constant(`${p.layer}_b`, 'int32', intValues(p.b), p.b.shape),
+          y: ctx.outputs[0]!.ptr,
+          rows: p.rows,
+          len: p.len,
+          log2d: p.log2d,
+          in_off: 0,
+          x_type: dkType(ctx.inputs[0]!.dtype),
+          y_type: dkType(ctx.outputs[0]!.dtype),
+        },
+      }),
+    },
+  ],
+});
