@@ -20,6 +20,8 @@ export class Int8Engine implements StepEngine {
   readonly seqLen: number;
   /** The graph's own ArgMax output of the last step. */
   lastArgmax = -1;
+  /** Executor findings (e.g. int32 overflow), each with its position; none are expected. */
+  readonly warnings: string[] = [];
   /** The last step's int16 logits. */
   lastLogitsInt: Float64Array = new Float64Array(0);
   private state: Tensor[] = [];
@@ -64,7 +66,8 @@ export class Int8Engine implements StepEngine {
     if (pos !== this.nextPos) throw new InputError(`int8 engine: position ${pos} out of order (expected ${this.nextPos})`);
     if (pos >= this.seqLen) throw new InputError(`int8 engine: position ${pos} beyond the context of ${this.seqLen}`);
     const inputs = this.stepInputs(token, pos);
-    const { outputs } = execute(this.graph, inputs);
+    const { outputs, warnings } = execute(this.graph, inputs);
+    for (const w of warnings) this.warnings.push(`pos ${pos}: ${w}`);
     this.lastArgmax = outputs[0]!.data[0]!;
     this.lastLogitsInt = outputs[1]!.data;
     const typed = outputs.map((v, i) => {
