@@ -6,7 +6,8 @@
 // Runners (DK_TEST_RUNNER=qemu|sim|all; default: sim when the simulator CLI is built, else qemu):
 //  - qemu: -DDSIM_NO_XPULP (plain C), qemu-riscv32. Multi-core splits are exercised with
 //    -DDK_TEST_VCORES=n (the kernel runs once per virtual core id on the single hart).
-//  - sim:  XpulpV2 build, `deeploy-sim run --cores 8`, real dsim_fork over n cores.
+//  - sim:  XpulpV2 build on the cluster simulator (src/sim/cluster, in-process, 8 cores booted),
+//    dsim_fork over n of them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,12 +25,8 @@ function has(cmd: string, arg = '--version'): boolean {
 }
 export const HAVE_GCC = has('riscv64-unknown-elf-gcc');
 export const HAVE_QEMU = has('qemu-riscv32');
-export const SIM_CLI = join(REPO, 'dist/src/cli/main.js');
-export const HAVE_SIM = existsSync(SIM_CLI) && existsSync(join(REPO, 'dist/src/cli/commands/run.js'));
-
-/** The simulator runs forks on 8 cores once its CLI has --cores (the cluster is wired in). */
-export const HAVE_SIM_CLUSTER =
-  HAVE_SIM && (spawnSync('node', [SIM_CLI, 'run', '--help'], { encoding: 'utf8' }).stdout ?? '').includes('--cores');
+/** The cluster simulator (src/sim/cluster), run in-process: 8 cores, XpulpV2. */
+export const HAVE_SIM = existsSync(join(REPO, 'src/sim/cluster/cluster.ts'));
 
 export type Runner = 'qemu' | 'sim';
 /** DK_TEST_RUNNER=qemu|sim selects one; default: every runner that is available (sim first). */
@@ -43,10 +40,9 @@ export function runners(): Runner[] {
   return r;
 }
 /** Core counts tested per runner: qemu emulates forks with virtual core ids (1, 3, 8); the sim
- * runs 1 core, and 8 once the cluster is available. */
+ * forks on 1 and 8 real cores. */
 export function coreCounts(runner: Runner): number[] {
-  if (runner === 'qemu') return [1, 3, 8];
-  return HAVE_SIM_CLUSTER ? [1, 8] : [1];
+  return runner === 'qemu' ? [1, 3, 8] : [1, 8];
 }
 export const SKIP_REASON = !HAVE_GCC
   ? 'riscv64-unknown-elf-gcc missing (run `make toolchain`)'
@@ -243,12 +239,19 @@ export async function runCases(group: string, cases: KCase[], opts: RunOpts): Pr
     defines.push(`DK_NCORES_FORK=${opts.cores}`);
   }
   await buildProgram({ sources: [src, ...KERNEL_SOURCES, join(REPO, 'src/runtime/cluster.c')], out: elf, includeDirs: [join(KERNEL_DIR, 'include')], defines });
-  const r =
-    opts.runner === 'qemu'
-      ? spawnSync('qemu-riscv32', [elf], { encoding: 'utf8', timeout: 120_000 })
-      : spawnSync('node', [SIM_CLI, 'run', elf, ...(opts.cores > 1 ? ['--cores', '8'] : [])], { encoding: 'utf8', timeout: 300_000 });
-  const stdout = (r.stdout ?? '') + (r.stderr ? `\n[stderr] ${r.stderr}` : '');
-  const res: RunResult = { cases: [], errors: -1, total: -1, stdout, status: r.status };
+  let stdout: string;
+  let status: number | null;
+  if (opts.runner === 'qemu') {
+    const r = spawnSync('qemu-riscv32', [elf], { encoding: 'utf8', timeout: 120_000 });
+    stdout = (r.stdout ?? '') + (r.stderr ? `\n[stderr] ${r.stderr}` : '');
+    status = r.status;
+  } else {
+    const { runCluster } = await import('../../src/sim/cluster/cluster.js');
+    const r = runCluster(elf, { cores: 8, maxCycles: 2_000_000_000 });
+    stdout = new TextDecoder().decode(r.stdout) + (r.fault ? `\n[fault] ${r.fault}` : '') + `\n[sim] ${r.cycles} cycles`;
+    status = r.exitCode;
+  }
+  const res: RunResult = { cases: [], errors: -1, total: -1, stdout, status };
   for (const m of stdout.matchAll(/^case (\S+): Errors: (\d+) out of (\d+)$/gm)) {
     res.cases.push({ name: m[1]!, errors: Number(m[2]), total: Number(m[3]) });
   }
