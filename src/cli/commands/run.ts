@@ -2,7 +2,8 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { FaultError } from '../../errors.js';
-import { runProgram } from '../../sim/run.js';
+import { resolveProgram } from '../../sim/run.js';
+import { runCluster } from '../../sim/cluster/cluster.js';
 
 interface RunArgs {
   program: string;
@@ -10,9 +11,18 @@ interface RunArgs {
   'max-cycles'?: number;
   itrace?: string;
   json?: boolean;
+  cores: number;
+  trace?: string;
+  'freq-mhz'?: number;
 }
 
 const hex = (v: number, w: number) => (v >>> 0).toString(16).padStart(w, '0');
+
+function sumStalls(cores: { stalls: Record<string, number> }[]): Record<string, number> {
+  const s: Record<string, number> = {};
+  for (const c of cores) for (const [k, v] of Object.entries(c.stalls)) s[k] = (s[k] ?? 0) + v;
+  return s;
+}
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <program>',
@@ -23,7 +33,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('max-instructions', { type: 'number', describe: 'stop with exit 3 after N instructions' })
       .option('max-cycles', { type: 'number', describe: 'stop with exit 3 after N cycles' })
       .option('itrace', { type: 'string', describe: 'write one line per retired instruction to FILE' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' })
+      .option('cores', { type: 'number', default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' })
+      .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core and the DMA to FILE' })
+      .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }),
   handler: (args) => {
     let traceFd: number | undefined;
     let traceBuf = '';
@@ -37,7 +50,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const start = process.hrtime.bigint();
     let result;
     try {
-      result = runProgram(args.program, {
+      result = runCluster(resolveProgram(args.program), {
+        cores: args.cores,
+        trace: args.trace !== undefined,
+        freqMHz: args['freq-mhz'],
         maxInstructions: args['max-instructions'],
         maxCycles: args['max-cycles'],
         onOutput: (fd, bytes) => (fd === 2 ? process.stderr.write(bytes) : writeSync(1, bytes)),
@@ -53,7 +69,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       flush();
       if (traceFd !== undefined) closeSync(traceFd);
     }
-    if (result.fault) throw new FaultError(result.fault.message);
+    if (args.trace && result.trace) result.trace.write(args.trace);
+    if (result.fault) throw new FaultError(result.fault);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     writeSync(1, `Runtime: ${result.cycles} cycles\n`);
     if (args.json)
@@ -63,9 +80,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
           elf: result.elf,
           exitCode: result.exitCode,
           cycles: result.cycles,
-          instructions: [result.instret],
+          instructions: result.cores.map((c) => c.instructions),
           simSeconds: Number(seconds.toFixed(3)),
-          mips: Number((result.instret / seconds / 1e6).toFixed(1)),
+          mips: Number((result.instructions / seconds / 1e6).toFixed(1)),
+          cores: result.cores,
+          stalls: sumStalls(result.cores),
+          bankConflictCycles: result.bankConflicts,
+          barriers: result.barriers,
+          memory: { l1Accesses: result.cores.reduce((s, c) => s + c.l1Accesses, 0), l2Accesses: result.l2Accesses },
+          dma: result.dma,
+          utilisation: result.cores.map((c) => Number(c.utilisation.toFixed(4))),
+          energy: result.energy,
         }) + '\n',
       );
     process.exitCode = result.exitCode;

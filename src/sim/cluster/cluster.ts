@@ -39,6 +39,8 @@ export interface ClusterOptions {
   /** turn off L1 bank arbitration (for measuring its cost) */
   noBankConflicts?: boolean;
   onOutput?: (fd: number, bytes: Uint8Array) => void;
+  /** called after each retired instruction (single-steps the scheduler: slow) */
+  onRetire?: (core: ClusterCore, pc: number, raw: number, text: string) => void;
   freqMHz?: number;
 }
 
@@ -61,6 +63,8 @@ export interface ClusterResult {
   /** cycles lost to L1 bank conflicts, all cores (+1 per conflict, platform.md) */
   bankConflicts: number;
   barriers: number;
+  /** core loads and stores to L2 (all cores) */
+  l2Accesses: number;
   dma: { transfers: number; bytesL2ToL1: number; bytesL1ToL2: number; bytesWmemToL1: number; bytesL1ToWmem: number; busyCycles: number };
   energy: EnergyReport;
   fault?: string;
@@ -265,8 +269,15 @@ export class Cluster {
       if (budget < 1) budget = 1;
       const core = cores[best]!;
       let stop;
+      const onRetire = this.opts.onRetire;
       try {
-        stop = core.run(budget);
+        if (onRetire) {
+          const pc = core.pc;
+          const before = core.instret;
+          const { raw, text } = core.disassembleAt(pc);
+          stop = core.run(1);
+          if (core.instret > before) onRetire(core, pc, raw, text);
+        } else stop = core.run(budget);
       } catch (e) {
         if (e instanceof DeviceFault) {
           core.setExternalFault(e.message);
@@ -342,7 +353,7 @@ export class Cluster {
     const dmaBytes = d.bytesIn[1]! + d.bytesIn[2]! + d.bytesOut[1]! + d.bytesOut[2]!;
     const energy = estimateEnergy({
       cycles: end, cores: this.n, instrAlu: instructions, instrMulMac: 0, instrLoadStore: 0,
-      l1Bytes: l1Acc * 4 + dmaBytes, l2Bytes: d.bytesIn[1]! + d.bytesOut[1]!, wmemBytes: d.bytesIn[2]! + d.bytesOut[2]!, dmaBytes,
+      l1Bytes: l1Acc * 4 + dmaBytes, l2Bytes: cores.reduce((s, c) => s + c.l2Accesses, 0) * 4 + d.bytesIn[1]! + d.bytesOut[1]!, wmemBytes: d.bytesIn[2]! + d.bytesOut[2]!, dmaBytes,
     }, this.opts.freqMHz);
     const out = concat(this.stdout);
     let exitCode = exited >= 0 ? (cores[exited]!.exitCode ?? 0) : 3;
@@ -350,6 +361,7 @@ export class Cluster {
     return {
       exitCode, stdout: out, cycles: end, instructions, cores: perCore, bankConflicts: this.banks.conflictCycles,
       barriers: this.eu.barriersCompleted,
+      l2Accesses: cores.reduce((s, c) => s + c.l2Accesses, 0),
       dma: { transfers: d.transfers, bytesL2ToL1: d.bytesIn[1]!, bytesL1ToL2: d.bytesOut[1]!, bytesWmemToL1: d.bytesIn[2]!, bytesL1ToWmem: d.bytesOut[2]!, busyCycles: d.busyCycles },
       energy, fault, trace: this.trace, elf: '',
     };
