@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateGoldenCases } from '../../golden/generate.js';
 import { loadOnnx } from '../../src/frontend/onnx.js';
-import { readNpz } from '../../src/frontend/npy.js';
+import { readNpz, writeNpz } from '../../src/frontend/npy.js';
+import type { Tensor } from '../../src/frontend/ir.js';
 import { execute } from '../../src/reference/execute.js';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
@@ -80,5 +81,37 @@ print(n)`;
     const r = spawnSync('python3', ['-c', script, outA], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(Number(r.stdout.trim())).toBe(cases.length * 2);
+  });
+});
+
+describe.skipIf(!hasNumpy)('golden outputs against an independent NumPy model (test/golden/numpy_model.py)', () => {
+  it('every generated case', () => {
+    const root = mkdtempSync(join(tmpdir(), 'golden-np-'));
+    const plain = (v: unknown): unknown => (v && typeof v === 'object' && 'data' in (v as object) ? Array.from((v as Tensor).data as ArrayLike<number | bigint>, Number) : v);
+    const key = (name: string) => name.replace('/', '__');
+    for (const c of cases) {
+      const g = loadOnnx(join(c.dir, 'network.onnx'));
+      const d = join(root, key(c.name));
+      mkdirSync(d);
+      writeFileSync(
+        join(d, 'graph.json'),
+        JSON.stringify({
+          inputs: g.inputs.map((i) => i.name),
+          outputs: g.outputs.map((o) => o.name),
+          nodes: g.nodes.map((n) => ({ op: n.op, inputs: n.inputs, outputs: n.outputs, outShape: g.values.get(n.outputs[0]!)!.shape, attrs: Object.fromEntries(Object.entries(n.attrs).map(([k, v]) => [k, plain(v)])) })),
+        }),
+      );
+      writeNpz(join(d, 'consts.npz'), [...g.initializers.values()]);
+      copyFileSync(join(c.dir, 'inputs.npz'), join(d, 'inputs.npz'));
+    }
+    const r = spawnSync('python3', [join(import.meta.dirname, 'numpy_model.py'), root], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { case: string; outputs: number[][] });
+    expect(lines.length).toBe(cases.length);
+    for (const l of lines) {
+      const c = byName.get(l.case.replace('__', '/'))!;
+      const exp = readNpz(join(c.dir, 'outputs.npz'));
+      l.outputs.forEach((o, i) => expect(Array.from(exp[i]!.data as ArrayLike<number | bigint>, Number), c.name).toEqual(o));
+    }
   });
 });
