@@ -150,19 +150,19 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
   if (!src.inputs) throw new InputError(`${src.onnx}: no test inputs: pass --inputs i.npz (the harness runs the network on them)`);
   if (!existsSync(src.inputs)) throw new InputError(`${src.inputs}: no such file`);
   const inputs = arraysFor(graph.inputs, readNpz(src.inputs), src.inputs, 'inputs');
-  let golden: TensorData[];
+  let golden: TensorData[] | (() => TensorData[]);
   let goldenSource: string;
   if (src.outputs) {
     if (!existsSync(src.outputs)) throw new InputError(`${src.outputs}: no such file`);
     golden = arraysFor(graph.outputs, readNpz(src.outputs), src.outputs, 'outputs');
     goldenSource = src.outputs;
   } else {
-    const r = execute(
-      graph,
-      graph.inputs.map((info, k) => ({ name: info.name, dtype: info.dtype, shape: info.shape, data: inputs[k]! })),
-      { source: src.inputs },
-    );
-    golden = r.outputs.map((v) => fromNumbers('int32', v.data));
+    golden = () =>
+      execute(
+        graph,
+        graph.inputs.map((info, k) => ({ name: info.name, dtype: info.dtype, shape: info.shape, data: inputs[k]! })),
+        { source: src.inputs },
+      ).outputs.map((v) => fromNumbers('int32', v.data));
     goldenSource = 'reference executor (src/reference)';
   }
 
@@ -181,7 +181,7 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
       return { name: info.name, dtype, shape: info.shape.slice(), data: fromNumbers(dtype, toNumberArray(data[k]!)) };
     });
   writeNpz(join(outDir, 'golden', 'inputs.npz'), store(graph.inputs, inputs));
-  writeNpz(join(outDir, 'golden', 'outputs.npz'), store(graph.outputs, golden));
+  writeNpz(join(outDir, 'golden', 'outputs.npz'), store(graph.outputs, compiled.golden));
 
   let elf: string | undefined;
   let command: string[] | null = null;

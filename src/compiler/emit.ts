@@ -258,7 +258,7 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
 
   // ---------------------------------------------------------------- testio.c
   const t: string[] = [];
-  t.push(`/* testio.c: test inputs and golden outputs of ${opts.networkName} (from golden/*.npz). */`);
+  t.push(`/* testio.c: test inputs and golden outputs of ${opts.networkName} (from the golden npz files). */`);
   t.push('#include <stdint.h>');
   t.push('');
   const vec = (prefix: string, list: { name: string }[], data: TensorData[]) =>

@@ -49,7 +49,11 @@ export const referenceEvaluator: NodeEvaluator = (node: Node, inputs: Tensor[], 
   });
 };
 
-export function compileGraph(graph: Graph, inputs: TensorData[], golden: TensorData[], opts: CompileOptions, networkName = graph.name || 'network'): Compiled {
+/**
+ * Run every phase. `golden` may be a function (the reference executor): it is called after
+ * binding, so an unsupported network fails with the compiler's own error first.
+ */
+export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: TensorData[] | (() => TensorData[]), opts: CompileOptions, networkName = graph.name || 'network'): Compiled & { golden: TensorData[] } {
   const phaseMs: Record<string, number> = {};
   const timed = <T>(name: string, f: () => T): T => {
     const t0 = performance.now();
@@ -57,10 +61,12 @@ export function compileGraph(graph: Graph, inputs: TensorData[], golden: TensorD
     phaseMs[name] = Math.round((performance.now() - t0) * 10) / 10;
     return r;
   };
-  const imported = timed('import', () => importGraph(graph, inputs, golden));
+  const imported = timed('import', () => importGraph(graph, inputs, typeof goldenOrFn === 'function' ? undefined : goldenOrFn));
   const lowered = timed('lower', () => lower(imported, { evaluate: referenceEvaluator, fuse: opts.fuse }));
   const typed = timed('types', () => inferTypes(lowered, inputs));
   const bound = timed('bind', () => bind(typed));
+  const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;
+  if (typeof goldenOrFn === 'function') importGraph(graph, inputs, golden);
   // Constants are emitted in the types the bindings ask for; the plan sizes them after emission,
   // so emit once to learn them, plan, then emit the final text with the plan's placement.
   const sizing = timed('plan', () => {
@@ -70,5 +76,5 @@ export function compileGraph(graph: Graph, inputs: TensorData[], golden: TensorD
   const constantBytes = new Map(sizing.constants.map((c) => [c.cname, c.values.length * DTYPES[c.dtype].bytes]));
   const plan = timed('plan', () => planMemory(typed, opts, constantBytes));
   const emitted = timed('emit', () => emitNetwork(typed, bound, plan, { cores: opts.cores, wmem: opts.wmem, networkName, inputs, golden }));
-  return { lowered, typed, bound, plan, emitted, phaseMs };
+  return { lowered, typed, bound, plan, emitted, phaseMs, golden };
 }

@@ -221,8 +221,12 @@ const gemmBinding: Binding<GemmParams> = {
 /** Element type of a constant operand: the narrowest integer type holding its values. */
 export function constType(t: Tensor): DType {
   const v = intValues(t);
-  const lo = Math.min(...v);
-  const hi = Math.max(...v);
+  let lo = 0;
+  let hi = 0;
+  for (const x of v) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
   if (lo >= -128 && hi <= 127) return 'int8';
   if (lo >= 0 && hi <= 255) return 'uint8';
   return 'int32';
@@ -380,8 +384,8 @@ const convBinding: Binding<ConvParams> = {
 
 function convRange(p: ConvParams, ins: (Range | undefined)[]): Range[] {
   if (p.rq) return [requantRange(p.rq)];
-  const wv = intValues(p.w);
-  const wr = { lo: Math.min(...wv), hi: Math.max(...wv) };
+  let wr = { lo: 0, hi: 0 };
+  for (const x of intValues(p.w)) wr = { lo: Math.min(wr.lo, x), hi: Math.max(wr.hi, x) };
   const red = (p.C / p.group) * p.KH * p.KW;
   let acc = rangeScale(rangeMul(ins[0]!, wr), red);
   // padding contributes zero terms: widen to include 0
