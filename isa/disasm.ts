@@ -35,8 +35,15 @@ const ALIASES: Record<string, Alias> = {
         ? `li\t${r(d.rd)},${d.imm}`
         : d.imm === 0
           ? `mv\t${r(d.rd)},${r(d.rs1)}`
-          : undefined,
-  xori: (d) => (d.imm === -1 ? `not\t${r(d.rd)},${r(d.rs1)}` : undefined),
+          : `add\t${r(d.rd)},${r(d.rs1)},${d.imm}`,
+  // binutils prefers its "register op immediate" aliases (add/xor/or/and/sll/srl/sra with an immediate)
+  xori: (d) => (d.imm === -1 ? `not\t${r(d.rd)},${r(d.rs1)}` : `xor\t${r(d.rd)},${r(d.rs1)},${d.imm}`),
+  ori: (d) => `or\t${r(d.rd)},${r(d.rs1)},${d.imm}`,
+  andi: (d) => (d.imm === 255 ? `zext.b\t${r(d.rd)},${r(d.rs1)}` : `and\t${r(d.rd)},${r(d.rs1)},${d.imm}`),
+  slli: (d) => `sll\t${r(d.rd)},${r(d.rs1)},0x${hex(d.imm)}`,
+  srli: (d) => `srl\t${r(d.rd)},${r(d.rs1)},0x${hex(d.imm)}`,
+  srai: (d) => `sra\t${r(d.rd)},${r(d.rs1)},0x${hex(d.imm)}`,
+  add: (d) => (d.compressed && d.rs1 === 0 ? `mv\t${r(d.rd)},${r(d.rs2)}` : undefined),
   sltiu: (d) => (d.imm === 1 ? `seqz\t${r(d.rd)},${r(d.rs1)}` : undefined),
   sub: (d) => (d.rs1 === 0 ? `neg\t${r(d.rd)},${r(d.rs2)}` : undefined),
   sltu: (d) => (d.rs1 === 0 ? `snez\t${r(d.rd)},${r(d.rs2)}` : undefined),
@@ -60,9 +67,9 @@ const ALIASES: Record<string, Alias> = {
     d.rd === 0 ? `j\t${hex(pc + d.imm)}` : d.rd === 1 ? `jal\t${hex(pc + d.imm)}` : `jal\t${r(d.rd)},${hex(pc + d.imm)}`,
   jalr: (d) => {
     if (d.rd === 0 && d.rs1 === 1 && d.imm === 0) return 'ret';
-    if (d.rd === 0 && d.imm === 0) return `jr\t${r(d.rs1)}`;
-    if (d.rd === 1 && d.imm === 0) return `jalr\t${r(d.rs1)}`;
-    return `jalr\t${r(d.rd)},${d.imm}(${r(d.rs1)})`;
+    if (d.rd === 0) return d.imm === 0 ? `jr\t${r(d.rs1)}` : `jr\t${d.imm}(${r(d.rs1)})`;
+    if (d.rd === 1) return d.imm === 0 ? `jalr\t${r(d.rs1)}` : `jalr\t${d.imm}(${r(d.rs1)})`;
+    return d.imm === 0 ? `jalr\t${r(d.rd)},${r(d.rs1)}` : `jalr\t${r(d.rd)},${d.imm}(${r(d.rs1)})`;
   },
   csrrs: (d) =>
     d.rs1 === 0
@@ -75,9 +82,10 @@ const ALIASES: Record<string, Alias> = {
   csrrw: (d) =>
     d.rd === 0 ? (d.imm === 0xc00 && d.rs1 === 0 ? 'unimp' : `csrw\t${csrName(d.imm)},${r(d.rs1)}`) : undefined,
   csrrc: (d) => (d.rd === 0 ? `csrc\t${csrName(d.imm)},${r(d.rs1)}` : undefined),
-  csrrwi: (d) => (d.rd === 0 ? `csrwi\t${csrName(d.imm)},${d.rs1}` : undefined),
-  csrrsi: (d) => (d.rd === 0 ? `csrsi\t${csrName(d.imm)},${d.rs1}` : undefined),
-  csrrci: (d) => (d.rd === 0 ? `csrci\t${csrName(d.imm)},${d.rs1}` : undefined),
+  // binutils prints the immediate CSR forms under the register mnemonics (csrw mstatus,5)
+  csrrwi: (d) => (d.rd === 0 ? `csrw\t${csrName(d.imm)},${d.rs1}` : `csrrw\t${r(d.rd)},${csrName(d.imm)},${d.rs1}`),
+  csrrsi: (d) => (d.rd === 0 ? `csrs\t${csrName(d.imm)},${d.rs1}` : `csrrs\t${r(d.rd)},${csrName(d.imm)},${d.rs1}`),
+  csrrci: (d) => (d.rd === 0 ? `csrc\t${csrName(d.imm)},${d.rs1}` : `csrrc\t${r(d.rd)},${csrName(d.imm)},${d.rs1}`),
   fence: (d) => (d.imm === 0xff ? 'fence' : `fence\t${fenceSet(d.imm >> 4)},${fenceSet(d.imm & 15)}`),
 };
 

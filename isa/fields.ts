@@ -90,7 +90,15 @@ function withImm(
       o.imm = imm(w);
       o.imm2 = imm2 ? imm2(w) : 0;
     },
-    (o) => encR(o) | encImm(o.imm ?? 0) | (encImm2 ? encImm2(o.imm2 ?? 0) : 0),
+    // only the register fields this format has: the others hold immediate bits
+    (o) =>
+      encR({
+        rd: slots.includes('rd') ? o.rd : 0,
+        rs1: slots.includes('rs1') ? o.rs1 : 0,
+        rs2: slots.includes('rs2') ? o.rs2 : 0,
+      }) |
+      encImm(o.imm ?? 0) |
+      (encImm2 ? encImm2(o.imm2 ?? 0) : 0),
   );
 }
 
