@@ -88,6 +88,7 @@ describe('exact cycles, one snippet per row of the timing table', () => {
     expect(d.t_l2_load).toBe(1 + T.l2Load);
     expect(d.t_l2_store).toBe(1);
   });
+  it('weight-memory load: 1 + the cluster interconnect (platform cluster.wmemLoad)', () => expect(d.t_wmem_load).toBe(1 + CT.wmemLoad));
   it('peripheral register read: 1', () => expect(d.t_periph_read).toBe(CT.periphAccessCycles));
   it('p.elw with the event already buffered: the request latency (6)', () => expect(d.t_elw_ready).toBe(CT.eventRequestLatency));
   it('DMA 256 B L2 -> L1 + event wait: 4 register accesses, setup, latency, 256/8 beats, wake-up', () => {

@@ -15,10 +15,17 @@ export class ClusterCore extends Core {
   private readonly l2Base: number;
   private readonly l2Mask: number;
   private readonly l2Load: number;
+  private readonly wmemLoad: number;
+  private readonly wmemA: number;
+  private readonly wmemB: number;
+  private readonly wmemMask: number;
   private lastAccess = -1;
   /** L2 accesses and the cycles loads waited for them */
   l2Accesses = 0;
   l2Stall = 0;
+  /** weight-memory accesses and the cycles loads waited for them (the cluster adds this latency) */
+  wmemAccesses = 0;
+  wmemStall = 0;
 
   constructor(memory: Memory, opts: CoreOptions, readonly banks: BankTracker | null) {
     super(memory, opts);
@@ -29,6 +36,10 @@ export class ClusterCore extends Core {
     this.l2Base = p.l2.base;
     this.l2Mask = ~(p.l2.size - 1);
     this.l2Load = p.timing.l2Load;
+    this.wmemLoad = p.cluster.wmemLoad;
+    this.wmemA = p.mram.base;
+    this.wmemB = p.sram.base;
+    this.wmemMask = ~(p.sram.size - 1); // both weight memories are 4 MiB
   }
 
   private bank(a: number): void {
@@ -47,6 +58,15 @@ export class ClusterCore extends Core {
     else if ((a & this.l2Mask) === this.l2Base) {
       this.l2Accesses++;
       if (load) this.l2Stall += this.l2Load;
+    } else {
+      const w = a & this.wmemMask;
+      if (w === this.wmemA || w === this.wmemB) {
+        this.wmemAccesses++;
+        if (load) {
+          this.wmemStall += this.wmemLoad;
+          this.cycles += this.wmemLoad;
+        }
+      }
     }
   }
 

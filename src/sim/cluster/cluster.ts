@@ -14,14 +14,14 @@ import { BankTracker } from './banks.js';
 import { Level, Mchan, type DmaMemory, type DmaTransferInfo } from './dma.js';
 import { EventUnit, Sleep } from './event-unit.js';
 import { ClusterPeripherals, PERIPH } from './periph.js';
-import { clusterTiming, type ClusterTiming } from './timing.js';
+import type { ClusterTiming } from './timing.js';
 import { TraceWriter } from './trace.js';
 import { estimateEnergy, type EnergyReport } from '../energy.js';
 
 /** Stall causes counted per core (cycles). `pipeline` is load-use + taken branch + jump + mulh/div
  * + misaligned together: the core's hot loop adds them to one cycle counter (cycles - instructions
  * - the causes the cluster sees); the others are counted where they happen. Sleep is separate. */
-export const STALL_CAUSES = ['pipeline', 'bankConflict', 'l2', 'event', 'dmaQueue'] as const;
+export const STALL_CAUSES = ['pipeline', 'bankConflict', 'l2', 'wmem', 'event', 'dmaQueue'] as const;
 export type StallCause = (typeof STALL_CAUSES)[number];
 
 /** Thrown by a cluster device; the cluster turns it into a fault of the accessing core. */
@@ -98,7 +98,7 @@ export class Cluster {
   constructor(elfPath: string, readonly opts: ClusterOptions = {}) {
     const platform = opts.platform ?? siracusa;
     this.n = Math.max(1, Math.min(opts.cores ?? platform.cores, platform.cores));
-    this.timing = opts.timing ?? clusterTiming;
+    this.timing = opts.timing ?? platform.cluster;
     this.quantum = opts.quantum ?? 16;
     const img = parseElf(new Uint8Array(readFileSync(elfPath)), elfPath);
     this.memory = new Memory(platform);
@@ -331,10 +331,10 @@ export class Cluster {
     const perCore: CoreStats[] = cores.map((core, c) => {
       let sleep = this.sleepCycles[c]!;
       if (core.sleeping && end > core.cycles) sleep += end - core.cycles; // still asleep at the end
-      const known = core.l2Stall + this.banks.coreStall[c]! + this.eventStall[c]! + this.dmaStall[c]!;
+      const known = core.l2Stall + core.wmemStall + this.banks.coreStall[c]! + this.eventStall[c]! + this.dmaStall[c]!;
       const stalls: Record<StallCause, number> = {
         pipeline: Math.max(0, core.cycles - this.sleepCycles[c]! - core.instret - known),
-        l2: core.l2Stall, bankConflict: this.banks.coreStall[c]!, event: this.eventStall[c]!, dmaQueue: this.dmaStall[c]!,
+        l2: core.l2Stall, wmem: core.wmemStall, bankConflict: this.banks.coreStall[c]!, event: this.eventStall[c]!, dmaQueue: this.dmaStall[c]!,
       };
       if (this.trace) {
         if (core.sleeping) {
@@ -353,7 +353,7 @@ export class Cluster {
     const dmaBytes = d.bytesIn[1]! + d.bytesIn[2]! + d.bytesOut[1]! + d.bytesOut[2]!;
     const energy = estimateEnergy({
       cycles: end, cores: this.n, instrAlu: instructions, instrMulMac: 0, instrLoadStore: 0,
-      l1Bytes: l1Acc * 4 + dmaBytes, l2Bytes: cores.reduce((s, c) => s + c.l2Accesses, 0) * 4 + d.bytesIn[1]! + d.bytesOut[1]!, wmemBytes: d.bytesIn[2]! + d.bytesOut[2]!, dmaBytes,
+      l1Bytes: l1Acc * 4 + dmaBytes, l2Bytes: cores.reduce((s, c) => s + c.l2Accesses, 0) * 4 + d.bytesIn[1]! + d.bytesOut[1]!, wmemBytes: cores.reduce((s, c) => s + c.wmemAccesses, 0) * 4 + d.bytesIn[2]! + d.bytesOut[2]!, dmaBytes,
     }, this.opts.freqMHz);
     const out = concat(this.stdout);
     let exitCode = exited >= 0 ? (cores[exited]!.exitCode ?? 0) : 3;

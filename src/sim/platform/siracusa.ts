@@ -1,5 +1,7 @@
 // Everything the simulator knows about the Siracusa cluster, in one place (../shared/spec/platform.md).
-// The cluster model (src/sim/cluster/) adds bank conflicts, event timing and DMA on top of these.
+// The cluster model (src/sim/cluster/) adds bank conflicts, event timing and DMA on top of these;
+// their numbers are the `cluster` entry of this table (fields documented in cluster/timing.ts).
+import type { ClusterTiming } from '../cluster/timing.js';
 
 export interface RegionSpec {
   readonly name: string;
@@ -36,6 +38,8 @@ export interface Platform {
   /** Cluster peripherals (event unit, timer, DMA, NPU ...) including the per-core demux at +0x4000. */
   readonly clusterPeripherals: RegionSpec;
   readonly timing: CoreTiming;
+  /** Cluster-level timing: L1 banks, weight memory, event unit, DMA (src/sim/cluster/timing.ts). */
+  readonly cluster: ClusterTiming;
   /** RI5CY splits misaligned accesses to memory (+1 cycle); set to trap instead (riscv-tests style). */
   readonly misalignedTraps: boolean;
 }
@@ -49,5 +53,11 @@ export const siracusa: Platform = {
   sram: { name: 'weight SRAM', base: 0x10800000, size: 4 * 1024 * 1024 },
   clusterPeripherals: { name: 'cluster peripherals', base: 0x10200000, size: 0x8000 },
   timing: { loadUse: 1, branchTaken: 3, jump: 2, mulh: 5, divBase: 3, misaligned: 1, l2Load: 14 },
+  cluster: {
+    l1Banks: 16, bankConflictPenalty: 1, wmemLoad: 2,
+    eventRequestLatency: 6, eventWakeup: 2, periphAccessCycles: 1,
+    dmaBytesPerCycle: 8, dmaBurstBytes: 256, dmaMaxOutstanding: 8, dmaQueuePerCore: 2, dmaQueueGlobal: 8,
+    dmaSetupCycles: 1, dmaL2Latency: 14, dmaWmemLatency: 3,
+  },
   misalignedTraps: false,
 };

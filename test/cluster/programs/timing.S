@@ -18,7 +18,7 @@
 	ret
 	.endm
 
-/* a0 = an L1 word address, a1 = an L2 word address on entry where needed */
+/* a0 = an L1 word address, a1 = an L2 word address, a2 = a weight-memory word address on entry */
 FN t_empty
 	START
 	STOP
@@ -109,6 +109,10 @@ FN t_hwloop
 FN t_l2_load
 	START
 	lw a2, 0(a1)
+	STOP
+FN t_wmem_load            /* a2 = a weight-memory word address */
+	START
+	lw a3, 0(a2)
 	STOP
 FN t_l2_store
 	START

@@ -1,0 +1,61 @@
+// Cluster simulator speed: aggregate simulated MIPS of an int8 matmul on 8 cores with the full
+// timing model (bank arbitration, event unit, scheduler), and the ratio to the functional
+// single-core speed (one core, no cluster, same kernel). Numbers, never assertions.
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildProgram, RUNTIME_DIR } from '../src/runtime/build.js';
+import { Cluster } from '../src/sim/cluster/cluster.js';
+import { loadProgram } from '../src/sim/run.js';
+
+const REPO = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+const OUT = join(REPO, 'bench', '.out');
+const SIZE = ['M=128', 'N=64', 'K=128'];
+
+function timeCluster(elf: string, cores: number, quantum?: number): { mips: number; instr: number; cycles: number; s: number } {
+  let best = { mips: 0, instr: 0, cycles: 0, s: 0 };
+  for (let k = 0; k < 3; k++) {
+    const cl = new Cluster(elf, { cores, quantum }); // ELF loading is not timed
+    const t0 = process.hrtime.bigint();
+    const r = cl.run();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.fault) throw new Error(r.fault);
+    const m = { mips: r.instructions / s / 1e6, instr: r.instructions, cycles: r.cycles, s };
+    if (m.mips > best.mips) best = m;
+  }
+  return best;
+}
+
+function timeSingle(elf: string): { mips: number; instr: number; s: number } {
+  let best = { mips: 0, instr: 0, s: 0 };
+  for (let k = 0; k < 3; k++) {
+    const { core } = loadProgram(elf);
+    const t0 = process.hrtime.bigint();
+    let stop;
+    while ((stop = core.run(1 << 20)) === 'limit');
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (stop !== 'exit') throw new Error(`single-core run stopped: ${stop} ${core.faultMessage()}`);
+    const m = { mips: core.instret / s / 1e6, instr: core.instret, s };
+    if (m.mips > best.mips) best = m;
+  }
+  return best;
+}
+
+export async function run(): Promise<void> {
+  console.log(`cluster-speed: ${cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, ${new Date().toISOString()}`);
+  const src = join(REPO, 'test', 'cluster', 'programs', 'matmul.c');
+  const cl = join(RUNTIME_DIR, 'cluster.c');
+  const e8 = join(OUT, 'cluster-matmul-8.elf');
+  const e1 = join(OUT, 'cluster-matmul-1.elf');
+  await buildProgram({ sources: [src, cl], out: e8, defines: [...SIZE, 'NCORES=8'] });
+  await buildProgram({ sources: [src, cl], out: e1, defines: [...SIZE, 'NCORES=1'] });
+  const single = timeSingle(e1);
+  console.log(`  functional 1 core (no cluster):     ${single.instr} instructions, ${single.s.toFixed(3)} s = ${single.mips.toFixed(1)} MIPS`);
+  const c8 = timeCluster(e8, 8);
+  console.log(`  8-core cluster, timing on:          ${c8.instr} instructions, ${c8.cycles} cycles, ${c8.s.toFixed(3)} s = ${c8.mips.toFixed(1)} MIPS aggregate (target >= 60)`);
+  console.log(`  ratio cluster / functional 1 core:  ${(c8.mips / single.mips).toFixed(2)}`);
+  const c1 = timeCluster(e1, 8);
+  console.log(`  same kernel on 1 core of the cluster: ${c1.cycles} cycles, ${c1.mips.toFixed(1)} MIPS; speed-up 8 cores = ${(c1.cycles / c8.cycles).toFixed(2)}x`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await run();
