@@ -1,11 +1,11 @@
 // The int8 engine: the quantized decoder-step graph run by the integer reference executor
 // (src/reference), one token per call. The graph is stateless; this class carries its state
 // (mask and K/V windows) from each step's outputs to the next step's inputs.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Graph, Tensor } from '../frontend/ir.js';
 import { writeNpz } from '../frontend/npy.js';
-import { writeOnnx } from '../frontend/onnx.js';
+import { loadOnnx, writeOnnx } from '../frontend/onnx.js';
 import { fromNumbers } from '../frontend/dtype.js';
 import type { Llama2cModel } from '../frontend/llama2c.js';
 import type { Tokenizer } from '../frontend/tokenizer.js';
@@ -119,4 +119,36 @@ export function quantizeModel(model: Llama2cModel, tokenizer: Tokenizer): StepGr
 
 export function createInt8Engine(model: Llama2cModel, tokenizer: Tokenizer): Int8Engine {
   return new Int8Engine(quantizeModel(model, tokenizer));
+}
+
+/** The names and order of the step graph's inputs and outputs (docs/llm.md); checked on load. */
+function expectedIo(nLayers: number): { inputs: string[]; outputs: string[] } {
+  const kv = (dir: string) => Array.from({ length: nLayers }, (_, l) => [`k_${dir}_${l}`, `v_${dir}_${l}`]).flat();
+  return { inputs: ['token', 'pos', 'mask_in', ...kv('in')], outputs: ['next_token', 'logits', 'mask_out', ...kv('out')] };
+}
+
+/** An int8 engine from an exported step graph: network.onnx (or its folder) with llm.json beside it. */
+export function loadInt8Engine(path: string): Int8Engine {
+  const onnx = existsSync(path) && statSync(path).isDirectory() ? join(path, 'network.onnx') : path;
+  if (!existsSync(onnx)) throw new InputError(`${path}: no such step graph (a case folder or network.onnx written by generate --export)`);
+  const metaPath = join(dirname(onnx), 'llm.json');
+  if (!existsSync(metaPath)) throw new InputError(`${metaPath}: missing (the step graph's state conventions: maskFill, logitScale, window)`);
+  const graph = loadOnnx(onnx);
+  let meta: { maskFill?: unknown; logitScale?: unknown; window?: unknown; nLayers?: unknown; scales?: Record<string, number> };
+  try {
+    meta = JSON.parse(readFileSync(metaPath, 'utf8')) as typeof meta;
+  } catch (e) {
+    throw new InputError(`${metaPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const num = (k: 'maskFill' | 'logitScale' | 'window' | 'nLayers'): number => {
+    const v = meta[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${metaPath}: '${k}' is missing or not a number`);
+    return v;
+  };
+  const nLayers = num('nLayers');
+  const io = expectedIo(nLayers);
+  const got = { inputs: graph.inputs.map((v) => v.name), outputs: graph.outputs.map((v) => v.name) };
+  if (got.inputs.join() !== io.inputs.join() || got.outputs.join() !== io.outputs.join())
+    throw new InputError(`${onnx}: not a decoder-step graph: inputs [${got.inputs.join(', ')}], outputs [${got.outputs.join(', ')}]; expected [${io.inputs.join(', ')}] -> [${io.outputs.join(', ')}]`);
+  return new Int8Engine({ graph, maskFill: num('maskFill'), logitScale: num('logitScale'), window: num('window'), nLayers, scales: meta.scales ?? {} });
 }

@@ -84,5 +84,13 @@ describe.skipIf(!haveModels)('int8 CLI and export', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Errors: 0 out of \d+/);
+    // The exported graph, loaded back as the int8 engine, writes the same text.
+    const a = cli(['generate', '--engine', 'int8', '--model', MODEL, '--tokenizer', TOKENIZER, '--steps', '12']);
+    const b = cli(['generate', '--engine', 'int8', '--graph', dir, '--model', MODEL, '--tokenizer', TOKENIZER, '--steps', '12']);
+    expect(b.status).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    const bad = cli(['generate', '--engine', 'int8', '--graph', join(dir, 'nope'), '--model', MODEL, '--tokenizer', TOKENIZER]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/nope: no such step graph/);
   });
 });

@@ -20,6 +20,7 @@ interface Args {
   topp: number;
   rng: RngKind;
   export?: string;
+  graph?: string;
 }
 
 export const generateCommand: CommandModule<object, Args> = {
@@ -36,6 +37,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'string', default: '42', describe: 'RNG seed for temperature > 0' })
       .option('topp', { type: 'number', default: 0.9, describe: 'top-p (nucleus) sampling for temperature > 0; 1 = off (llama2.c default 0.9)' })
       .option('rng', { choices: ['seedrandom', 'llama2c'] as RngKind[], default: 'seedrandom' as RngKind, describe: "coin source; llama2c = run.c's xorshift (integer seed), same text as llama2.c's run -s SEED" })
+      .option('graph', { type: 'string', describe: 'int8: run an exported step graph (case folder or network.onnx with llm.json) instead of quantizing' })
       .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
   handler: async (args) => {
     if (args.export !== undefined && args.engine !== 'int8') throw new InputError('--export needs --engine int8');
@@ -44,7 +46,7 @@ export const generateCommand: CommandModule<object, Args> = {
     if (!(args.temperature >= 0)) throw new InputError(`--temperature ${args.temperature}: expected >= 0`);
     const model = loadLlama2c(args.model);
     const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
-    const engine = await createEngine(args.engine, model, tokenizer, args.model);
+    const engine = await createEngine(args.engine, model, tokenizer, args.model, { ...(args.graph !== undefined ? { graph: args.graph } : {}) });
     const err = process.stderr;
     // A live progress line only when it cannot interleave with the text on the same terminal.
     const live = err.isTTY === true && process.stdout.isTTY !== true;
