@@ -50,6 +50,16 @@ int main(void) { int x; printf("%u %d\\n", (unsigned)__stack_size, (int)((char *
     expect(runQemu(await buildC('stackdef', code)).stdout).toBe('2048 1\n');
   });
 
+  it("core 0's stack overflow leaves L1 and faults instead of corrupting data", async () => {
+    const elf = await buildC(
+      'overflow',
+      '#include <dsim.h>\nstatic int deep(int n) { volatile char buf[256]; buf[0] = (char)n; return n ? deep(n - 1) + buf[0] : 0; }\nint main(void) { printf("%d\\n", deep(100)); return 0; }\n',
+    );
+    const r = runQemu(elf);
+    expect(r.signal).toBe('SIGSEGV');
+    expect(r.stdout).toBe('');
+  });
+
   it('links code RX and data RW on separate pages, entry at the start of L2', async () => {
     const elf = await buildC('layout', '#include <stdio.h>\nint v = 3;\nint main(void) { printf("%d\\n", v); return 0; }\n');
     const r = spawnSync('riscv64-unknown-elf-readelf', ['-lhW', elf], { encoding: 'utf8' });
