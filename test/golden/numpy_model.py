@@ -156,8 +156,8 @@ def run_case(d):
                     s, e = min(max(s, -1), dim - 1), min(max(e, -1), dim - 1)
                 y = np.take(y, list(range(s, e, st)), axis=ax)
         elif op == 'Pad':
-            p = a['pads']; r = x.ndim
-            y = np.pad(x, [(p[i], p[i + r]) for i in range(r)], constant_values=att(a, 'value', 0))
+            p = [int(v) for v in (a['pads'] if 'pads' in a else ins[1])]; r = x.ndim
+            y = np.pad(x, [(p[i], p[i + r]) for i in range(r)], constant_values=(ins[2].item() if len(ins) > 2 else att(a, 'value', 0)))
         elif op == 'Gather': y = np.take(x, ins[1].astype(np.int64), axis=att(a, 'axis', 0))
         elif op == 'MatMul': y = np.matmul(ins[0].astype(np.int64), ins[1].astype(np.int64))
         elif op == 'Gemm':
@@ -165,7 +165,7 @@ def run_case(d):
             y = att(a, 'alpha', 1) * (A.astype(np.int64) @ B.astype(np.int64)) + (att(a, 'beta', 1) * ins[2] if len(ins) > 2 else 0)
         elif op == 'Conv': y = conv(x, ins[1], ins[2] if len(ins) > 2 else None, a)
         elif op == 'MaxPool': y = maxpool(x, a)
-        elif op == 'ReduceSum': y = x.sum(axis=tuple(a['axes']), keepdims=bool(att(a, 'keepdims', 1)))
+        elif op == 'ReduceSum': y = x.sum(axis=tuple(int(v) for v in (a['axes'] if 'axes' in a else ins[1])), keepdims=bool(att(a, 'keepdims', 1)))
         elif op == 'ReduceMean':
             axes = tuple(a['axes']); N = int(np.prod([x.shape[i] for i in axes]))
             y = (2 * x.sum(axis=axes, keepdims=bool(att(a, 'keepdims', 1))).astype(np.int64) + N) // (2 * N)
