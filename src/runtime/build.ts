@@ -32,7 +32,7 @@ export const C_FLAGS = [
   '-Wall',
   '-Wno-unused-function',
 ] as const;
-export const LINK_FLAGS = ['-nostdlib', '-nostartfiles', '-static', '-Wl,--gc-sections', '-Wl,--no-warn-rwx-segments'] as const;
+export const LINK_FLAGS = ['-nostdlib', '-nostartfiles', '-static', '-Wl,--gc-sections'] as const;
 /** Libraries after the objects: libgcc for 64-bit division etc. */
 export const LINK_LIBS = ['-lgcc'] as const;
 
