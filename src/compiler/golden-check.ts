@@ -13,6 +13,7 @@ import { elementCount } from '../frontend/ir.js';
 import { readNpz } from '../frontend/npy.js';
 import { Cluster } from '../sim/cluster/cluster.js';
 import { readManifest, type Manifest } from './build-folder.js';
+import { readElfSymbols } from './elf.js';
 
 export interface HostCheck {
   errors: number;
@@ -73,6 +74,8 @@ export interface BuildRun {
   host: HostCheck;
   fault?: string;
   passed: boolean;
+  /** Measured cycles per layer (RunNetwork's dsim_layer_cycles), in manifest layer order. */
+  layerCycles: number[];
 }
 
 export interface RunBuildOptions {
@@ -93,7 +96,14 @@ export function runBuild(dir: string, opts: RunBuildOptions = {}): BuildRun {
   const program = parseSummary(stdout);
   const host = r.fault ? { errors: 0, total: 0, mismatches: [] } : hostCheck(dir, manifest, (a, n) => cl.memory.readBytes(a, n));
   const passed = !r.fault && r.exitCode === 0 && program.errors === 0 && host.errors === 0 && program.total === host.total;
-  return { exitCode: r.exitCode, cycles: r.cycles, networkCycles: program.cycles, stdout, program, host, fault: r.fault, passed };
+  const sym = readElfSymbols(elf).get('dsim_layer_cycles');
+  const layerCycles: number[] = [];
+  if (sym && !r.fault) {
+    const bytes = cl.memory.readBytes(sym.addr, manifest.layers.length * 4);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let k = 0; k < manifest.layers.length; k++) layerCycles.push(dv.getUint32(4 * k, true));
+  }
+  return { exitCode: r.exitCode, cycles: r.cycles, networkCycles: program.cycles, stdout, program, host, fault: r.fault, passed, layerCycles };
 }
 
 /** One line for the user about the host-side check. */

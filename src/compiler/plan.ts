@@ -56,6 +56,8 @@ export interface PlanOptions {
   wmem: boolean;
   /** Force the activation level (tests); default: L1 when it fits, else L2. */
   activationLevel?: Level;
+  /** Let small constants use the L1 the arena leaves free (default true). */
+  constantsInL1?: boolean;
 }
 
 export const ALIGN = 4;
@@ -69,6 +71,11 @@ export const WMEM_BYTES = 4 * 1024 * 1024;
 export const L1_RESERVED = 8 * 2048 + 1024;
 /** L2 kept for code, runtime data, the test vectors' headroom and the L2 stack margin. */
 export const L2_RESERVED = 256 * 1024;
+/** Pseudo-constant standing for the layers' kernel args structs, and a bound of one struct's size. */
+export const ARGS_BUFFER = '(layer args structs)';
+export const ARGS_BYTES_PER_LAYER = 192;
+/** L1 left free for the kernels' im2col scratch (the L1 heap after the arena and L1 constants). */
+export const L1_SCRATCH_RESERVE = 16 * 1024;
 
 interface Storage {
   tensors: string[];
@@ -166,10 +173,8 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
 
   const l1Capacity = Math.max(0, opts.l1 - L1_RESERVED);
   const l2Capacity = Math.max(0, opts.l2 - L2_RESERVED);
-  let constTotal = 0;
-  for (const b of constantBytes.values()) constTotal += align(b);
-  const constLevel: Level = opts.wmem ? 'WMEM' : 'L2';
   const level: Level = opts.activationLevel ?? (arena <= l1Capacity ? 'L1' : 'L2');
+  const farLevel: Level = opts.wmem ? 'WMEM' : 'L2';
 
   const buffers: PlannedBuffer[] = storages.map((s, k) => ({
     name: s.tensors[0]!,
@@ -181,18 +186,28 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
     first: s.first,
     last: s.last,
   }));
-  // Constants follow the arena in their level's plan (the linker places them in their own section).
-  let cOff = constLevel === level ? align(arena) : 0;
-  for (const [name, size] of constantBytes) {
-    buffers.push({ name, tensors: [name], kind: 'constant', level: constLevel, offset: cOff, size, first: -1, last: steps });
-    cOff += align(size);
+  // Constants: the smallest first into the L1 left over by the arena (minus a reserve for im2col
+  // scratch), since kernels read requant vectors and small weights on every element; the rest in
+  // L2 (or the weight memory with --wmem). They follow the arena in their level's plan; the
+  // linker places them in their own sections (.l1.const, .rodata, .wmem).
+  const used: Record<Level, number> = { L1: level === 'L1' ? align(arena) : 0, L2: level === 'L2' ? align(arena) : 0, WMEM: 0 };
+  const constIn: Record<Level, number> = { L1: 0, L2: 0, WMEM: 0 };
+  const l1ConstLimit = opts.constantsInL1 === false ? 0 : Math.max(0, l1Capacity - L1_SCRATCH_RESERVE);
+  // The layers' args structs (kernels.h) are read by every core at every call: L1 first.
+  const argsBytes = Math.max(4, ARGS_BYTES_PER_LAYER * tg.nodes.length);
+  for (const [name, size] of [[ARGS_BUFFER, argsBytes] as const, ...[...constantBytes].sort((a, b) => a[1] - b[1])]) {
+    const lv: Level = used.L1 + align(size) <= l1ConstLimit ? 'L1' : farLevel;
+    buffers.push({ name, tensors: [name], kind: 'constant', level: lv, offset: used[lv], size, first: -1, last: steps });
+    used[lv] += align(size);
+    constIn[lv] += align(size);
   }
+  const constTotal = constIn[farLevel];
+  const constLevel = farLevel;
 
-  const l2Used = (level === 'L2' ? arena : 0) + (constLevel === 'L2' ? constTotal : 0);
   const levels: LevelInfo[] = [
-    { level: 'L1', base: LEVEL_BASE.L1, capacity: l1Capacity, used: level === 'L1' ? arena : 0 },
-    { level: 'L2', base: LEVEL_BASE.L2, capacity: l2Capacity, used: l2Used },
-    { level: 'WMEM', base: LEVEL_BASE.WMEM, capacity: WMEM_BYTES, used: constLevel === 'WMEM' ? constTotal : 0 },
+    { level: 'L1', base: LEVEL_BASE.L1, capacity: l1Capacity, used: used.L1 },
+    { level: 'L2', base: LEVEL_BASE.L2, capacity: l2Capacity, used: used.L2 },
+    { level: 'WMEM', base: LEVEL_BASE.WMEM, capacity: WMEM_BYTES, used: used.WMEM },
   ];
   const plan: MemoryPlan = { buffers, levels, steps, peakLive: peak };
   for (const lv of levels)
