@@ -39,6 +39,7 @@ typedef struct {
   const uint8_t *A, *B;       /* this batch's A and B */
   const int32_t *C;
   uint32_t ybase;             /* element offset of Y[b0, b1, 0, 0] */
+  int32_t mbase, abase;       /* rq.mul / rq.add offsets of (b0, b1, 0, 0) */
 } batch_t;
 
 /* Final value of output (m, n) from its accumulator. */
@@ -53,6 +54,46 @@ DK_INLINE void finish(const batch_t *bt, uint32_t m, uint32_t n, int32_t acc) {
     v = dk_rq1(&g->rq, v, mi, ai);
   }
   dk_st(g->Y, bt->ybase + m * g->N + n, g->y_type, v);
+}
+
+/* epilogue kinds: generic (alpha, beta*C, any rq, any type), requant to 8 bits (alpha = 1, no C),
+ * raw int32 (alpha = 1, no C, no rq) */
+enum { EPI_GEN = 0, EPI_RQ8 = 1, EPI_I32 = 2 };
+
+/* The 4x2 (or nr x 2) block's outputs at rows m0.., columns n, n+1; c[r] / c[4+r]. */
+DK_INLINE void epilogue(int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n, uint32_t ncols, const int32_t *c) {
+  const dk_gemm_args_t *g = bt->g;
+  const uint32_t N = g->N;
+  if (epi == EPI_I32) {
+    int32_t *y = (int32_t *)g->Y + bt->ybase + m0 * N + n;
+    for (uint32_t r = 0; r < nr; r++, y += N) {
+      y[0] = c[r];
+      if (ncols == 2) y[1] = c[4 + r];
+    }
+    return;
+  }
+  if (epi == EPI_RQ8) {
+    const dk_rq_t *q = &g->rq;
+    const int32_t rnd = q->log2d > 0 ? 1 << (q->log2d - 1) : 0, sh = q->log2d;
+    const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add_s[2], as3 = q->add_s[3];
+    const int32_t *mul = q->mul, *add = q->add;
+    uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N + n;
+    int32_t mi = bt->mbase + (int32_t)m0 * ms2 + (int32_t)n * ms3;
+    int32_t ai = bt->abase + (int32_t)m0 * as2 + (int32_t)n * as3;
+    for (uint32_t r = 0; r < nr; r++, y += N, mi += ms2, ai += as2) {
+      int32_t v = (((c[r] + q->in_off) * mul[mi] + (add ? add[ai] : 0) + rnd) >> sh) + q->out_off;
+      y[0] = (uint8_t)dk_min(dk_max(v, q->lo), q->hi);
+      if (ncols == 2) {
+        v = (((c[4 + r] + q->in_off) * mul[mi + ms3] + (add ? add[ai + as3] : 0) + rnd) >> sh) + q->out_off;
+        y[1] = (uint8_t)dk_min(dk_max(v, q->lo), q->hi);
+      }
+    }
+    return;
+  }
+  for (uint32_t r = 0; r < nr; r++) {
+    finish(bt, m0 + r, n, c[r]);
+    if (ncols == 2) finish(bt, m0 + r, n + 1, c[4 + r]);
+  }
 }
 
 #ifndef DSIM_NO_XPULP
@@ -105,7 +146,7 @@ DK_INLINE void mk4x2_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 #endif
 
 /* Rows m0..m0+nr-1 (nr <= 4) x columns n0..n1-1 of one batch, 8-bit fast path. */
-DK_INLINE void block8(int mode, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
+DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
   const dk_gemm_args_t *g = bt->g;
   const uint32_t K = g->K, N = g->N;
   const int tb = g->trans_b;
@@ -159,10 +200,7 @@ DK_INLINE void block8(int mode, const batch_t *bt, uint32_t m0, uint32_t nr, uin
       }
       pb[0] += bstep; pb[1] += bstep;
     }
-    for (uint32_t r = 0; r < nr; r++) {
-      finish(bt, m0 + r, n, c[r]);
-      finish(bt, m0 + r, n + 1, c[4 + r]);
-    }
+    epilogue(epi, bt, m0, nr, n, 2, c);
   }
   if (n < n1) { /* odd last column */
     int32_t c[4] = {0, 0, 0, 0};
@@ -181,14 +219,31 @@ DK_INLINE void block8(int mode, const batch_t *bt, uint32_t m0, uint32_t nr, uin
       for (uint32_t r = 0; r < 4; r++) c[r] += mul1(mode, pa[r]++, pb);
       pb += tb ? 1 : N;
     }
-    for (uint32_t r = 0; r < nr; r++) finish(bt, m0 + r, n, c[r]);
+    epilogue(epi, bt, m0, nr, n, 1, c);
   }
 }
 
-static void block8_ss(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_SS, bt, m0, nr, n0, n1); }
-static void block8_us(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_US, bt, m0, nr, n0, n1); }
-static void block8_su(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_SU, bt, m0, nr, n0, n1); }
-static void block8_uu(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(MODE_UU, bt, m0, nr, n0, n1); }
+typedef void (*block_fn)(const batch_t *, uint32_t, uint32_t, uint32_t, uint32_t);
+#define BLOCK8(name, mode, epi) \
+  static void name(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(mode, epi, bt, m0, nr, n0, n1); }
+BLOCK8(b8_ss_gen, MODE_SS, EPI_GEN)
+BLOCK8(b8_us_gen, MODE_US, EPI_GEN)
+BLOCK8(b8_su_gen, MODE_SU, EPI_GEN)
+BLOCK8(b8_uu_gen, MODE_UU, EPI_GEN)
+BLOCK8(b8_ss_rq8, MODE_SS, EPI_RQ8)
+BLOCK8(b8_us_rq8, MODE_US, EPI_RQ8)
+BLOCK8(b8_su_rq8, MODE_SU, EPI_RQ8)
+BLOCK8(b8_uu_rq8, MODE_UU, EPI_RQ8)
+BLOCK8(b8_ss_i32, MODE_SS, EPI_I32)
+BLOCK8(b8_us_i32, MODE_US, EPI_I32)
+BLOCK8(b8_su_i32, MODE_SU, EPI_I32)
+BLOCK8(b8_uu_i32, MODE_UU, EPI_I32)
+/* [epilogue][mode] */
+static const block_fn BLOCK8_FNS[3][4] = {
+    {b8_ss_gen, b8_us_gen, b8_su_gen, b8_uu_gen},
+    {b8_ss_rq8, b8_us_rq8, b8_su_rq8, b8_uu_rq8},
+    {b8_ss_i32, b8_us_i32, b8_su_i32, b8_uu_i32},
+};
 
 /* Any types, transposes and offsets: one output at a time. */
 static void block_generic(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
@@ -210,7 +265,10 @@ static void block_generic(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t 
 static uint32_t esize(uint32_t t) { return t <= DK_U8 ? 1 : t <= DK_U16 ? 2 : 4; }
 
 void dk_gemm(void *args) {
-  const dk_gemm_args_t *g = (const dk_gemm_args_t *)args;
+  /* a private copy on this core's stack (L1): the args may live in L2, and the inner code reads
+   * them per block / per output */
+  const dk_gemm_args_t gl = *(const dk_gemm_args_t *)args;
+  const dk_gemm_args_t *g = &gl;
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   const uint32_t M = g->M, N = g->N;
   if (M == 0 || N == 0) return;
@@ -228,10 +286,15 @@ void dk_gemm(void *args) {
   cw = (cw + 1) & ~1u;
   chunks = (N + cw - 1) / cw;
 
-  void (*blk)(const batch_t *, uint32_t, uint32_t, uint32_t, uint32_t) = block_generic;
+  block_fn blk = block_generic;
   if (dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0) {
-    const int ua = g->a_type == DK_U8, ub = g->b_type == DK_U8;
-    blk = ua ? (ub ? block8_uu : block8_us) : (ub ? block8_su : block8_ss);
+    const int mode = (g->a_type == DK_U8 ? 1 : 0) + (g->b_type == DK_U8 ? 2 : 0); /* MODE_* order */
+    int epi = EPI_GEN;
+    if (g->alpha == 1 && !g->C) {
+      if (g->rq.mul && dk_is8(g->y_type)) epi = EPI_RQ8;
+      else if (!g->rq.mul && (g->y_type == DK_I32 || g->y_type == DK_U32)) epi = EPI_I32;
+    }
+    blk = BLOCK8_FNS[epi][mode];
   }
 
   uint32_t s, e;
@@ -248,6 +311,8 @@ void dk_gemm(void *args) {
     bt.B = (const uint8_t *)g->B + (int32_t)eb * ((int32_t)bt.b0 * g->b_bs[0] + (int32_t)bt.b1 * g->b_bs[1]);
     bt.C = g->C ? g->C + (int32_t)bt.b0 * g->c_bs[0] + (int32_t)bt.b1 * g->c_bs[1] : 0;
     bt.ybase = b * M * N;
+    bt.mbase = (int32_t)bt.b0 * g->rq.mul_s[0] + (int32_t)bt.b1 * g->rq.mul_s[1];
+    bt.abase = (int32_t)bt.b0 * g->rq.add_s[0] + (int32_t)bt.b1 * g->rq.add_s[1];
     uint32_t m0 = mb * 4, nr = M - m0 < 4 ? M - m0 : 4;
     uint32_t n0 = ch * cw, n1 = n0 + cw < N ? n0 + cw : N;
     blk(&bt, m0, nr, n0, n1);
