@@ -34,22 +34,42 @@ export function checkContext(engine: StepEngine, steps: number, promptTokens: nu
   }
 }
 
-export function generate(engine: StepEngine, tokenizer: Tokenizer, opts: GenerateOptions): GenerateResult {
+/** One forward step per iteration; the caller drives it (sync or yielding to the event loop). */
+function* run(engine: StepEngine, tokenizer: Tokenizer, opts: GenerateOptions, result: GenerateResult): Generator<void, void, void> {
   const prompt = tokenizer.encode(opts.prompt, true, false);
   checkContext(engine, opts.steps, prompt.length);
+  result.promptTokens = prompt.length;
   engine.reset();
-  const tokens = [prompt[0]!];
+  const tokens = result.tokens;
+  tokens.push(prompt[0]!);
   let token = prompt[0]!;
   let pos = 0;
   while (pos < opts.steps) {
     const logits = engine.step(token, pos);
     const next = pos < prompt.length - 1 ? prompt[pos + 1]! : opts.sampler(logits);
     pos++;
+    result.steps = pos;
     opts.onStep?.(pos, opts.steps);
     if (next === BOS) break;
     tokens.push(next);
     opts.onText?.(tokenizer.printable(token, next));
     token = next;
+    yield;
   }
-  return { tokens, promptTokens: prompt.length, steps: pos };
+}
+
+export function generate(engine: StepEngine, tokenizer: Tokenizer, opts: GenerateOptions): GenerateResult {
+  const result: GenerateResult = { tokens: [], promptTokens: 0, steps: 0 };
+  for (const _ of run(engine, tokenizer, opts, result));
+  return result;
+}
+
+/** As generate, but lets the event loop run after every token (stream errors, timers, Ctrl-C handlers). */
+export async function generateAsync(engine: StepEngine, tokenizer: Tokenizer, opts: GenerateOptions, stop?: () => boolean): Promise<GenerateResult> {
+  const result: GenerateResult = { tokens: [], promptTokens: 0, steps: 0 };
+  for (const _ of run(engine, tokenizer, opts, result)) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (stop?.()) break;
+  }
+  return result;
 }

@@ -5,7 +5,7 @@ import { InputError } from '../../errors.js';
 import { loadLlama2c } from '../../frontend/llama2c.js';
 import { loadTokenizer } from '../../frontend/tokenizer.js';
 import { createEngine, ENGINES, type EngineName } from '../../llm/engines.js';
-import { generate } from '../../llm/generate.js';
+import { generateAsync } from '../../llm/generate.js';
 import type { Int8Engine } from '../../llm/int8.js';
 import { makeSampler, type RngKind } from '../../llm/sample.js';
 
@@ -50,23 +50,35 @@ export const generateCommand: CommandModule<object, Args> = {
     const err = process.stderr;
     // A live progress line only when it cannot interleave with the text on the same terminal.
     const live = err.isTTY === true && process.stdout.isTTY !== true;
+    // A reader that goes away (`| head`) ends the run quietly, as it would for llama2.c.
+    let closed = false;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      closed = true;
+    });
     const t0 = performance.now();
     let lastDraw = 0;
-    const result = generate(engine, tokenizer, {
-      prompt: args.prompt,
-      steps: args.steps,
-      sampler: makeSampler({ temperature: args.temperature, topp: args.topp, seed: args.seed, rng: args.rng }),
-      onText: (bytes) => {
-        if (bytes.length > 0) process.stdout.write(bytes);
+    const result = await generateAsync(
+      engine,
+      tokenizer,
+      {
+        prompt: args.prompt,
+        steps: args.steps,
+        sampler: makeSampler({ temperature: args.temperature, topp: args.topp, seed: args.seed, rng: args.rng }),
+        onText: (bytes) => {
+          if (bytes.length > 0 && !closed) process.stdout.write(bytes);
+        },
+        onStep: (done, total) => {
+          if (!live) return;
+          const now = performance.now();
+          if (now - lastDraw < 100 && done < total) return;
+          lastDraw = now;
+          err.write(`\r${done}/${total} tokens, ${((done * 1000) / (now - t0)).toFixed(1)} tok/s\x1b[K`);
+        },
       },
-      onStep: (done, total) => {
-        if (!live) return;
-        const now = performance.now();
-        if (now - lastDraw < 100 && done < total) return;
-        lastDraw = now;
-        err.write(`\r${done}/${total} tokens, ${((done * 1000) / (now - t0)).toFixed(1)} tok/s\x1b[K`);
-      },
-    });
+      () => closed,
+    );
+    if (closed) return;
     process.stdout.write('\n');
     const seconds = (performance.now() - t0) / 1000;
     if (live) err.write('\r\x1b[K');
