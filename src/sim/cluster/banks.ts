@@ -31,8 +31,9 @@ export class BankTracker {
     const base = ((addr >>> 2) & (this.banks - 1)) * RING;
     const booked = this.booked;
     let c = t;
-    while (booked[base + (c % RING)] === c) c++;
-    booked[base + (c % RING)] = c;
+    // (c & (RING - 1)) is c mod RING for any integer cycle below 2^53 (RING divides 2^32)
+    while (booked[base + (c & (RING - 1))] === c) c++;
+    booked[base + (c & (RING - 1))] = c;
     if (c !== t) {
       this.conflicts++;
       this.conflictCycles += c - t;

@@ -31,7 +31,7 @@ export interface ClusterOptions {
   cores?: number;
   platform?: Platform;
   timing?: ClusterTiming;
-  /** scheduler skew bound in cycles (default 16) */
+  /** scheduler skew bound in cycles (default 128: lets the core run compiled blocks) */
   quantum?: number;
   maxCycles?: number;
   maxInstructions?: number;
@@ -99,7 +99,7 @@ export class Cluster {
     const platform = opts.platform ?? siracusa;
     this.n = Math.max(1, Math.min(opts.cores ?? platform.cores, platform.cores));
     this.timing = opts.timing ?? platform.cluster;
-    this.quantum = opts.quantum ?? 16;
+    this.quantum = opts.quantum ?? 128;
     const img = parseElf(new Uint8Array(readFileSync(elfPath)), elfPath);
     this.memory = new Memory(platform);
     loadElf(img, this.memory, elfPath);
@@ -264,7 +264,9 @@ export class Cluster {
         fault = `cycle limit reached (${maxC} cycles)`;
         break;
       }
-      let budget = (second === Infinity ? 4096 : second + q - bestT) | 0;
+      // at most q instructions per slice: with bank stalls an instruction can take 8+ cycles, and
+      // the skew between cores must stay well inside the bank ring (banks.ts)
+      let budget = (second === Infinity ? 4096 : Math.min(second + q - bestT, q)) | 0;
       if (due !== Infinity && due - bestT < budget) budget = due - bestT;
       if (budget < 1) budget = 1;
       const core = cores[best]!;

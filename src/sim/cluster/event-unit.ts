@@ -49,6 +49,9 @@ export class EventUnit {
   readonly barTrigger = new Uint32Array(EU_AREA.nbBarriers);
   readonly barStatus = new Uint32Array(EU_AREA.nbBarriers);
   readonly barTarget = new Uint32Array(EU_AREA.nbBarriers);
+  /** latest arrival time at each barrier: cores run a few cycles apart, so the last core to
+   * arrive in simulation order is not always the one with the latest cycle count */
+  private readonly barLatest = new Float64Array(EU_AREA.nbBarriers);
   /** future events (DMA completions), kept sorted by time then insertion */
   private pendTime: number[] = [];
   private pendMask: number[] = [];
@@ -143,11 +146,15 @@ export class EventUnit {
 
   private trigger(b: number, cores: number, t: number): void {
     this.barStatus[b]! |= cores;
+    if (t > this.barLatest[b]!) this.barLatest[b] = t;
     const m = this.barTrigger[b]!;
     if (m !== 0 && (this.barStatus[b]! & m) === m) {
+      const at = this.barLatest[b]!;
       this.barStatus[b] = 0;
+      this.barLatest[b] = 0;
       this.barriersCompleted++;
-      this.post(this.barTarget[b]!, EVT.barrier, t);
+      // released at the latest arrival; a core behind that time sees it as a future event
+      this.post(this.barTarget[b]!, EVT.barrier, at, t);
     }
   }
 
