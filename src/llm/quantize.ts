@@ -193,8 +193,7 @@ export function buildStepGraph(model: Llama2cModel, cal: Calibration): StepGraph
   const end = int64('slice_end', [S]);
   const ax1 = int64('axis_1', [1]);
   const ax2 = int64('axis_2', [2]);
-  const outputs: string[] = [];
-  outputs.push(g.op('Slice', [maskAll, one, end, ax2], 'mask_out', 'int16', [1, 1, W]));
+  g.op('Slice', [maskAll, one, end, ax2], 'mask_out', 'int16', [1, 1, W]);
 
   /** RMSNorm: residual -> 13-bit -> iRMSNorm (int8 out). */
   const norm = (xr: string, inMax: number, gamma: Float32Array, outMax: number, out: string): string => {
@@ -239,10 +238,10 @@ export function buildStepGraph(model: Llama2cModel, cal: Calibration): StepGraph
     const qg = g.op('Reshape', [qr, int64(`${p}.q_group.shape`, [nKvHeads, kvMul, hs])], `${p}.q_group`, 'int8', [nKvHeads, kvMul, hs]);
     const kcol = g.op('Reshape', [kr, int64(`${p}.k_col.shape`, [nKvHeads, hs, 1])], `${p}.k_col`, 'int8', [nKvHeads, hs, 1]);
     const kAll = g.op('Concat', [kIn[l]!, kcol], `${p}.k_all`, 'int8', [nKvHeads, hs, S], { axis: 2 });
-    outputs.push(g.op('Slice', [kAll, one, end, ax2], `k_out_${l}`, 'int8', [nKvHeads, hs, W]));
+    g.op('Slice', [kAll, one, end, ax2], `k_out_${l}`, 'int8', [nKvHeads, hs, W]);
     const vrow = g.op('Reshape', [v, int64(`${p}.v_row.shape`, [nKvHeads, 1, hs])], `${p}.v_row`, 'int8', [nKvHeads, 1, hs]);
     const vAll = g.op('Concat', [vIn[l]!, vrow], `${p}.v_all`, 'int8', [nKvHeads, S, hs], { axis: 1 });
-    outputs.push(g.op('Slice', [vAll, one, end, ax1], `v_out_${l}`, 'int8', [nKvHeads, W, hs]));
+    g.op('Slice', [vAll, one, end, ax1], `v_out_${l}`, 'int8', [nKvHeads, W, hs]);
 
     // scores in units of ln2/L (L steps per halving), int16; masked slots add the mask value
     const maxScore = amax(`scores.${l}`);
@@ -313,7 +312,6 @@ export function buildStepGraph(model: Llama2cModel, cal: Calibration): StepGraph
     initializers: g.initializers,
     values: g.values,
   };
-  void outputs;
   return { graph, maskFill, logitScale: sLogit, window: W, nLayers, scales };
 }
 
