@@ -4,7 +4,7 @@
 // has granted in a small ring instead of a single "busy until": an access at cycle t takes the
 // first free cycle >= t even when another core has already booked later cycles.
 
-const RING = 4096; // > scheduler skew + a compiled block of accesses queued behind 7 other cores
+const RING = 16384; // > scheduler skew (quantum x 8 cores when all wait on one bank) + a compiled block
 
 export class BankTracker {
   /** booked[bank * RING + (t % RING)] === t means bank is taken at cycle t */
