@@ -26,6 +26,9 @@ function cases(): KCase[] {
     gemmCase(r, 'saturate_both', { M: 8, N: 8, K: 16, transB: true, rqFixed: { mul: [1000], add: [0], log2d: 4, inOff: 0, outOff: 0, lo, hi } }),
     // acc*1 + 0 with log2d 1: every odd accumulator is an exact .5 (round half up, also for negatives)
     gemmCase(r, 'half_rounding', { M: 6, N: 6, K: 5, transB: true, aRange: [-3, 3], bRange: [-3, 3], rqFixed: { mul: [1], add: [0], log2d: 1, inOff: 0, outOff: 0, lo, hi } }),
+    gemmCase(r, 'perf_shape_64x256x64', { M: 64, N: 64, K: 256, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'uu_4x4_col_rq_Krem', { M: 8, N: 12, K: 66, aType: 'uint8_t', bType: 'uint8_t', transB: true, rq: 'col', yType: 'uint8_t' }),
+    gemmCase(r, 'su_4x4_row_rq_inoff', { M: 12, N: 16, K: 20, bType: 'uint8_t', transB: true, rq: 'row' }),
     gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
   ];
 }

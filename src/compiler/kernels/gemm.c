@@ -60,40 +60,48 @@ DK_INLINE void finish(const batch_t *bt, uint32_t m, uint32_t n, int32_t acc) {
  * raw int32 (alpha = 1, no C, no rq) */
 enum { EPI_GEN = 0, EPI_RQ8 = 1, EPI_I32 = 2 };
 
-/* The 4x2 (or nr x 2) block's outputs at rows m0.., columns n, n+1; c[r] / c[4+r]. */
+/* The block's outputs at rows m0..m0+nr-1, columns n..n+ncols-1 (ncols <= 4); the accumulator of
+ * (row r, column cc) is c[cc*4 + r]. */
 DK_INLINE void epilogue(int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n, uint32_t ncols, const int32_t *c) {
   const dk_gemm_args_t *g = bt->g;
   const uint32_t N = g->N;
   if (epi == EPI_I32) {
     int32_t *y = (int32_t *)g->Y + bt->ybase + m0 * N + n;
-    for (uint32_t r = 0; r < nr; r++, y += N) {
-      y[0] = c[r];
-      if (ncols == 2) y[1] = c[4 + r];
-    }
+    for (uint32_t r = 0; r < nr; r++, y += N)
+      for (uint32_t cc = 0; cc < ncols; cc++) y[cc] = c[cc * 4 + r];
     return;
   }
   if (epi == EPI_RQ8) {
+    /* parameters in locals: the byte stores below may alias any memory the compiler cannot
+     * see through, so fields read through q would be reloaded after every store */
     const dk_rq_t *q = &g->rq;
-    const int32_t rnd = q->log2d > 0 ? 1 << (q->log2d - 1) : 0, sh = q->log2d;
-    const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add_s[2], as3 = q->add_s[3];
+    const int32_t sh = q->log2d, rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off;
+    const int32_t lo = q->lo, hi = q->hi;
+    const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3];
+    const int32_t as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
     const int32_t *mul = q->mul, *add = q->add;
     uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N + n;
     int32_t mi = bt->mbase + (int32_t)m0 * ms2 + (int32_t)n * ms3;
-    int32_t ai = bt->abase + (int32_t)m0 * as2 + (int32_t)n * as3;
-    for (uint32_t r = 0; r < nr; r++, y += N, mi += ms2, ai += as2) {
-      int32_t v = (((c[r] + q->in_off) * mul[mi] + (add ? add[ai] : 0) + rnd) >> sh) + q->out_off;
-      y[0] = (uint8_t)dk_min(dk_max(v, q->lo), q->hi);
-      if (ncols == 2) {
-        v = (((c[4 + r] + q->in_off) * mul[mi + ms3] + (add ? add[ai + as3] : 0) + rnd) >> sh) + q->out_off;
-        y[1] = (uint8_t)dk_min(dk_max(v, q->lo), q->hi);
-      }
+    int32_t ai = q->add ? bt->abase + (int32_t)m0 * as2 + (int32_t)n * as3 : 0;
+    if ((ms2 | ms3 | as2 | as3) == 0) {
+      /* one mul/add for the block: (acc + in_off) * mul + add + rnd = acc * mul + addc (mod 2^32) */
+      const int32_t mv = mul[mi], addc = in_off * mv + (add ? add[ai] : 0) + rnd;
+      for (uint32_t r = 0; r < nr; r++, y += N)
+        for (uint32_t cc = 0; cc < ncols; cc++) {
+          const int32_t v = ((c[cc * 4 + r] * mv + addc) >> sh) + out_off;
+          y[cc] = (uint8_t)dk_min(dk_max(v, lo), hi);
+        }
+      return;
     }
+    for (uint32_t r = 0; r < nr; r++, y += N, mi += ms2, ai += as2)
+      for (uint32_t cc = 0; cc < ncols; cc++) {
+        const int32_t v = (((c[cc * 4 + r] + in_off) * mul[mi + (int32_t)cc * ms3] + (add ? add[ai + (int32_t)cc * as3] : 0) + rnd) >> sh) + out_off;
+        y[cc] = (uint8_t)dk_min(dk_max(v, lo), hi);
+      }
     return;
   }
-  for (uint32_t r = 0; r < nr; r++) {
-    finish(bt, m0 + r, n, c[r]);
-    if (ncols == 2) finish(bt, m0 + r, n + 1, c[4 + r]);
-  }
+  for (uint32_t r = 0; r < nr; r++)
+    for (uint32_t cc = 0; cc < ncols; cc++) finish(bt, m0 + r, n + cc, c[cc * 4 + r]);
 }
 
 #ifndef DSIM_NO_XPULP
@@ -145,6 +153,62 @@ DK_INLINE void mk4x2_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 }
 #endif
 
+#ifndef DSIM_NO_XPULP
+/* 4x4 block over n4 words of K: 16 accumulators, so every register is allocated by hand.
+ * A rows and B^T rows are K bytes apart: one pointer each walks 4 rows with register
+ * post-increments (p.lw rd, rs2(rs1!): +K three times, then +4-3K back to the next word of row 0).
+ * Body: 8 loads + 16 dot products = 64 MACs in 24 instructions; every loaded word is first used
+ * >= 2 instructions later. Registers: a0 = A, a1 = B^T, a2 = K, a3 = 4-3K, a4 = n4, a5 = out;
+ * accumulators s0-s11, t3-t6; A words t0 t1 t2 a6; B words a7 ra. out[c*4 + r] = block (r, c). */
+#define LWR(rd, p, inc) PULP_ASM_R("0x0B, 7, 0x10", rd, p, inc) /* p.lw rd, inc(p!) */
+#define MK_R4(...) PULP_ASM_R(__VA_ARGS__)
+#define D4(ENC, OP, acc, a, b) MK_R4(ENC, acc, OP(a, b))
+#define MK4X4_BODY(ENC, OP)                                                                          \
+  __asm__ volatile("li s0, 0\n\tli s1, 0\n\tli s2, 0\n\tli s3, 0\n\tli s4, 0\n\tli s5, 0\n\t"             \
+                   "li s6, 0\n\tli s7, 0\n\tli s8, 0\n\tli s9, 0\n\tli s10, 0\n\tli s11, 0\n\t"            \
+                   "li t3, 0\n\tli t4, 0\n\tli t5, 0\n\tli t6, 0\n\t"                                  \
+                   PULP_HWLOOP_BEGIN(0, "a4", 24)                                                      \
+                   LWR("a7", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2")                   \
+                   LWR("t2", "a0", "a2") LWR("a6", "a0", "a3") LWR("ra", "a1", "a2")                   \
+                   D4(ENC, OP, "s0", "t0", "a7") D4(ENC, OP, "s1", "t1", "a7")                         \
+                   D4(ENC, OP, "s2", "t2", "a7") D4(ENC, OP, "s3", "a6", "a7")                         \
+                   LWR("a7", "a1", "a2")                                                               \
+                   D4(ENC, OP, "s4", "t0", "ra") D4(ENC, OP, "s5", "t1", "ra")                         \
+                   D4(ENC, OP, "s6", "t2", "ra") D4(ENC, OP, "s7", "a6", "ra")                         \
+                   LWR("ra", "a1", "a3")                                                               \
+                   D4(ENC, OP, "s8", "t0", "a7") D4(ENC, OP, "s9", "t1", "a7")                         \
+                   D4(ENC, OP, "s10", "t2", "a7") D4(ENC, OP, "s11", "a6", "a7")                       \
+                   D4(ENC, OP, "t3", "t0", "ra") D4(ENC, OP, "t4", "t1", "ra")                         \
+                   D4(ENC, OP, "t5", "t2", "ra") D4(ENC, OP, "t6", "a6", "ra")                         \
+                   PULP_HWLOOP_END(0, 24)                                                              \
+                   "sw s0, 0(a5)\n\tsw s1, 4(a5)\n\tsw s2, 8(a5)\n\tsw s3, 12(a5)\n\t"                  \
+                   "sw s4, 16(a5)\n\tsw s5, 20(a5)\n\tsw s6, 24(a5)\n\tsw s7, 28(a5)\n\t"              \
+                   "sw s8, 32(a5)\n\tsw s9, 36(a5)\n\tsw s10, 40(a5)\n\tsw s11, 44(a5)\n\t"            \
+                   "sw t3, 48(a5)\n\tsw t4, 52(a5)\n\tsw t5, 56(a5)\n\tsw t6, 60(a5)\n\t"              \
+                   : "+r"(ra0), "+r"(ra1)                                                              \
+                   : "r"(ra2), "r"(ra3), "r"(ra4), "r"(ra5)                                            \
+                   : "memory", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s0", "s1", "s2", "s3", \
+                     "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a6", "a7")
+
+/* out[16] = the 4x4 block's sums over the first 4*n4 k; *pa / *pb advance by 4*n4. */
+DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, uint32_t K, uint32_t n4, int32_t *out) {
+  register const uint8_t *ra0 __asm__("a0") = *pa;
+  register const uint8_t *ra1 __asm__("a1") = *pb;
+  register int32_t ra2 __asm__("a2") = (int32_t)K;
+  register int32_t ra3 __asm__("a3") = 4 - 3 * (int32_t)K;
+  register uint32_t ra4 __asm__("a4") = n4;
+  register int32_t *ra5 __asm__("a5") = out;
+  switch (mode) {
+  case MODE_SS: MK4X4_BODY(ENC_SS, OP_AB); break;
+  case MODE_US: MK4X4_BODY(ENC_US, OP_AB); break;
+  case MODE_SU: MK4X4_BODY(ENC_US, OP_BA); break;
+  default: MK4X4_BODY(ENC_UU, OP_AB); break;
+  }
+  *pa = ra0;
+  *pb = ra1;
+}
+#endif
+
 /* Rows m0..m0+nr-1 (nr <= 4) x columns n0..n1-1 of one batch, 8-bit fast path. */
 DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
   const dk_gemm_args_t *g = bt->g;
@@ -153,6 +217,25 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
   const uint8_t *ar[4];
   for (uint32_t r = 0; r < 4; r++) ar[r] = bt->A + (m0 + (r < nr ? r : 0)) * K;
   uint32_t n = n0;
+#ifndef DSIM_NO_XPULP
+  if (tb && nr == 4 && K >= 4) {
+    /* column quads, starting at a core-dependent quad so that the cores do not all read the
+     * same B^T words (same TCDM banks) in the same cycles */
+    const uint32_t n4 = K >> 2, nq = (n1 - n) / 4;
+    const uint32_t first = nq ? (DK_CORE_ID() * 3u) % nq : 0;
+    for (uint32_t j = 0; j < nq; j++) {
+      const uint32_t qd = first + j < nq ? first + j : first + j - nq, nn = n + qd * 4;
+      int32_t out[16];
+      const uint8_t *pa = ar[0], *pb = bt->B + nn * K;
+      mk4x4_hwloop(mode, &pa, &pb, K, n4, out);
+      for (uint32_t k = n4 * 4; k < K; k++) /* K % 4 remainder */
+        for (uint32_t c = 0; c < 4; c++)
+          for (uint32_t r = 0; r < 4; r++) out[c * 4 + r] += mul1(mode, ar[r] + k, bt->B + (nn + c) * K + k);
+      epilogue(epi, bt, m0, 4, nn, 4, out);
+    }
+    n += nq * 4;
+  }
+#endif
   for (; n + 2 <= n1; n += 2) {
     int32_t c[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     const uint8_t *pa[4] = {ar[0], ar[1], ar[2], ar[3]};
