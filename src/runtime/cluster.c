@@ -37,10 +37,20 @@ void __dsim_worker_entry(unsigned core_id) {
   }
 }
 
+/* cluster cores present (the SoC INFO register), read once */
+static unsigned available_cores(void) {
+  static unsigned n;
+  if (n == 0) {
+    n = dsim_reg_read(DSIM_APB_SOC_CTRL + DSIM_APB_SOC_INFO) >> 16;
+    if (n < 1 || n > DSIM_NB_CORES) n = DSIM_NB_CORES;
+  }
+  return n;
+}
+
 void dsim_fork(unsigned ncores, dsim_task_fn fn, void *arg) {
   if (ncores < 1) ncores = 1;
-  if (ncores > DSIM_NB_CORES) ncores = DSIM_NB_CORES;
   if (__dsim_hosted) ncores = 1;
+  else if (ncores > available_cores()) ncores = available_cores();
   if (ncores == 1) {
     dsim_fork_ncores = 1;
     fn(arg);

@@ -54,6 +54,11 @@ void dsim_dma_wait(uint32_t id);
 #define DSIM_EU_DEMUX (DSIM_DEMUX_BASE + 0x000u)
 #define DSIM_MCHAN_DEMUX (DSIM_DEMUX_BASE + 0x400u)
 
+/* SoC control INFO register (PULP apb_soc_ctrl layout: cores [31:16], clusters [15:0]); tells
+ * fork how many cluster cores exist (deeploy-sim run --cores N). */
+#define DSIM_APB_SOC_CTRL 0x1A104000u
+#define DSIM_APB_SOC_INFO 0x0u
+
 /* event unit, per-core registers (demux offsets; global view: core * 0x40 + offset) */
 #define DSIM_EU_CORE_MASK 0x00u
 #define DSIM_EU_CORE_MASK_AND 0x04u

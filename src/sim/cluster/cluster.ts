@@ -24,6 +24,9 @@ import { estimateEnergy, type EnergyReport } from '../energy.js';
 export const STALL_CAUSES = ['pipeline', 'bankConflict', 'l2', 'wmem', 'event', 'dmaQueue'] as const;
 export type StallCause = (typeof STALL_CAUSES)[number];
 
+/** PULP apb_soc_ctrl base (ARCHI_APB_SOC_CTRL_ADDR = SoC peripherals + 0x4000). */
+export const SOC_CTRL_BASE = 0x1a104000;
+
 /** Thrown by a cluster device; the cluster turns it into a fault of the accessing core. */
 export class DeviceFault extends Error {}
 
@@ -153,6 +156,14 @@ export class Cluster {
   }
 
   private mapDevices(): void {
+    // SoC control INFO (PULP apb_soc_ctrl: cores [31:16], clusters [15:0]): how many cores fork may use
+    const info = ((this.n << 16) | 1) >>> 0;
+    this.memory.mapDevice(SOC_CTRL_BASE, 0x4, {
+      read: () => info | 0,
+      write: (c) => {
+        throw new DeviceFault(`SoC control INFO register (0x${SOC_CTRL_BASE.toString(16)}) is read-only`);
+      },
+    });
     const base = this.memory.platform.clusterPeripherals.base;
     const p = this.periph;
     const windows: [number, number][] = [
