@@ -176,6 +176,7 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
   out.push('/* free L1 after the arena, before the core stacks: scratch for im2col */');
   out.push('static inline void *dsim_l1_free_start(void) { return (void *)__l1_heap_start; }');
   out.push('static inline uint32_t dsim_l1_free_bytes(void) { return (uint32_t)(__l1_heap_end - __l1_heap_start); }');
+  out.push('static inline int dsim_in_l1(const void *p) { return (uint32_t)p - 0x10000000u < 0x40000u; }');
   out.push('');
   out.push('/* buffer         level+offset      size  lifetime  tensors */');
   for (const b of plan.buffers) {

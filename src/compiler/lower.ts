@@ -7,6 +7,7 @@
 //    is the same bytes as the input under another shape; the planner gives both one buffer.
 //  - fuse-requant: MatMul[+Add bias]/Gemm/Conv/Add followed by RequantShift become one
 //    requantised kernel (RQMatMul, RQGemm, RQConv, RQAdd), so the int32 intermediate never exists.
+//  - fold-transpose-into-matmul: a Transpose of the last two axes feeding MatMul B becomes transB.
 //  - drop-dead: nodes whose outputs nobody reads.
 import { InputError } from '../errors.js';
 import type { Graph, Node, Tensor } from '../frontend/ir.js';
@@ -36,6 +37,13 @@ const REQUANT_FUSIONS: Record<string, string> = {
   Gemm: 'RQGemm',
   Conv: 'RQConv',
   Add: 'RQAdd',
+  iHardswish: 'RQHardswish',
+};
+
+/** Extra conditions for a fusion (the kernel's requant support). */
+const FUSION_GUARD: Record<string, (g: Graph, rq: Node) => boolean> = {
+  // dk_ihardswish requantises per tensor only
+  iHardswish: (g, rq) => [rq.inputs[1], rq.inputs[2]].every((i) => elementCount(g.initializers.get(i ?? '')?.shape ?? [2]) === 1),
 };
 
 function withNodes(g: LoweredGraph, nodes: LNode[]): LoweredGraph {
@@ -90,6 +98,7 @@ const fuseRequant: Rule = (g, opts) => {
     const x = rq.inputs[0]!;
     const p = producer.get(x);
     if (!p || p.domain !== '' || !(p.op in REQUANT_FUSIONS) || !private1(x, rq) || removed.has(p)) continue;
+    if (FUSION_GUARD[p.op] && !FUSION_GUARD[p.op]!(g, rq)) continue;
     const rqAttrs = rq.attrs;
     let fused: LNode;
     if (p.op === 'Add') {
@@ -113,7 +122,8 @@ const fuseRequant: Rule = (g, opts) => {
         continue;
       }
     }
-    const inputs = p.op === 'MatMul' ? [p.inputs[0]!, p.inputs[1]!, ''] : p.op === 'Add' ? [p.inputs[0]!, p.inputs[1]!] : [p.inputs[0]!, p.inputs[1]!, p.inputs[2] ?? ''];
+    const inputs =
+      p.op === 'MatMul' ? [p.inputs[0]!, p.inputs[1]!, ''] : p.op === 'Add' ? [p.inputs[0]!, p.inputs[1]!] : p.op === 'iHardswish' ? [p.inputs[0]!] : [p.inputs[0]!, p.inputs[1]!, p.inputs[2] ?? ''];
     fused = {
       name: p.name,
       op: REQUANT_FUSIONS[p.op]!,
@@ -129,6 +139,35 @@ const fuseRequant: Rule = (g, opts) => {
   return withNodes(
     g,
     g.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n),
+  );
+};
+
+/**
+ * A Transpose that only swaps the last two axes and feeds nothing but the B input of MatMuls
+ * disappears: the MatMuls read B transposed (transB = 1, dk_gemm's fast layout).
+ */
+const foldTransposeIntoMatMul: Rule = (g, opts) => {
+  if (opts.fuse === false) return g;
+  const uses = consumers(g);
+  const drop = new Set<LNode>();
+  const rewrite = new Map<LNode, LNode>();
+  for (const t of g.nodes) {
+    if (t.op !== 'Transpose' || t.domain !== '' || isConstant(g, t.inputs[0]!) || isGraphOutput(g, t.outputs[0]!)) continue;
+    const rank = g.values.get(t.inputs[0]!)?.shape.length ?? 0;
+    const perm = (t.attrs.perm as number[] | undefined) ?? [];
+    const swapsLast2 = rank >= 2 && perm.length === rank && perm.every((a, k) => (k < rank - 2 ? a === k : a === (k === rank - 1 ? rank - 2 : rank - 1)));
+    const users = uses.get(t.outputs[0]!) ?? [];
+    const ok = users.every((u) => (u.op === 'MatMul' || u.op === 'RQMatMul') && u.inputs[1] === t.outputs[0] && u.inputs[0] !== t.outputs[0] && !('transB' in u.attrs));
+    if (!swapsLast2 || users.length === 0 || !ok) continue;
+    drop.add(t);
+    for (const u of users as LNode[]) {
+      const base = rewrite.get(u) ?? u;
+      rewrite.set(u, { ...base, inputs: base.inputs.map((i, k) => (k === 1 ? t.inputs[0]! : i)), attrs: { ...base.attrs, transB: 1 }, from: [...t.from, ...base.from] });
+    }
+  }
+  return withNodes(
+    g,
+    g.nodes.filter((n) => !drop.has(n)).map((n) => rewrite.get(n) ?? n),
   );
 };
 
@@ -151,6 +190,7 @@ export const RULES: ReadonlyArray<readonly [string, Rule]> = [
   ['fold-constants', foldConstants],
   ['alias-shape-ops', aliasShapeOps],
   ['fuse-requant', fuseRequant],
+  ['fold-transpose-into-matmul', foldTransposeIntoMatMul],
   ['drop-dead', dropDead],
 ];
 

@@ -21,7 +21,7 @@ export async function testCase(caseDir: string, outDir: string, opts: { cores?: 
   try {
     compile = await compileToFolder({ network: caseDir, outDir, cores: opts.cores, wmem: opts.wmem });
   } catch (e) {
-    if (e instanceof DeeployError) return { passed: false, reason: `compile: ${e.message.split('\n')[0]}` };
+    if (e instanceof DeeployError) return { passed: false, reason: `compile: ${e.message.split('\n').slice(0, 4).join(' | ')}` };
     throw e;
   }
   const t1 = performance.now();

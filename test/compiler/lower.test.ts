@@ -62,3 +62,41 @@ describe('lowering and fusion', () => {
     expect(Array.from(folded.data as Float32Array)).toEqual([1, 4, 2, 5, 3, 6]);
   });
 });
+
+describe('fold-transpose-into-matmul and hardswish requant fusion', () => {
+  it('a Transpose of the last two axes feeding MatMul B becomes transB', () => {
+    const b = new GraphBuilder('kt');
+    const q = b.input('q', 'float32', [1, 2, 1, 4]);
+    const k = b.input('k', 'float32', [1, 2, 3, 4]);
+    const kt = b.node('Transpose', [k], { perm: [0, 1, 3, 2] }, { nodeName: 'kt', dtype: 'float32', shape: [1, 2, 4, 3] });
+    const s = b.node('MatMul', [q, kt], {}, { nodeName: 'qk', dtype: 'float32', shape: [1, 2, 1, 3] });
+    const g = lower(b.output(s).build());
+    expect(g.nodes.map((n) => n.op)).toEqual(['MatMul']);
+    expect(g.nodes[0]!.inputs).toEqual(['q', 'k']);
+    expect(g.nodes[0]!.attrs.transB).toBe(1);
+  });
+
+  it('keeps a Transpose that also feeds something else', () => {
+    const b = new GraphBuilder('kt2');
+    const q = b.input('q', 'float32', [1, 2, 1, 4]);
+    const k = b.input('k', 'float32', [1, 2, 3, 4]);
+    const kt = b.node('Transpose', [k], { perm: [0, 1, 3, 2] }, { nodeName: 'kt', dtype: 'float32', shape: [1, 2, 4, 3] });
+    const s = b.node('MatMul', [q, kt], {}, { nodeName: 'qk', dtype: 'float32', shape: [1, 2, 1, 3] });
+    const g = lower(b.output(s, kt).build());
+    expect(g.nodes.map((n) => n.op)).toEqual(['Transpose', 'MatMul']);
+  });
+
+  it('fuses iHardswish + per-tensor RequantShift, not a per-channel one', () => {
+    const mk = (mulShape: number[]) => {
+      const b = new GraphBuilder('hs');
+      const x = b.input('x', 'float32', [1, 4]);
+      const mul = b.init('mul', 'float32', mulShape, mulShape.length ? [1, 2, 3, 4] : [3]);
+      const add = b.init('add', 'float32', [], [0]);
+      const h = b.node('iHardswish', [x], { one_over_six: 42, three: 122, six: 244 }, { nodeName: 'hs', dtype: 'float32', shape: [1, 4] });
+      const y = b.node('RequantShift', [h, mul, add], rqAttrs(256), { nodeName: 'rq', dtype: 'float32', shape: [1, 4] });
+      return lower(b.output(y).build()).nodes.map((n) => n.op);
+    };
+    expect(mk([])).toEqual(['RQHardswish']);
+    expect(mk([1, 4])).toEqual(['iHardswish', 'RequantShift']);
+  });
+});

@@ -132,15 +132,23 @@ export function requantRange(rq: Requant): Range {
  * The dk_rq_t initialiser for `rq` over a kernel whose output dims are `kernelDims` (the output
  * shape as the kernel indexes it, e.g. (b0, b1, m, n) for dk_gemm); `outShape` is the tensor's.
  */
-export function rqInit(rq: Requant | undefined, outShape: readonly number[], kernelDims: readonly number[], ctx: EmitContext, layer: string): string {
+export function rqInit(
+  rq: Requant | undefined,
+  outShape: readonly number[],
+  kernelDims: readonly number[],
+  ctx: EmitContext,
+  layer: string,
+  /** Reorders the kernel-dim strides (e.g. when the kernel computes the transposed product). */
+  permute: (s: number[]) => number[] = (s) => s,
+): string {
   if (!rq) return '{ .mul = 0 }';
   const strides = (t: Tensor, what: string) => {
     const s = requantStrides(t.shape, outShape);
     if (!s) unsupported(`RequantShift ${what} of shape [${t.shape}] does not broadcast to the output [${outShape}]`);
     return toKernelDims(s, outShape, kernelDims, what);
   };
-  const ms = strides(rq.mul, 'mul');
-  const as = strides(rq.add, 'add');
+  const ms = permute(strides(rq.mul, 'mul'));
+  const as = permute(strides(rq.add, 'add'));
   const mul = ctx.constant(`${layer}_rq_mul`, 'int32', intValues(rq.mul), rq.mul.shape);
   const add = ctx.constant(`${layer}_rq_add`, 'int32', intValues(rq.add), rq.add.shape);
   return `{ .mul = ${mul}, .add = ${add}, .mul_s = ${cArray(pad6(ms))}, .add_s = ${cArray(pad6(as))}, .log2d = ${rq.log2d}, .in_off = 0, .out_off = 0, .lo = ${rq.lo}, .hi = ${rq.hi} }`;

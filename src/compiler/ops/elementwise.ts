@@ -165,20 +165,57 @@ register<RequantParams>('RequantShift', {
 // ---------------------------------------------------------------- iHardswish
 
 interface HardswishParams {
+  layer: string;
+  rq?: Requant;
   n: number;
   oneOverSix: number;
   three: number;
   six: number;
 }
 
-register<HardswishParams>('iHardswish', {
-  name: 'integer hardswish',
-  parse: (n, g) => ({
+function parseHardswish(n: LNode, g: Graph, fused: boolean): HardswishParams {
+  return {
+    layer: n.name,
     n: elementCount(shapeOfValue(g, n.outputs[0]!)),
     oneOverSix: intAttr(n, 'one_over_six'),
     three: intAttr(n, 'three'),
     six: intAttr(n, 'six'),
+    rq: fused ? parseRequant(n, g, 1, 2) : undefined,
+  };
+}
+
+const hardswishBinding: Binding<HardswishParams> = {
+  kernel: 'dk_ihardswish',
+  check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+  emit: (p, ctx) => ({
+    argsType: 'dk_hardswish_args_t',
+    fields: {
+      x: ctx.inputs[0]!.ptr,
+      y: ctx.outputs[0]!.ptr,
+      n: p.n,
+      one_over_six: p.oneOverSix,
+      three: p.three,
+      six: p.six,
+      in_off: 0,
+      x_type: dkType(ctx.inputs[0]!.dtype),
+      y_type: dkType(ctx.outputs[0]!.dtype),
+      rq: rqInit(p.rq, [p.n], [p.n], ctx, p.layer),
+    },
   }),
+};
+
+register<HardswishParams>('RQHardswish', {
+  name: 'requantised integer hardswish',
+  parse: (n, g) => parseHardswish(n, g, true),
+  range: (p) => [requantRange(p.rq!)],
+  cycles: (p, cores) => parallelCycles(p.n, 16, cores),
+  ops: (p) => p.n,
+  bindings: [hardswishBinding],
+});
+
+register<HardswishParams>('iHardswish', {
+  name: 'integer hardswish',
+  parse: (n, g) => parseHardswish(n, g, false),
   range(p, ins) {
     const x = ins[0]!;
     const t = rangeMul({ lo: 0, hi: p.six }, { lo: p.oneOverSix, hi: p.oneOverSix });
@@ -186,27 +223,7 @@ register<HardswishParams>('iHardswish', {
   },
   cycles: (p, cores) => parallelCycles(p.n, 10, cores),
   ops: (p) => p.n,
-  bindings: [
-    {
-      kernel: 'dk_ihardswish',
-      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
-      emit: (p, ctx) => ({
-        argsType: 'dk_hardswish_args_t',
-        fields: {
-          x: ctx.inputs[0]!.ptr,
-          y: ctx.outputs[0]!.ptr,
-          n: p.n,
-          one_over_six: p.oneOverSix,
-          three: p.three,
-          six: p.six,
-          in_off: 0,
-          x_type: dkType(ctx.inputs[0]!.dtype),
-          y_type: dkType(ctx.outputs[0]!.dtype),
-          rq: '{ .mul = 0 }',
-        },
-      }),
-    },
-  ],
+  bindings: [hardswishBinding],
 });
 
 // ---------------------------------------------------------------- TrueIntegerDiv

@@ -1,6 +1,8 @@
 // MatMul, Gemm and Conv, plain or fused with a bias Add and/or a RequantShift (lower.ts), all on
 // kernels.h dk_gemm / dk_conv.
+import { DTYPES } from '../../frontend/dtype.js';
 import type { DType, Graph, Tensor } from '../../frontend/ir.js';
+import { elementCount } from '../../frontend/ir.js';
 import { intAttr, intsAttr, stringAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
 import { register, unsupported, type Binding, type EmitContext, type Range } from '../registry.js';
@@ -74,10 +76,11 @@ function parseMatMul(node: LNode, g: Graph, fused: boolean): GemmParams {
   const bShape = shapeOfValue(g, b!);
   const outShape = shapeOfValue(g, node.outputs[0]!);
   if (aShape.length < 2 || bShape.length < 2) unsupported(`MatMul operands must have rank >= 2 (got [${aShape}] x [${bShape}])`);
+  const transB = node.attrs.transB !== undefined && intAttr(node, 'transB') === 1;
   const M = aShape[aShape.length - 2]!;
   const K = aShape[aShape.length - 1]!;
-  const N = bShape[bShape.length - 1]!;
-  if (bShape[bShape.length - 2] !== K) unsupported(`MatMul inner dimensions differ: [${aShape}] x [${bShape}]`);
+  const N = bShape[bShape.length - (transB ? 2 : 1)]!;
+  if (bShape[bShape.length - (transB ? 1 : 2)] !== K) unsupported(`MatMul inner dimensions differ: [${aShape}] x [${bShape}]${transB ? ' (B transposed)' : ''}`);
   const outBatch = outShape.slice(0, -2);
   const bias = c ? g.initializers.get(c) : undefined;
   if (c && !bias) unsupported('the bias of a fused MatMul must be a constant');
@@ -96,7 +99,7 @@ function parseMatMul(node: LNode, g: Graph, fused: boolean): GemmParams {
     aBs: batchStrides(aShape, outBatch, M * K, 'A'),
     bBs: batchStrides(bShape, outBatch, K * N, 'B'),
     transA: false,
-    transB: node.attrs.transB !== undefined && intAttr(node, 'transB') === 1,
+    transB,
     alpha: 1,
     beta: 1,
     rq: fused && mul ? parseRequant(node, g, 3, 4) : undefined,
@@ -149,6 +152,32 @@ function gemmRange(p: GemmParams, ins: (Range | undefined)[]): Range[] {
   return [acc];
 }
 
+/**
+ * Weights outside L1 are copied into the free L1 (after the arena, before the stacks) with the
+ * cluster DMA before the kernel runs, when they fit: the cores then read them at L1 speed
+ * instead of each paying the L2 latency (no double buffering yet: the copy is not overlapped).
+ */
+export const STAGE_MAX_BYTES = 128 * 1024 - 1; // MCHAN v7 length field: 17 bits
+function stageInL1(field: string, cname: string, bytes: number): string[] | undefined {
+  if (bytes > STAGE_MAX_BYTES || bytes < 256) return undefined;
+  return [
+    `if (!dsim_in_l1(${cname}) && ${bytes}u <= dsim_l1_free_bytes()) {`,
+    `    dsim_dma_wait(dsim_dma_copy_1d(dsim_l1_free_start(), ${cname}, ${bytes}u, 1));`,
+    `    ARGS.${field} = dsim_l1_free_start();`,
+    `  } else {`,
+    `    ARGS.${field} = ${cname};`,
+    `  }`,
+  ];
+}
+
+/** Column blocks for a single row times a constant matrix (1 = no split). */
+export const COLUMN_BLOCKS = 8;
+function columnBlocks(p: GemmParams): number {
+  if (!(p.M === 1 && p.batch[0] * p.batch[1] === 1 && p.bConst !== undefined && !p.aConst && !p.transA)) return 1;
+  for (let nb = COLUMN_BLOCKS; nb > 1; nb--) if (p.N % nb === 0 && p.N / nb >= 2) return nb;
+  return 1;
+}
+
 /** Constant B as the kernel's fast path wants it: per batch matrix, N x K (trans_b = 1). */
 function constantB(p: GemmParams, bt: Tensor, ctx: EmitContext, dtype: DType): string {
   const v = intValues(bt);
@@ -187,7 +216,45 @@ const gemmBinding: Binding<GemmParams> = {
       ccs = k[3]!;
       C = ctx.constant(`${p.layer}_C`, 'int32', intValues(p.bias), p.bias.shape);
     }
+    const nb = columnBlocks(p);
+    if (nb > 1) {
+      // One row times a constant matrix (decode steps): dk_gemm shares out rows, and there is one.
+      // Cut the N columns into nb blocks expressed as a batch dimension (A repeated with batch
+      // stride 0, B^T advancing by N/nb rows, Y dense (nb, 1, N/nb) = the same bytes as 1 x N):
+      // nb rows to share out.
+      const w = p.N / nb;
+      const regroup = (st: number[]) => [0, st[3]! * w, 0, st[3]!];
+      const bias = p.bias ? { c_bs: cArray([0, ccs * w]), c_rs: 0, c_cs: ccs } : { c_bs: cArray([0, 0]), c_rs: 0, c_cs: 0 };
+      return {
+        prepare: stageInL1('B', B, p.N * p.K * DTYPES[bT].bytes),
+        argsType: 'dk_gemm_args_t',
+        fields: {
+          A,
+          B,
+          C,
+          Y: out.ptr,
+          M: 1,
+          N: w,
+          K: p.K,
+          batch: cArray([1, nb]),
+          a_bs: cArray([0, 0]),
+          b_bs: cArray([0, w * p.K]),
+          ...bias,
+          alpha: p.alpha,
+          beta: p.beta,
+          a_off: 0,
+          b_off: 0,
+          a_type: dkType(aT),
+          b_type: dkType(bT),
+          y_type: dkType(out.dtype),
+          trans_a: 0,
+          trans_b: 1,
+          rq: rqInit(p.rq, p.outShape, kdims, ctx, p.layer, regroup),
+        },
+      };
+    }
     return {
+      prepare: p.bConst && !ctx.inputs[1] ? stageInL1('B', B, elementCount(p.bConst.shape) * DTYPES[bT].bytes) : undefined,
       argsType: 'dk_gemm_args_t',
       fields: {
         A,
@@ -237,7 +304,7 @@ function gemmCycles(p: GemmParams, cores: number): number {
   // 8-bit with B transposed: 4-way SIMD dot products, ~0.4 cycles/MAC incl. loads; else ~5.
   const fast = !p.transA && (p.bConst !== undefined || p.transB);
   const perMac = fast ? 0.4 : 5;
-  const rows = p.batch[0] * p.batch[1] * p.M;
+  const rows = columnBlocks(p) > 1 ? columnBlocks(p) : p.batch[0] * p.batch[1] * p.M;
   const used = Math.min(cores, rows);
   return Math.round(FORK_OVERHEAD + (macs * perMac) / used + (p.rq ? (p.batch[0] * p.batch[1] * p.M * p.N * 6) / used : 0));
 }
