@@ -23,11 +23,12 @@ const KDIR = join(REPO, 'src', 'compiler', 'kernels');
 interface Variant {
   label: string;
   defines: string[];
+  /** M, K, N (default 64, 256, 64) */
+  dims?: [number, number, number];
 }
 
 export async function run(): Promise<void> {
-  const [M, K, N] = [64, 256, 64];
-  const macs = M * K * N;
+  const [M0, K0, N0] = [64, 256, 64];
   const sources = [
     join(REPO, 'bench', 'programs', 'kernels-gemm.c'),
     join(REPO, 'src', 'runtime', 'cluster.c'),
@@ -40,10 +41,13 @@ export async function run(): Promise<void> {
     { label: '1 core,  B transposed, rq int8', defines: ['NCORES=1'] },
     { label: '8 cores, B transposed, int32 out', defines: ['NCORES=8', 'RQ=0'] },
     { label: '8 cores, B as K x N (packed on the fly)', defines: ['NCORES=8', 'TRANS_B=0'] },
+    { label: '8 cores, decode 1x64 by 64x256, rq int8', defines: ['NCORES=8'], dims: [1, 64, 256] },
   ];
-  console.log(`kernels-gemm: dk_gemm int8 ${M}x${K} by ${K}x${N} (${macs} MACs), peak 32 MAC/cycle on 8 cores`);
+  console.log(`kernels-gemm: dk_gemm int8 ${M0}x${K0} by ${K0}x${N0} (${M0 * K0 * N0} MACs), peak 32 MAC/cycle on 8 cores`);
   for (const v of variants) {
-    const elf = join(OUT, `gemm-${v.defines.join('-').replace(/=/g, '')}.elf`);
+    const [M, K, N] = v.dims ?? [M0, K0, N0];
+    const macs = M * K * N;
+    const elf = join(OUT, `gemm-${M}x${K}x${N}-${v.defines.join('-').replace(/=/g, '')}.elf`);
     await buildProgram({ sources, out: elf, includeDirs: [join(KDIR, 'include')], defines: [`GEMM_M=${M}`, `GEMM_K=${K}`, `GEMM_N=${N}`, ...v.defines] });
     const r = runClusterOrThrow(elf, { cores: 8 });
     const out = new TextDecoder().decode(r.stdout);

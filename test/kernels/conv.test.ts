@@ -144,8 +144,8 @@ describe.skipIf(!!SKIP_REASON)('dk_conv, dk_maxpool', () => {
         const res = await runCases('conv', cs, { runner, cores });
         expect(res.cases.map((c) => c.name), res.stdout).toEqual(cs.map((c) => c.name));
         for (const c of res.cases) expect(c.errors, `${c.name}\n${res.stdout}`).toBe(0);
-        expect(res.errors).toBe(0);
-        expect(res.total).toBeGreaterThan(1000);
+        expect(res.errors, res.stdout).toBe(0);
+        expect(res.total, res.stdout).toBeGreaterThan(1000);
       }, 300_000);
     }
   }

@@ -304,8 +304,8 @@ describe.skipIf(!!SKIP_REASON)('element-wise kernels', () => {
         const res = await runCases('eltwise', cs, { runner, cores });
         expect(res.cases.map((c) => c.name), res.stdout).toEqual(cs.map((c) => c.name));
         for (const c of res.cases) expect(c.errors, `${c.name}\n${res.stdout}`).toBe(0);
-        expect(res.errors).toBe(0);
-        expect(res.total).toBeGreaterThan(1000);
+        expect(res.errors, res.stdout).toBe(0);
+        expect(res.total, res.stdout).toBeGreaterThan(1000);
       }, 300_000);
     }
   }

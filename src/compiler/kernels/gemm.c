@@ -217,6 +217,43 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
   const uint8_t *ar[4];
   for (uint32_t r = 0; r < 4; r++) ar[r] = bt->A + (m0 + (r < nr ? r : 0)) * K;
   uint32_t n = n0;
+  if (tb && nr < 4) {
+    /* fewer than 4 rows (M = 1 decode GEMMs, M % 4 edges): one row at a time against 4 columns,
+     * instead of computing the 4-row block with repeated rows */
+    for (uint32_t r = 0; r < nr; r++) {
+      uint32_t nn = n0;
+      for (; nn + 4 <= n1; nn += 4) {
+        const uint8_t *pa = ar[r], *p0 = bt->B + nn * K, *p1 = p0 + K, *p2 = p1 + K, *p3 = p2 + K;
+        int32_t c[16];
+        int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        uint32_t k = 0;
+        for (; k + 4 <= K; k += 4) {
+          const uint32_t x = dk_lw(pa + k);
+          c0 = dot4(mode, c0, x, dk_lw(p0 + k));
+          c1 = dot4(mode, c1, x, dk_lw(p1 + k));
+          c2 = dot4(mode, c2, x, dk_lw(p2 + k));
+          c3 = dot4(mode, c3, x, dk_lw(p3 + k));
+        }
+        for (; k < K; k++) {
+          c0 += mul1(mode, pa + k, p0 + k);
+          c1 += mul1(mode, pa + k, p1 + k);
+          c2 += mul1(mode, pa + k, p2 + k);
+          c3 += mul1(mode, pa + k, p3 + k);
+        }
+        c[0] = c0; c[4] = c1; c[8] = c2; c[12] = c3;
+        epilogue(epi, bt, m0 + r, 1, nn, 4, c);
+      }
+      for (; nn < n1; nn++) {
+        const uint8_t *pa = ar[r], *p0 = bt->B + nn * K;
+        int32_t c[1] = {0};
+        uint32_t k = 0;
+        for (; k + 4 <= K; k += 4) c[0] = dot4(mode, c[0], dk_lw(pa + k), dk_lw(p0 + k));
+        for (; k < K; k++) c[0] += mul1(mode, pa + k, p0 + k);
+        epilogue(epi, bt, m0 + r, 1, nn, 1, c);
+      }
+    }
+    return;
+  }
 #ifndef DSIM_NO_XPULP
   if (tb && nr == 4 && K >= 4) {
     /* column quads, starting at a core-dependent quad so that the cores do not all read the
