@@ -676,11 +676,10 @@ export class Core {
           blk = undefined;
           const k = b.pcs.indexOf(this.jpc);
           retired += k;
-          this.cycles -= b.cost - b.prefix[k];
+          // like the interpreter: the instruction at jpc is charged, the rest of the block is not
+          this.cycles -= b.cost - (k + 1 < b.n ? b.prefix[k + 1] : b.cost);
           curPc = this.jpc;
           if (e === this.exitSig) {
-            const kk = k + 1;
-            this.cycles += (kk < b.n ? b.prefix[kk] : b.cost) - b.prefix[k];
             const d = this.disassembleAt(curPc);
             pc = (curPc + ((d.raw & 3) === 3 ? 4 : 2)) | 0;
           }

@@ -10,7 +10,7 @@ import { isa } from '../../isa/table.js';
 import { xpulpAlu, type AluFn } from '../../isa/xpulp-semantics.js';
 import type { CodeCache, Region } from './memory.js';
 
-export const MAX_BLOCK = 48;
+export const MAX_BLOCK = 48; // memory.ts MAX_BLOCK_BYTES must cover MAX_BLOCK * 4
 
 export interface CompiledBlock {
   /** Runs the block; returns the next pc. */

@@ -18,6 +18,8 @@ export interface Device {
 /** Page-flag bits of Region.watch: a store into such a page needs attention. */
 export const WATCH_CODE = 1;
 export const WATCH_TOHOST = 2;
+/** Upper bound of the bytes a compiled block spans (jit.ts MAX_BLOCK instructions of 4 bytes). */
+export const MAX_BLOCK_BYTES = 256;
 /** Granularity of the watch flags (bytes). */
 export const WATCH_SHIFT = 8;
 
@@ -84,8 +86,10 @@ export class Region {
     if (!c) return;
     // A 32-bit instruction starting 2 bytes before the page also covers it.
     const from = Math.max(0, (page << WATCH_SHIFT) - 2) >>> 1;
-    c.handler.fill(0, from, ((page + 1) << WATCH_SHIFT) >>> 1);
-    c.blocks = new Array<CompiledBlock | undefined>(c.slots);
+    const to = ((page + 1) << WATCH_SHIFT) >>> 1;
+    c.handler.fill(0, from, to);
+    // a compiled block starting up to MAX_BLOCK_BYTES before the page may cover it
+    c.blocks.fill(undefined, Math.max(0, from - (MAX_BLOCK_BYTES >>> 1)), to);
   }
 }
 
