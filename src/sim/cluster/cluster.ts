@@ -243,7 +243,6 @@ export class Cluster {
     const maxI = this.opts.maxInstructions ?? Infinity;
     let exited = -1;
     let fault: string | undefined;
-    let instrCheck = 0;
     outer: for (;;) {
       let best = -1;
       let bestT = Infinity;
@@ -272,13 +271,19 @@ export class Cluster {
         continue;
       }
       if (bestT >= maxC) {
-        fault = `cycle limit reached (${maxC} cycles)`;
+        cores[best]!.setExternalFault(`cycle limit reached (${maxC} cycles)`);
+        fault = cores[best]!.faultMessage();
         break;
       }
       // at most q instructions per slice: with bank stalls an instruction can take 8+ cycles, and
       // the skew between cores must stay well inside the bank ring (banks.ts)
       let budget = (second === Infinity ? 4096 : Math.min(second + q - bestT, q)) | 0;
       if (due !== Infinity && due - bestT < budget) budget = due - bestT;
+      if (maxI !== Infinity) {
+        let total = 0;
+        for (const c of cores) total += c.instret;
+        if (maxI - total < budget) budget = maxI - total;
+      }
       if (budget < 1) budget = 1;
       const core = cores[best]!;
       let stop;
@@ -317,12 +322,12 @@ export class Cluster {
           fault = core.faultMessage();
           break outer;
       }
-      if (++instrCheck >= 1024) {
-        instrCheck = 0;
+      if (maxI !== Infinity) {
         let total = 0;
         for (const c of cores) total += c.instret;
         if (total >= maxI) {
-          fault = `instruction limit reached (${maxI} instructions)`;
+          core.setExternalFault(`instruction limit reached (${maxI} instructions, all cores)`);
+          fault = core.faultMessage();
           break;
         }
       }
