@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 APT_PACKAGES := gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-user
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup toolchain deps build typecheck test demo bench clean
+.PHONY: all setup toolchain deps build typecheck test demo demo-c bench clean
 
 all: build
 
@@ -35,8 +35,11 @@ typecheck: deps
 test: setup build typecheck
 	$(NODE_BIN)/vitest run
 
-demo: setup build
+demo-c: setup build
 	node dist/src/runtime/demo.js
+
+demo: setup build
+	node dist/src/cli/demo.js $(DEMO_ARGS)
 
 bench: setup build
 	node dist/bench/index.js

@@ -1,6 +1,6 @@
-// `make demo` (for now): build examples/matmul-int8 and run it on the simulator with
-// `deeploy-sim run`; where the XpulpV2 build cannot run (no `run` command yet) fall back to the
-// -DNO_XPULP build under qemu-riscv32. The lead will replace this with the language-model story.
+// `make demo-c`: build the bare-metal example examples/matmul-int8 and run it on the simulator
+// with `deeploy-sim run` (the language-model story is `make demo`, src/cli/demo.ts). Without a
+// built CLI it runs the -DNO_XPULP build under qemu-riscv32 instead, and says so.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
