@@ -68,26 +68,88 @@ DK_INLINE float fop(int op, float x, float y) {
   }
 }
 
+/* Advance the iterator past the rest of the current innermost run (to the next row start). */
+DK_INLINE void it_next_row(nd_it *it) {
+  const int last = (int)it->nd - 1;
+  for (uint32_t o = 0; o < 4; o++) it->off[o] -= (int32_t)it->idx[last] * it->st[o][last];
+  it->idx[last] = 0;
+  for (int d = last - 1; d >= 0; d--) {
+    for (uint32_t o = 0; o < 4; o++) it->off[o] += it->st[o][d];
+    if (++it->idx[d] < it->shape[d]) return;
+    for (uint32_t o = 0; o < 4; o++) it->off[o] -= (int32_t)it->shape[d] * it->st[o][d];
+    it->idx[d] = 0;
+  }
+}
+
+/* Requant parameters in locals (stores through the output pointer may alias the args). */
+typedef struct {
+  const int32_t *mul, *add;
+  int32_t sh, rnd, in_off, out_off, lo, hi;
+} rqv_t;
+DK_INLINE rqv_t rqv(const dk_rq_t *q) {
+  rqv_t r = {q->mul, q->add, q->log2d, q->log2d > 0 ? 1 << (q->log2d - 1) : 0, q->in_off, q->out_off, q->lo, q->hi};
+  return r;
+}
+DK_INLINE int32_t rqv1(const rqv_t *q, int32_t v, int32_t mi, int32_t ai) {
+  v = (((v + q->in_off) * q->mul[mi] + (q->add ? q->add[ai] : 0) + q->rnd) >> q->sh) + q->out_off;
+  return dk_min(dk_max(v, q->lo), q->hi);
+}
+
+/* One innermost run of n outputs starting at y index i; TA/TB/TY/RQ constant after inlining. */
+DK_INLINE void bin_run(int op, uint32_t TA, uint32_t TB, uint32_t TY, int RQ, const dk_binary_args_t *a, const rqv_t *q,
+                       uint32_t i, uint32_t n, const int32_t *off, int32_t sa, int32_t sb, int32_t sm, int32_t sd) {
+  int32_t oa = off[0], ob = off[1], om = off[2], oq = off[3];
+  const int32_t a_off = a->a_off, b_off = a->b_off;
+  const void *pa = a->a, *pb = a->b;
+  void *py = a->y;
+  for (uint32_t k = 0; k < n; k++, oa += sa, ob += sb, om += sm, oq += sd) {
+    int32_t v = iop(op, dk_ld(pa, (uint32_t)oa, TA) + a_off, dk_ld(pb, (uint32_t)ob, TB) + b_off);
+    if (RQ) v = rqv1(q, v, om, oq);
+    dk_st(py, i + k, TY, v);
+  }
+}
+
+DK_INLINE void binary_t(int op, uint32_t TA, uint32_t TB, uint32_t TY, int RQ, const dk_binary_args_t *a, uint32_t s, uint32_t e) {
+  const int32_t *st[4] = {a->sa, a->sb, a->rq.mul_s, a->rq.add_s};
+  nd_it it;
+  it_init(&it, a->ndim, a->shape, 4, st, s);
+  const int last = (int)it.nd - 1;
+  const uint32_t L = it.shape[last];
+  const int32_t sa = it.st[0][last], sb = it.st[1][last], sm = it.st[2][last], sd = it.st[3][last];
+  const rqv_t q = rqv(&a->rq);
+  for (uint32_t i = s; i < e;) {
+    uint32_t run = L - it.idx[last];
+    if (run > e - i) run = e - i;
+    bin_run(op, TA, TB, TY, RQ, a, &q, i, run, it.off, sa, sb, sm, sd);
+    i += run;
+    if (i < e) it_next_row(&it);
+  }
+}
+
 DK_INLINE void binary(int op, const dk_binary_args_t *a) {
   const uint32_t n = numel(a->ndim, a->shape);
   uint32_t s, e;
   dk_split(n, &s, &e);
   if (s >= e) return;
-  const int32_t *st[4] = {a->sa, a->sb, a->rq.mul_s, a->rq.add_s};
-  nd_it it;
-  it_init(&it, a->ndim, a->shape, 4, st, s);
   if (a->a_type == DK_F32 && a->b_type == DK_F32 && a->y_type == DK_F32) {
+    const int32_t *st[4] = {a->sa, a->sb, 0, 0};
+    nd_it it;
+    it_init(&it, a->ndim, a->shape, 2, st, s);
     const float *x = (const float *)a->a, *y = (const float *)a->b;
     float *o = (float *)a->y;
     for (uint32_t i = s; i < e; i++, it_next(&it)) o[i] = fop(op, x[it.off[0]], y[it.off[1]]);
     return;
   }
   const uint32_t ta = a->a_type, tb = a->b_type, ty = a->y_type;
-  for (uint32_t i = s; i < e; i++, it_next(&it)) {
-    int32_t v = iop(op, dk_ld(a->a, (uint32_t)it.off[0], ta) + a->a_off, dk_ld(a->b, (uint32_t)it.off[1], tb) + a->b_off);
-    if (a->rq.mul) v = dk_rq1(&a->rq, v, it.off[2], it.off[3]);
-    dk_st(a->y, i, ty, v);
-  }
+  const int rq = a->rq.mul != 0;
+  /* specialised type combinations; everything else through the run-time-typed loop */
+  if (ta == DK_I8 && tb == DK_I8 && rq && dk_is8(ty)) binary_t(op, DK_I8, DK_I8, DK_U8, 1, a, s, e);
+  else if (ta == DK_I8 && tb == DK_I8 && !rq && ty == DK_I32) binary_t(op, DK_I8, DK_I8, DK_I32, 0, a, s, e);
+  else if (ta == DK_I8 && tb == DK_I8 && !rq && ty == DK_I8) binary_t(op, DK_I8, DK_I8, DK_I8, 0, a, s, e);
+  else if (ta == DK_I32 && tb == DK_I32 && !rq && ty == DK_I32) binary_t(op, DK_I32, DK_I32, DK_I32, 0, a, s, e);
+  else if (ta == DK_I32 && tb == DK_I32 && rq && dk_is8(ty)) binary_t(op, DK_I32, DK_I32, DK_U8, 1, a, s, e);
+  else if (rq) binary_t(op, ta, tb, ty, 1, a, s, e);
+  else binary_t(op, ta, tb, ty, 0, a, s, e);
 }
 
 void dk_add(void *args) { binary(OP_ADD, (const dk_binary_args_t *)args); }
@@ -100,15 +162,35 @@ DK_INLINE void requant_loop(uint32_t XT, uint32_t YT, const dk_requant_args_t *a
   const int32_t *st[4] = {a->rq.mul_s, a->rq.add_s, 0, 0};
   nd_it it;
   it_init(&it, a->ndim, a->shape, 2, st, s);
-  for (uint32_t i = s; i < e; i++, it_next(&it)) dk_st(a->y, i, YT, dk_rq1(&a->rq, dk_ld(a->x, i, XT), it.off[0], it.off[1]));
+  const int last = (int)it.nd - 1;
+  const uint32_t L = it.shape[last];
+  const int32_t sm = it.st[0][last], sd = it.st[1][last];
+  const rqv_t q = rqv(&a->rq);
+  const void *px = a->x;
+  void *py = a->y;
+  for (uint32_t i = s; i < e;) {
+    uint32_t run = L - it.idx[last];
+    if (run > e - i) run = e - i;
+    int32_t om = it.off[0], oq = it.off[1];
+    if (sm == 0 && sd == 0) { /* parameters constant along the run */
+      const int32_t mv = q.mul[om], addc = q.in_off * mv + (q.add ? q.add[oq] : 0) + q.rnd;
+      for (uint32_t k = 0; k < run; k++) {
+        const int32_t v = ((dk_ld(px, i + k, XT) * mv + addc) >> q.sh) + q.out_off;
+        dk_st(py, i + k, YT, dk_min(dk_max(v, q.lo), q.hi));
+      }
+    } else {
+      for (uint32_t k = 0; k < run; k++, om += sm, oq += sd) dk_st(py, i + k, YT, rqv1(&q, dk_ld(px, i + k, XT), om, oq));
+    }
+    i += run;
+    if (i < e) it_next_row(&it);
+  }
 }
 void dk_requant(void *args) {
   const dk_requant_args_t *a = (const dk_requant_args_t *)args;
   uint32_t s, e;
   dk_split(numel(a->ndim, a->shape), &s, &e);
   if (s >= e) return;
-  if (a->x_type == DK_I32 && a->y_type == DK_I8) requant_loop(DK_I32, DK_I8, a, s, e);
-  else if (a->x_type == DK_I32 && a->y_type == DK_U8) requant_loop(DK_I32, DK_U8, a, s, e);
+  if (a->x_type == DK_I32 && dk_is8(a->y_type)) requant_loop(DK_I32, DK_U8, a, s, e);
   else requant_loop(a->x_type, a->y_type, a, s, e);
 }
 
