@@ -301,6 +301,7 @@ export class Core {
               pend = b.lastLoad;
               retired += b.n;
               if (b.last === end0 || b.last === end1) {
+                curPc = b.last; // a loop-constraint fault points at the last body instruction
                 pc = this.loopEnd(b.last, pc);
                 if (pc === b.start && b.last === end0 && b.last !== end1) {
                   // The block is the whole body of loop 0: iterate it here, leaving the last

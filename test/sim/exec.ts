@@ -36,7 +36,7 @@ export function exec(words: number[], regs: Record<number, number> = {}, opts: {
   const platform = opts.platform ?? siracusa;
   const a = setup(words, regs, platform, opts.data);
   a.core.jit = false;
-  for (let k = 0; k < 10_000 && a.core.step() === 'limit'; k++);
+  for (let k = 0; k < 2_000_000 && a.core.step() === 'limit'; k++);
   const b = setup(words, regs, platform, opts.data);
   b.core.run(1_000_000);
   const same =
