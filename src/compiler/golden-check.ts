@@ -111,3 +111,16 @@ export function describeHostCheck(h: HostCheck): string {
   const first = h.mismatches.map((m) => `${m.output}[${m.index}] expected ${m.expected} got ${m.got}`).join('; ');
   return `Host check: Errors: ${h.errors} out of ${h.total}${first ? ` (${first})` : ''}`;
 }
+
+/**
+ * The hook `deeploy-sim run` calls after a run: when `program` is a build folder, compare the
+ * output buffers in simulated memory with golden/outputs.npz and print the host's
+ * `Errors: E out of T` line. Returns undefined for a plain ELF.
+ */
+export function goldenHook(program: string, readBytes: (addr: number, len: number) => Uint8Array): { ok: boolean } | undefined {
+  if (!existsSync(join(program, 'manifest.json'))) return undefined;
+  const manifest = readManifest(program)!;
+  const h = hostCheck(program, manifest, readBytes);
+  process.stdout.write(`${describeHostCheck(h)}\n`);
+  return { ok: h.errors === 0 };
+}

@@ -3,7 +3,8 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { FaultError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
-import { runCluster } from '../../sim/cluster/cluster.js';
+import { Cluster } from '../../sim/cluster/cluster.js';
+import { goldenHook } from '../../compiler/golden-check.js';
 
 interface RunArgs {
   program: string;
@@ -49,8 +50,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (args.itrace) traceFd = openSync(args.itrace, 'w');
     const start = process.hrtime.bigint();
     let result;
+    let cluster: Cluster | undefined;
     try {
-      result = runCluster(resolveProgram(args.program), {
+      const elf = resolveProgram(args.program);
+      cluster = new Cluster(elf, {
         cores: args.cores,
         trace: args.trace !== undefined,
         freqMHz: args['freq-mhz'],
@@ -65,6 +68,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
                 if (traceBuf.length > 1 << 16) flush();
               },
       });
+      result = cluster.run();
+      result.elf = elf;
     } finally {
       flush();
       if (traceFd !== undefined) closeSync(traceFd);
@@ -73,6 +78,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (result.fault) throw new FaultError(result.fault);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     writeSync(1, `Runtime: ${result.cycles} cycles\n`);
+    // A build folder: check the outputs in simulated memory against its golden outputs too.
+    const golden = goldenHook(args.program, (a, n) => cluster!.memory.readBytes(a, n));
     if (args.json)
       writeSync(
         1,
@@ -93,6 +100,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
           energy: result.energy,
         }) + '\n',
       );
-    process.exitCode = result.exitCode;
+    process.exitCode = result.exitCode !== 0 ? result.exitCode : golden && !golden.ok ? 1 : 0;
   },
 };
