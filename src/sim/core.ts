@@ -521,6 +521,10 @@ export class Core {
             case H.CSRRWI:
             case H.CSRRSI:
             case H.CSRRCI:
+              // instret must be current when software reads it
+              this.instret += retired;
+              limit -= retired;
+              retired = 0;
               this.csrOp(h, cc.rd[i], cc.rs1[i], cc.imm[i], cc.raw[i]);
               // a CSR write may have changed the hardware-loop registers
               end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;

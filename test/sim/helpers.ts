@@ -37,7 +37,7 @@ export function assemble(name: string, source: string, opts: AsmOptions = {}): s
   writeFileSync(s, source);
   execFileSync(AS, [`-march=${opts.march ?? 'rv32imc_zicsr'}`, '-mabi=ilp32', s, '-o', o]);
   execFileSync(LD, [
-    '-m', 'elf32lriscv', '--no-relax',
+    '-m', 'elf32lriscv', '--no-relax', '-n',
     `-Ttext=0x${(opts.textAddr ?? 0x1c000000).toString(16)}`,
     `-Tdata=0x${(opts.dataAddr ?? 0x1c100000).toString(16)}`,
     ...(opts.ldArgs ?? []), o, '-o', elf,
