@@ -36,12 +36,20 @@ export function assemble(name: string, source: string, opts: AsmOptions = {}): s
   const elf = join(OUT, `${name}.elf`);
   writeFileSync(s, source);
   execFileSync(AS, [`-march=${opts.march ?? 'rv32imc_zicsr'}`, '-mabi=ilp32', s, '-o', o]);
-  execFileSync(LD, [
-    '-m', 'elf32lriscv', '--no-relax', '-n',
-    `-Ttext=0x${(opts.textAddr ?? 0x1c000000).toString(16)}`,
-    `-Tdata=0x${(opts.dataAddr ?? 0x1c100000).toString(16)}`,
-    ...(opts.ldArgs ?? []), o, '-o', elf,
-  ]);
+  // segments page-aligned in the file (qemu-user maps them), no ELF headers inside a segment
+  const script = join(OUT, `${name}.ld`);
+  writeFileSync(
+    script,
+    `PHDRS { text PT_LOAD; data PT_LOAD; }
+SECTIONS {
+  . = 0x${(opts.textAddr ?? 0x1c000000).toString(16)};
+  .text : { *(.text .text.*) } :text
+  . = 0x${(opts.dataAddr ?? 0x1c100000).toString(16)};
+  .data : { *(.data .data.* .sdata .bss .sbss) } :data
+}
+`,
+  );
+  execFileSync(LD, ['-m', 'elf32lriscv', '--no-relax', '-T', script, ...(opts.ldArgs ?? []), o, '-o', elf]);
   return elf;
 }
 
