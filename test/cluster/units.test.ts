@@ -23,19 +23,20 @@ function euHarness(n = 8) {
 describe('bank tracker', () => {
   it('serialises same-bank accesses in one cycle, +1 per conflict', () => {
     const b = new BankTracker(16);
-    expect(b.access(0, 0x10000000, 10)).toBe(0);
-    expect(b.access(0, 0x10000040, 10)).toBe(1); // same bank 0 (0x40 >> 2 = 16 -> bank 0)
-    expect(b.access(0, 0x10000080, 10)).toBe(2);
-    expect(b.access(0, 0x10000004, 10)).toBe(0); // bank 1 is free
-    expect(b.access(0, 0x10000000, 11)).toBe(2); // cycles 11 and 12 are booked on bank 0
+    expect(b.access(0x10000000, 10)).toBe(0);
+    expect(b.access(0x10000040, 10)).toBe(1); // same bank 0 (0x40 >> 2 = 16 -> bank 0)
+    expect(b.access(0x10000080, 10)).toBe(2);
+    expect(b.access(0x10000004, 10)).toBe(0); // bank 1 is free
+    expect(b.access(0x10000000, 11)).toBe(2); // cycles 11 and 12 are booked on bank 0
     expect(b.conflicts).toBe(3);
     expect(b.conflictCycles).toBe(1 + 2 + 2);
+    expect(b.book(0x10000000, 11)).toBe(14); // 11, 12, 13 now taken
   });
   it('a later booking does not delay an earlier access (cores run a few cycles apart)', () => {
     const b = new BankTracker(16);
-    expect(b.access(0, 0, 20)).toBe(0);
-    expect(b.access(0, 0, 19)).toBe(0);
-    expect(b.access(0, 0, 19)).toBe(2); // 19 and 20 are taken
+    expect(b.access(0, 20)).toBe(0);
+    expect(b.access(0, 19)).toBe(0);
+    expect(b.access(0, 19)).toBe(2); // 19 and 20 are taken
   });
 });
 

@@ -4,31 +4,29 @@
 // has granted in a small ring instead of a single "busy until": an access at cycle t takes the
 // first free cycle >= t even when another core has already booked later cycles.
 
-const RING = 16384; // > scheduler skew (quantum x 8 cores when all wait on one bank) + a compiled block
+const RING = 1 << 14; // > scheduler skew (quantum x 8 cores when all wait on one bank) + a compiled block
+
+const RING_LOG2 = 14;
 
 export class BankTracker {
-  /** booked[bank * RING + (t % RING)] === t means bank is taken at cycle t */
+  /** booked[(bank << RING_LOG2) + (t & (RING - 1))] === t means bank is taken at cycle t */
   private readonly booked: Float64Array;
   readonly banks: number;
-  /** accesses that had to wait, and the cycles they waited */
+  private readonly bankMask: number;
+  /** accesses that had to wait, and the cycles they waited (all cores) */
   conflicts = 0;
   conflictCycles = 0;
 
-  /** per core: accesses and cycles lost to conflicts */
-  readonly coreAccesses: Float64Array;
-  readonly coreStall: Float64Array;
-
-  constructor(banks = 16, cores = 8) {
+  constructor(banks = 16) {
+    if ((banks & (banks - 1)) !== 0) throw new Error(`L1 banks must be a power of two (got ${banks})`);
     this.banks = banks;
-    this.coreAccesses = new Float64Array(cores);
-    this.coreStall = new Float64Array(cores);
-    this.booked = new Float64Array(banks * RING).fill(-1);
+    this.bankMask = banks - 1;
+    this.booked = new Float64Array(banks << RING_LOG2).fill(-1);
   }
 
-  /** Book the bank holding addr at cycle t for `core`; returns the extra cycles the access waits. */
-  access(core: number, addr: number, t: number): number {
-    this.coreAccesses[core]++;
-    const base = ((addr >>> 2) & (this.banks - 1)) * RING;
+  /** Book the bank holding addr at the first free cycle >= t; returns that cycle. */
+  book(addr: number, t: number): number {
+    const base = ((addr >>> 2) & this.bankMask) << RING_LOG2;
     const booked = this.booked;
     let c = t;
     // (c & (RING - 1)) is c mod RING for any integer cycle below 2^53 (RING divides 2^32)
@@ -37,16 +35,18 @@ export class BankTracker {
     if (c !== t) {
       this.conflicts++;
       this.conflictCycles += c - t;
-      this.coreStall[core] += c - t;
     }
-    return c - t;
+    return c;
+  }
+
+  /** book() as the extra cycles the access waits. */
+  access(addr: number, t: number): number {
+    return this.book(addr, t) - t;
   }
 
   reset(): void {
     this.booked.fill(-1);
     this.conflicts = 0;
     this.conflictCycles = 0;
-    this.coreAccesses.fill(0);
-    this.coreStall.fill(0);
   }
 }

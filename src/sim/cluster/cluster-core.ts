@@ -20,6 +20,9 @@ export class ClusterCore extends Core {
   private readonly wmemB: number;
   private readonly wmemMask: number;
   private lastAccess = -1;
+  /** L1 accesses and the cycles lost to bank conflicts */
+  l1Accesses = 0;
+  bankStall = 0;
   /** L2 accesses and the cycles loads waited for them */
   l2Accesses = 0;
   l2Stall = 0;
@@ -42,20 +45,21 @@ export class ClusterCore extends Core {
     this.wmemMask = ~(p.sram.size - 1); // both weight memories are 4 MiB
   }
 
-  private bank(a: number): void {
-    const b = this.banks;
-    if (b === null) return;
-    let t = this.cycles;
-    if (t <= this.lastAccess) t = this.lastAccess + 1;
-    const stall = b.access(this.hartId, a, t);
-    this.lastAccess = t + stall;
-    this.cycles += stall;
-  }
-
   private access(a: number, load: boolean): void {
     const m = a & this.l1Mask;
-    if (m === this.l1Base || m === this.l1Alias) this.bank(a);
-    else if ((a & this.l2Mask) === this.l2Base) {
+    if (m === this.l1Base || m === this.l1Alias) {
+      this.l1Accesses++;
+      const b = this.banks;
+      if (b === null) return;
+      let t = this.cycles;
+      if (t <= this.lastAccess) t = this.lastAccess + 1;
+      const c = b.book(a, t);
+      this.lastAccess = c;
+      if (c !== t) {
+        this.cycles += c - t;
+        this.bankStall += c - t;
+      }
+    } else if ((a & this.l2Mask) === this.l2Base) {
       this.l2Accesses++;
       if (load) this.l2Stall += this.l2Load;
     } else {

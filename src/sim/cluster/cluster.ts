@@ -75,6 +75,9 @@ export interface ClusterResult {
   elf: string;
 }
 
+/** Shortest slice: the core runs compiled blocks only when a slice has room for one (jit.ts). */
+const MIN_SLICE = 64;
+
 const hex = (v: number) => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 
 export class Cluster {
@@ -113,7 +116,7 @@ export class Cluster {
     this.wfi = new Uint8Array(n);
     this.busySince = new Float64Array(n);
     this.trace = opts.trace ? new TraceWriter(n) : undefined;
-    this.banks = new BankTracker(this.timing.l1Banks, n);
+    this.banks = new BankTracker(this.timing.l1Banks);
     const host = {
       write: (fd: number, bytes: Uint8Array) => {
         if (fd === 1) this.stdout.push(bytes);
@@ -277,7 +280,7 @@ export class Cluster {
       }
       // at most q instructions per slice: with bank stalls an instruction can take 8+ cycles, and
       // the skew between cores must stay well inside the bank ring (banks.ts)
-      let budget = (second === Infinity ? 4096 : Math.min(second + q - bestT, q)) | 0;
+      let budget = (second === Infinity ? 4096 : Math.max(Math.min(second + q - bestT, q), MIN_SLICE)) | 0;
       if (due !== Infinity && due - bestT < budget) budget = due - bestT;
       if (maxI !== Infinity) {
         let total = 0;
@@ -349,10 +352,10 @@ export class Cluster {
     const perCore: CoreStats[] = cores.map((core, c) => {
       let sleep = this.sleepCycles[c]!;
       if (core.sleeping && end > core.cycles) sleep += end - core.cycles; // still asleep at the end
-      const known = core.l2Stall + core.wmemStall + this.banks.coreStall[c]! + this.eventStall[c]! + this.dmaStall[c]!;
+      const known = core.l2Stall + core.wmemStall + core.bankStall + this.eventStall[c]! + this.dmaStall[c]!;
       const stalls: Record<StallCause, number> = {
         pipeline: Math.max(0, core.cycles - this.sleepCycles[c]! - core.instret - known),
-        l2: core.l2Stall, wmem: core.wmemStall, bankConflict: this.banks.coreStall[c]!, event: this.eventStall[c]!, dmaQueue: this.dmaStall[c]!,
+        l2: core.l2Stall, wmem: core.wmemStall, bankConflict: core.bankStall, event: this.eventStall[c]!, dmaQueue: this.dmaStall[c]!,
       };
       if (this.trace) {
         if (core.sleeping) {
@@ -362,7 +365,7 @@ export class Cluster {
       }
       return {
         core: c, instructions: core.instret, cycles: end, sleepCycles: sleep, stalls,
-        l1Accesses: this.banks.coreAccesses[c] ?? 0, utilisation: end > 0 ? (end - sleep) / end : 0,
+        l1Accesses: core.l1Accesses, utilisation: end > 0 ? (end - sleep) / end : 0,
       };
     });
     const instructions = perCore.reduce((s, c) => s + c.instructions, 0);
