@@ -2,7 +2,7 @@
 // timing model (bank arbitration, event unit, scheduler), and the ratio to the functional
 // single-core speed (one core, no cluster, same kernel). Numbers, never assertions.
 // Speeds use this process's CPU time (process.cpuUsage), not wall time: the machines we share run
-// other jobs, and CPU time is what the simulator costs. Best of 3 runs; ELF loading not timed.
+// other jobs, and CPU time is what the simulator costs. Best of 5 runs; ELF loading not timed.
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ const cpuSeconds = () => {
 
 function timeCluster(elf: string, cores: number, quantum?: number): { mips: number; instr: number; cycles: number; s: number } {
   let best = { mips: 0, instr: 0, cycles: 0, s: 0 };
-  for (let k = 0; k < 3; k++) {
+  for (let k = 0; k < 5; k++) {
     const cl = new Cluster(elf, { cores, quantum }); // ELF loading is not timed
     const t0 = cpuSeconds();
     const r = cl.run();
@@ -34,7 +34,7 @@ function timeCluster(elf: string, cores: number, quantum?: number): { mips: numb
 
 function timeSingle(elf: string): { mips: number; instr: number; s: number } {
   let best = { mips: 0, instr: 0, s: 0 };
-  for (let k = 0; k < 3; k++) {
+  for (let k = 0; k < 5; k++) {
     const { core } = loadProgram(elf);
     const t0 = cpuSeconds();
     let stop;
@@ -62,7 +62,7 @@ export async function run(): Promise<void> {
   console.log(`  ratio cluster / functional 1 core:  ${(c8.mips / single.mips).toFixed(2)}`);
   const c1 = timeCluster(e1, 8);
   console.log(`  same kernel on 1 core of the cluster: ${c1.cycles} cycles, ${c1.mips.toFixed(1)} MIPS; speed-up 8 cores = ${(c1.cycles / c8.cycles).toFixed(2)}x`);
-  for (const q of [16, 64, 128, 512]) {
+  for (const q of [64, 128, 512, 1024]) {
     const cq = timeCluster(e8, 8, q);
     console.log(`  scheduler quantum ${String(q).padStart(3)} (default 256):     ${cq.cycles} cycles, ${cq.mips.toFixed(1)} MIPS aggregate`);
   }

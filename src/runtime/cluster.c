@@ -50,7 +50,7 @@ static unsigned available_cores(void) {
 void dsim_fork(unsigned ncores, dsim_task_fn fn, void *arg) {
   if (ncores < 1) ncores = 1;
   if (__dsim_hosted) ncores = 1;
-  else if (ncores > available_cores()) ncores = available_cores();
+  else if (ncores > 1 && ncores > available_cores()) ncores = available_cores(); /* 1 core needs no cluster */
   if (ncores == 1) {
     dsim_fork_ncores = 1;
     fn(arg);
