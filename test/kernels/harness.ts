@@ -262,3 +262,5 @@ export async function runCases(group: string, cases: KCase[], opts: RunOpts): Pr
   }
   return res;
 }
+
+if (SKIP_REASON) console.warn(`test/kernels: skipping the kernel tests: ${SKIP_REASON}`);
