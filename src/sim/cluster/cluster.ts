@@ -34,7 +34,7 @@ export interface ClusterOptions {
   cores?: number;
   platform?: Platform;
   timing?: ClusterTiming;
-  /** scheduler skew bound in cycles (default 256: long enough slices for compiled blocks) */
+  /** scheduler skew bound in cycles (default 512: long slices run compiled blocks and cost little to switch) */
   quantum?: number;
   maxCycles?: number;
   maxInstructions?: number;
@@ -105,7 +105,7 @@ export class Cluster {
     const platform = opts.platform ?? siracusa;
     this.n = Math.max(1, Math.min(opts.cores ?? platform.cores, platform.cores));
     this.timing = opts.timing ?? platform.cluster;
-    this.quantum = opts.quantum ?? 256;
+    this.quantum = opts.quantum ?? 512;
     const img = parseElf(new Uint8Array(readFileSync(elfPath)), elfPath);
     this.memory = new Memory(platform);
     loadElf(img, this.memory, elfPath);
