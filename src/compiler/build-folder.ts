@@ -143,6 +143,7 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
     l2: req.l2 ?? DEFAULT_OPTIONS.l2,
     wmem: req.wmem ?? DEFAULT_OPTIONS.wmem,
     fuse: req.fuse,
+    forkPerLayer: req.forkPerLayer,
   };
   if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > 8) throw new InputError(`--cores ${opts.cores}: must be 1..8`);
   const src = resolveNetwork(req);
@@ -242,7 +243,7 @@ function makeManifest(
     network: src.name,
     source: resolve(src.onnx),
     platform: { name: 'siracusa', cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: 4 * 1024 * 1024 },
-    options: { cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: opts.wmem, fuse: opts.fuse !== false },
+    options: { cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: opts.wmem, fuse: opts.fuse !== false, forkPerLayer: opts.forkPerLayer === true },
     tools: { 'deeploy-sim': packageVersion(), node: process.version, gcc: GCC },
     layers: c.emitted.layers.map((L) => ({
       index: L.index,

@@ -56,6 +56,8 @@ export interface EmitResult {
 
 export interface EmitOptions {
   cores: number;
+  /** One dsim_fork per layer instead of one fork for the whole network with barriers. */
+  forkPerLayer?: boolean;
   wmem: boolean;
   networkName: string;
   /** Test inputs (graph-input order) and golden outputs (graph-output order). */
@@ -216,10 +218,23 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
     out.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
     for (const [k, v] of Object.entries(L.call.fields)) out.push(`  .${k} = ${cField(v)},`);
     out.push('};');
-    out.push(`static void ${L.function}(unsigned cores) {`);
-    for (const s of L.call.prepare ?? []) out.push(`  ${s.replace(/ARGS/g, argsName)}`);
-    if (!(L.call.prepare ?? []).some((s) => s.includes('cores'))) out.push('  (void)cores;');
-    out.push(`  dsim_fork(cores, ${b.binding.kernel}, &${argsName});`);
+    if (opts.forkPerLayer) {
+      out.push(`static void ${L.function}(unsigned cores) {`);
+      for (const st of L.call.prepare ?? []) out.push(`  ${st.replace(/ARGS/g, argsName)}`);
+      if (!(L.call.prepare ?? []).some((st) => st.includes('cores'))) out.push('  (void)cores;');
+      out.push(`  dsim_fork(cores, ${b.binding.kernel}, &${argsName});`);
+    } else {
+      // Runs on every core of the network's one fork; core 0 prepares, a barrier publishes it.
+      out.push(`static void ${L.function}(unsigned cores) {`);
+      if (L.call.prepare?.length) {
+        out.push('  if (dsim_core_id() == 0) {');
+        for (const st of L.call.prepare) out.push(`    ${st.replace(/ARGS/g, argsName)}`);
+        out.push('  }');
+        out.push('  dsim_barrier();');
+      }
+      if (!(L.call.prepare ?? []).some((st) => st.includes('cores'))) out.push('  (void)cores;');
+      out.push(`  ${b.binding.kernel}(&${argsName});`);
+    }
     out.push('}');
     out.push('');
   }
@@ -227,13 +242,34 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
   out.push('');
   out.push(`uint32_t dsim_layer_cycles[${Math.max(1, layers.length)}];`);
   out.push('');
-  out.push('void RunNetwork(unsigned cores) {');
-  out.push('  uint32_t t = dsim_cycles();');
-  for (const [k, L] of layers.entries()) {
-    out.push(`  ${L.function}(cores);`);
-    out.push(`  { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now; }`);
+  if (opts.forkPerLayer) {
+    out.push('void RunNetwork(unsigned cores) {');
+    out.push('  uint32_t t = dsim_cycles();');
+    for (const [k, L] of layers.entries()) {
+      out.push(`  ${L.function}(cores);`);
+      out.push(`  { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now; }`);
+    }
+    out.push('}');
+  } else {
+    out.push('/* The whole network is one fork: every core runs every layer (kernels split the work by core');
+    out.push(' * id) and a hardware barrier separates layers; far cheaper than a fork per layer. */');
+    out.push('static void network_body(void *arg) {');
+    out.push('  (void)arg;');
+    out.push('  const unsigned cores = dsim_fork_cores();');
+    out.push('  const int core0 = dsim_core_id() == 0;');
+    out.push('  uint32_t t = dsim_cycles();');
+    for (const [k, L] of layers.entries()) {
+      out.push(`  ${L.function}(cores);`);
+      out.push('  dsim_barrier();');
+      out.push(`  if (core0) { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now; }`);
+    }
+    out.push('  (void)cores;');
+    out.push('}');
+    out.push('');
+    out.push('void RunNetwork(unsigned cores) {');
+    out.push('  dsim_fork(cores, network_body, 0);');
+    out.push('}');
   }
-  out.push('}');
   out.push('');
 
   // ---------------------------------------------------------------- network.h

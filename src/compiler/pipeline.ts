@@ -18,6 +18,8 @@ import { DTYPES } from '../frontend/dtype.js';
 export interface CompileOptions extends PlanOptions {
   cores: number;
   fuse?: boolean;
+  /** A dsim_fork per layer (default: one fork for the whole network, barriers between layers). */
+  forkPerLayer?: boolean;
 }
 
 export interface Compiled {
@@ -71,10 +73,10 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   // so emit once to learn them, plan, then emit the final text with the plan's placement.
   const sizing = timed('plan', () => {
     const provisional = planMemory(typed, { ...opts, l1: Number.MAX_SAFE_INTEGER / 2, l2: Number.MAX_SAFE_INTEGER / 2, wmem: opts.wmem }, new Map());
-    return emitNetwork(typed, bound, provisional, { cores: opts.cores, wmem: opts.wmem, networkName, inputs, golden });
+    return emitNetwork(typed, bound, provisional, { cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden });
   });
   const constantBytes = new Map(sizing.constants.map((c) => [c.cname, c.values.length * DTYPES[c.dtype].bytes]));
   const plan = timed('plan', () => planMemory(typed, opts, constantBytes));
-  const emitted = timed('emit', () => emitNetwork(typed, bound, plan, { cores: opts.cores, wmem: opts.wmem, networkName, inputs, golden }));
+  const emitted = timed('emit', () => emitNetwork(typed, bound, plan, { cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }));
   return { lowered, typed, bound, plan, emitted, phaseMs, golden };
 }

@@ -51,7 +51,8 @@ describe('build folder', () => {
   it('emits one readable function per layer named after its ONNX node, with placement comments', () => {
     const c = readFileSync(join(dir, 'build', 'src', 'network.c'), 'utf8');
     expect(c).toContain('static void layer_mm(unsigned cores)');
-    expect(c).toContain('dsim_fork(cores, dk_gemm, &layer_mm_args);');
+    expect(c).toContain('dk_gemm(&layer_mm_args);');
+    expect(c).toContain('dsim_fork(cores, network_body, 0);');
     expect(c).toMatch(/\* Layer 0: mm \+ bias_add \+ rq/);
     expect(c).toMatch(/in {2}x: int8 \[1,4,8\] {2}L1\+0x[0-9a-f]+ 32 B, live -1\.\.0/);
     expect(c).toContain('void RunNetwork(unsigned cores)');

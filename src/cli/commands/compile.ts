@@ -14,6 +14,7 @@ interface Args {
   wmem: boolean;
   build: boolean;
   fuse: boolean;
+  'fork-per-layer': boolean;
 }
 
 export const compileCommand: CommandModule<object, Args> = {
@@ -31,7 +32,8 @@ export const compileCommand: CommandModule<object, Args> = {
       .option('l2', { type: 'number', default: 2 * 1024 * 1024, describe: 'L2 bytes the plan may use (minus code and runtime reserve)' })
       .option('wmem', { type: 'boolean', default: false, describe: 'place constants in the weight memory SRAM (0x10800000) instead of L2' })
       .option('build', { type: 'boolean', default: true, describe: 'build network.elf (--no-build: sources, golden files and manifest only)' })
-      .option('fuse', { type: 'boolean', default: true, describe: 'fuse RequantShift into the producing kernel (--no-fuse to compare)' }) as never,
+      .option('fuse', { type: 'boolean', default: true, describe: 'fuse RequantShift into the producing kernel (--no-fuse to compare)' })
+      .option('fork-per-layer', { type: 'boolean', default: false, describe: 'one dsim_fork per layer instead of one fork with barriers (to compare)' }) as never,
   handler: async (args) => {
     const r = await compileToFolder({
       network: args.network,
@@ -44,6 +46,7 @@ export const compileCommand: CommandModule<object, Args> = {
       wmem: args.wmem,
       build: args.build,
       fuse: args.fuse,
+      forkPerLayer: args['fork-per-layer'],
     });
     const m = r.manifest;
     const est = m.layers.reduce((s, l) => s + l.estimatedCycles, 0);
