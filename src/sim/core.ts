@@ -965,7 +965,7 @@ export class Core {
   faultMessage(): string {
     const f = this.fault;
     if (!f) return '';
-    return `core ${this.hartId}: pc ${hex(f.pc)}: ${hex(f.raw, f.raw > 0xffff ? 8 : 4)} '${f.disassembly}': ${f.cause}`;
+    return `core ${this.hartId}: pc ${hex(f.pc)}: ${hex(f.raw, (f.raw & 3) === 3 ? 8 : 4)} '${f.disassembly}': ${f.cause}`;
   }
 
   /** Report a fault from outside the hot loop (e.g. a limit reached). */

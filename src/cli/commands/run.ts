@@ -64,7 +64,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           traceFd === undefined
             ? undefined
             : (core, pc, raw, text) => {
-                traceBuf += `core ${core.hartId} ${hex(pc, 8)} ${hex(raw, raw > 0xffff ? 8 : 4)} ${text}\n`;
+                traceBuf += `core ${core.hartId} ${hex(pc, 8)} ${hex(raw, (raw & 3) === 3 ? 8 : 4)} ${text}\n`;
                 if (traceBuf.length > 1 << 16) flush();
               },
       });
