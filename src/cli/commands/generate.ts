@@ -8,6 +8,7 @@ import { createEngine, ENGINES, type EngineName } from '../../llm/engines.js';
 import { generateAsync } from '../../llm/generate.js';
 import type { Int8Engine } from '../../llm/int8.js';
 import { makeSampler, type RngKind } from '../../llm/sample.js';
+import { DEFAULT_FREQ_MHZ, formatSummary, summarize, type SimEngine } from '../../llm/sim-engine.js';
 
 interface Args {
   model: string;
@@ -21,6 +22,9 @@ interface Args {
   rng: RngKind;
   export?: string;
   graph?: string;
+  cores: number;
+  'freq-mhz': number;
+  'build-dir'?: string;
 }
 
 export const generateCommand: CommandModule<object, Args> = {
@@ -37,17 +41,24 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'string', default: '42', describe: 'RNG seed for temperature > 0' })
       .option('topp', { type: 'number', default: 0.9, describe: 'top-p (nucleus) sampling for temperature > 0; 1 = off (llama2.c default 0.9)' })
       .option('rng', { choices: ['seedrandom', 'llama2c'] as RngKind[], default: 'seedrandom' as RngKind, describe: "coin source; llama2c = run.c's xorshift (integer seed), same text as llama2.c's run -s SEED" })
-      .option('graph', { type: 'string', describe: 'int8: run an exported step graph (case folder or network.onnx with llm.json) instead of quantizing' })
+      .option('cores', { type: 'number', default: 8, describe: 'sim: cluster cores the compiled step runs on (1..8)' })
+      .option('freq-mhz', { type: 'number', default: DEFAULT_FREQ_MHZ, describe: 'sim: cluster clock for tokens/s and power (MHz)' })
+      .option('build-dir', { type: 'string', describe: 'sim: build folder of the compiled step graph (default: a cache under the OS temp dir)' })
+      .option('graph', { type: 'string', describe: 'int8/sim: run an exported step graph (case folder or network.onnx with llm.json) instead of quantizing' })
       .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
   handler: async (args) => {
     if (args.export !== undefined && args.engine !== 'int8') throw new InputError('--export needs --engine int8');
     if (args.rng === 'llama2c' && !/^\d+$/.test(args.seed)) throw new InputError(`--seed ${args.seed}: --rng llama2c needs a non-negative integer seed`);
     if (!(args.topp >= 0 && args.topp <= 1)) throw new InputError(`--topp ${args.topp}: expected 0..1`);
     if (!(args.temperature >= 0)) throw new InputError(`--temperature ${args.temperature}: expected >= 0`);
+    if (!Number.isInteger(args.cores) || args.cores < 1 || args.cores > 8) throw new InputError(`--cores ${args.cores}: expected an integer 1..8 (the cluster's cores)`);
+    if (!(Number.isFinite(args['freq-mhz']) && args['freq-mhz'] > 0)) throw new InputError(`--freq-mhz ${args['freq-mhz']}: expected a positive number`);
+    if (args['build-dir'] !== undefined && args.engine !== 'sim') throw new InputError('--build-dir needs --engine sim');
     const model = loadLlama2c(args.model);
     const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
-    const engine = await createEngine(args.engine, model, tokenizer, args.model, { ...(args.graph !== undefined ? { graph: args.graph } : {}) });
     const err = process.stderr;
+    const sim = { cores: args.cores, freqMHz: args['freq-mhz'], log: (line: string) => err.write(line + '\n'), ...(args['build-dir'] !== undefined ? { buildDir: args['build-dir'] } : {}) };
+    const engine = await createEngine(args.engine, model, tokenizer, args.model, { ...(args.graph !== undefined ? { graph: args.graph } : {}), sim });
     // A live progress line only when it cannot interleave with the text on the same terminal.
     const live = err.isTTY === true && process.stdout.isTTY !== true;
     // A reader that goes away (`| head`) ends the run quietly, as it would for llama2.c.
@@ -87,5 +98,9 @@ export const generateCommand: CommandModule<object, Args> = {
       err.write(`wrote ${args.export}/network.onnx, inputs.npz, outputs.npz, llm.json (the last step)\n`);
     }
     err.write(`achieved tok/s: ${(result.steps / seconds).toFixed(1)} (${result.steps} steps, engine ${args.engine})\n`);
+    if (args.engine === 'sim') {
+      const e = engine as SimEngine;
+      err.write(formatSummary(summarize(e.stats, e.freqMHz), e.cores) + '\n');
+    }
   },
 };

@@ -3,3 +3,4 @@ import './linear.js';
 import './elementwise.js';
 import './layout.js';
 import './misc.js';
+import './llm.js';

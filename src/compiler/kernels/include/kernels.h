@@ -78,8 +78,8 @@ typedef struct {
  *   batch dim, 0 broadcasts (NumPy-style batch broadcasting). Y is dense (b0, b1, M, N).
  *   rq.mul_s/add_s index (b0, b1, m, n): per-row = {0,0,1,0}, per-column = {0,0,0,1}.
  *   y_type: DK_I8/DK_U8 (with rq) or DK_I32 (no rq), any integer type allowed.
- *   Work split: over rows of all batches (2-4 row blocks per core); fast path needs
- *   trans_a = 0, trans_b = 1, 8-bit A and B. */
+ *   Work split: (batch, 4-row block, column chunk) tasks; fast path needs trans_a = 0,
+ *   trans_b = 1, 8-bit A and B (a 4x4 XpulpV2 micro-kernel), and A, B, Y in L1 (see scratch). */
 typedef struct {
   const void *A;
   const void *B;
@@ -94,6 +94,12 @@ typedef struct {
   uint8_t a_type, b_type, y_type;
   uint8_t trans_a, trans_b;
   dk_rq_t rq;
+  /* Optional L1 buffer (NULL = none). When B lies outside L1 (L2 / weight memory), is shared by
+   * all batches (b_bs = {0, 0}) and its bytes fit scratch_bytes, core 0 copies B into it with the
+   * cluster DMA and the fork's cores meet at a barrier before computing: L2 latency on every B
+   * word costs far more than the transfer. Added after v1: zero-initialised = off. */
+  void *scratch;
+  uint32_t scratch_bytes;
 } dk_gemm_args_t;
 void dk_gemm(void *args); /* dk_gemm_args_t */
 
@@ -365,5 +371,41 @@ typedef struct {
   uint32_t elem_size;
 } dk_gather_args_t;
 void dk_gather(void *args); /* dk_gather_args_t */
+
+/* ---------------------------------------------------------------- LLM decoder step (llm.c) */
+/* The extra operators of the TinyStories decoder-step graph (docs/llm.md); owned by src/llm's
+ * sim engine, registered in src/compiler/ops/llm.ts. */
+
+/* Gather by a RUNTIME index tensor (token / position lookups): x viewed as (outer, axis_len,
+ * inner); y[o, j, i] = x[o, idx[j], i], idx of type idx_type (any integer tag), negative idx
+ * counting from the end; an index still outside [0, axis_len) yields zeros (never reads outside x). */
+typedef struct {
+  const void *x;
+  const void *idx;
+  void *y;
+  uint32_t outer, axis_len, inner, n_idx;
+  uint32_t elem_size;
+  uint8_t idx_type;
+} dk_gather_rt_args_t;
+void dk_gather_rt(void *args); /* dk_gather_rt_args_t */
+
+/* Lut: y[i] = table[x[i] + 128] for int8 x (table of 256 entries of type y_type). */
+typedef struct {
+  const int8_t *x;
+  const void *table;
+  void *y;
+  uint32_t n;
+  uint8_t y_type;
+} dk_lut_args_t;
+void dk_lut(void *args); /* dk_lut_args_t */
+
+/* ArgMax: x viewed as (outer, len, inner); y[o, i] = the first j with the largest x[o, j, i]. */
+typedef struct {
+  const void *x;
+  void *y;
+  uint32_t outer, len, inner;
+  uint8_t x_type, y_type;
+} dk_argmax_args_t;
+void dk_argmax(void *args); /* dk_argmax_args_t */
 
 #endif /* DEEPLOY_SIM_KERNELS_H */

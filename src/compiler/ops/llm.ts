@@ -1,0 +1,181 @@
+// Operators of the TinyStories decoder-step graph beyond the conformance set (docs/llm.md):
+// Gather by a runtime index (token embedding, RoPE rows by position), Concat with constant
+// pieces (the new mask slot), Lut (SiLU table), ArgMax (greedy next token). Kernels: llm.c.
+import { DTYPES } from '../../frontend/dtype.js';
+import type { Tensor } from '../../frontend/ir.js';
+import { elementCount } from '../../frontend/ir.js';
+import { intAttr } from '../attrs.js';
+import { register, unsupported, type Range } from '../registry.js';
+import { rangeOfData, rangeUnion } from '../types.js';
+import { cArray, DK_MAX_CONCAT, dkType, intValues, onlyTypes, parallelCycles, product, shapeOfValue } from './common.js';
+
+const INDEX_TYPES = ['int8', 'uint8', 'int16', 'uint16', 'int32'] as const;
+
+// ---------------------------------------------------------------- Gather, runtime index
+
+interface GatherRtParams {
+  layer: string;
+  /** the data when it is a constant (materialised in the output's element type) */
+  data: Tensor | undefined;
+  outer: number;
+  axisLen: number;
+  inner: number;
+  nIdx: number;
+}
+
+register<GatherRtParams>('Gather', {
+  name: 'gather by runtime index',
+  parse(n, g) {
+    if (g.initializers.has(n.inputs[1]!)) unsupported('constant indices (the constant-index gather takes them)');
+    const xs = shapeOfValue(g, n.inputs[0]!);
+    let axis = intAttr(n, 'axis', 0);
+    if (axis < 0) axis += xs.length;
+    return {
+      layer: n.name,
+      data: g.initializers.get(n.inputs[0]!),
+      outer: product(xs.slice(0, axis)),
+      axisLen: xs[axis]!,
+      inner: product(xs.slice(axis + 1)),
+      nIdx: elementCount(shapeOfValue(g, n.inputs[1]!)),
+    };
+  },
+  range: (p, ins) => [p.data ? rangeOfData(p.data.data, `constant '${p.data.name}'`) : ins[0]!],
+  cycles: (p, cores) => parallelCycles(p.outer * p.nIdx * p.inner, 2, Math.min(cores, p.outer * p.nIdx)),
+  ops: (p) => p.outer * p.nIdx * p.inner,
+  bindings: [
+    {
+      kernel: 'dk_gather_rt',
+      check: (p, t) => onlyTypes([t.inputs[1]], INDEX_TYPES, 'index') ?? (p.data || t.inputs[0] === t.outputs[0] ? undefined : `data ${t.inputs[0]} into ${t.outputs[0]}`),
+      emit: (p, ctx) => {
+        const y = ctx.outputs[0]!;
+        const x = p.data ? ctx.constant(`${p.layer}_data`, y.dtype, intValues(p.data), p.data.shape) : ctx.inputs[0]!.ptr;
+        return {
+          argsType: 'dk_gather_rt_args_t',
+          fields: {
+            x,
+            idx: ctx.inputs[1]!.ptr,
+            y: y.ptr,
+            outer: p.outer,
+            axis_len: p.axisLen,
+            inner: p.inner,
+            n_idx: p.nIdx,
+            elem_size: DTYPES[y.dtype].bytes,
+            idx_type: dkType(ctx.inputs[1]!.dtype),
+          },
+        };
+      },
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- Concat with constant pieces
+
+interface ConcatConstParams {
+  layer: string;
+  outer: number;
+  inner: number;
+  lens: number[];
+  /** per input: the constant, or undefined for a runtime tensor */
+  consts: (Tensor | undefined)[];
+}
+
+register<ConcatConstParams>('Concat', {
+  name: 'concat with constants',
+  sameType: true,
+  parse(n, g) {
+    const out = shapeOfValue(g, n.outputs[0]!);
+    let axis = intAttr(n, 'axis');
+    if (axis < 0) axis += out.length;
+    if (n.inputs.length > DK_MAX_CONCAT) unsupported(`${n.inputs.length} inputs (the kernel takes ${DK_MAX_CONCAT})`);
+    return {
+      layer: n.name,
+      outer: product(out.slice(0, axis)),
+      inner: product(out.slice(axis + 1)),
+      lens: n.inputs.map((i) => shapeOfValue(g, i)[axis]!),
+      consts: n.inputs.map((i) => g.initializers.get(i)),
+    };
+  },
+  range: (_p, ins) => [rangeUnion(ins)],
+  cycles: (p, cores) => parallelCycles(p.outer * p.inner * p.lens.reduce((a, b) => a + b, 0), 4, cores),
+  ops: (p) => p.outer * p.inner * p.lens.reduce((a, b) => a + b, 0),
+  bindings: [
+    {
+      kernel: 'dk_concat',
+      check: (p, t) => (t.inputs.every((d, k) => p.consts[k] !== undefined || d === t.outputs[0]) ? undefined : `inputs of types ${t.inputs.join(', ')} into ${t.outputs[0]}`),
+      emit: (p, ctx) => {
+        const y = ctx.outputs[0]!;
+        const ptrs = p.consts.map((c, k) => (c ? ctx.constant(`${p.layer}_in${k}`, y.dtype, intValues(c), c.shape) : ctx.inputs[k]!.ptr));
+        return {
+          argsType: 'dk_concat_args_t',
+          fields: { x: `{ ${ptrs.join(', ')} }`, len: cArray(p.lens), n_inputs: p.lens.length, y: y.ptr, outer: p.outer, inner: p.inner, elem_size: DTYPES[y.dtype].bytes },
+        };
+      },
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- Lut: y = table[x + 128]
+
+interface LutParams {
+  layer: string;
+  n: number;
+  table: Tensor;
+}
+
+register<LutParams>('Lut', {
+  name: 'lookup table',
+  parse(n, g) {
+    const table = g.initializers.get(n.inputs[1] ?? '');
+    if (!table) unsupported('Lut table must be a constant');
+    if (elementCount(table.shape) !== 256) unsupported(`Lut table of ${elementCount(table.shape)} entries (256 expected)`);
+    return { layer: n.name, n: elementCount(shapeOfValue(g, n.outputs[0]!)), table };
+  },
+  range: (p): Range[] => [rangeOfData(p.table.data, `constant '${p.table.name}'`)],
+  cycles: (p, cores) => parallelCycles(p.n, 4, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_lut',
+      check: (_p, t) => (t.inputs[0] === 'int8' ? undefined : `input type ${t.inputs[0]} (int8 only: the table has 256 entries)`),
+      emit: (p, ctx) => {
+        const y = ctx.outputs[0]!;
+        return {
+          argsType: 'dk_lut_args_t',
+          fields: { x: ctx.inputs[0]!.ptr, table: ctx.constant(`${p.layer}_table`, y.dtype, intValues(p.table)), y: y.ptr, n: p.n, y_type: dkType(y.dtype) },
+        };
+      },
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- ArgMax (first maximum)
+
+interface ArgMaxParams {
+  outer: number;
+  len: number;
+  inner: number;
+}
+
+register<ArgMaxParams>('ArgMax', {
+  name: 'argmax',
+  parse(n, g) {
+    const xs = shapeOfValue(g, n.inputs[0]!);
+    let axis = intAttr(n, 'axis', 0);
+    if (axis < 0) axis += xs.length;
+    if (intAttr(n, 'select_last_index', 0) !== 0) unsupported('select_last_index = 1 (first maximum only)');
+    return { outer: product(xs.slice(0, axis)), len: xs[axis]!, inner: product(xs.slice(axis + 1)) };
+  },
+  range: (p) => [{ lo: 0, hi: p.len - 1 }],
+  cycles: (p, cores) => parallelCycles(p.outer * p.inner * p.len, 4, Math.min(cores, p.outer * p.inner)),
+  ops: (p) => p.outer * p.inner * p.len,
+  bindings: [
+    {
+      kernel: 'dk_argmax',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INDEX_TYPES, 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_argmax_args_t',
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, outer: p.outer, len: p.len, inner: p.inner, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype) },
+      }),
+    },
+  ],
+});

@@ -1,0 +1,384 @@
+// The sim engine: the int8 decoder-step graph compiled ONCE by the compiler (src/compiler) and
+// run on the simulated cluster (src/sim/cluster), one token per step, bit-identical to the int8
+// engine (the reference executor on the same graph).
+//
+// Build (cached): the step graph is written as a case folder, compiled with compileToFolder
+// (sources, manifest; no test harness), and linked with the engine harness below instead of the
+// test harness main.c: it runs InitNetwork once and then loops { yield to the host; RunNetwork }.
+// The yield is the exit host call with code ENGINE_YIELD; the host writes the step's inputs into
+// the input buffers (manifest addresses), resumes the stopped core 0 after its ecall and runs the
+// cluster to the next yield, then reads the output buffers. The program is loaded once: compiled
+// blocks, L1/L2 contents and constants stay; nothing copies embedded inputs over the host's.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FaultError, InputError } from '../errors.js';
+import { DTYPES, fromNumbers, toNumberArray } from '../frontend/dtype.js';
+import type { DType, Tensor } from '../frontend/ir.js';
+import { elementCount } from '../frontend/ir.js';
+import { writeNpz } from '../frontend/npy.js';
+import { writeOnnx } from '../frontend/onnx.js';
+import { compileToFolder, kernelDir } from '../compiler/build-folder.js';
+import { readElfSymbols } from '../compiler/elf.js';
+import { buildProgram, gccArgs, RUNTIME_DIR, RUNTIME_INCLUDE_DIR } from '../runtime/build.js';
+import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
+import type { StepEngine } from './float.js';
+import type { Int8Engine } from './int8.js';
+
+/** Exit code of the harness's yield host call (any other exit is an error). */
+export const ENGINE_YIELD = 0x7d;
+/** Default clock for tokens/s (MHz): the cluster clock deeploy-sim's energy figures assume (src/sim/energy.ts). */
+export const DEFAULT_FREQ_MHZ = 360;
+
+const ENGINE_MAIN_C = `/* engine_main.c: the harness of deeploy-sim's generate --engine sim (src/llm/sim-engine.ts).
+ * InitNetwork once, then per token: yield to the host (exit host call with code ENGINE_YIELD; the
+ * host writes the inputs into the network's input buffers and resumes after the ecall), run the
+ * network, record its cycles. Inputs are never copied from embedded arrays. */
+#include <stdint.h>
+#include "dsim.h"
+#include "network.h"
+
+volatile uint32_t engine_step_cycles;
+
+static void engine_yield(void) {
+  register int a0 __asm__("a0") = ENGINE_YIELD;
+  register int a7 __asm__("a7") = 93;
+  __asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+}
+
+int main(void) {
+  InitNetwork();
+  for (;;) {
+    engine_yield();
+    uint32_t t = dsim_cycles();
+    RunNetwork(NETWORK_CORES);
+    engine_step_cycles = dsim_cycles() - t;
+  }
+}
+`;
+
+export interface SimBuild {
+  dir: string;
+  elf: string;
+  /** whether gcc ran (false: the cached ELF was reused) */
+  built: boolean;
+  inputs: IoBuffer[];
+  outputs: IoBuffer[];
+  stepCyclesAddr: number;
+  layerCyclesAddr: number;
+  layers: string[];
+}
+
+export interface IoBuffer {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  address: number;
+  bytes: number;
+}
+
+export interface SimEngineOptions {
+  /** cluster cores the program runs on (1..8; the build forks on 8, the runtime clamps) */
+  cores?: number;
+  /** clock for tokens/s and average power (MHz) */
+  freqMHz?: number;
+  /** build folder; default a cache under os.tmpdir() keyed by the generated sources */
+  buildDir?: string;
+  /** progress messages (compile, build) */
+  log?: (line: string) => void;
+}
+
+export interface StepStats {
+  pos: number;
+  /** cycles of RunNetwork (the harness's own counter, like the test harness's Runtime) */
+  cycles: number;
+  /** instructions retired on all cores during the step */
+  instructions: number;
+  /** energy estimate of the step (src/sim/energy.ts), uJ */
+  energyUJ: number;
+  /** host wall time of the step, ms */
+  wallMs: number;
+}
+
+/** The range every graph input can take during generation (not just the example's values). */
+function fullRangeInputs(engine: Int8Engine): Tensor[] {
+  const g = engine.graph;
+  return g.inputs.map((v) => {
+    const n = elementCount(v.shape);
+    const vals = new Array<number>(n).fill(0);
+    if (v.name === 'token') vals[0] = engine.vocabSize - 1;
+    else if (v.name === 'pos') vals[0] = engine.seqLen - 1;
+    else {
+      const { min, max } = DTYPES[v.dtype];
+      vals[0] = min;
+      if (n > 1) vals[1] = max;
+    }
+    return { name: v.name, dtype: v.dtype, shape: v.shape.slice(), data: fromNumbers(v.dtype, vals) };
+  });
+}
+
+function kernelSources(): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) {
+        if (f !== 'include' && f !== 'test') walk(p);
+      } else if (f.endsWith('.c')) found.push(p);
+    }
+  };
+  walk(kernelDir());
+  return found;
+}
+
+function headersIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .map((f) => join(dir, f))
+    .filter((p) => statSync(p).isFile() && p.endsWith('.h'));
+}
+
+/** Compile the step graph and link the engine harness, reusing a cached ELF built from the same sources. */
+export async function buildSimEngine(engine: Int8Engine, opts: SimEngineOptions = {}): Promise<SimBuild> {
+  const log = opts.log ?? (() => undefined);
+  const root = join(tmpdir(), 'deeploy-sim-llm');
+  const dir = opts.buildDir ?? join(root, `tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const caseDir = join(dir, 'case');
+  mkdirSync(caseDir, { recursive: true });
+  writeFileSync(join(caseDir, 'network.onnx'), writeOnnx(engine.graph, { producer: 'deeploy-sim llm' }));
+  writeNpz(join(caseDir, 'inputs.npz'), fullRangeInputs(engine));
+  // Golden outputs of those range-defining inputs are not needed: the harness does not compare.
+  const zeros = engine.graph.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape.slice(), data: fromNumbers(v.dtype, new Array<number>(elementCount(v.shape)).fill(0)) }));
+  writeNpz(join(caseDir, 'outputs.npz'), zeros);
+  const t0 = performance.now();
+  const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8 });
+  log(`sim engine: compiled the step graph (${res.manifest.layers.length} layers) in ${Math.round(performance.now() - t0)} ms`);
+  writeFileSync(join(dir, 'src', 'engine_main.c'), ENGINE_MAIN_C);
+  const sources = [join(RUNTIME_DIR, 'cluster.c'), ...kernelSources(), join(dir, 'src', 'network.c'), join(dir, 'src', 'engine_main.c')];
+  const includeDirs = [join(kernelDir(), 'include'), join(dir, 'src')];
+  const defines = [`ENGINE_YIELD=${ENGINE_YIELD}`];
+  // The key covers every byte gcc sees (sources, headers, flags), not the file paths.
+  const h = createHash('sha256');
+  const hashed = [...sources, ...headersIn(join(kernelDir(), 'include')), ...headersIn(kernelDir()), ...headersIn(RUNTIME_INCLUDE_DIR), ...headersIn(join(dir, 'src')), join(RUNTIME_DIR, 'crt0.S'), join(RUNTIME_DIR, 'runtime.c'), join(RUNTIME_DIR, 'siracusa.ld')];
+  for (const f of hashed) if (existsSync(f)) h.update(readFileSync(f));
+  h.update(gccArgs({ sources: [], out: '', defines }).join(' '));
+  const key = h.digest('hex').slice(0, 20);
+
+  let final = dir;
+  let built = false;
+  const cachedOk = (d: string) => existsSync(join(d, 'engine.elf')) && existsSync(join(d, 'engine.key')) && readFileSync(join(d, 'engine.key'), 'utf8') === key;
+  if (opts.buildDir === undefined) {
+    final = join(root, key);
+    if (cachedOk(final)) {
+      rmSync(dir, { recursive: true, force: true });
+    } else {
+      await link();
+      try {
+        rmSync(final, { recursive: true, force: true });
+        renameSync(dir, final);
+      } catch {
+        // another process finished the same build first: use its folder
+        rmSync(dir, { recursive: true, force: true });
+        if (!cachedOk(final)) throw new InputError(`sim engine: could not create the build folder ${final}`);
+      }
+    }
+  } else if (!cachedOk(dir)) await link();
+
+  async function link(): Promise<void> {
+    const t1 = performance.now();
+    const tmp = join(dir, `engine.elf.tmp-${process.pid}`);
+    await buildProgram({ sources, out: tmp, includeDirs, defines });
+    renameSync(tmp, join(dir, 'engine.elf'));
+    writeFileSync(join(dir, 'engine.key'), key);
+    built = true;
+    log(`sim engine: built ${join(final, 'engine.elf')} in ${Math.round(performance.now() - t1)} ms`);
+  }
+
+  // Addresses: the arena symbols of this ELF plus each buffer's offset from the memory plan.
+  const elf = join(final, 'engine.elf');
+  const syms = readElfSymbols(elf);
+  const manifest = JSON.parse(readFileSync(join(final, 'manifest.json'), 'utf8')) as typeof res.manifest;
+  const arena: Record<string, string> = { L1: 'dsim_arena_l1', L2: 'dsim_arena_l2' };
+  const io = (list: { name: string; dtype: string; shape: number[] }[]): IoBuffer[] =>
+    list.map((v) => {
+      const b = manifest.buffers.find((x) => x.tensors.includes(v.name));
+      const base = b ? syms.get(arena[b.level] ?? '')?.addr : undefined;
+      if (!b || base === undefined) throw new Error(`internal: sim engine: no buffer address for '${v.name}'`);
+      const dtype = v.dtype as DType;
+      return { name: v.name, dtype, shape: v.shape, address: base + b.offset, bytes: elementCount(v.shape) * DTYPES[dtype].bytes };
+    });
+  const sym = (n: string) => {
+    const s = syms.get(n);
+    if (!s) throw new Error(`internal: sim engine: ${elf} lacks the symbol ${n}`);
+    return s.addr;
+  };
+  return {
+    dir: final,
+    elf,
+    built,
+    inputs: io(manifest.inputs),
+    outputs: io(manifest.outputs),
+    stepCyclesAddr: sym('engine_step_cycles'),
+    layerCyclesAddr: sym('dsim_layer_cycles'),
+    layers: manifest.layers.map((l) => l.name),
+  };
+}
+
+export class SimEngine implements StepEngine {
+  readonly vocabSize: number;
+  readonly seqLen: number;
+  readonly cores: number;
+  readonly freqMHz: number;
+  readonly stats: StepStats[] = [];
+  /** The last step's graph inputs and outputs (outputs in the graph's declared types). */
+  lastStep: { inputs: Tensor[]; outputs: Tensor[] } | undefined;
+  lastArgmax = -1;
+  private readonly cluster: Cluster;
+  private state: Tensor[] = [];
+  private nextPos = 0;
+  private prev: ClusterResult;
+
+  constructor(readonly int8: Int8Engine, readonly build: SimBuild, opts: SimEngineOptions = {}) {
+    this.vocabSize = int8.vocabSize;
+    this.seqLen = int8.seqLen;
+    this.cores = opts.cores ?? 8;
+    this.freqMHz = opts.freqMHz ?? DEFAULT_FREQ_MHZ;
+    this.cluster = new Cluster(build.elf, { cores: this.cores, freqMHz: this.freqMHz });
+    this.prev = this.runToYield(); // crt0 + InitNetwork
+    this.reset();
+  }
+
+  reset(): void {
+    this.state = this.int8.initialState();
+    this.nextPos = 0;
+  }
+
+  private runToYield(): ClusterResult {
+    const core0 = this.cluster.cores[0]!;
+    core0.exitCode = undefined; // resume after the yield's ecall (the core stopped past it)
+    const r = this.cluster.run();
+    if (r.fault) throw new FaultError(`sim engine: ${r.fault}`);
+    if (core0.exitCode !== ENGINE_YIELD) throw new FaultError(`sim engine: the harness exited with code ${core0.exitCode ?? r.exitCode} instead of yielding (${this.build.elf})`);
+    return r;
+  }
+
+  step(token: number, pos: number): Float32Array {
+    if (pos !== this.nextPos) throw new InputError(`sim engine: position ${pos} out of order (expected ${this.nextPos})`);
+    if (pos >= this.seqLen) throw new InputError(`sim engine: position ${pos} beyond the context of ${this.seqLen}`);
+    if (!(Number.isInteger(token) && token >= 0 && token < this.vocabSize)) throw new InputError(`sim engine: token ${token} outside the vocabulary 0..${this.vocabSize - 1}`);
+    const t0 = performance.now();
+    const g = this.int8.graph;
+    const inputs = this.int8.stepInputs(token, pos);
+    // stepInputs reads the int8 engine's state; ours is carried here
+    for (let i = 2; i < inputs.length; i++) inputs[i] = this.state[i - 2]!;
+    const mem = this.cluster.memory;
+    this.build.inputs.forEach((b, k) => mem.writeBytes(b.address, encode(b, inputs[k]!)));
+    const r = this.runToYield();
+    const outputs = this.build.outputs.map((b, k) => {
+      const info = g.outputs[k]!;
+      return { name: info.name, dtype: info.dtype, shape: info.shape.slice(), data: fromNumbers(info.dtype, decode(b, mem.readBytes(b.address, b.bytes))) };
+    });
+    this.state = outputs.slice(2).map((t, i) => ({ ...t, name: g.inputs[2 + i]!.name }));
+    this.lastStep = { inputs, outputs };
+    this.lastArgmax = Number(outputs[0]!.data[0]!);
+    const cycles = mem.read32(this.build.stepCyclesAddr) >>> 0;
+    this.stats.push({ pos, cycles, instructions: r.instructions - this.prev.instructions, energyUJ: r.energy.totalUJ - this.prev.energy.totalUJ, wallMs: performance.now() - t0 });
+    this.prev = r;
+    this.nextPos = pos + 1;
+    const s = this.int8.info.logitScale;
+    return Float32Array.from(toNumberArray(outputs[1]!.data), (q) => q * s);
+  }
+
+  /** Cycles per layer of the last step (the network's dsim_layer_cycles), by layer name. */
+  layerCycles(): { name: string; cycles: number }[] {
+    const mem = this.cluster.memory;
+    return this.build.layers.map((name, k) => ({ name, cycles: mem.read32(this.build.layerCyclesAddr + 4 * k) >>> 0 }));
+  }
+}
+
+/** Graph values -> the buffer's bytes (the buffer's element type is the compiler's choice). */
+function encode(b: IoBuffer, t: Tensor): Uint8Array {
+  const typed = fromNumbers(b.dtype, toNumberArray(t.data)) as ArrayBufferView;
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+function decode(b: IoBuffer, bytes: Uint8Array): ArrayLike<number> {
+  const copy = bytes.slice();
+  switch (b.dtype) {
+    case 'int8':
+      return new Int8Array(copy.buffer);
+    case 'uint8':
+      return copy;
+    case 'int16':
+      return new Int16Array(copy.buffer);
+    case 'uint16':
+      return new Uint16Array(copy.buffer);
+    case 'int32':
+      return new Int32Array(copy.buffer);
+    case 'uint32':
+      return new Uint32Array(copy.buffer);
+    default:
+      throw new Error(`internal: sim engine: buffer '${b.name}' of type ${b.dtype}`);
+  }
+}
+
+/** Build (or reuse) the compiled step graph and start the program on the cluster. */
+export async function createSimEngine(int8: Int8Engine, opts: SimEngineOptions = {}): Promise<SimEngine> {
+  const cores = opts.cores ?? 8;
+  if (!Number.isInteger(cores) || cores < 1 || cores > 8) throw new InputError(`--cores ${cores}: expected 1..8 (the cluster's cores)`);
+  const f = opts.freqMHz ?? DEFAULT_FREQ_MHZ;
+  if (!(Number.isFinite(f) && f > 0)) throw new InputError(`--freq-mhz ${f}: expected a positive number`);
+  const build = await buildSimEngine(int8, opts);
+  return new SimEngine(int8, build, { ...opts, cores, freqMHz: f });
+}
+
+/** Summary figures of a run: cycles per token (mean and by position range), tokens/s, uJ/token. */
+export interface SimSummary {
+  tokens: number;
+  meanCycles: number;
+  ranges: { from: number; to: number; meanCycles: number }[];
+  tokensPerSecond: number;
+  freqMHz: number;
+  uJPerToken: number;
+  instructions: number;
+  wallMsPerToken: number;
+  /** simulated instructions per host second, millions */
+  mips: number;
+}
+
+export function summarize(stats: readonly StepStats[], freqMHz: number): SimSummary {
+  const n = Math.max(1, stats.length);
+  const sum = (f: (s: StepStats) => number, list: readonly StepStats[] = stats) => list.reduce((a, s) => a + f(s), 0);
+  const meanCycles = sum((s) => s.cycles) / n;
+  const edges = [0, 1, 64, 128, 256, 512];
+  const ranges: SimSummary['ranges'] = [];
+  for (let k = 0; k + 1 < edges.length; k++) {
+    const list = stats.filter((s) => s.pos >= edges[k]! && s.pos < edges[k + 1]!);
+    if (list.length) ranges.push({ from: edges[k]!, to: Math.min(edges[k + 1]!, Math.max(...list.map((s) => s.pos)) + 1) - 1, meanCycles: sum((s) => s.cycles, list) / list.length });
+  }
+  const wall = sum((s) => s.wallMs);
+  const instructions = sum((s) => s.instructions);
+  return {
+    tokens: stats.length,
+    meanCycles,
+    ranges,
+    tokensPerSecond: meanCycles > 0 ? (freqMHz * 1e6) / meanCycles : 0,
+    freqMHz,
+    uJPerToken: sum((s) => s.energyUJ) / n,
+    instructions,
+    wallMsPerToken: wall / n,
+    mips: wall > 0 ? instructions / wall / 1e3 : 0,
+  };
+}
+
+/** The one-line summary `generate --engine sim` prints on stderr (docs/llm.md). */
+export function formatSummary(s: SimSummary, cores: number): string {
+  const r = s.ranges.map((x) => `${x.from}-${x.to}: ${Math.round(x.meanCycles)}`).join(', ');
+  return (
+    `sim: ${s.tokens} tokens on ${cores} cores: ${Math.round(s.meanCycles)} cycles/token (by position ${r}), ` +
+    `${s.tokensPerSecond.toFixed(1)} tokens/s at ${s.freqMHz} MHz, ${s.uJPerToken.toFixed(2)} uJ/token; ` +
+    `host ${s.wallMsPerToken.toFixed(1)} ms/token (${s.mips.toFixed(1)} simulated MIPS)`
+  );
+}
