@@ -210,6 +210,12 @@ describe('trace writer', () => {
     expect(x.filter((e) => e.tid === DMA_TID).length).toBe(1);
     const names = j.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.tid);
     expect(names).toEqual([0, 1, DMA_TID]);
+    const tw2 = new TraceWriter(1);
+    const npu = tw2.track('NPU');
+    tw2.span(npu, 10, 30, 'conv', { layer: 3 });
+    const j2 = tw2.toJSON() as { traceEvents: { ph: string; tid: number; name: string; args?: { name?: string } }[] };
+    expect(j2.traceEvents.find((e) => e.name === 'thread_name' && e.tid === npu)!.args!.name).toBe('NPU');
+    expect(j2.traceEvents.filter((e) => e.ph === 'X' && e.tid === npu).length).toBe(1);
   });
 });
 

@@ -55,6 +55,17 @@ export class TraceWriter {
     this.spans.push({ name, tid: DMA_TID, ts: t0, dur: Math.max(t1 - t0, 1), args });
   }
 
+  private readonly extra: string[] = [];
+  /** Another engine's track (e.g. the NPU): returns its id for span(). */
+  track(name: string): number {
+    let k = this.extra.indexOf(name);
+    if (k < 0) k = this.extra.push(name) - 1;
+    return DMA_TID + 1 + k;
+  }
+  span(track: number, t0: number, t1: number, name: string, args?: Record<string, unknown>): void {
+    this.spans.push({ name, tid: track, ts: t0, dur: Math.max(t1 - t0, 1), ...(args ? { args } : {}) });
+  }
+
   /** The whole trace as a Chrome trace-event object. */
   toJSON(): { traceEvents: unknown[]; displayTimeUnit: string; otherData: Record<string, unknown> } {
     for (let c = 0; c < this.cores; c++) this.flushCore(c);
@@ -65,8 +76,12 @@ export class TraceWriter {
     }
     ev.push({ name: 'thread_name', ph: 'M', pid: 0, tid: DMA_TID, args: { name: 'DMA (MCHAN)' } });
     ev.push({ name: 'thread_sort_index', ph: 'M', pid: 0, tid: DMA_TID, args: { sort_index: this.cores } });
+    this.extra.forEach((name, k) => {
+      ev.push({ name: 'thread_name', ph: 'M', pid: 0, tid: DMA_TID + 1 + k, args: { name } });
+      ev.push({ name: 'thread_sort_index', ph: 'M', pid: 0, tid: DMA_TID + 1 + k, args: { sort_index: this.cores + 1 + k } });
+    });
     const sorted = [...this.spans].sort((a, b) => a.tid - b.tid || a.ts - b.ts);
-    for (const s of sorted) ev.push({ name: s.name, cat: s.tid === DMA_TID ? 'dma' : 'core', ph: 'X', pid: 0, tid: s.tid, ts: s.ts, dur: s.dur, ...(s.args ? { args: s.args } : {}) });
+    for (const s of sorted) ev.push({ name: s.name, cat: s.tid < this.cores ? 'core' : s.tid === DMA_TID ? 'dma' : 'engine', ph: 'X', pid: 0, tid: s.tid, ts: s.ts, dur: s.dur, ...(s.args ? { args: s.args } : {}) });
     return { traceEvents: ev, displayTimeUnit: 'ns', otherData: { timeUnit: 'cycles' } };
   }
 
