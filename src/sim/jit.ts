@@ -189,6 +189,8 @@ function jitTables(): Tables {
   return (tables = { gen, terminator, isLoad, alu, aluIndex });
 }
 
+const FN_CACHE = new Map<string, CompiledBlock['fn']>();
+
 export interface Helpers {
   mulh(a: number, b: number): number;
   mulhu(a: number, b: number): number;
@@ -263,13 +265,22 @@ export function compileBlock(
   const last = pcs[pcs.length - 1];
   if (!ended) parts.push(`return ${nextPc};`);
   const body = parts.join('\n');
-  const factory = new Function('F', 'M', 'BR', `return function block_${(pc >>> 0).toString(16)}(c,x){\n${body}\n};`) as (
-    F: AluFn[],
-    M: Helpers,
-    BR: number,
-  ) => CompiledBlock['fn'];
+  // The same code (same program, another Memory or a re-run) reuses the function V8 has already
+  // optimised: block functions hold no per-run state.
+  const key = `${branchExtra}|${body}`;
+  let fn = FN_CACHE.get(key);
+  if (!fn) {
+    const factory = new Function('F', 'M', 'BR', `return function block_${(pc >>> 0).toString(16)}(c,x){\n${body}\n};`) as (
+      F: AluFn[],
+      M: Helpers,
+      BR: number,
+    ) => CompiledBlock['fn'];
+    fn = factory(t.alu, M, branchExtra);
+    if (FN_CACHE.size > 100_000) FN_CACHE.clear();
+    FN_CACHE.set(key, fn);
+  }
   return {
-    fn: factory(t.alu, M, branchExtra),
+    fn,
     start: pc,
     last,
     span: (last - pc) >>> 0,
