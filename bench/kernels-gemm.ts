@@ -37,17 +37,21 @@ export async function run(): Promise<void> {
       .map((f) => join(KDIR, f)),
   ];
   const variants: Variant[] = [
-    { label: '8 cores, B transposed, rq int8', defines: ['NCORES=8'] },
-    { label: '1 core,  B transposed, rq int8', defines: ['NCORES=1'] },
-    { label: '8 cores, B transposed, int32 out', defines: ['NCORES=8', 'RQ=0'] },
-    { label: '8 cores, B as K x N (packed on the fly)', defines: ['NCORES=8', 'TRANS_B=0'] },
-    { label: '8 cores, decode 1x64 by 64x256, rq int8', defines: ['NCORES=8'], dims: [1, 64, 256] },
+    { label: '8 cores, B transposed, rq int8', defines: ['BENCH_NCORES=8'] },
+    { label: '1 core,  B transposed, rq int8', defines: ['BENCH_NCORES=1'] },
+    { label: '8 cores, B transposed, int32 out', defines: ['BENCH_NCORES=8', 'BENCH_RQ=0'] },
+    { label: '8 cores, B as K x N (packed on the fly)', defines: ['BENCH_NCORES=8', 'BENCH_TRANS_B=0'] },
+    { label: '8 cores, B in L2 (direct loads)', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1'] },
+    { label: '8 cores, B in L2, DMA-staged into L1', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1', 'BENCH_STAGE=1'] },
+    { label: '8 cores, decode 1x64 by 64x256, rq int8', defines: ['BENCH_NCORES=8'], dims: [1, 64, 256] },
+    { label: '8 cores, decode, B in L2 (direct loads)', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1'], dims: [1, 64, 256] },
+    { label: '8 cores, decode, B in L2, DMA-staged', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1', 'BENCH_STAGE=1'], dims: [1, 64, 256] },
   ];
   console.log(`kernels-gemm: dk_gemm int8 ${M0}x${K0} by ${K0}x${N0} (${M0 * K0 * N0} MACs), peak 32 MAC/cycle on 8 cores`);
   for (const v of variants) {
     const [M, K, N] = v.dims ?? [M0, K0, N0];
     const macs = M * K * N;
-    const elf = join(OUT, `gemm-${M}x${K}x${N}-${v.defines.join('-').replace(/=/g, '')}.elf`);
+    const elf = join(OUT, `gemm-${M}x${K}x${N}-${v.defines.join('-').replace(/BENCH_|=/g, '')}.elf`);
     await buildProgram({ sources, out: elf, includeDirs: [join(KDIR, 'include')], defines: [`GEMM_M=${M}`, `GEMM_K=${K}`, `GEMM_N=${N}`, ...v.defines] });
     const r = runClusterOrThrow(elf, { cores: 8 });
     const out = new TextDecoder().decode(r.stdout);
@@ -57,7 +61,7 @@ export async function run(): Promise<void> {
       continue;
     }
     const cycles = Number(m[1]);
-    console.log(`  ${v.label.padEnd(42)} ${String(cycles).padStart(8)} cycles  ${(macs / cycles).toFixed(2).padStart(6)} MAC/cycle  (checksum ${m[2]})`);
+    console.log(`  ${v.label.padEnd(44)} ${String(cycles).padStart(8)} cycles  ${(macs / cycles).toFixed(2).padStart(6)} MAC/cycle  (checksum ${m[2]})`);
   }
 }
 

@@ -1,7 +1,7 @@
 /* bench/kernels-gemm.ts: dk_gemm on an M x K by K x N int8 problem (B transposed = K-contiguous,
  * per-tensor requant to int8), timed with the cycle counter around one dsim_fork.
  * -DGEMM_M/_K/_N sizes; -DNCORES=n  cores of the fork;  -DTRANS_B=0 takes B as K x N (packed on the fly);
- * -DRQ=0 writes int32. Data come from an LCG at run time (no big initialised arrays). */
+ * -DRQ=0 writes int32; -DB_L2=1 puts B in L2, -DSTAGE=1 gives the kernel an L1 scratch to DMA it into. Data come from an LCG at run time (no big initialised arrays). */
 #include <dsim.h>
 #include <dsim_cluster.h>
 #include "kernels.h"
@@ -15,19 +15,32 @@
 #ifndef GEMM_K
 #define GEMM_K 256
 #endif
-#ifndef NCORES
-#define NCORES 8
+#ifndef BENCH_NCORES
+#define BENCH_NCORES 8
 #endif
-#ifndef TRANS_B
-#define TRANS_B 1
+#ifndef BENCH_TRANS_B
+#define BENCH_TRANS_B 1
 #endif
-#ifndef RQ
-#define RQ 1
+#ifndef BENCH_RQ
+#define BENCH_RQ 1
 #endif
 
 static int8_t A[GEMM_M * GEMM_K] __attribute__((aligned(4))) DSIM_L1_BSS;
+#ifndef BENCH_B_L2
+#define BENCH_B_L2 0
+#endif
+#ifndef BENCH_STAGE
+#define BENCH_STAGE 0
+#endif
+#if BENCH_B_L2 /* weights in L2, as when they do not fit L1 */
+static int8_t B[GEMM_K * GEMM_N] __attribute__((aligned(4)));
+#else
 static int8_t B[GEMM_K * GEMM_N] __attribute__((aligned(4))) DSIM_L1_BSS;
-#if RQ
+#endif
+#if BENCH_STAGE
+static int8_t Bstage[GEMM_K * GEMM_N] __attribute__((aligned(4))) DSIM_L1_BSS;
+#endif
+#if BENCH_RQ
 static int8_t Y[GEMM_M * GEMM_N] __attribute__((aligned(4))) DSIM_L1_BSS;
 #else
 static int32_t Y[GEMM_M * GEMM_N] __attribute__((aligned(4))) DSIM_L1_BSS;
@@ -54,8 +67,12 @@ int main(void) {
   g.alpha = 1;
   g.a_type = DK_I8;
   g.b_type = DK_I8;
-  g.trans_b = TRANS_B;
-#if RQ
+  g.trans_b = BENCH_TRANS_B;
+#if BENCH_STAGE
+  g.scratch = Bstage;
+  g.scratch_bytes = sizeof Bstage;
+#endif
+#if BENCH_RQ
   g.y_type = DK_I8;
   g.rq.mul = mul;
   g.rq.add = add;
@@ -65,12 +82,12 @@ int main(void) {
 #else
   g.y_type = DK_I32;
 #endif
-  dsim_fork(NCORES, dk_gemm, &g); /* warm-up (instruction cache is not modelled, but keep it fair) */
+  dsim_fork(BENCH_NCORES, dk_gemm, &g); /* warm-up (instruction cache is not modelled, but keep it fair) */
   uint32_t t0 = dsim_cycles();
-  dsim_fork(NCORES, dk_gemm, &g);
+  dsim_fork(BENCH_NCORES, dk_gemm, &g);
   uint32_t t1 = dsim_cycles();
   uint32_t sum = 0;
   for (int i = 0; i < GEMM_M * GEMM_N; i++) sum = sum * 31u + (uint32_t)Y[i];
-  printf("gemm %dx%dx%d cores %d cycles %u checksum %08x\n", GEMM_M, GEMM_K, GEMM_N, NCORES, (unsigned)(t1 - t0), (unsigned)sum);
+  printf("gemm %dx%dx%d cores %d cycles %u checksum %08x\n", GEMM_M, GEMM_K, GEMM_N, BENCH_NCORES, (unsigned)(t1 - t0), (unsigned)sum);
   return 0;
 }

@@ -45,6 +45,9 @@ export interface GemmCaseOpts {
   bRange?: [number, number];
   /** custom rq (edge cases) */
   rqFixed?: Rq;
+  /** B in L2; stage: give the kernel an L1 scratch to DMA it into */
+  bL2?: boolean;
+  stage?: boolean;
 }
 
 export function gemmCase(r: Rng, name: string, o: GemmCaseOpts): KCase {
@@ -110,7 +113,7 @@ export function gemmCase(r: Rng, name: string, o: GemmCaseOpts): KCase {
   const Y = gemm(A, B, C, spec, rq);
   const bufs: Buf[] = [
     { name: 'A', type: aType, data: A },
-    { name: 'B', type: bType, data: B },
+    { name: 'B', type: bType, data: B, level: o.bL2 ? 'l2' : undefined },
     { name: 'Y', type: yType, length: Y.length },
   ];
   if (C) bufs.push({ name: 'C', type: 'int32_t', data: C });
@@ -129,6 +132,8 @@ export function gemmCase(r: Rng, name: string, o: GemmCaseOpts): KCase {
     `.a_type = ${DK_TYPE[aType]}, .b_type = ${DK_TYPE[bType]}, .y_type = ${DK_TYPE[yType]}`,
     `.trans_a = ${o.transA ? 1 : 0}, .trans_b = ${o.transB ? 1 : 0}`,
     rqInit(rq, mulS, mulS),
+    o.stage ? `.scratch = scratch, .scratch_bytes = ${B.length * (bType.includes('8') ? 1 : bType.includes('16') ? 2 : 4)}` : '.scratch = 0',
   ].join(', ');
-  return { name, kernel: 'dk_gemm', argsType: 'dk_gemm_args_t', bufs, args, checks: [{ buf: 'Y', expected: Y }] };
+  const scratch = o.stage ? B.length * 4 : undefined;
+  return { name, kernel: 'dk_gemm', argsType: 'dk_gemm_args_t', bufs, args, checks: [{ buf: 'Y', expected: Y }], scratch };
 }

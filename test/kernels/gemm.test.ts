@@ -29,6 +29,9 @@ function cases(): KCase[] {
     gemmCase(r, 'perf_shape_64x256x64', { M: 64, N: 64, K: 256, transB: true, rq: 'tensor' }),
     gemmCase(r, 'uu_4x4_col_rq_Krem', { M: 8, N: 12, K: 66, aType: 'uint8_t', bType: 'uint8_t', transB: true, rq: 'col', yType: 'uint8_t' }),
     gemmCase(r, 'su_4x4_row_rq_inoff', { M: 12, N: 16, K: 20, bType: 'uint8_t', transB: true, rq: 'row' }),
+    gemmCase(r, 'B_in_L2_direct', { M: 9, N: 13, K: 40, transB: true, bL2: true, rq: 'tensor' }),
+    gemmCase(r, 'B_in_L2_staged_dma', { M: 16, N: 20, K: 64, transB: true, bL2: true, stage: true, rq: 'col' }),
+    gemmCase(r, 'B_in_L2_staged_plainB_i16', { M: 5, N: 7, K: 9, bType: 'int16_t', bRange: [-500, 500], bL2: true, stage: true }),
     gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
   ];
 }

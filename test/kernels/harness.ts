@@ -81,6 +81,8 @@ export interface Buf {
   data?: ArrayLike<number>;
   /** element count of an output buffer */
   length?: number;
+  /** force the buffer into L2 (default: L1 when the case fits) */
+  level?: 'l2';
 }
 
 export interface Check {
@@ -156,11 +158,12 @@ static int total_err, total_n;
     const secBss = inL1 ? ' DSIM_L1_BSS' : '';
     for (const b of c.bufs) {
       const id = cIdent(ci, b.name);
+      const l2 = b.level === 'l2';
       if (b.data) {
         const n = Math.max(1, b.data.length);
-        out.push(`static ${b.type} ${id}[${n}] __attribute__((aligned(4)))${sec} = {\n${b.data.length ? arrayText(b.type, b.data) : '0'}};`);
+        out.push(`static ${b.type} ${id}[${n}] __attribute__((aligned(4)))${l2 ? '' : sec} = {\n${b.data.length ? arrayText(b.type, b.data) : '0'}};`);
       } else {
-        out.push(`static ${b.type} ${id}[${Math.max(1, b.length ?? 0)}] __attribute__((aligned(4)))${secBss};`);
+        out.push(`static ${b.type} ${id}[${Math.max(1, b.length ?? 0)}] __attribute__((aligned(4)))${l2 ? '' : secBss};`);
       }
     }
     c.checks.forEach((k, ki) => {

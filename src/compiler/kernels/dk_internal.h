@@ -46,6 +46,20 @@ DK_INLINE void dk_st(void *p, uint32_t i, uint32_t t, int32_t v) {
 
 DK_INLINE int dk_is8(uint32_t t) { return t == DK_I8 || t == DK_U8; }
 
+/* Is [p, p+bytes) in the cluster's L1 TCDM (either alias)? (platform.md memory map) */
+DK_INLINE int dk_in_l1(const void *p, uint32_t bytes) {
+  const uint32_t a = (uint32_t)(uintptr_t)p & 0x0FFFFFFFu, l1 = 256u * 1024u;
+  return ((uint32_t)(uintptr_t)p >> 28) <= 1u && a + bytes <= l1;
+}
+
+/* Barrier among the cores of the fork (none in the virtual-core test mode, where the cores run
+ * one after the other, so core 0's work is already done when the others run). */
+DK_INLINE void dk_barrier(void) {
+#ifndef DK_TEST_VCORES
+  dsim_barrier();
+#endif
+}
+
 /* This core's share [*s, *e) of n work items: contiguous chunks, the first ones larger. */
 DK_INLINE void dk_split(uint32_t n, uint32_t *s, uint32_t *e) {
   uint32_t nc = DK_NCORES(), id = DK_CORE_ID();

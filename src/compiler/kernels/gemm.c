@@ -387,8 +387,18 @@ static uint32_t esize(uint32_t t) { return t <= DK_U8 ? 1 : t <= DK_U16 ? 2 : 4;
 void dk_gemm(void *args) {
   /* a private copy on this core's stack (L1): the args may live in L2, and the inner code reads
    * them per block / per output */
-  const dk_gemm_args_t gl = *(const dk_gemm_args_t *)args;
+  dk_gemm_args_t gl = *(const dk_gemm_args_t *)args;
   const dk_gemm_args_t *g = &gl;
+  {
+    /* stage a shared B that lives outside L1 into the L1 scratch (header: scratch) */
+    const uint32_t bbytes = g->K * g->N * (g->b_type <= DK_U8 ? 1u : g->b_type <= DK_U16 ? 2u : 4u);
+    if (g->scratch && bbytes > 0 && bbytes <= g->scratch_bytes && bbytes < (1u << 17) && g->b_bs[0] == 0 &&
+        g->b_bs[1] == 0 && !dk_in_l1(g->B, bbytes) && dk_in_l1(g->scratch, bbytes)) {
+      if (DK_CORE_ID() == 0) dsim_dma_wait(dsim_dma_copy_1d(g->scratch, g->B, bbytes, 1));
+      dk_barrier();
+      gl.B = g->scratch;
+    }
+  }
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   const uint32_t M = g->M, N = g->N;
   if (M == 0 || N == 0) return;
