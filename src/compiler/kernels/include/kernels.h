@@ -78,8 +78,8 @@ typedef struct {
  *   batch dim, 0 broadcasts (NumPy-style batch broadcasting). Y is dense (b0, b1, M, N).
  *   rq.mul_s/add_s index (b0, b1, m, n): per-row = {0,0,1,0}, per-column = {0,0,0,1}.
  *   y_type: DK_I8/DK_U8 (with rq) or DK_I32 (no rq), any integer type allowed.
- *   Work split: over rows of all batches (2-4 row blocks per core); fast path needs
- *   trans_a = 0, trans_b = 1, 8-bit A and B. */
+ *   Work split: (batch, 4-row block, column chunk) tasks; fast path needs trans_a = 0,
+ *   trans_b = 1, 8-bit A and B (a 4x4 XpulpV2 micro-kernel), and A, B, Y in L1 (see scratch). */
 typedef struct {
   const void *A;
   const void *B;
@@ -94,6 +94,12 @@ typedef struct {
   uint8_t a_type, b_type, y_type;
   uint8_t trans_a, trans_b;
   dk_rq_t rq;
+  /* Optional L1 buffer (NULL = none). When B lies outside L1 (L2 / weight memory), is shared by
+   * all batches (b_bs = {0, 0}) and its bytes fit scratch_bytes, core 0 copies B into it with the
+   * cluster DMA and the fork's cores meet at a barrier before computing: L2 latency on every B
+   * word costs far more than the transfer. Added after v1: zero-initialised = off. */
+  void *scratch;
+  uint32_t scratch_bytes;
 } dk_gemm_args_t;
 void dk_gemm(void *args); /* dk_gemm_args_t */
 
