@@ -193,3 +193,38 @@ describe('XpulpV2 memory, branch and event-load forms', () => {
     expect(core.x[RD]).toBe(0x88878685 | 0);
   });
 });
+
+describe('every XpulpV2 load and store id', () => {
+  // memory at DATA: bytes 0x81 0x82 ... 0x88; expected values by hand (little-endian)
+  const data = Uint8Array.from([0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88]);
+  const at2 = { LB: -0x7d, LBU: 0x83, LH: -0x7b7d, LHU: 0x8483, LW: 0x86858483 | 0 }; // address DATA + 2
+  for (const [size, want] of Object.entries(at2)) {
+    it(`${size}: register-register, post-increment immediate, post-increment register`, () => {
+      // reg-reg: rs1 = DATA, rs2 = 2
+      const rr = exec([encode(`${size}_RR`, { rd: RD, rs1: RS1, rs2: RS2 })], { [RS1]: DATA, [RS2]: 2 }, { data }).core;
+      expect([rr.x[RD], rr.x[RS1]]).toEqual([want, DATA]);
+      // post-inc immediate: access DATA + 2, then rs1 += 5
+      const pi = exec([encode(`${size}_POSTINC`, { rd: RD, rs1: RS1, imm: 5 })], { [RS1]: DATA + 2 }, { data }).core;
+      expect([pi.x[RD], pi.x[RS1]]).toEqual([want, DATA + 7]);
+      // post-inc register: access DATA + 2, then rs1 += rs2 (-2)
+      const pr = exec([encode(`${size}_RR_POSTINC`, { rd: RD, rs1: RS1, rs2: RS2 })], { [RS1]: DATA + 2, [RS2]: -2 }, { data }).core;
+      expect([pr.x[RD], pr.x[RS1]]).toEqual([want, DATA]);
+    });
+  }
+  for (const [size, bytes] of [['SB', [0x44]], ['SH', [0x44, 0x33]], ['SW', [0x44, 0x33, 0x22, 0x11]]] as const) {
+    it(`${size}: register-register, post-increment immediate, post-increment register`, () => {
+      const expectAt = (m: { readBytes(a: number, n: number): Uint8Array }, off: number) =>
+        expect(Array.from(m.readBytes(DATA + off, bytes.length))).toEqual([...bytes]);
+      const regs = { [RS1]: DATA, [RS2]: 0x11223344, 13: 4 };
+      const rr = exec([encode(`${size}_RR`, { rs1: RS1, rs2: RS2, rd: 13 })], regs);
+      expectAt(rr.memory, 4);
+      expect(rr.core.x[RS1]).toBe(DATA);
+      const pi = exec([encode(`${size}_POSTINC`, { rs1: RS1, rs2: RS2, imm: -8 })], regs);
+      expectAt(pi.memory, 0);
+      expect(pi.core.x[RS1]).toBe(DATA - 8);
+      const pr = exec([encode(`${size}_RR_POSTINC`, { rs1: RS1, rs2: RS2, rd: 13 })], regs);
+      expectAt(pr.memory, 0);
+      expect(pr.core.x[RS1]).toBe(DATA + 4);
+    });
+  }
+});
