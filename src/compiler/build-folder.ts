@@ -163,7 +163,7 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
         graph,
         graph.inputs.map((info, k) => ({ name: info.name, dtype: info.dtype, shape: info.shape, data: inputs[k]! })),
         { source: src.inputs },
-      ).outputs.map((v) => fromNumbers('int32', v.data));
+      ).outputs.map((v) => Float64Array.from(v.data));
     goldenSource = 'reference executor (src/reference)';
   }
 

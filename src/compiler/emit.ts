@@ -312,7 +312,7 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
       const v = toNumberArray(data[k]!);
       const lim = DTYPES[d];
       for (let i = 0; i < v.length; i++)
-        if (v[i]! < lim.min || v[i]! > lim.max || !Number.isInteger(v[i]!))
+        if (v[i]! < lim.min || v[i]! > lim.max || (lim.integer && !Number.isInteger(v[i]!)))
           throw new Error(`internal: ${prefix} '${info.name}' value ${v[i]} at ${i} does not fit the inferred ${d}`);
       t.push(`/* ${info.name}: ${d} ${fmtShape(g.values.get(info.name)!.shape)} */`);
       t.push(`const ${C_TYPE[d]} ${prefix}_${k}[${Math.max(1, v.length)}] = {`);
@@ -324,6 +324,7 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
   t.push(`const void *const test_inputs[] = { ${g.inputs.map((_, k) => `test_input_${k}`).join(', ') || '0'} };`);
   t.push(`const void *const golden_outputs[] = { ${g.outputs.map((_, k) => `golden_output_${k}`).join(', ') || '0'} };`);
   t.push(`const uint8_t golden_output_elem_bytes[] = { ${g.outputs.map((o) => DTYPES[tg.dtypes.get(o.name)!].bytes).join(', ') || '0'} };`);
+  t.push(`const uint8_t golden_output_is_float[] = { ${g.outputs.map((o) => (tg.dtypes.get(o.name) === 'float32' ? 1 : 0)).join(', ') || '0'} };`);
   t.push(`const uint8_t golden_output_signed[] = { ${g.outputs.map((o) => (DTYPES[tg.dtypes.get(o.name)!].min < 0 ? 1 : 0)).join(', ') || '0'} };`);
   t.push('');
 
@@ -348,6 +349,10 @@ extern const void *const test_inputs[];
 extern const void *const golden_outputs[];
 extern const uint8_t golden_output_elem_bytes[];
 extern const uint8_t golden_output_signed[];
+extern const uint8_t golden_output_is_float[];
+
+/* Float outputs (quantize/dequantize graphs) match within 1e-4, as in Deeploy's harness. */
+#define FLOAT_TOLERANCE 1e-4f
 
 static int32_t load(const void *p, uint32_t i, unsigned bytes, unsigned is_signed) {
   if (bytes == 1) return is_signed ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
@@ -367,8 +372,13 @@ int main(void) {
     uint32_t n = network_output_bytes[k] / eb;
     for (uint32_t i = 0; i < n; i++) {
       int32_t got = load(network_outputs[k], i, eb, sg), want = load(golden_outputs[k], i, eb, sg);
-      if (got != want) {
-        if (errors < 8) printf("Output %u[%u]: expected %d, got %d\\n", k, (unsigned)i, (int)want, (int)got);
+      int bad = got != want;
+      if (golden_output_is_float[k]) {
+        float d = ((const float *)network_outputs[k])[i] - ((const float *)golden_outputs[k])[i];
+        bad = !(d <= FLOAT_TOLERANCE && d >= -FLOAT_TOLERANCE);
+      }
+      if (bad) {
+        if (errors < 8) printf("Output %u[%u]: expected %d, got %d%s\\n", k, (unsigned)i, (int)want, (int)got, golden_output_is_float[k] ? " (float bits)" : "");
         errors++;
       }
       total++;

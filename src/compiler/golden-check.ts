@@ -15,6 +15,9 @@ import { Cluster } from '../sim/cluster/cluster.js';
 import { readManifest, type Manifest } from './build-folder.js';
 import { readElfSymbols } from './elf.js';
 
+/** Float outputs match within 1e-4 (Deeploy's harness); integers bit for bit. */
+export const FLOAT_TOLERANCE = 1e-4;
+
 export interface HostCheck {
   errors: number;
   total: number;
@@ -53,9 +56,10 @@ export function hostCheck(dir: string, manifest: Manifest, readBytes: (addr: num
     const dtype = o.dtype as DType;
     const got = decode(readBytes(o.address, n * DTYPES[dtype].bytes), dtype, n);
     const want = toNumberArray(golden[k]!.data);
+    const tol = dtype === 'float32' ? FLOAT_TOLERANCE : 0;
     for (let i = 0; i < n; i++) {
       res.total++;
-      if (got[i] !== want[i]) {
+      if (!(Math.abs(got[i]! - want[i]!) <= tol)) {
         res.errors++;
         if (res.mismatches.length < 8) res.mismatches.push({ output: o.name, index: i, expected: want[i]!, got: got[i]! });
       }

@@ -13,6 +13,9 @@ import type { LNode } from './graph.js';
 export interface Range {
   lo: number;
   hi: number;
+  /** Stored as float32 (values need not be integers). `integral`: every value is an integer. */
+  float?: boolean;
+  integral?: boolean;
 }
 
 /** A node cannot be handled by this mapping/binding; `reason` ends up in the user's error. */
@@ -82,6 +85,11 @@ export interface Mapping<P> {
   alias?: boolean;
   /** Runtime inputs and outputs must share one element type (pure data movement over several inputs). */
   sameType?: boolean;
+  /**
+   * Which domain the runtime inputs must be in, given the output types: 'float' (all float32),
+   * 'int' (integer types), or undefined (any). The types phase inserts casts where they differ.
+   */
+  inputDomain?(p: P, outputs: Range[]): 'float' | 'int' | undefined;
 }
 
 // Mappings of different parameter types live in one table; the bind phase only passes each

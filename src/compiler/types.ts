@@ -25,9 +25,11 @@ export interface TypedGraph {
 }
 
 const INT32: Range = { lo: -(2 ** 31), hi: 2 ** 31 - 1 };
+const ONNX_CODE: Partial<Record<DType, number>> & Record<'int32', number> = { float32: 1, uint8: 2, int8: 3, int16: 5, int32: 6 };
 
 /** The narrowest storage type for a range. */
 export function dtypeForRange(r: Range): DType | undefined {
+  if (r.float) return 'float32';
   if (r.lo >= -128 && r.hi <= 127) return 'int8';
   if (r.lo >= 0 && r.hi <= 255) return 'uint8';
   if (r.lo >= INT32.lo && r.hi <= INT32.hi) return 'int32';
@@ -38,14 +40,17 @@ export function rangeOfData(data: TensorData, what: string): Range {
   const v = toNumberArray(data);
   let lo = Infinity;
   let hi = -Infinity;
+  let integral = true;
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
-    if (!Number.isInteger(x)) throw new InputError(`${what} holds the non-integer value ${x} at index ${i}; only integer graphs compile (float ops are not supported)`);
+    if (!Number.isFinite(x)) throw new InputError(`${what} holds the value ${x} at index ${i}`);
+    if (!Number.isInteger(x)) integral = false;
     if (x < lo) lo = x;
     if (x > hi) hi = x;
   }
+  void what;
   if (v.length === 0) return { lo: 0, hi: 0 };
-  return { lo, hi };
+  return integral ? { lo, hi } : { lo, hi, float: true, integral: false };
 }
 
 /** Pick the mapping of a node: the first whose parser accepts it, else an error with every reason. */
@@ -79,13 +84,52 @@ export function inferTypes(graph: LoweredGraph, inputData?: readonly TensorData[
   for (const [name, t] of graph.initializers) ranges.set(name, rangeOfData(t.data, `constant '${name}'`));
 
   const nodes: TypedNode[] = [];
-  for (const node of graph.nodes) {
-    const { mapping, params } = selectMapping(node, graph);
-    const ins = node.inputs.map((i) => (i ? ranges.get(i) : undefined));
-    const outs = mapping.range(params, ins);
+  const values = new Map(graph.values);
+  const casts = new Map<string, string>();
+  /** A Cast node in front of a consumer whose kernel needs the other domain (float32 <-> integer). */
+  const castTo = (name: string, toFloat: boolean, consumer: LNode): string => {
+    const key = `${name}->${toFloat ? 'f' : 'i'}`;
+    const hit = casts.get(key);
+    if (hit) return hit;
+    const r = ranges.get(name)!;
+    if (!toFloat && !r.integral)
+      throw new InputError(`node '${consumer.from.join(' + ')}' (${consumer.op}): needs integer input but '${name}' holds non-integer float values (float kernels exist only for Add, Sub, Mul, Div, Round, Clip, Cast)`);
+    const out = `${name}__${toFloat ? 'f32' : 'int'}`;
+    const outRange: Range = toFloat ? { lo: r.lo, hi: r.hi, float: true, integral: true } : { lo: r.lo, hi: r.hi };
+    const to = toFloat ? 1 : (ONNX_CODE[dtypeForRange(outRange) ?? 'int32'] ?? 6);
+    const cast: LNode = { name: `${out}_cast`, op: 'Cast', domain: '', inputs: [name], outputs: [out], attrs: { to }, from: [`${consumer.name} (inserted ${toFloat ? 'int -> float' : 'float -> int'} cast)`] };
+    values.set(out, { name: out, dtype: toFloat ? 'float32' : 'int32', shape: values.get(name)!.shape.slice() });
+    const gv = { ...graph, values };
+    const { mapping, params } = selectMapping(cast, gv);
+    ranges.set(out, mapping.range(params, [r])[0]!);
+    nodes.push({ node: cast, mapping, params });
+    casts.set(key, out);
+    return out;
+  };
+  for (const node0 of graph.nodes) {
+    let node = node0;
+    const gv = { ...graph, values };
+    let { mapping, params } = selectMapping(node, gv);
+    let ins = node.inputs.map((i) => (i ? ranges.get(i) : undefined));
+    let outs = mapping.range(params, ins);
+    const domain = mapping.inputDomain ? mapping.inputDomain(params, outs) : 'int';
+    if (domain) {
+      const inputs = node.inputs.map((i, k) => {
+        if (!i || graph.initializers.has(i)) return i;
+        const isFloat = ins[k]!.float === true;
+        return isFloat === (domain === 'float') ? i : castTo(i, domain === 'float', node);
+      });
+      if (inputs.some((i, k) => i !== node.inputs[k])) {
+        node = { ...node, inputs };
+        ({ mapping, params } = selectMapping(node, { ...graph, values }));
+        ins = node.inputs.map((i) => (i ? ranges.get(i) : undefined));
+        outs = mapping.range(params, ins);
+      }
+    }
     node.outputs.forEach((o, k) => ranges.set(o, outs[k]!));
     nodes.push({ node, mapping, params });
   }
+  graph = { ...graph, nodes: nodes.map((n) => n.node), values };
 
   const dtypes = new Map<string, DType>();
   for (const [name, r] of ranges) {
@@ -131,7 +175,7 @@ function unifyTypes(graph: LoweredGraph, nodes: TypedNode[], dtypes: Map<string,
   for (const members of groups.values()) {
     const types = new Set(members.map((m) => dtypes.get(m)!));
     if (types.size <= 1) continue;
-    const joined: DType = types.has('int32') || types.size > 1 ? 'int32' : [...types][0]!;
+    const joined: DType = types.has('float32') ? 'float32' : 'int32';
     for (const m of members) dtypes.set(m, joined);
   }
 }

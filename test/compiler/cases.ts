@@ -17,7 +17,3 @@ export function findCases(root: string): { name: string; dir: string }[] {
   if (existsSync(root)) walk(root);
   return out;
 }
-
-/** The one conformance case the compiler rejects on purpose (float quantize/dequantize ops). */
-export const FLOAT_CASES = new Set(['Models/Transformer_DeepQuant']);
-export const FLOAT_MESSAGE = /float operator.*only compiles integer graphs/;

@@ -48,8 +48,24 @@ describe('integer type and signedness inference', () => {
     expect([t.dtypes.get(x), t.dtypes.get(y), t.dtypes.get(c)]).toEqual(['int32', 'int32', 'int32']);
   });
 
-  it('rejects a non-integer test input naming the graph input', () => {
+  it('a float test input makes a float32 tensor, and an integer kernel behind it fails naming the node', () => {
     const g = lower(linearGraph());
-    expect(() => inferTypes(g, [Float32Array.from({ length: 32 }, () => 0.5)])).toThrow(/graph input 'x' holds the non-integer value 0.5/);
+    expect(() => inferTypes(g, [Float32Array.from({ length: 32 }, () => 0.5)])).toThrow(/node 'mm \+ bias_add \+ rq' \(RQMatMul\): needs integer input but 'x' holds non-integer float values/);
+  });
+
+  it('float ops get float32 and integer consumers of integral floats get an inserted cast', () => {
+    const b = new GraphBuilder('f');
+    const x = b.input('x', 'float32', [4]);
+    const c = b.init('c', 'float32', [], [0.5]);
+    const d = b.node('Div', [x, c], {}, { nodeName: 'div', dtype: 'float32', shape: [4] });
+    const r = b.node('Round', [d], {}, { nodeName: 'round', dtype: 'float32', shape: [4] });
+    const w = b.init('W', 'float32', [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+    const x2 = b.node('Reshape', [r, b.init('s', 'int64', [2], [1, 4])], {}, { nodeName: 'flat', dtype: 'float32', shape: [1, 4] });
+    const y = b.node('MatMul', [x2, w], {}, { nodeName: 'mm', dtype: 'float32', shape: [1, 2] });
+    const t = inferTypes(lower(b.output(y).build()), [Int8Array.of(1, -2, 3, 4)]);
+    expect(t.dtypes.get(d)).toBe('float32');
+    expect(t.ranges.get(r)).toMatchObject({ float: true, integral: true });
+    expect(t.nodes.map((n) => n.node.op)).toEqual(['Cast', 'Div', 'Round', 'Alias', 'Cast', 'MatMul']);
+    expect(t.dtypes.get(y)).toBe('int32');
   });
 });

@@ -1,5 +1,6 @@
 // Element-wise and per-row operators: Add/Sub/Mul (+RequantShift), RequantShift, iHardswish,
 // TrueIntegerDiv, iSoftmax, iRMSNorm.
+import { toNumberArray } from '../../frontend/dtype.js';
 import type { DType, Graph, Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
 import { intAttr, scalarAttr } from '../attrs.js';
@@ -27,7 +28,7 @@ const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
 
 // ---------------------------------------------------------------- binary, broadcasting
 
-type BinaryOp = 'Add' | 'Sub' | 'Mul';
+type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 interface BinaryParams {
   layer: string;
   op: BinaryOp;
@@ -38,12 +39,26 @@ interface BinaryParams {
   rq?: Requant;
 }
 
-const BINARY_KERNEL: Record<BinaryOp, string> = { Add: 'dk_add', Sub: 'dk_sub', Mul: 'dk_mul' };
+const BINARY_KERNEL: Record<BinaryOp, string> = { Add: 'dk_add', Sub: 'dk_sub', Mul: 'dk_mul', Div: 'dk_div' };
 const BINARY_RANGE: Record<BinaryOp, (a: Range, b: Range) => Range> = {
   Add: rangeAdd,
   Sub: (a, b) => ({ lo: a.lo - b.hi, hi: a.hi - b.lo }),
   Mul: rangeMul,
+  // ONNX Div on float32-declared values is a float division (the graphs declare every tensor float)
+  Div: (a, b) => {
+    if (b.lo <= 0 && b.hi >= 0) return { lo: -(2 ** 127), hi: 2 ** 127 };
+    const q = [a.lo / b.lo, a.lo / b.hi, a.hi / b.lo, a.hi / b.hi];
+    return { lo: Math.min(...q), hi: Math.max(...q) };
+  },
 };
+
+/** Range of a binary op; float32 when an input is float or the op is Div (values then float32). */
+function binaryRange(op: BinaryOp, a: Range, b: Range): Range {
+  const r = BINARY_RANGE[op](a, b);
+  if (op !== 'Div' && !a.float && !b.float) return r;
+  const integral = op !== 'Div' && (a.float ? a.integral === true : true) && (b.float ? b.integral === true : true);
+  return { ...r, float: true, integral };
+}
 
 function parseBinary(node: LNode, g: Graph, op: BinaryOp, fused: boolean): BinaryParams {
   const outShape = shapeOfValue(g, node.outputs[0]!);
@@ -67,14 +82,22 @@ function parseBinary(node: LNode, g: Graph, op: BinaryOp, fused: boolean): Binar
 function binaryBinding(op: BinaryOp): Binding<BinaryParams> {
   return {
     kernel: BINARY_KERNEL[op],
-    check: (_p, t) => onlyTypes([t.inputs[0], t.inputs[1]], INT_IN, 'input'),
+    check: (_p, t) =>
+      t.outputs[0] === 'float32'
+        ? t.inputs.every((d, k) => d === 'float32' || k > 1 || d === undefined || _p.consts[k])
+          ? undefined
+          : 'float kernels need float32 runtime inputs'
+        : onlyTypes([t.inputs[0], t.inputs[1]], INT_IN, 'input'),
     emit(p, ctx) {
+      const isFloat = ctx.outputs[0]!.dtype === 'float32';
       const operand = (k: number) => {
         const rt = ctx.inputs[k];
         if (rt) return { ptr: rt.ptr, dtype: rt.dtype };
         const c = p.consts[k]!;
+        const name = `${p.layer}_${k === 0 ? 'a' : 'b'}`;
+        if (isFloat) return { ptr: ctx.constant(name, 'float32', Array.from(toNumberArray(c.data)), c.shape), dtype: 'float32' as DType };
         const d = constType(c);
-        return { ptr: ctx.constant(`${p.layer}_${k === 0 ? 'a' : 'b'}`, d, intValues(c), c.shape), dtype: d };
+        return { ptr: ctx.constant(name, d, intValues(c), c.shape), dtype: d };
       };
       const a = operand(0);
       const b = operand(1);
@@ -101,11 +124,12 @@ function binaryBinding(op: BinaryOp): Binding<BinaryParams> {
   };
 }
 
-for (const op of ['Add', 'Sub', 'Mul'] as const) {
+for (const op of ['Add', 'Sub', 'Mul', 'Div'] as const) {
   register<BinaryParams>(op, {
     name: op.toLowerCase(),
     parse: (n, g) => parseBinary(n, g, op, false),
-    range: (_p, ins) => [BINARY_RANGE[op](ins[0]!, ins[1]!)],
+    range: (_p, ins) => [binaryRange(op, ins[0]!, ins[1]!)],
+    inputDomain: (_p, outs) => (outs[0]!.float ? 'float' : 'int'),
     cycles: (p, cores) => parallelCycles(elementCount(p.outShape), 8, cores),
     ops: (p) => elementCount(p.outShape),
     bindings: [binaryBinding(op)],

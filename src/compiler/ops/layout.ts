@@ -16,6 +16,7 @@ const elemSize = (d: keyof typeof DTYPES) => DTYPES[d].bytes;
 
 register<Record<string, never>>('Alias', {
   name: 'alias',
+  inputDomain: () => undefined,
   parse: () => ({}),
   range: (_p, ins) => [ins[0]!],
   cycles: () => 0,
@@ -34,6 +35,7 @@ interface TransposeParams {
 
 register<TransposeParams>('Transpose', {
   name: 'transpose',
+  inputDomain: () => undefined,
   parse(n, g) {
     const inShape = shapeOfValue(g, n.inputs[0]!);
     const perm = intsAttr(n, 'perm', inShape.map((_, k) => inShape.length - 1 - k));
@@ -72,6 +74,7 @@ interface ConcatParams {
 
 register<ConcatParams>('Concat', {
   name: 'concat',
+  inputDomain: () => undefined,
   sameType: true,
   parse(n, g) {
     const out = shapeOfValue(g, n.outputs[0]!);
@@ -115,6 +118,7 @@ interface SliceParams {
 
 register<SliceParams>('Slice', {
   name: 'slice',
+  inputDomain: () => undefined,
   parse(n, g) {
     const inShape = shapeOfValue(g, n.inputs[0]!);
     const outShape = shapeOfValue(g, n.outputs[0]!);
@@ -182,6 +186,7 @@ interface PadParams {
 
 register<PadParams>('Pad', {
   name: 'pad',
+  inputDomain: () => undefined,
   parse(n, g) {
     const mode = stringAttr(n, 'mode', 'constant');
     if (mode !== 'constant') unsupported(`mode '${mode}' (constant only)`);

@@ -1,5 +1,5 @@
 // Less common operators: Clip and Cast on integers, Gather, ITAMax, iGELU, iLayerNorm.
-import { DTYPES } from '../../frontend/dtype.js';
+import { DTYPES, toNumberArray } from '../../frontend/dtype.js';
 import type { DType, Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
 import { intAttr, scalarAttr } from '../attrs.js';
@@ -8,7 +8,7 @@ import { rangeMul } from '../types.js';
 import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, product, shapeOfValue } from './common.js';
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
-const ONNX_INT_TYPES: Record<number, DType> = { 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 12: 'uint32' };
+const ONNX_CAST_TYPES: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 12: 'uint32' };
 
 // ---------------------------------------------------------------- Clip (integer bounds)
 
@@ -26,31 +26,84 @@ register<ClipParams>('Clip', {
       if (name) {
         const t = g.initializers.get(name);
         if (!t) unsupported(`Clip bound input ${k} must be a constant`);
-        return intValues(t)[0]!;
+        return toNumberArray(t.data)[0]!;
       }
       return n.attrs[attr] === undefined ? fallback : scalarAttr(n, attr);
     };
     const lo = Math.max(bound(1, 'min', -(2 ** 31)), -(2 ** 31));
     const hi = Math.min(bound(2, 'max', 2 ** 31 - 1), 2 ** 31 - 1);
-    if (!Number.isInteger(lo) || !Number.isInteger(hi)) unsupported(`non-integer bounds [${lo}, ${hi}]`);
     return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), lo, hi };
   },
-  range: (p, ins) => [{ lo: Math.min(Math.max(ins[0]!.lo, p.lo), p.hi), hi: Math.max(Math.min(ins[0]!.hi, p.hi), p.lo) }],
+  range(p, ins) {
+    const x = ins[0]!;
+    const r: Range = { lo: Math.min(Math.max(x.lo, p.lo), p.hi), hi: Math.max(Math.min(x.hi, p.hi), p.lo) };
+    const intBounds = Number.isInteger(p.lo) && Number.isInteger(p.hi);
+    if (x.float || !intBounds) return [{ ...r, float: true, integral: (!x.float || x.integral === true) && intBounds }];
+    return [r];
+  },
+  inputDomain: (_p, outs) => (outs[0]!.float ? 'float' : 'int'),
   cycles: (p, cores) => parallelCycles(p.n, 5, cores),
   ops: (p) => p.n,
   bindings: [
     {
       kernel: 'dk_clip',
-      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      check: (p, t) =>
+        t.outputs[0] === 'float32'
+          ? t.inputs[0] === 'float32' ? undefined : 'float clip needs a float32 input'
+          : onlyTypes([t.inputs[0]], INT_IN, 'x') ?? (Number.isInteger(p.lo) && Number.isInteger(p.hi) ? undefined : 'non-integer bounds on integers'),
       emit: (p, ctx) => ({
         argsType: 'dk_unary_args_t',
-        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, lo: p.lo, hi: p.hi, flo: 0, fhi: 0, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype) },
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          y: ctx.outputs[0]!.ptr,
+          n: p.n,
+          lo: Number.isInteger(p.lo) ? p.lo : 0,
+          hi: Number.isInteger(p.hi) ? p.hi : 0,
+          flo: cFloat(p.lo),
+          fhi: cFloat(p.hi),
+          x_type: dkType(ctx.inputs[0]!.dtype),
+          y_type: dkType(ctx.outputs[0]!.dtype),
+        },
       }),
     },
   ],
 });
 
-// ---------------------------------------------------------------- Cast between integer types
+/** A C float literal of a float32 value. */
+function cFloat(x: number): string {
+  const f = Math.fround(x);
+  if (f >= 3.4e38) return '3.4e38f';
+  if (f <= -3.4e38) return '-3.4e38f';
+  const t = String(f);
+  return /[.e]/.test(t) ? `${t}f` : `${t}.0f`;
+}
+
+// ---------------------------------------------------------------- Round (float32, half to even)
+
+interface RoundParams {
+  n: number;
+}
+
+register<RoundParams>('Round', {
+  name: 'round',
+  parse: (n, g) => ({ n: elementCount(shapeOfValue(g, n.outputs[0]!)) }),
+  range: (_p, ins) => [{ lo: Math.round(ins[0]!.lo) - 1, hi: Math.round(ins[0]!.hi) + 1, float: true, integral: true }],
+  inputDomain: () => 'float',
+  cycles: (p, cores) => parallelCycles(p.n, 30, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_round',
+      check: (_p, t) => (t.inputs[0] === 'float32' ? undefined : 'Round needs a float32 input'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_unary_args_t',
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, lo: 0, hi: 0, flo: 0, fhi: 0, x_type: 'DK_F32', y_type: 'DK_F32' },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- Cast
 
 interface CastParams {
   n: number;
@@ -60,21 +113,26 @@ interface CastParams {
 register<CastParams>('Cast', {
   name: 'integer cast',
   parse(n, g) {
-    const to = ONNX_INT_TYPES[intAttr(n, 'to')];
-    if (!to) unsupported(`Cast to ONNX type ${intAttr(n, 'to')} (integer targets only)`);
+    const to = ONNX_CAST_TYPES[intAttr(n, 'to')];
+    if (!to) unsupported(`Cast to ONNX type ${intAttr(n, 'to')} (float32 and integer targets only)`);
     return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), to };
   },
   range(p, ins) {
     const x = ins[0]!;
+    if (p.to === 'float32') return [{ lo: x.lo, hi: x.hi, float: true, integral: !x.float || x.integral === true }];
+    // float -> int truncates toward zero, then wraps like a C cast
+    const lo = Math.trunc(x.lo);
+    const hi = Math.trunc(x.hi);
     const t = DTYPES[p.to];
-    return [x.lo >= t.min && x.hi <= t.max ? x : { lo: t.min, hi: t.max }];
+    return [lo >= t.min && hi <= t.max ? { lo, hi } : { lo: t.min, hi: t.max }];
   },
+  inputDomain: () => undefined,
   cycles: (p, cores) => parallelCycles(p.n, 4, cores),
   ops: (p) => p.n,
   bindings: [
     {
       kernel: 'dk_cast',
-      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
+      check: (_p, t) => onlyTypes([t.inputs[0]], [...INT_IN, 'float32'], 'x'),
       emit: (p, ctx) => ({
         argsType: 'dk_unary_args_t',
         fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, lo: 0, hi: 0, flo: 0, fhi: 0, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype) },
@@ -95,6 +153,7 @@ interface GatherParams {
 
 register<GatherParams>('Gather', {
   name: 'gather',
+  inputDomain: () => undefined,
   parse(n, g) {
     const xs = shapeOfValue(g, n.inputs[0]!);
     const idx = g.initializers.get(n.inputs[1]!);
