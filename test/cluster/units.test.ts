@@ -6,6 +6,7 @@ import { EventUnit, EVT, EU_CORE, EU_BARRIER, EU_AREA, Sleep } from '../../src/s
 import { Mchan, MCHAN, Level, type DmaMemory } from '../../src/sim/cluster/dma.js';
 import { clusterTiming as T } from '../../src/sim/cluster/timing.js';
 import { TraceWriter, DMA_TID } from '../../src/sim/cluster/trace.js';
+import { ClusterPeripherals, PERIPH } from '../../src/sim/cluster/periph.js';
 import { energyTable, estimateEnergy } from '../../src/sim/energy.js';
 
 class Fault extends Error {}
@@ -183,6 +184,18 @@ describe('MCHAN DMA', () => {
     const h5 = dmaHarness();
     expect(() => h5.dma.read(0, 0x8, 0)).toThrow(/no register at \+0x8/);
   });
+  it('a core has 2 commands in flight at most: its 3rd waits for its 1st to complete', () => {
+    const h = dmaHarness();
+    const cmd = 256 | MCHAN.EXT2LOC | MCHAN.INC;
+    h.push(0, 0, [cmd, 0x10000000, 0x1c000000]);
+    h.push(0, 0, [cmd, 0x10000100, 0x1c000100]);
+    expect(h.dma.stall).toBe(0);
+    h.push(0, 0, [cmd, 0x10000200, 0x1c000200]);
+    // 1st: setup 1 + latency 14 + 32 beats = 47; the 2nd shares the port and ends at 79
+    expect(h.dma.stall).toBe(T.dmaSetupCycles + T.dmaL2Latency + 256 / T.dmaBytesPerCycle);
+    h.push(1, 0, [cmd, 0x10000300, 0x1c000300]); // another core is not held up
+    expect(h.dma.stall).toBe(0);
+  });
   it('the global queue holds 8 commands: the 9th waits for the oldest', () => {
     const h = dmaHarness();
     const cmd = 8 | MCHAN.EXT2LOC | MCHAN.INC;
@@ -191,6 +204,27 @@ describe('MCHAN DMA', () => {
     // all 8 share the ext->loc port: first ends at 1+14+1=16, then one cycle each
     h.push(0, 0, [cmd, 0x10000100, 0x1c000000]);
     expect(h.dma.stall).toBeGreaterThan(0);
+  });
+});
+
+describe('cluster timer', () => {
+  it('counts cycles since reset, and restarts on a RESET write', () => {
+    let now = 0;
+    const eu = euHarness().eu;
+    const p = new ClusterPeripherals(8, T, eu, dmaHarness().dma, {
+      cycle: () => now,
+      stall: () => {},
+      fault: (c, m) => {
+        throw new Fault(m);
+      },
+    });
+    now = 1234;
+    expect(p.read(0, PERIPH.timer + 0x8, 4)).toBe(1234);
+    p.write(0, PERIPH.timer + 0x20, 4, 1);
+    now = 1300;
+    expect(p.read(3, PERIPH.timer + 0x8, 4)).toBe(66);
+    expect(() => p.read(0, PERIPH.timer + 0x8, 2)).toThrow(/2-byte access/);
+    expect(() => p.read(0, PERIPH.ctrl, 4)).toThrow(/cluster control unit, not modelled/);
   });
 });
 
