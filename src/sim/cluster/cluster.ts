@@ -12,7 +12,7 @@ import { Memory, Region, WATCH_CODE, WATCH_SHIFT } from '../memory.js';
 import { siracusa, type Platform } from '../platform/siracusa.js';
 import { BankTracker } from './banks.js';
 import { Level, Mchan, type DmaMemory, type DmaTransferInfo } from './dma.js';
-import { EventUnit, Sleep } from './event-unit.js';
+import { EventUnit, EVT, Sleep } from './event-unit.js';
 import { ClusterPeripherals, PERIPH } from './periph.js';
 import type { ClusterTiming } from './timing.js';
 import { TraceWriter } from './trace.js';
@@ -99,7 +99,6 @@ export class Cluster {
   private readonly wfi: Uint8Array;
   private readonly busySince: Float64Array;
   readonly stdout: Uint8Array[] = [];
-  private pendingFault: string | undefined;
 
   constructor(elfPath: string, readonly opts: ClusterOptions = {}) {
     const platform = opts.platform ?? siracusa;
@@ -140,7 +139,7 @@ export class Cluster {
       fault,
     });
     this.dma = new Mchan(n, this.timing, this.dmaMemory(), {
-      event: (c, t) => this.eu.post(1 << c, 8, t, this.cores[c]!.cycles),
+      event: (c, t) => this.eu.post(1 << c, EVT.dma0, t, this.cores[c]!.cycles),
       fault,
       transfer: (i) => this.onTransfer(i),
     });
@@ -163,7 +162,7 @@ export class Cluster {
     const info = ((this.n << 16) | 1) >>> 0;
     this.memory.mapDevice(SOC_CTRL_BASE, 0x4, {
       read: () => info | 0,
-      write: (c) => {
+      write: () => {
         throw new DeviceFault(`SoC control INFO register (0x${SOC_CTRL_BASE.toString(16)}) is read-only`);
       },
     });
@@ -196,7 +195,7 @@ export class Cluster {
     // a copy into code drops its decoded instructions
     const dst = i.ext2loc ? i.loc : i.ext;
     const f = this.memory.find(dst);
-    if (f) invalidateRange(f.region, f.offset, i.ext2loc ? i.bytes : i.bytes * 4);
+    if (f) invalidateRange(f.region, f.offset, i.ext2loc ? i.bytes : i.extSpan);
     if (this.trace) {
       const lv = ['L1', 'L2', 'WMEM'][i.extLevel]!;
       this.trace.dma(i.start, i.end, `${i.ext2loc ? lv + '->L1' : 'L1->' + lv} ${i.twoD ? '2D' : '1D'} #${i.id}`, {

@@ -29,6 +29,8 @@ export interface DmaHost {
 export interface DmaTransferInfo {
   id: number; core: number; ext2loc: boolean; bytes: number; start: number; end: number;
   twoD: boolean; ext: number; loc: number; extLevel: Level;
+  /** bytes from the first to the last external byte (rows and strides of a 2D transfer) */
+  extSpan: number;
 }
 
 export class Mchan {
@@ -172,7 +174,7 @@ export class Mchan {
     if (ext2loc) this.bytesIn[e.level] += len;
     else this.bytesOut[e.level] += len;
     if ((cmd & MCHAN.EVT) !== 0) this.host.event(core, end);
-    this.host.transfer?.({ id, core, ext2loc, bytes: len, start: accept, end, twoD, ext, loc, extLevel: e.level });
+    this.host.transfer?.({ id, core, ext2loc, bytes: len, start: accept, end, twoD, ext, loc, extLevel: e.level, extSpan });
   }
 
   /**
