@@ -2,12 +2,13 @@
 // Core objects and steps them with run(n); memory and devices live in the shared Memory.
 //
 // Hot loop design (docs/simulator.md): instructions are decoded once per address into the
-// region's CodeCache (typed arrays, RVC already expanded, per-op base cycle cost precomputed) and
-// dispatched by a dense switch over handler numbers. Faults and sleeps leave the loop by throwing a
-// preallocated signal object, so the common path has no checks for them.
+// region's CodeCache (typed arrays, RVC already expanded, per-op base cycle cost precomputed). The
+// semantics of every non-system instruction are the code templates of jit.ts: runs of them become
+// JS functions (blocks; one instruction long when single-stepping); the system instructions (CSRs,
+// traps, hardware-loop setup, p.elw) are a switch here. Faults and sleeps leave the loop by throwing
+// a preallocated signal object, so the common path has no checks for them.
 import { decoder, emptyDecoded, formatDecoded, type Decoded } from '../../isa/index.js';
 import { isa } from '../../isa/table.js';
-import { xpulpAlu, type AluFn } from '../../isa/xpulp-semantics.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
 import { compileBlock, MAX_BLOCK, type CompiledBlock } from './jit.js';
@@ -75,74 +76,38 @@ class FaultSignal {
   message = '';
 }
 
-/** Handler numbers of the dispatch switch. Kept in this file so the switch cases are literals. */
+/**
+ * Instruction classes of the decode cache. Everything but the system instructions runs as compiled
+ * code (jit.ts); the class gives the base cycle cost and the hardware-loop body rules. A const enum
+ * in this file, so the switch cases are literals.
+ */
 const enum H {
   NONE = 0, // not decoded yet
-  ILLEGAL, LUI, AUIPC, JAL, JALR, BEQ, BNE, BLT, BGE, BLTU, BGEU,
-  LB, LH, LW, LBU, LHU, SB, SH, SW,
-  ADDI, SLTI, SLTIU, XORI, ORI, ANDI, SLLI, SRLI, SRAI,
-  ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND, FENCE,
-  MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU,
-  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI, ECALL, EBREAK, MRET, WFI,
-  // XpulpV2 (access kind in imm2 for the generic memory handlers: see KIND)
-  LW_POST, LOAD_POST, LOAD_RR, LOAD_RR_POST, STORE_RR, STORE_RR_POST, STORE_POST, ELW,
-  BEQIMM, BNEIMM, LP_STARTI, LP_ENDI, LP_COUNT, LP_COUNTI, LP_SETUP, LP_SETUPI,
-  MAC, SDOTSP_B, XALU,
+  ILLEGAL, COMPUTE, JUMP, BRANCH, MULH, DIV,
+  // system instructions, executed by the switch in run()
+  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI, ECALL, EBREAK, MRET, WFI, FENCE, ELW,
+  LP_STARTI, LP_ENDI, LP_COUNT, LP_COUNTI, LP_SETUP, LP_SETUPI,
 }
 
-const RV_HANDLERS: Record<string, H> = {
-  lui: H.LUI, auipc: H.AUIPC, jal: H.JAL, jalr: H.JALR, beq: H.BEQ, bne: H.BNE, blt: H.BLT, bge: H.BGE,
-  bltu: H.BLTU, bgeu: H.BGEU, lb: H.LB, lh: H.LH, lw: H.LW, lbu: H.LBU, lhu: H.LHU, sb: H.SB, sh: H.SH, sw: H.SW,
-  addi: H.ADDI, slti: H.SLTI, sltiu: H.SLTIU, xori: H.XORI, ori: H.ORI, andi: H.ANDI, slli: H.SLLI,
-  srli: H.SRLI, srai: H.SRAI, add: H.ADD, sub: H.SUB, sll: H.SLL, slt: H.SLT, sltu: H.SLTU, xor: H.XOR,
-  srl: H.SRL, sra: H.SRA, or: H.OR, and: H.AND, fence: H.FENCE, mul: H.MUL, mulh: H.MULH, mulhsu: H.MULHSU,
-  mulhu: H.MULHU, div: H.DIV, divu: H.DIVU, rem: H.REM, remu: H.REMU, csrrw: H.CSRRW, csrrs: H.CSRRS,
-  csrrc: H.CSRRC, csrrwi: H.CSRRWI, csrrsi: H.CSRRSI, csrrci: H.CSRRCI, ecall: H.ECALL, ebreak: H.EBREAK,
-  mret: H.MRET, wfi: H.WFI,
-  LW_POSTINC: H.LW_POST, 'p.elw': H.ELW, 'p.beqimm': H.BEQIMM, 'p.bneimm': H.BNEIMM,
-  'lp.starti': H.LP_STARTI, 'lp.endi': H.LP_ENDI, 'lp.count': H.LP_COUNT, 'lp.counti': H.LP_COUNTI,
-  'lp.setup': H.LP_SETUP, 'lp.setupi': H.LP_SETUPI, 'p.mac': H.MAC, 'pv.sdotsp.b': H.SDOTSP_B,
-};
-/** Memory access kinds of the XpulpV2 loads/stores (kept in imm2). */
-const KIND: Record<string, number> = { LB: 0, LH: 1, LW: 2, LBU: 3, LHU: 4, SB: 0, SH: 1, SW: 2 };
-const FORMAT_HANDLER: Record<string, H> = {
-  Format_LPOST: H.LOAD_POST,
-  Format_LR: H.LOAD_RR,
-  Format_LRPOST: H.LOAD_RR_POST,
-  Format_SR: H.STORE_RR,
-  Format_SRPOST: H.STORE_RR_POST,
-  Format_SPOST: H.STORE_POST,
+const CLASS_BY_ID: Record<string, H> = {
+  jal: H.JUMP, jalr: H.JUMP, beq: H.BRANCH, bne: H.BRANCH, blt: H.BRANCH, bge: H.BRANCH, bltu: H.BRANCH,
+  bgeu: H.BRANCH, 'p.beqimm': H.BRANCH, 'p.bneimm': H.BRANCH, mulh: H.MULH, mulhsu: H.MULH, mulhu: H.MULH,
+  div: H.DIV, divu: H.DIV, rem: H.DIV, remu: H.DIV, csrrw: H.CSRRW, csrrs: H.CSRRS, csrrc: H.CSRRC,
+  csrrwi: H.CSRRWI, csrrsi: H.CSRRSI, csrrci: H.CSRRCI, ecall: H.ECALL, ebreak: H.EBREAK, mret: H.MRET,
+  wfi: H.WFI, fence: H.FENCE, 'p.elw': H.ELW, 'lp.starti': H.LP_STARTI, 'lp.endi': H.LP_ENDI,
+  'lp.count': H.LP_COUNT, 'lp.counti': H.LP_COUNTI, 'lp.setup': H.LP_SETUP, 'lp.setupi': H.LP_SETUPI,
 };
 /** Instructions not allowed inside a hardware-loop body (xpulpv2.md, "Hardware loops"). */
-const NOT_IN_HWLOOP = new Set<number>([
-  H.JAL, H.JALR, H.BEQ, H.BNE, H.BLT, H.BGE, H.BLTU, H.BGEU, H.BEQIMM, H.BNEIMM,
-  H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE,
-]);
+const NOT_IN_HWLOOP = new Set<number>([H.JUMP, H.BRANCH, H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE]);
 
-interface Tables {
-  handlerOf: Uint8Array; // by entry index
-  aluOf: (AluFn | undefined)[]; // by entry index
-  kindOf: Int8Array;
-}
-let tables: Tables | undefined;
-function handlerTables(): Tables {
-  if (tables) return tables;
+let classes: Uint8Array | undefined;
+/** Instruction class by table entry index. */
+function classTable(): Uint8Array {
+  if (classes) return classes;
   const entries = isa().entries;
-  const handlerOf = new Uint8Array(entries.length + 1);
-  const aluOf: (AluFn | undefined)[] = [];
-  const kindOf = new Int8Array(entries.length + 1);
-  for (const e of entries) {
-    let h = RV_HANDLERS[e.id] ?? FORMAT_HANDLER[e.formatName];
-    if (h === undefined) {
-      const fn = xpulpAlu[e.id];
-      if (!fn) throw new Error(`no semantics for instruction ${e.id}`);
-      aluOf[e.index] = fn;
-      h = H.XALU;
-    }
-    handlerOf[e.index] = h;
-    kindOf[e.index] = KIND[e.id.split('_')[0]] ?? -1;
-  }
-  return (tables = { handlerOf, aluOf, kindOf });
+  const t = new Uint8Array(entries.length + 1);
+  for (const e of entries) t[e.index] = CLASS_BY_ID[e.id] ?? H.COMPUTE;
+  return (classes = t);
 }
 
 export interface CoreOptions {
@@ -191,7 +156,7 @@ export class Core {
   private readonly exitSig = new ExitSignal();
   private readonly faultSig = new FaultSignal();
   private readonly dec: Decoded = emptyDecoded();
-  private readonly t: Tables = handlerTables();
+  private readonly classOf: Uint8Array = classTable();
   private readonly l1: Int32Array;
   private readonly l2: Int32Array;
   private readonly l1h: Int16Array;
@@ -288,44 +253,53 @@ export class Core {
           }
           const cc = c!;
           const i = off >>> 1;
-          if (useJit && limit - retired >= MAX_BLOCK) {
-            let b = cc.blocks[i];
-            if (b === undefined) b = cc.blocks[i] = this.compile(region!, cbase, pc, end0, end1);
-            if (b.n !== 0 && ((end0 - pc) >>> 0) >= b.span && ((end1 - pc) >>> 0) >= b.span) {
-              curPc = pc;
-              if ((pend & b.firstRead) !== 0) this.cycles += loadUse;
-              this.cycles += b.cost;
-              blk = b;
-              pc = b.fn(this, x);
-              blk = undefined;
-              pend = b.lastLoad;
-              retired += b.n;
-              if (b.last === end0 || b.last === end1) {
-                curPc = b.last; // a loop-constraint fault points at the last body instruction
-                pc = this.loopEnd(b.last, pc);
-                if (pc === b.start && b.last === end0 && b.last !== end1) {
-                  // The block is the whole body of loop 0: iterate it here, leaving the last
-                  // iteration to the normal path (which falls out of the loop).
-                  const lc = this.lpCount;
-                  const per = b.cost + ((b.lastLoad & b.firstRead) !== 0 ? loadUse : 0);
-                  const fn = b.fn;
-                  blk = b;
-                  while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
-                    this.cycles += per;
-                    fn(this, x);
-                    retired += b.n;
-                    lc[0]--;
-                  }
-                  blk = undefined;
-                }
-                end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-                end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              }
-              continue;
-            }
+          // Every instruction except the system ones runs as compiled code (jit.ts): a block of up
+          // to MAX_BLOCK instructions when the budget allows, else a one-instruction block.
+          const long = useJit && limit - retired >= MAX_BLOCK;
+          let b = long ? cc.blocks[i] : cc.singles[i];
+          if (b === undefined) {
+            b = this.compile(region!, cbase, pc, end0, end1, long ? MAX_BLOCK : 1);
+            if (long) cc.blocks[i] = b;
+            else cc.singles[i] = b;
           }
-          let h = cc.handler[i];
-          if (h === H.NONE) h = this.decodeInto(region!, off, i);
+          if (b.n > 1 && (((end0 - pc) >>> 0) < b.span || ((end1 - pc) >>> 0) < b.span)) {
+            // a hardware loop set up after this block was compiled ends inside it
+            b = cc.singles[i] ??= this.compile(region!, cbase, pc, end0, end1, 1);
+          }
+          if (b.n !== 0) {
+            curPc = pc;
+            if ((pend & b.firstRead) !== 0) this.cycles += loadUse;
+            this.cycles += b.cost;
+            blk = b;
+            pc = b.fn(this, x);
+            blk = undefined;
+            pend = b.lastLoad;
+            retired += b.n;
+            if (b.last === end0 || b.last === end1) {
+              curPc = b.last; // a loop-constraint fault points at the last body instruction
+              pc = this.loopEnd(b.last, pc);
+              if (pc === b.start && b.last === end0 && b.last !== end1) {
+                // The block is the whole body of loop 0: iterate it here, leaving the last
+                // iteration to the normal path (which falls out of the loop).
+                const lc = this.lpCount;
+                const per = b.cost + ((b.lastLoad & b.firstRead) !== 0 ? loadUse : 0);
+                const fn = b.fn;
+                blk = b;
+                while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
+                  this.cycles += per;
+                  fn(this, x);
+                  retired += b.n;
+                  lc[0]--;
+                }
+                blk = undefined;
+              }
+              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+            }
+            continue;
+          }
+          // system instructions: CSRs, ecall/ebreak/mret/wfi/fence, p.elw, lp.*, illegal
+          const h = cc.handler[i];
           curPc = pc;
           x[0] = 0;
           if ((pend & cc.readMask[i]) !== 0) this.cycles += loadUse;
@@ -335,186 +309,8 @@ export class Core {
           switch (h) {
             case H.ILLEGAL:
               throw this.trapOf(2, cc.raw[i]);
-            case H.LUI:
-              x[cc.rd[i]] = cc.imm[i];
-              break;
-            case H.AUIPC:
-              x[cc.rd[i]] = (curPc + cc.imm[i]) | 0;
-              break;
-            case H.JAL:
-              x[cc.rd[i]] = pc;
-              pc = (curPc + cc.imm[i]) | 0;
-              break;
-            case H.JALR: {
-              const t = (x[cc.rs1[i]] + cc.imm[i]) & ~1;
-              x[cc.rd[i]] = pc;
-              pc = t;
-              break;
-            }
-            case H.BEQ:
-              if (x[cc.rs1[i]] === x[cc.rs2[i]]) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
-              break;
-            case H.BNE:
-              if (x[cc.rs1[i]] !== x[cc.rs2[i]]) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
-              break;
-            case H.BLT:
-              if (x[cc.rs1[i]] < x[cc.rs2[i]]) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
-              break;
-            case H.BGE:
-              if (x[cc.rs1[i]] >= x[cc.rs2[i]]) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
-              break;
-            case H.BLTU:
-              if (x[cc.rs1[i]] >>> 0 < x[cc.rs2[i]] >>> 0) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
-              break;
-            case H.BGEU:
-              if (x[cc.rs1[i]] >>> 0 >= x[cc.rs2[i]] >>> 0) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
-              break;
-            case H.LB:
-              x[cc.rd[i]] = this.ld8((x[cc.rs1[i]] + cc.imm[i]) | 0);
-              pend = 1 << cc.rd[i];
-              break;
-            case H.LH:
-              x[cc.rd[i]] = this.ld16((x[cc.rs1[i]] + cc.imm[i]) | 0);
-              pend = 1 << cc.rd[i];
-              break;
-            case H.LW:
-              x[cc.rd[i]] = this.ld32((x[cc.rs1[i]] + cc.imm[i]) | 0);
-              pend = 1 << cc.rd[i];
-              break;
-            case H.LBU:
-              x[cc.rd[i]] = this.ld8((x[cc.rs1[i]] + cc.imm[i]) | 0) & 0xff;
-              pend = 1 << cc.rd[i];
-              break;
-            case H.LHU:
-              x[cc.rd[i]] = this.ld16((x[cc.rs1[i]] + cc.imm[i]) | 0) & 0xffff;
-              pend = 1 << cc.rd[i];
-              break;
-            case H.SB:
-              this.st((x[cc.rs1[i]] + cc.imm[i]) | 0, 1, x[cc.rs2[i]]);
-              break;
-            case H.SH:
-              this.st((x[cc.rs1[i]] + cc.imm[i]) | 0, 2, x[cc.rs2[i]]);
-              break;
-            case H.SW:
-              this.st32((x[cc.rs1[i]] + cc.imm[i]) | 0, x[cc.rs2[i]]);
-              break;
-            case H.ADDI:
-              x[cc.rd[i]] = (x[cc.rs1[i]] + cc.imm[i]) | 0;
-              break;
-            case H.SLTI:
-              x[cc.rd[i]] = x[cc.rs1[i]] < cc.imm[i] ? 1 : 0;
-              break;
-            case H.SLTIU:
-              x[cc.rd[i]] = x[cc.rs1[i]] >>> 0 < cc.imm[i] >>> 0 ? 1 : 0;
-              break;
-            case H.XORI:
-              x[cc.rd[i]] = x[cc.rs1[i]] ^ cc.imm[i];
-              break;
-            case H.ORI:
-              x[cc.rd[i]] = x[cc.rs1[i]] | cc.imm[i];
-              break;
-            case H.ANDI:
-              x[cc.rd[i]] = x[cc.rs1[i]] & cc.imm[i];
-              break;
-            case H.SLLI:
-              x[cc.rd[i]] = x[cc.rs1[i]] << cc.imm[i];
-              break;
-            case H.SRLI:
-              x[cc.rd[i]] = x[cc.rs1[i]] >>> cc.imm[i];
-              break;
-            case H.SRAI:
-              x[cc.rd[i]] = x[cc.rs1[i]] >> cc.imm[i];
-              break;
-            case H.ADD:
-              x[cc.rd[i]] = (x[cc.rs1[i]] + x[cc.rs2[i]]) | 0;
-              break;
-            case H.SUB:
-              x[cc.rd[i]] = (x[cc.rs1[i]] - x[cc.rs2[i]]) | 0;
-              break;
-            case H.SLL:
-              x[cc.rd[i]] = x[cc.rs1[i]] << (x[cc.rs2[i]] & 31);
-              break;
-            case H.SLT:
-              x[cc.rd[i]] = x[cc.rs1[i]] < x[cc.rs2[i]] ? 1 : 0;
-              break;
-            case H.SLTU:
-              x[cc.rd[i]] = x[cc.rs1[i]] >>> 0 < x[cc.rs2[i]] >>> 0 ? 1 : 0;
-              break;
-            case H.XOR:
-              x[cc.rd[i]] = x[cc.rs1[i]] ^ x[cc.rs2[i]];
-              break;
-            case H.SRL:
-              x[cc.rd[i]] = x[cc.rs1[i]] >>> (x[cc.rs2[i]] & 31);
-              break;
-            case H.SRA:
-              x[cc.rd[i]] = x[cc.rs1[i]] >> (x[cc.rs2[i]] & 31);
-              break;
-            case H.OR:
-              x[cc.rd[i]] = x[cc.rs1[i]] | x[cc.rs2[i]];
-              break;
-            case H.AND:
-              x[cc.rd[i]] = x[cc.rs1[i]] & x[cc.rs2[i]];
-              break;
             case H.FENCE:
               break;
-            case H.MUL:
-              x[cc.rd[i]] = Math.imul(x[cc.rs1[i]], x[cc.rs2[i]]);
-              break;
-            case H.MULH:
-              x[cc.rd[i]] = mulh(x[cc.rs1[i]], x[cc.rs2[i]]);
-              break;
-            case H.MULHSU:
-              x[cc.rd[i]] = mulhsu(x[cc.rs1[i]], x[cc.rs2[i]]);
-              break;
-            case H.MULHU:
-              x[cc.rd[i]] = mulhu(x[cc.rs1[i]], x[cc.rs2[i]]);
-              break;
-            case H.DIV: {
-              const a = x[cc.rs1[i]];
-              const b = x[cc.rs2[i]];
-              this.cycles += Math.clz32(b);
-              x[cc.rd[i]] = b === 0 ? -1 : a === -0x80000000 && b === -1 ? a : (a / b) | 0;
-              break;
-            }
-            case H.DIVU: {
-              const a = x[cc.rs1[i]] >>> 0;
-              const b = x[cc.rs2[i]] >>> 0;
-              this.cycles += Math.clz32(b);
-              x[cc.rd[i]] = b === 0 ? -1 : (a / b) | 0;
-              break;
-            }
-            case H.REM: {
-              const a = x[cc.rs1[i]];
-              const b = x[cc.rs2[i]];
-              this.cycles += Math.clz32(b);
-              x[cc.rd[i]] = b === 0 ? a : a === -0x80000000 && b === -1 ? 0 : a % b | 0;
-              break;
-            }
-            case H.REMU: {
-              const a = x[cc.rs1[i]] >>> 0;
-              const b = x[cc.rs2[i]] >>> 0;
-              this.cycles += Math.clz32(b);
-              x[cc.rd[i]] = b === 0 ? a | 0 : a % b | 0;
-              break;
-            }
             case H.CSRRW:
             case H.CSRRS:
             case H.CSRRC:
@@ -549,67 +345,9 @@ export class Core {
               this.instret += retired;
               return 'sleep';
             // ---------------- XpulpV2 ----------------
-            case H.LW_POST: {
-              const r1 = cc.rs1[i];
-              const a = x[r1];
-              x[cc.rd[i]] = this.ld32(a);
-              x[r1] = (a + cc.imm[i]) | 0;
-              pend = 1 << cc.rd[i];
-              break;
-            }
-            case H.LOAD_POST: {
-              const r1 = cc.rs1[i];
-              const a = x[r1];
-              x[cc.rd[i]] = this.ldKind(a, cc.imm2[i]);
-              x[r1] = (a + cc.imm[i]) | 0;
-              pend = 1 << cc.rd[i];
-              break;
-            }
-            case H.LOAD_RR:
-              x[cc.rd[i]] = this.ldKind((x[cc.rs1[i]] + x[cc.rs2[i]]) | 0, cc.imm2[i]);
-              pend = 1 << cc.rd[i];
-              break;
-            case H.LOAD_RR_POST: {
-              const r1 = cc.rs1[i];
-              const a = x[r1];
-              const inc = x[cc.rs2[i]];
-              x[cc.rd[i]] = this.ldKind(a, cc.imm2[i]);
-              x[r1] = (a + inc) | 0;
-              pend = 1 << cc.rd[i];
-              break;
-            }
-            case H.STORE_RR:
-              this.st((x[cc.rs1[i]] + x[cc.rd[i]]) | 0, 1 << cc.imm2[i], x[cc.rs2[i]]);
-              break;
-            case H.STORE_RR_POST: {
-              const r1 = cc.rs1[i];
-              const a = x[r1];
-              this.st(a, 1 << cc.imm2[i], x[cc.rs2[i]]);
-              x[r1] = (a + x[cc.rd[i]]) | 0;
-              break;
-            }
-            case H.STORE_POST: {
-              const r1 = cc.rs1[i];
-              const a = x[r1];
-              this.st(a, 1 << cc.imm2[i], x[cc.rs2[i]]);
-              x[r1] = (a + cc.imm[i]) | 0;
-              break;
-            }
             case H.ELW:
               x[cc.rd[i]] = this.ldSlow((x[cc.rs1[i]] + cc.imm[i]) | 0, 4);
               pend = 1 << cc.rd[i];
-              break;
-            case H.BEQIMM:
-              if (x[cc.rs1[i]] === cc.imm2[i]) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
-              break;
-            case H.BNEIMM:
-              if (x[cc.rs1[i]] !== cc.imm2[i]) {
-                pc = (curPc + cc.imm[i]) | 0;
-                this.cycles += branchExtra;
-              }
               break;
             case H.LP_STARTI:
               this.lpStart[cc.rd[i]] = (curPc + (cc.imm[i] << 1)) | 0;
@@ -636,26 +374,6 @@ export class Core {
               this.lpChecked[L] = false;
               end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
               end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              break;
-            }
-            case H.MAC:
-              x[cc.rd[i]] = (x[cc.rd[i]] + Math.imul(x[cc.rs1[i]], x[cc.rs2[i]])) | 0;
-              break;
-            case H.SDOTSP_B: {
-              const a = x[cc.rs1[i]];
-              const b = x[cc.rs2[i]];
-              x[cc.rd[i]] =
-                (x[cc.rd[i]] +
-                  ((a << 24) >> 24) * ((b << 24) >> 24) +
-                  ((a << 16) >> 24) * ((b << 16) >> 24) +
-                  ((a << 8) >> 24) * ((b << 8) >> 24) +
-                  (a >> 24) * (b >> 24)) |
-                0;
-              break;
-            }
-            case H.XALU: {
-              const r = cc.rd[i];
-              x[r] = this.t.aluOf[cc.entry[i]]!(x[cc.rs1[i]], x[cc.rs2[i]], x[r], cc.imm[i], cc.imm2[i]);
               break;
             }
             default:
@@ -732,12 +450,13 @@ export class Core {
 
   // ---------------- decode ----------------
 
-  private compile(region: Region, cbase: number, pc: number, end0: number, end1: number): CompiledBlock {
+  private compile(region: Region, cbase: number, pc: number, end0: number, end1: number, maxLen: number): CompiledBlock {
     const t = this.timing;
     return compileBlock(
       region,
       cbase,
       pc,
+      maxLen,
       (off) => this.decodeInto(region, off, off >>> 1),
       H.ILLEGAL,
       [end0, end1],
@@ -770,16 +489,14 @@ export class Core {
     let cost = 1;
     let mask = 0;
     if (e) {
-      h = this.t.handlerOf[e.index];
+      h = this.classOf[e.index];
       const tm = this.timing;
-      if (h === H.JAL || h === H.JALR) cost = tm.jump;
-      else if (h === H.MULH || h === H.MULHSU || h === H.MULHU) cost = tm.mulh;
-      else if (h === H.DIV || h === H.DIVU || h === H.REM || h === H.REMU) cost = tm.divBase;
+      if (h === H.JUMP) cost = tm.jump;
+      else if (h === H.MULH) cost = tm.mulh;
+      else if (h === H.DIV) cost = tm.divBase;
       for (const r of e.format.reads) if (d[r] !== 0) mask |= 1 << d[r];
       // A post-increment load with rd == rs1 is undefined in the manuals: report it as illegal.
       if ((e.formatName === 'Format_LPOST' || e.formatName === 'Format_LRPOST') && d.rd === d.rs1) h = H.ILLEGAL;
-      const k = this.t.kindOf[e.index];
-      if (k >= 0) d.imm2 = k;
     }
     c.handler[i] = h;
     c.rd[i] = d.rd;
@@ -839,21 +556,6 @@ export class Core {
     if (a >>> this.l1Shift === this.l1Tag) return this.l1b[a & ((1 << this.l1Shift) - 1)];
     return this.ldSlow(a, 1);
   }
-  private ldKind(a: number, kind: number): number {
-    switch (kind) {
-      case 0:
-        return this.ld8(a);
-      case 1:
-        return this.ld16(a);
-      case 2:
-        return this.ld32(a);
-      case 3:
-        return this.ld8(a) & 0xff;
-      default:
-        return this.ld16(a) & 0xffff;
-    }
-  }
-
   /** Any load: sign-extended value of `size` bytes. Devices, misalignment, faults. */
   ldSlow(a: number, size: 1 | 2 | 4): number {
     const f = this.memory.find(a);
@@ -1149,7 +851,7 @@ export class Core {
         if (text === '(unmapped)') fail(`body address ${hex(a)} is not mapped`);
         const d = decoder().decode(raw);
         if (d.size === 2) fail(`compressed instruction '${text}' at ${hex(a)} in the body`);
-        const h = d.entry ? this.t.handlerOf[d.entry.index] : H.ILLEGAL;
+        const h = d.entry ? this.classOf[d.entry.index] : H.ILLEGAL;
         if (NOT_IN_HWLOOP.has(h)) fail(`'${text}' at ${hex(a)} is not allowed in the body`);
         a += d.size;
       }

@@ -207,6 +207,7 @@ export function compileBlock(
   region: Region,
   cbase: number,
   pc: number,
+  maxLen: number,
   decode: (off: number) => number,
   illegal: number,
   ends: readonly number[],
@@ -226,7 +227,7 @@ export function compileBlock(
   let p = pc;
   let nextPc = pc;
   let ended = false;
-  while (pcs.length < MAX_BLOCK) {
+  while (pcs.length < maxLen) {
     const off = (p - cbase) >>> 0;
     if (off + 2 > region.size) break;
     const i = off >>> 1;

@@ -38,8 +38,11 @@ export class CodeCache {
   readonly entry: Uint16Array;
   /** Compiled blocks by start slot (jit.ts); dropped wholesale when code is written. */
   blocks: (CompiledBlock | undefined)[];
+  /** One-instruction blocks by slot: what runs when the budget is small (single steps). */
+  singles: (CompiledBlock | undefined)[];
   constructor(readonly slots: number) {
     this.blocks = new Array<CompiledBlock | undefined>(slots);
+    this.singles = new Array<CompiledBlock | undefined>(slots);
     this.handler = new Uint8Array(slots);
     this.rd = new Uint8Array(slots);
     this.rs1 = new Uint8Array(slots);
@@ -90,6 +93,7 @@ export class Region {
     c.handler.fill(0, from, to);
     // a compiled block starting up to MAX_BLOCK_BYTES before the page may cover it
     c.blocks.fill(undefined, Math.max(0, from - (MAX_BLOCK_BYTES >>> 1)), to);
+    c.singles.fill(undefined, from, to);
   }
 }
 

@@ -1,5 +1,6 @@
-// Run a few encoded instructions on a fresh core, both through the interpreter (single steps)
-// and through compiled blocks, and check that both paths agree.
+// Run a few encoded instructions on a fresh core, both as single steps (one-instruction blocks)
+// and as long compiled blocks, and check that both paths agree (block boundaries, precise traps,
+// cycle accounting).
 import { encode } from '../../isa/index.js';
 import { Core } from '../../src/sim/core.js';
 import { Memory } from '../../src/sim/memory.js';
