@@ -44,6 +44,14 @@ describe('deeploy-sim run (cluster)', () => {
     const sum = (s: string) => /checksum=(\w+)/.exec(s)![1];
     expect(sum(a.out)).toBe(sum(b.out));
   });
+  it('--cores outside 1..8 is bad usage (exit 2)', async () => {
+    const elf = await build('matmul', ['NCORES=8'], '-8');
+    for (const n of ['0', '9', '2.5']) {
+      const r = cli(elf, '--cores', n);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('the cluster has 1 to 8 cores');
+    }
+  });
   it('a bad DMA is a one-line simulated fault with exit code 3', async () => {
     const r = cli(await build('faults', ['CASE=3'], '-3'));
     expect(r.code).toBe(3);

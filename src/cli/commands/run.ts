@@ -1,7 +1,7 @@
 // deeploy-sim run <build-dir | program.elf>: run a program on the simulated core (contracts.md).
 import { openSync, writeSync, closeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { FaultError } from '../../errors.js';
+import { FaultError, InputError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
 import { Cluster } from '../../sim/cluster/cluster.js';
 import { goldenHook } from '../../compiler/golden-check.js';
@@ -47,6 +47,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         traceBuf = '';
       }
     };
+    if (!Number.isInteger(args.cores) || args.cores < 1 || args.cores > 8)
+      throw new InputError(`--cores ${args.cores}: the cluster has 1 to 8 cores`);
     if (args.itrace) traceFd = openSync(args.itrace, 'w');
     const start = process.hrtime.bigint();
     let result;
