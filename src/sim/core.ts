@@ -223,7 +223,6 @@ export class Core {
     const x = this.x;
     const tm = this.timing;
     const loadUse = tm.loadUse;
-    const branchExtra = tm.branchTaken - 1;
     let pc = this.pc | 0;
     let retired = 0;
     let pend = this.pendLoad;
