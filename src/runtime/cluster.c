@@ -12,6 +12,15 @@
  */
 #include "dsim_cluster.h"
 
+/* __dsim_hosted lives in L2 (15 cycles a load); the DMA calls read this L1 copy instead:
+ * 0 = not read yet (crt0 zeroes .l1_bss), 1 = simulator, 2 = hosted */
+static DSIM_L1_BSS volatile uint32_t dsim_mode;
+static inline int hosted(void) {
+  uint32_t m = dsim_mode;
+  if (m == 0) dsim_mode = m = __dsim_hosted ? 2u : 1u;
+  return m == 2u;
+}
+
 /* cores in the current fork; written by core 0 before it dispatches, read by the workers after */
 static volatile unsigned dsim_fork_ncores = 1;
 
@@ -49,7 +58,7 @@ static unsigned available_cores(void) {
 
 void dsim_fork(unsigned ncores, dsim_task_fn fn, void *arg) {
   if (ncores < 1) ncores = 1;
-  if (__dsim_hosted) ncores = 1;
+  if (hosted()) ncores = 1;
   else if (ncores > 1 && ncores > available_cores()) ncores = available_cores(); /* 1 core needs no cluster */
   if (ncores == 1) {
     dsim_fork_ncores = 1;
@@ -99,7 +108,7 @@ static uint32_t dma_push(uint32_t cmd, void *l1, const void *ext) {
 }
 
 uint32_t dsim_dma_copy_1d(void *l1, const void *ext, uint32_t bytes, int ext2loc) {
-  if (__dsim_hosted) {
+  if (hosted()) {
     hosted_copy((uint8_t *)l1, (uint8_t *)ext, bytes, bytes ? bytes : 1, bytes, ext2loc);
     return 0;
   }
@@ -109,7 +118,7 @@ uint32_t dsim_dma_copy_1d(void *l1, const void *ext, uint32_t bytes, int ext2loc
 
 uint32_t dsim_dma_copy_2d(void *l1, const void *ext, uint32_t bytes, uint32_t row_bytes,
                           uint32_t ext_stride, int ext2loc) {
-  if (__dsim_hosted) {
+  if (hosted()) {
     hosted_copy((uint8_t *)l1, (uint8_t *)ext, bytes, row_bytes ? row_bytes : 1, ext_stride, ext2loc);
     return 0;
   }
@@ -122,7 +131,7 @@ uint32_t dsim_dma_copy_2d(void *l1, const void *ext, uint32_t bytes, uint32_t ro
 }
 
 void dsim_dma_wait(uint32_t id) {
-  if (__dsim_hosted) return;
+  if (hosted()) return;
   uint32_t bit = 1u << id;
   dsim_reg_write(EU_DEMUX_REG(DSIM_EU_CORE_MASK_OR), 1u << DSIM_EVT_DMA0);
   /* the STATUS check comes first: a completion that lands between the check and the p.elw is
