@@ -9,7 +9,7 @@ function rowsOf(X: number[], len: number): number[][] {
 }
 
 function softmaxCase(r: Rng, name: string, rows: number, len: number, xType: CType, yType: CType, opts: { equalRows?: number[]; itamax?: boolean } = {}): KCase {
-  const [lo, hi] = xType === 'uint8_t' ? [0, 255] : [-128, 127];
+  const [lo, hi] = xType === 'uint8_t' ? [0, 255] : xType === 'int32_t' ? [-20000, 20000] : [-128, 127];
   const X = randArray(r, rows * len, lo, hi);
   for (const row of opts.equalRows ?? []) for (let j = 0; j < len; j++) X[row * len + j] = X[row * len]!;
   const n = 256;
@@ -29,10 +29,10 @@ function softmaxCase(r: Rng, name: string, rows: number, len: number, xType: CTy
   };
 }
 
-function rmsCase(r: Rng, name: string, rows: number, len: number, xType: CType, inOff: number, zeroRows: number[] = []): KCase {
+function rmsCase(r: Rng, name: string, rows: number, len: number, xType: CType, inOff: number, zeroRows: number[] = [], wMax = 300000): KCase {
   const X = randArray(r, rows * len, xType === 'uint8_t' ? 0 : -128, 127);
   for (const z of zeroRows) for (let j = 0; j < len; j++) X[z * len + j] = -inOff;
-  const w = randArray(r, len, -300000, 300000);
+  const w = randArray(r, len, -wMax, wMax);
   const log2d = 16;
   const Y = rowsOf(X, len).flatMap((row) => iRmsNormRow(row, w, log2d, inOff, -128, 127));
   return {
@@ -79,9 +79,12 @@ function cases(): KCase[] {
     softmaxCase(r, 'isoftmax_odd_len_u8in', 11, 13, 'uint8_t', 'uint8_t'),
     softmaxCase(r, 'isoftmax_len1', 5, 1, 'int8_t', 'uint8_t'),
     softmaxCase(r, 'isoftmax_int8_out', 7, 17, 'int8_t', 'int8_t', { equalRows: [6] }),
+    softmaxCase(r, 'isoftmax_i32_wide_z_clamp', 6, 21, 'int32_t', 'uint8_t', { equalRows: [1] }),
     softmaxCase(r, 'itamax', 10, 19, 'int8_t', 'int8_t', { itamax: true, equalRows: [2] }),
     rmsCase(r, 'irmsnorm_64', 16, 64, 'int8_t', 0, [3]),
     rmsCase(r, 'irmsnorm_odd_inoff', 9, 37, 'uint8_t', -128, [0, 8]),
+    // |v * w| up to ~2^31: the reciprocal division's correction steps at full range
+    rmsCase(r, 'irmsnorm_big_weights', 12, 29, 'int8_t', 0, [5], 16_000_000),
     layerNormCase(r, 'ilayernorm', 8, 33, 0),
     layerNormCase(r, 'ilayernorm_inoff', 5, 16, 3),
   ];

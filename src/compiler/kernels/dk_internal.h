@@ -99,6 +99,31 @@ DK_INLINE uint32_t dk_isqrt64(uint64_t s) {
   return lo;
 }
 
+/* Unsigned division by a divisor used many times (a softmax row sum, an RMSNorm std): one
+ * 32-bit division for the reciprocal r = floor((2^32-1)/d), then per value q = mulhu(t, r), which
+ * is at most 3 below floor(t/d), and exact correction steps. d >= 1. */
+typedef struct {
+  uint32_t d, r;
+} dk_udiv_t;
+DK_INLINE dk_udiv_t dk_udiv_prep(uint32_t d) {
+  dk_udiv_t u = {d, d > 1 ? 0xFFFFFFFFu / d : 0};
+  return u;
+}
+DK_INLINE uint32_t dk_udiv(const dk_udiv_t *u, uint32_t t) {
+  if (u->d <= 1) return t;
+  uint32_t q = (uint32_t)(((uint64_t)t * u->r) >> 32);
+  uint32_t rem = t - q * u->d;
+  while (rem >= u->d) {
+    q++;
+    rem -= u->d;
+  }
+  return q;
+}
+/* C division (truncating toward zero) of a signed value by a positive reused divisor. */
+DK_INLINE int32_t dk_sdiv(const dk_udiv_t *u, int32_t t) {
+  return t < 0 ? -(int32_t)dk_udiv(u, 0u - (uint32_t)t) : (int32_t)dk_udiv(u, (uint32_t)t);
+}
+
 /* Floor division of 64-bit integers (C division truncates). */
 DK_INLINE int64_t dk_floordiv64(int64_t a, int64_t b) {
   int64_t q = a / b;

@@ -20,6 +20,23 @@ static void it_init(nd_it *it, uint32_t nd, const uint32_t *shape, uint32_t nops
     it->off[o] = 0;
     for (uint32_t d = 0; d < DK_MAX_DIMS; d++) it->st[o][d] = (o < nops && st[o] && d < nd) ? st[o][d] : 0;
   }
+  /* merge neighbouring dims that every operand walks contiguously (st[d] = st[d+1]*shape[d+1]),
+   * so that dense and scalar-broadcast cases become one long innermost run */
+  uint32_t w = 0;
+  for (uint32_t d = 1; d < it->nd; d++) {
+    int merge = 1;
+    for (uint32_t o = 0; o < 4; o++)
+      if (it->st[o][w] != it->st[o][d] * (int32_t)it->shape[d]) merge = 0;
+    if (merge) {
+      it->shape[w] *= it->shape[d];
+      for (uint32_t o = 0; o < 4; o++) it->st[o][w] = it->st[o][d];
+    } else {
+      w++;
+      it->shape[w] = it->shape[d];
+      for (uint32_t o = 0; o < 4; o++) it->st[o][w] = it->st[o][d];
+    }
+  }
+  it->nd = w + 1;
   uint32_t r = start;
   for (int d = (int)it->nd - 1; d >= 0; d--) {
     it->idx[d] = r % it->shape[d];

@@ -25,25 +25,76 @@ DK_INLINE uint64_t isoft_e(const isoft_t *k, int32_t xt) {
   return (uint64_t)(v >> z);
 }
 
-void dk_isoftmax(void *args) {
-  const dk_softmax_args_t *a = (const dk_softmax_args_t *)args;
-  const uint32_t L = a->len, T = a->x_type;
+/* 32-bit form of isoft_e, valid when coeffA*q^2 + coeffC fits int32 for every q = p + coeffB
+ * (checked once per call): z by subtraction (z <= 31, and at most a few steps for the usual
+ * log2 ~ 2^8 scales) instead of a division per element. */
+DK_INLINE uint32_t isoft_e32(int32_t A, int32_t B, int32_t C, int32_t log2, int32_t xt) {
+  int32_t r = -xt, z = 0;
+  while (r >= log2 && z < 31) {
+    r -= log2;
+    z++;
+  }
+  const int32_t q = B - r; /* p + coeffB with p = xt + z*log2 = -r */
+  return (uint32_t)(A * q * q + C) >> z;
+}
+
+DK_INLINE void isoftmax_t(uint32_t T, uint32_t YT, const dk_softmax_args_t *a) {
+  const uint32_t L = a->len;
   const isoft_t k = {a->coeffA, a->coeffB, a->coeffC, a->log2};
   const uint32_t nm1 = (uint32_t)(a->n_levels - 1);
+  const int32_t out_off = a->out_off;
+  /* 32-bit path: log2 > 0, 0 <= A*q^2 + C < 2^31 over q in (B - log2, B], row sums < 2^32 and
+   * e * (n-1) < 2^32 */
+  int fast = 0;
+  if (k.log2 > 0) {
+    const int64_t q1 = k.B, q0 = k.B - k.log2 + 1;
+    const int64_t qq = q1 * q1 > q0 * q0 ? q1 * q1 : q0 * q0;
+    const int64_t qmin2 = (q0 <= 0 && q1 >= 0) ? 0 : (q0 > 0 ? q0 * q0 : q1 * q1);
+    const int64_t hi = k.A >= 0 ? k.A * qq + k.C : k.A * qmin2 + k.C;
+    const int64_t lo = k.A >= 0 ? k.A * qmin2 + k.C : k.A * qq + k.C;
+    if (lo >= 0 && hi < (1ll << 31) && (uint64_t)hi * L < (1ull << 32) && (uint64_t)hi * nm1 < (1ull << 32)) {
+      fast = 1;
+    }
+  }
   uint32_t s, e;
   dk_split(a->rows, &s, &e);
   for (uint32_t r = s; r < e; r++) {
     const uint32_t base = r * L;
-    int32_t mx = INT32_MIN;
-    for (uint32_t j = 0; j < L; j++) mx = dk_max(mx, dk_ld(a->x, base + j, T));
+    int32_t mx = INT32_MIN, mn = INT32_MAX;
+    for (uint32_t j = 0; j < L; j++) {
+      const int32_t v = dk_ld(a->x, base + j, T);
+      mx = dk_max(mx, v);
+      mn = dk_min(mn, v);
+    }
+    /* the 32-bit bounds hold while z stays below its clamp: -x~ < 32*log2 for the whole row */
+    if (fast && (int64_t)mx - mn < 32ll * a->log2) {
+      const int32_t A = a->coeffA, B = a->coeffB, C = a->coeffC, lg = a->log2;
+      uint32_t sum = 0;
+      for (uint32_t j = 0; j < L; j++) sum += isoft_e32(A, B, C, lg, dk_ld(a->x, base + j, T) - mx);
+      if (sum == 0) sum = 1;
+      const dk_udiv_t div = dk_udiv_prep(sum);
+      for (uint32_t j = 0; j < L; j++) {
+        const uint32_t ej = isoft_e32(A, B, C, lg, dk_ld(a->x, base + j, T) - mx);
+        dk_st(a->y, base + j, YT, (int32_t)dk_udiv(&div, ej * nm1) + out_off);
+      }
+      continue;
+    }
     uint64_t sum = 0;
     for (uint32_t j = 0; j < L; j++) sum += isoft_e(&k, dk_ld(a->x, base + j, T) - mx);
     if (sum == 0) sum = 1;
     for (uint32_t j = 0; j < L; j++) {
       const uint64_t ej = isoft_e(&k, dk_ld(a->x, base + j, T) - mx);
-      dk_st(a->y, base + j, a->y_type, (int32_t)muldiv_u(ej, nm1, sum) + a->out_off);
+      dk_st(a->y, base + j, YT, (int32_t)muldiv_u(ej, nm1, sum) + out_off);
     }
   }
+}
+
+void dk_isoftmax(void *args) {
+  const dk_softmax_args_t *a = (const dk_softmax_args_t *)args;
+  /* the common instantiations get loops without per-element type switches */
+  if (a->x_type == DK_I8 && dk_is8(a->y_type)) isoftmax_t(DK_I8, DK_U8, a);
+  else if (a->x_type == DK_U8 && dk_is8(a->y_type)) isoftmax_t(DK_U8, DK_U8, a);
+  else isoftmax_t(a->x_type, a->y_type, a);
 }
 
 void dk_itamax(void *args) {
@@ -70,26 +121,45 @@ void dk_itamax(void *args) {
   }
 }
 
-void dk_irmsnorm(void *args) {
-  const dk_rmsnorm_args_t *a = (const dk_rmsnorm_args_t *)args;
-  const uint32_t L = a->len, T = a->x_type;
+DK_INLINE void irmsnorm_t(uint32_t T, uint32_t WT, uint32_t YT, const dk_rmsnorm_args_t *a) {
+  const uint32_t L = a->len;
+  const int32_t in_off = a->in_off, sh = a->log2d, lo = a->lo, hi = a->hi;
+  /* 8-bit inputs: |v| <= 255 + |in_off|, so the sum of squares fits 32 bits for short rows */
+  const uint32_t vmax = 255u + (uint32_t)(in_off < 0 ? -in_off : in_off);
+  const int sq32 = dk_is8(T) && vmax < 46341u && (uint64_t)vmax * vmax * L < (1ull << 32);
   uint32_t s, e;
   dk_split(a->rows, &s, &e);
   for (uint32_t r = s; r < e; r++) {
     const uint32_t base = r * L;
-    uint64_t sq = 0;
-    for (uint32_t j = 0; j < L; j++) {
-      const int32_t v = dk_ld(a->x, base + j, T) + a->in_off;
-      sq += (uint64_t)((int64_t)v * v);
+    uint64_t sq;
+    if (sq32) {
+      uint32_t s32 = 0;
+      for (uint32_t j = 0; j < L; j++) {
+        const int32_t v = dk_ld(a->x, base + j, T) + in_off;
+        s32 += (uint32_t)(v * v);
+      }
+      sq = s32;
+    } else {
+      sq = 0;
+      for (uint32_t j = 0; j < L; j++) {
+        const int32_t v = dk_ld(a->x, base + j, T) + in_off;
+        sq += (uint64_t)((int64_t)v * v);
+      }
     }
-    const uint32_t sd = dk_isqrt64(sq / L + 1);
+    const uint64_t mean = (sq >> 32) == 0 ? (uint64_t)((uint32_t)sq / L) : sq / L;
+    const dk_udiv_t sd = dk_udiv_prep(dk_isqrt64(mean + 1));
     for (uint32_t j = 0; j < L; j++) {
-      const int32_t v = dk_ld(a->x, base + j, T) + a->in_off;
-      int32_t o = ((v * dk_ld(a->w, j, a->w_type)) / (int32_t)sd) >> a->log2d;
-      o = dk_min(dk_max(o, a->lo), a->hi);
-      dk_st(a->y, base + j, a->y_type, o);
+      const int32_t v = dk_ld(a->x, base + j, T) + in_off;
+      int32_t o = dk_sdiv(&sd, v * dk_ld(a->w, j, WT)) >> sh;
+      dk_st(a->y, base + j, YT, dk_min(dk_max(o, lo), hi));
     }
   }
+}
+
+void dk_irmsnorm(void *args) {
+  const dk_rmsnorm_args_t *a = (const dk_rmsnorm_args_t *)args;
+  if (a->x_type == DK_I8 && a->w_type == DK_I32 && dk_is8(a->y_type)) irmsnorm_t(DK_I8, DK_I32, DK_U8, a);
+  else irmsnorm_t(a->x_type, a->w_type, a->y_type, a);
 }
 
 void dk_ilayernorm(void *args) {
