@@ -166,3 +166,20 @@ describe('timing of platform.md (manual column)', () => {
     expect(cyc([encode('lw', { rd: A, rs1: B, imm: 0 })], { [B]: DATA })).toBe(1 + 14);
   });
 });
+
+describe('self-modifying code', () => {
+  it('a store over already-executed code is seen the next time it runs (decode cache and blocks dropped)', () => {
+    // 0: addi a0,a0,1 ; 4: sw a2,0(a1) (overwrites the instruction at 0 with addi a0,a0,100)
+    // 8: addi a3,a3,1 ; 12: bne a3,a4,-12 (back to 0, runs twice)
+    const { core } = exec(
+      [
+        encode('addi', { rd: A, rs1: A, imm: 1 }),
+        encode('sw', { rs1: B, rs2: C, imm: 0 }),
+        encode('addi', { rd: 13, rs1: 13, imm: 1 }),
+        encode('bne', { rs1: 13, rs2: 14, imm: -12 }),
+      ],
+      { [B]: CODE, [C]: encode('addi', { rd: A, rs1: A, imm: 100 }), 14: 2 },
+    );
+    expect(core.x[A]).toBe(101);
+  });
+});
