@@ -148,6 +148,8 @@ export class Core {
 
   /** pc of the memory access in progress inside a compiled block (for precise traps). */
   jpc = 0;
+  /** Set by a compiled block left through a side exit: instructions that ran (jit.ts). */
+  exitN = 0;
   /** Use compiled blocks (jit.ts) when the budget allows; off = pure interpreter. */
   jit = true;
   private pendLoad = 0; // bit mask of the register loaded by the previous instruction
@@ -272,6 +274,14 @@ export class Core {
             blk = b;
             pc = b.fn(this, x);
             blk = undefined;
+            const side = this.exitN;
+            if (side !== 0) {
+              // left through a taken branch inside the block (never at an active loop end)
+              this.exitN = 0;
+              retired += side;
+              pend = 0;
+              continue;
+            }
             pend = b.lastLoad;
             retired += b.n;
             if (b.last === end0 || b.last === end1) {

@@ -36,6 +36,8 @@ export interface CompiledBlock {
 export interface BlockHost {
   cycles: number;
   jpc: number;
+  /** set by a side exit: the number of instructions that ran (0 = the whole block) */
+  exitN: number;
   ld8(a: number): number;
   ld16(a: number): number;
   ld32(a: number): number;
@@ -84,23 +86,23 @@ const KIND_LOAD: Record<string, string> = { LB: LOADS.lb, LH: LOADS.lh, LW: LOAD
 const STORE_SIZE: Record<string, number> = { SB: 1, SH: 2, SW: 4, sb: 1, sh: 2, sw: 4 };
 const store = (size: number, addr: string, v: string) => (size === 4 ? `c.st32(${addr},${v});` : `c.st(${addr},${size},${v});`);
 
-function branch(cond: string): Gen {
-  return (o) => `if(${cond}){c.cycles+=BR;return ${(o.pc + o.imm) | 0};}return ${o.next};`;
-}
+/** Branch conditions, by id: a block either ends with the branch or continues past it (side exit). */
+const BRANCH_COND: Record<string, (o: Ops) => string> = {
+  beq: (o) => `${X(o.rs1)}===${X(o.rs2)}`,
+  bne: (o) => `${X(o.rs1)}!==${X(o.rs2)}`,
+  blt: (o) => `${X(o.rs1)}<${X(o.rs2)}`,
+  bge: (o) => `${X(o.rs1)}>=${X(o.rs2)}`,
+  bltu: (o) => `(${X(o.rs1)}>>>0)<(${X(o.rs2)}>>>0)`,
+  bgeu: (o) => `(${X(o.rs1)}>>>0)>=(${X(o.rs2)}>>>0)`,
+  'p.beqimm': (o) => `${X(o.rs1)}===${o.imm2}`,
+  'p.bneimm': (o) => `${X(o.rs1)}!==${o.imm2}`,
+};
 
 const GEN: Record<string, Gen> = {
   lui: (o) => set(o.rd, `${o.imm}`),
   auipc: (o) => set(o.rd, `${(o.pc + o.imm) | 0}`),
   jal: (o) => `${set(o.rd, `${o.next}`)}return ${(o.pc + o.imm) | 0};`,
   jalr: (o) => `{const t=(${X(o.rs1)}+${o.imm})&-2;${set(o.rd, `${o.next}`)}return t;}`,
-  beq: (o) => branch(`${X(o.rs1)}===${X(o.rs2)}`)(o),
-  bne: (o) => branch(`${X(o.rs1)}!==${X(o.rs2)}`)(o),
-  blt: (o) => branch(`${X(o.rs1)}<${X(o.rs2)}`)(o),
-  bge: (o) => branch(`${X(o.rs1)}>=${X(o.rs2)}`)(o),
-  bltu: (o) => branch(`(${X(o.rs1)}>>>0)<(${X(o.rs2)}>>>0)`)(o),
-  bgeu: (o) => branch(`(${X(o.rs1)}>>>0)>=(${X(o.rs2)}>>>0)`)(o),
-  'p.beqimm': (o) => branch(`${X(o.rs1)}===${o.imm2}`)(o),
-  'p.bneimm': (o) => branch(`${X(o.rs1)}!==${o.imm2}`)(o),
   addi: (o) => set(o.rd, `(${X(o.rs1)}+${o.imm})|0`),
   slti: (o) => set(o.rd, `${X(o.rs1)}<${o.imm}?1:0`),
   sltiu: (o) => set(o.rd, `(${X(o.rs1)}>>>0)<${o.imm >>> 0}?1:0`),
@@ -132,6 +134,8 @@ const GEN: Record<string, Gen> = {
   'pv.sdotsp.b': (o) =>
     `{const a=${X(o.rs1)},b=${X(o.rs2)};${set(o.rd, `(${X(o.rd)}+((a<<24)>>24)*((b<<24)>>24)+((a<<16)>>24)*((b<<16)>>24)+((a<<8)>>24)*((b<<8)>>24)+(a>>24)*(b>>24))|0`)}}`,
 };
+for (const [id, cond] of Object.entries(BRANCH_COND))
+  GEN[id] = (o) => `if(${cond(o)}){c.cycles+=BR;return ${(o.pc + o.imm) | 0};}return ${o.next};`;
 for (const id of Object.keys(LOADS)) GEN[id] = (o) => `c.jpc=${o.pc};{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`;
 for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => `c.jpc=${o.pc};${store(STORE_SIZE[id], A(o), X(o.rs2))}`;
 
@@ -159,6 +163,7 @@ function xpulpMem(id: string, format: string): Gen | undefined {
 interface Tables {
   gen: (Gen | undefined)[]; // by entry index
   terminator: Uint8Array;
+  cond: ((o: Ops) => string)[]; // by entry index, conditional branches only
   isLoad: Uint8Array;
   alu: AluFn[];
   aluIndex: Int16Array;
@@ -169,6 +174,7 @@ function jitTables(): Tables {
   const entries = isa().entries;
   const gen: (Gen | undefined)[] = [];
   const terminator = new Uint8Array(entries.length + 1);
+  const cond: ((o: Ops) => string)[] = [];
   const isLoad = new Uint8Array(entries.length + 1);
   const alu: AluFn[] = [];
   const aluIndex = new Int16Array(entries.length + 1).fill(-1);
@@ -184,11 +190,13 @@ function jitTables(): Tables {
     gen[e.index] = g;
     const op = e.match & 0x7f;
     if (op === 0x63 || e.id === 'jal' || e.id === 'jalr') terminator[e.index] = 1;
+    if (BRANCH_COND[e.id]) cond[e.index] = BRANCH_COND[e.id];
     if (op === 0x03 || e.formatName.startsWith('Format_L')) isLoad[e.index] = 1;
   }
-  return (tables = { gen, terminator, isLoad, alu, aluIndex });
+  return (tables = { gen, terminator, cond, isLoad, alu, aluIndex });
 }
 
+const SIDE_EXITS = process.env.DSIM_NO_SIDE_EXITS === undefined;
 const FN_CACHE = new Map<string, CompiledBlock['fn']>();
 
 export interface Helpers {
@@ -227,6 +235,7 @@ export function compileBlock(
   let p = pc;
   let nextPc = pc;
   let ended = false;
+  const sideExits: { at: number; k: number; cond: string; target: number }[] = [];
   while (pcs.length < maxLen) {
     const off = (p - cbase) >>> 0;
     if (off + 2 > region.size) break;
@@ -252,10 +261,19 @@ export function compileBlock(
     cost += cc.cost[i] + ((prevLoad & reads) !== 0 ? loadUse : 0);
     prevLoad = t.isLoad[e] && o.rd !== 0 ? 1 << o.rd : 0;
     pcs.push(p);
-    parts.push(g(o));
-    if (t.terminator[e]) {
-      ended = true;
-      break;
+    const cnd = t.cond[e];
+    if (cnd && SIDE_EXITS && pcs.length < maxLen && !ends.includes(p)) {
+      // Conditional branch inside the block: a side exit. The exit corrects the block's static
+      // cycles to those of the instructions run so far and tells the core how many retired.
+      const k = pcs.length;
+      sideExits.push({ at: parts.length, k, cond: cnd(o), target: (p + o.imm) | 0 });
+      parts.push('');
+    } else {
+      parts.push(g(o));
+      if (t.terminator[e]) {
+        ended = true;
+        break;
+      }
     }
     nextPc = o.next;
     if (ends.includes(p)) break;
@@ -265,6 +283,10 @@ export function compileBlock(
   lastLoad = prevLoad;
   const last = pcs[pcs.length - 1];
   if (!ended) parts.push(`return ${nextPc};`);
+  for (const x of sideExits) {
+    const ran = x.k < prefix.length ? prefix[x.k] : cost; // static cycles of instructions 0..k-1
+    parts[x.at] = `if(${x.cond}){c.cycles+=BR-${cost - ran};c.exitN=${x.k};return ${x.target};}`;
+  }
   const body = parts.join('\n');
   // The same code (same program, another Memory or a re-run) reuses the function V8 has already
   // optimised: block functions hold no per-run state.
