@@ -1,6 +1,6 @@
 // CompiledBlock translation (v86 style): a straight-line run of decoded instructions becomes one JS
 // function, so V8 compiles guest code to machine code. Operands are baked in as constants; loads
-// and stores call the core's access methods (which V8 inlines). Blocks end at a control transfer,
+// and stores call the core's access methods (which V8 inlines). Blocks end at a jump (conditional branches are side exits),
 // before any instruction the interpreter must handle (CSR, system, hardware-loop setup, p.elw,
 // illegal), at an active hardware-loop end, or after MAX_BLOCK instructions.
 //
