@@ -255,6 +255,13 @@ export class SimEngine implements StepEngine {
     this.nextPos = 0;
   }
 
+  /** Continue from a given state (mask, K/V windows in graph-input order 2..) at position pos, e.g. another engine's. */
+  setState(state: Tensor[], pos: number): void {
+    if (state.length !== this.int8.graph.inputs.length - 2) throw new InputError(`sim engine: state of ${state.length} tensors, the step graph carries ${this.int8.graph.inputs.length - 2}`);
+    this.state = state.map((t) => ({ ...t, shape: t.shape.slice() }));
+    this.nextPos = pos;
+  }
+
   private runToYield(): ClusterResult {
     const core0 = this.cluster.cores[0]!;
     core0.exitCode = undefined; // resume after the yield's ecall (the core stopped past it)

@@ -57,3 +57,78 @@ void dk_argmax(void *args) {
     dk_st(a->y, t, a->y_type, (int32_t)arg);
   }
 }
+
+/* iSoftmax (operators.md, formula in kernels.h beside dk_softmax_args_t) for long rows: the same
+ * integers as the reference, cheaper per element. z = floor(d / log2) with d = max - x is taken as
+ * 31 when d >= 31 log2 (the clamp) and otherwise as mulhu(d, ceil(2^32 / log2)), exact for
+ * d < 32 log2 when log2 <= 11585 (the error d * (m log2 - 2^32) stays below 2^32; the mapping
+ * checks log2); the quotient e * (n - 1) / sum (< n since e <= sum) by restoring division over
+ * the bits of n - 1 instead of libgcc's 64-bit division. */
+typedef struct {
+  int64_t A, B, C;
+  uint32_t c, m, dz;
+  int32_t qf; /* |q| <= qf: A q^2 + C < 2^31, the polynomial in 32 bits */
+} dk_isoft_k_t;
+
+DK_INLINE uint64_t dk_isoft_e(const dk_isoft_k_t *k, uint32_t d) {
+  const uint32_t z = d >= k->dz ? 31u : (uint32_t)(((uint64_t)d * k->m) >> 32);
+  if (d < (1u << 30)) { /* q in int32 (|coeffB| < 2^24, 31 log2 < 2^19: checked by the mapping) */
+    const int32_t q = (int32_t)(z * k->c) - (int32_t)d + (int32_t)k->B;
+    if ((uint32_t)(q + k->qf) <= 2u * (uint32_t)k->qf) {
+      const uint32_t uq = (uint32_t)q;
+      return ((uint32_t)k->A * uq * uq + (uint32_t)k->C) >> z;
+    }
+  }
+  const int64_t q = (int64_t)z * k->c - (int64_t)d + k->B; /* p + coeffB, p = x~ + z log2 */
+  return (uint64_t)((k->A * q * q + k->C) >> z);
+}
+
+DK_INLINE uint32_t dk_qdiv(uint64_t n, uint64_t d, uint32_t bits) {
+  if ((n >> 32) == 0 && (d >> 32) == 0) return (uint32_t)n / (uint32_t)d;
+  if ((d >> (63 - bits)) != 0) return (uint32_t)(n / d);
+  uint32_t q = 0;
+  for (int32_t b = (int32_t)bits - 1; b >= 0; b--) {
+    const uint64_t t = d << b;
+    if (n >= t) {
+      n -= t;
+      q |= 1u << b;
+    }
+  }
+  return q;
+}
+
+DK_INLINE void dk_isoftmax_row(const dk_softmax_args_t *a, const dk_isoft_k_t *k, uint32_t base, uint32_t T, uint32_t bits) {
+  const uint32_t L = a->len, nm1 = (uint32_t)(a->n_levels - 1);
+  const int32_t *xi = (const int32_t *)a->x + base;
+  int32_t mx = INT32_MIN;
+  if (T == DK_I32)
+    for (uint32_t j = 0; j < L; j++) mx = dk_max(mx, xi[j]);
+  else
+    for (uint32_t j = 0; j < L; j++) mx = dk_max(mx, dk_ld(a->x, base + j, T));
+  uint64_t sum = 0;
+  for (uint32_t j = 0; j < L; j++) sum += dk_isoft_e(k, (uint32_t)mx - (uint32_t)(T == DK_I32 ? xi[j] : dk_ld(a->x, base + j, T)));
+  if (sum == 0) sum = 1;
+  for (uint32_t j = 0; j < L; j++) {
+    const uint64_t e = dk_isoft_e(k, (uint32_t)mx - (uint32_t)(T == DK_I32 ? xi[j] : dk_ld(a->x, base + j, T)));
+    const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
+    if (a->y_type == DK_U8) ((uint8_t *)a->y)[base + j] = (uint8_t)(o + a->out_off);
+    else dk_st(a->y, base + j, a->y_type, o + a->out_off);
+  }
+}
+
+void dk_isoftmax_rows(void *args) {
+  const dk_softmax_args_t *a = (const dk_softmax_args_t *)args;
+  const uint32_t c = (uint32_t)a->log2;
+  /* the largest |q| with A q^2 + C <= 2^31 - 1 */
+  const uint32_t room = 0x7FFFFFFFu - (uint32_t)a->coeffC;
+  uint32_t qf = a->coeffA > 0 ? dk_isqrt64(room / (uint32_t)a->coeffA) : (1u << 30);
+  if (qf > (1u << 30)) qf = 1u << 30;
+  const dk_isoft_k_t k = {a->coeffA, a->coeffB, a->coeffC, c, (uint32_t)((0x100000000ull + c - 1) / c), 31u * c, (int32_t)qf};
+  const uint32_t bits = 32u - (uint32_t)__builtin_clz((uint32_t)(a->n_levels - 1) | 1u);
+  uint32_t s, e;
+  dk_split(a->rows, &s, &e);
+  for (uint32_t r = s; r < e; r++) {
+    if (a->x_type == DK_I32) dk_isoftmax_row(a, &k, r * a->len, DK_I32, bits);
+    else dk_isoftmax_row(a, &k, r * a->len, a->x_type, bits);
+  }
+}

@@ -1,6 +1,6 @@
 // Registers every operator mapping (import for the side effect). One file per operator family.
+import './llm.js'; // first: its mappings decline what the general ones below take
 import './linear.js';
 import './elementwise.js';
 import './layout.js';
 import './misc.js';
-import './llm.js';

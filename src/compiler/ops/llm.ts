@@ -1,6 +1,8 @@
 // Operators of the TinyStories decoder-step graph beyond the conformance set (docs/llm.md):
 // Gather by a runtime index (token embedding, RoPE rows by position), Concat with constant
-// pieces (the new mask slot), Lut (SiLU table), ArgMax (greedy next token). Kernels: llm.c.
+// pieces (the new mask slot), Lut (SiLU table), ArgMax (greedy next token), and a cheaper
+// iSoftmax kernel for long rows. Kernels: llm.c. ops/index.ts registers this file first, so
+// every mapping here declines (Unsupported) what the general mappings handle.
 import { DTYPES } from '../../frontend/dtype.js';
 import type { Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
@@ -87,6 +89,7 @@ register<ConcatConstParams>('Concat', {
     let axis = intAttr(n, 'axis');
     if (axis < 0) axis += out.length;
     if (n.inputs.length > DK_MAX_CONCAT) unsupported(`${n.inputs.length} inputs (the kernel takes ${DK_MAX_CONCAT})`);
+    if (!n.inputs.some((i) => g.initializers.has(i))) unsupported('no constant input (the plain concat takes it)');
     return {
       layer: n.name,
       outer: product(out.slice(0, axis)),
@@ -175,6 +178,64 @@ register<ArgMaxParams>('ArgMax', {
       emit: (p, ctx) => ({
         argsType: 'dk_argmax_args_t',
         fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, outer: p.outer, len: p.len, inner: p.inner, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype) },
+      }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- iSoftmax over long rows
+
+interface SoftmaxRowsParams {
+  rows: number;
+  len: number;
+  coeffA: number;
+  coeffB: number;
+  coeffC: number;
+  log2: number;
+  nLevels: number;
+}
+
+/** Rows at least this long take dk_isoftmax_rows (its per-call setup is a 64-bit division). */
+const LONG_ROW = 64;
+
+register<SoftmaxRowsParams>('iSoftmax', {
+  name: 'integer softmax, long rows',
+  parse(n, g) {
+    const shape = shapeOfValue(g, n.outputs[0]!);
+    const axis = n.attrs.axis === undefined ? -1 : intAttr(n, 'axis');
+    if (axis !== -1 && axis !== shape.length - 1) unsupported(`softmax over axis ${axis}`);
+    const len = shape[shape.length - 1] ?? 1;
+    const p = { rows: elementCount(shape) / Math.max(1, len), len, coeffA: intAttr(n, 'coeffA'), coeffB: intAttr(n, 'coeffB'), coeffC: intAttr(n, 'coeffC'), log2: intAttr(n, 'log2'), nLevels: intAttr(n, 'n_levels') };
+    if (len < LONG_ROW) unsupported(`rows of ${len} < ${LONG_ROW}`);
+    if (!(p.log2 > 0 && p.log2 <= 11585)) unsupported(`log2 = ${p.log2} outside 1..11585`);
+    if (p.coeffA < 0 || p.coeffC < 0) unsupported('negative coeffA or coeffC');
+    if (Math.abs(p.coeffB) >= 2 ** 24) unsupported(`|coeffB| = ${Math.abs(p.coeffB)} >= 2^24`);
+    if (p.nLevels < 2 || p.nLevels > 2 ** 16) unsupported(`n_levels ${p.nLevels} outside 2..65536`);
+    return p;
+  },
+  range: (p) => [{ lo: 0, hi: p.nLevels - 1 }],
+  cycles: (p, cores) => parallelCycles(p.rows * p.len, 60, Math.min(cores, p.rows)),
+  ops: (p) => p.rows * p.len,
+  bindings: [
+    {
+      kernel: 'dk_isoftmax_rows',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INDEX_TYPES, 'x'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_softmax_args_t',
+        fields: {
+          x: ctx.inputs[0]!.ptr,
+          y: ctx.outputs[0]!.ptr,
+          rows: p.rows,
+          len: p.len,
+          coeffA: p.coeffA,
+          coeffB: p.coeffB,
+          coeffC: p.coeffC,
+          log2: p.log2,
+          n_levels: p.nLevels,
+          out_off: 0,
+          x_type: dkType(ctx.inputs[0]!.dtype),
+          y_type: dkType(ctx.outputs[0]!.dtype),
+        },
       }),
     },
   ],

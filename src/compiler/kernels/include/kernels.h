@@ -408,4 +408,9 @@ typedef struct {
 } dk_argmax_args_t;
 void dk_argmax(void *args); /* dk_argmax_args_t */
 
+/* iSoftmax as dk_isoftmax (same args, same integers: the formula beside dk_softmax_args_t),
+ * cheaper per element for long rows (attention over a KV window); needs 0 < log2 <= 11585,
+ * coeffA >= 0, coeffC >= 0, |coeffB| < 2^24. */
+void dk_isoftmax_rows(void *args); /* dk_softmax_args_t */
+
 #endif /* DEEPLOY_SIM_KERNELS_H */

@@ -1,0 +1,67 @@
+// The sim engine (the int8 step graph compiled and run on the simulated 8-core cluster) against
+// the int8 engine: a 200-token greedy story (token agreement), simulated cycles per token at
+// positions 1, 64 and 256, tokens/s at the default clock, uJ/token, host time. Numbers only.
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadLlama2c } from '../src/frontend/llama2c.js';
+import { loadTokenizer } from '../src/frontend/tokenizer.js';
+import { generate } from '../src/llm/generate.js';
+import { Int8Engine, quantizeModel } from '../src/llm/int8.js';
+import { argmax } from '../src/llm/sample.js';
+import { createSimEngine, DEFAULT_FREQ_MHZ, formatSummary, summarize } from '../src/llm/sim-engine.js';
+
+const REPO = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+const MODELS = resolve(REPO, '..', 'shared', 'models');
+const STEPS = 200;
+
+export async function run(): Promise<void> {
+  console.log(`llm-sim: ${cpus()[0]?.model ?? 'unknown cpu'} (${cpus().length} cpus), node ${process.version}, ${new Date().toISOString()}`);
+  const modelPath = join(MODELS, 'stories260K.bin');
+  if (!existsSync(modelPath)) {
+    console.log(`  skipped: ${MODELS} is absent`);
+    return;
+  }
+  const model = loadLlama2c(modelPath);
+  const tok = loadTokenizer(join(MODELS, 'tok512.bin'), model.config.vocabSize);
+  const int8 = new Int8Engine(quantizeModel(model, tok));
+  const t0 = performance.now();
+  const sim = await createSimEngine(int8, { cores: 8, log: (l) => console.log(`  ${l}`) });
+  console.log(`  engine ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sim.build.built ? 'built' : 'cached'}: ${sim.build.dir})`);
+
+  let t = performance.now();
+  const a = generate(int8, tok, { prompt: '', steps: STEPS, sampler: argmax });
+  const int8Ms = performance.now() - t;
+  t = performance.now();
+  const b = generate(sim, tok, { prompt: '', steps: STEPS, sampler: argmax });
+  const simMs = performance.now() - t;
+  let agree = 0;
+  while (agree < a.tokens.length && a.tokens[agree] === b.tokens[agree]) agree++;
+  console.log(`  ${STEPS}-step greedy story: sim = int8 on ${agree}/${a.tokens.length} tokens (${a.steps} steps); host ${(simMs / b.steps).toFixed(0)} ms/token sim vs ${(int8Ms / a.steps).toFixed(0)} ms/token int8`);
+  const s = summarize(sim.stats, DEFAULT_FREQ_MHZ);
+  console.log(`  ${formatSummary(s, 8)}`);
+  const at = (p: number) => sim.stats.find((x) => x.pos === p);
+
+  // position 256: the int8 engine's state after 256 greedy positions, then one sim step
+  int8.reset();
+  let token = 1;
+  for (let p = 0; p < 256; p++) token = argmax(int8.step(token, p));
+  sim.setState(int8.stepInputs(token, 256).slice(2), 256);
+  const l8 = int8.step(token, 256);
+  const ls = sim.step(token, 256);
+  const same = l8.every((v, i) => v === ls[i]);
+  const rows = [1, 64, 256].map((p) => ({ p, st: at(p) ?? (p === 256 ? sim.stats.at(-1) : undefined) }));
+  for (const { p, st } of rows)
+    if (st)
+      console.log(
+        `  position ${String(p).padStart(3)}: ${st.cycles} cycles/token on 8 cores, ${((DEFAULT_FREQ_MHZ * 1e6) / st.cycles).toFixed(1)} tokens/s at ${DEFAULT_FREQ_MHZ} MHz, ` +
+          `${st.energyUJ.toFixed(1)} uJ/token, host ${st.wallMs.toFixed(0)} ms${p === 256 ? ` (logits = int8: ${same})` : ''}`,
+      );
+  const top = sim
+    .layerCycles()
+    .sort((x, y) => y.cycles - x.cycles)
+    .slice(0, 6)
+    .map((l) => `${l.name} ${l.cycles}`);
+  console.log(`  costliest layers at position 256: ${top.join(', ')}`);
+}
