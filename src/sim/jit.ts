@@ -1,8 +1,9 @@
-// CompiledBlock translation (v86 style): a straight-line run of decoded instructions becomes one JS
-// function, so V8 compiles guest code to machine code. Operands are baked in as constants; loads
-// and stores call the core's access methods (which V8 inlines). Blocks end at a jump (conditional branches are side exits),
-// before any instruction the interpreter must handle (CSR, system, hardware-loop setup, p.elw,
-// illegal), at an active hardware-loop end, or after MAX_BLOCK instructions.
+// Block translation (v86 style), and the semantics of every non-system instruction: GEN holds one
+// code template per table id. A run of decoded instructions becomes one JS function, so V8 compiles
+// guest code to machine code; operands are baked in as constants; loads and stores call the core's
+// access methods (which V8 inlines). A block ends at a jump, before a system instruction (CSR, trap,
+// hardware-loop setup, p.elw, illegal: the core's switch runs those), at an active hardware-loop end,
+// or after MAX_BLOCK instructions; conditional branches inside are side exits.
 //
 // Precise state on a trap inside a block: each memory access first stores its pc in core.jpc; the
 // core maps it back to the instruction index to fix up instret and cycles (see Core.run).
@@ -45,7 +46,7 @@ export interface BlockHost {
   st32(a: number, v: number): void;
 }
 
-/** Marks a start address whose first instruction the interpreter must execute. */
+/** Marks a start address whose first instruction is a system one (the core's switch runs it). */
 export const NO_BLOCK: CompiledBlock = {
   fn: () => 0,
   start: 1,
@@ -206,10 +207,9 @@ export interface Helpers {
 }
 
 /**
- * Compile the block starting at `pc` (offset `off` in `region`). `decode(off)` fills the decode
- * cache slot for an offset and returns its handler (0 never). `illegal` is the interpreter's
- * handler number for illegal instructions. Returns NO_BLOCK when the first instruction must be
- * interpreted.
+ * Compile the block of at most `maxLen` instructions starting at `pc`. `decode(off)` fills the
+ * decode cache slot of a region offset and returns its class; `illegal` is the class of illegal
+ * instructions. Returns NO_BLOCK when the first instruction is a system one.
  */
 export function compileBlock(
   region: Region,
