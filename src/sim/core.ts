@@ -150,7 +150,7 @@ export class Core {
   jpc = 0;
   /** Set by a compiled block left through a side exit: instructions that ran (jit.ts). */
   exitN = 0;
-  /** Use compiled blocks (jit.ts) when the budget allows; off = pure interpreter. */
+  /** Use long compiled blocks when the budget allows; off = one-instruction blocks only (debugging). */
   jit = true;
   private pendLoad = 0; // bit mask of the register loaded by the previous instruction
   private readonly trap = new TrapSignal();
@@ -408,7 +408,7 @@ export class Core {
           blk = undefined;
           const k = b.pcs.indexOf(this.jpc);
           retired += k;
-          // like the interpreter: the instruction at jpc is charged, the rest of the block is not
+          // like a single step: the instruction at jpc is charged, the rest of the block is not
           this.cycles -= b.cost - (k + 1 < b.n ? b.prefix[k + 1] : b.cost);
           curPc = this.jpc;
           if (e === this.exitSig) {
