@@ -51,7 +51,7 @@ describe.skipIf(!HAVE_QEMU || !HAVE_TOOLCHAIN)('same behaviour as qemu-riscv32',
   it('seeded random RV32IMC sequences (>= 100,000 instructions) leave identical registers and memory', () => {
     let total = 0;
     for (const seed of ['a', 'b', 'c', 'd']) {
-      const { source, count } = randomProgram(`rv32-random-${seed}`, 320);
+      const { source, count } = randomProgram(`rv32-random-${seed}`, 450);
       total += count;
       const elf = assemble(`random-${seed}`, source);
       const q = qemu(elf);
@@ -67,7 +67,7 @@ describe.skipIf(!HAVE_QEMU || !HAVE_TOOLCHAIN)('same behaviour as qemu-riscv32',
             throw new Error(`seed ${seed}: dump word ${k / 4} (block ${Math.floor(k / 128)}, x${(k / 4) % 32}) sim ${ours.readInt32LE(k)} qemu ${q.stdout.readInt32LE(k)}`);
       }
     }
-    expect(total).toBeGreaterThanOrEqual(100_000);
+    expect(total).toBeGreaterThanOrEqual(100_000); // random operations, not counting the register set-up and dumps
   });
 });
 
@@ -79,8 +79,9 @@ const USABLE = [1, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 
 const FAVOURED = [10, 11, 12, 13, 14, 15];
 
 /**
- * Blocks of random instructions; each ends by storing the register file to the dump area and
- * write()-ing it to stdout. Returns the source and the number of random instructions.
+ * Blocks of random instructions; each starts by loading random values into the registers and ends
+ * by storing the register file to the dump area and write()-ing it to stdout. Returns the source
+ * and the number of random operations (set-up and dumps not counted).
  */
 function randomProgram(seed: string, blocks: number): { source: string; count: number } {
   const rnd = seedrandom(seed);
@@ -99,7 +100,6 @@ function randomProgram(seed: string, blocks: number): { source: string; count: n
   const ST: [string, number][] = [['sb', 1], ['sh', 2], ['sw', 4]];
   for (let b = 0; b < blocks; b++) {
     for (const r of USABLE) L.push(`li ${R[r]}, ${value()}`);
-    count += USABLE.length;
     const n = 40 + Math.floor(rnd() * 40);
     for (let k = 0; k < n; k++) {
       const p = rnd();
