@@ -1,42 +1,74 @@
 // L1 bank arbitration: each of the 16 word-interleaved banks serves one access per cycle; a
 // second access to the same bank in the same cycle waits for the next free cycle (+1 per conflict,
-// platform.md). Cores are stepped a few cycles apart (see scheduler), so a bank keeps the cycles it
-// has granted in a small ring instead of a single "busy until": an access at cycle t takes the
-// first free cycle >= t even when another core has already booked later cycles.
+// platform.md). Cores run a slice apart (see the scheduler), so a bank remembers which cycles it
+// has granted in a window of W cycles instead of a single "busy until": an access at cycle t
+// takes the first free cycle >= t even when another core has already booked later cycles.
+// One bit per cycle and bank (16 x 2 KiB): small enough to stay in the host's caches, which
+// matters because every L1 access of every core books a cycle here.
 
-const RING = 1 << 14; // > scheduler skew (quantum x 8 cores when all wait on one bank) + a compiled block
-
-const RING_LOG2 = 14;
+const W_LOG2 = 14;
+const W = 1 << W_LOG2; // > scheduler skew (quantum x 8 cores when all wait on one bank) + a block
+const WORDS = W >>> 5;
 
 export class BankTracker {
-  /** booked[(bank << RING_LOG2) + (t & (RING - 1))] === t means bank is taken at cycle t */
-  private readonly booked: Float64Array;
+  /** bit (t mod W) of bank b's words is set when b is taken at cycle t, for t in [lo[b], lo[b] + W) */
+  private readonly bits: Int32Array;
+  private readonly lo: Float64Array;
   readonly banks: number;
   private readonly bankMask: number;
   /** accesses that had to wait, and the cycles they waited (all cores) */
   conflicts = 0;
   conflictCycles = 0;
+  /** accesses older than the window (counted free: the skew exceeded W; should stay 0) */
+  late = 0;
 
   constructor(banks = 16) {
     if ((banks & (banks - 1)) !== 0) throw new Error(`L1 banks must be a power of two (got ${banks})`);
     this.banks = banks;
     this.bankMask = banks - 1;
-    this.booked = new Float64Array(banks << RING_LOG2).fill(-1);
+    this.bits = new Int32Array(banks * WORDS);
+    this.lo = new Float64Array(banks);
   }
 
   /** Book the bank holding addr at the first free cycle >= t; returns that cycle. */
   book(addr: number, t: number): number {
-    const base = ((addr >>> 2) & this.bankMask) << RING_LOG2;
-    const booked = this.booked;
+    const bank = (addr >>> 2) & this.bankMask;
+    let lo = this.lo[bank]!;
+    if (t < lo) {
+      this.late++;
+      return t;
+    }
+    const bits = this.bits;
+    const base = bank * WORDS;
     let c = t;
-    // (c & (RING - 1)) is c mod RING for any integer cycle below 2^53 (RING divides 2^32)
-    while (booked[base + (c & (RING - 1))] === c) c++;
-    booked[base + (c & (RING - 1))] = c;
+    for (;;) {
+      if (c >= lo + W) lo = this.advance(bank, c);
+      const i = c & (W - 1); // c mod W for any integer cycle below 2^53 (W divides 2^32)
+      const w = base + (i >>> 5);
+      const m = 1 << (i & 31);
+      if ((bits[w]! & m) === 0) {
+        bits[w]! |= m;
+        break;
+      }
+      c++;
+    }
     if (c !== t) {
       this.conflicts++;
       this.conflictCycles += c - t;
     }
     return c;
+  }
+
+  /** Slide bank's window forward so that it holds cycle c with half a window to spare, forgetting
+   * the cycles that fall out (whole 32-cycle words: lo stays a multiple of 32). */
+  private advance(bank: number, c: number): number {
+    const lo = this.lo[bank]!;
+    const next = Math.floor((c - W / 2) / 32) * 32;
+    const base = bank * WORDS;
+    if (next - lo >= W) this.bits.fill(0, base, base + WORDS);
+    else for (let x = lo; x < next; x += 32) this.bits[base + ((x & (W - 1)) >>> 5)] = 0;
+    this.lo[bank] = next;
+    return next;
   }
 
   /** book() as the extra cycles the access waits. */
@@ -45,8 +77,10 @@ export class BankTracker {
   }
 
   reset(): void {
-    this.booked.fill(-1);
+    this.bits.fill(0);
+    this.lo.fill(0);
     this.conflicts = 0;
     this.conflictCycles = 0;
+    this.late = 0;
   }
 }
