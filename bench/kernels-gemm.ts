@@ -41,6 +41,7 @@ export async function run(): Promise<void> {
     { label: '1 core,  B transposed, rq int8', defines: ['BENCH_NCORES=1'] },
     { label: '8 cores, B transposed, int32 out', defines: ['BENCH_NCORES=8', 'BENCH_RQ=0'] },
     { label: '8 cores, B as K x N (packed on the fly)', defines: ['BENCH_NCORES=8', 'BENCH_TRANS_B=0'] },
+    { label: '8 cores, B as K x N, transposed into scratch', defines: ['BENCH_NCORES=8', 'BENCH_TRANS_B=0', 'BENCH_STAGE=1'] },
     { label: '8 cores, B in L2 (direct loads)', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1'] },
     { label: '8 cores, B in L2, DMA-staged into L1', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1', 'BENCH_STAGE=1'] },
     { label: '8 cores, decode 1x64 by 64x256, rq int8', defines: ['BENCH_NCORES=8'], dims: [1, 64, 256] },

@@ -47,7 +47,8 @@ export interface GemmCaseOpts {
   rqFixed?: Rq;
   /** B in L2; stage: give the kernel an L1 scratch to DMA it into */
   bL2?: boolean;
-  stage?: boolean;
+  /** true: scratch of max(B bytes, 8*K*N); 'slices': too small for all of B (K*N - 1 bytes), per-core slices */
+  stage?: boolean | 'slices';
 }
 
 export function gemmCase(r: Rng, name: string, o: GemmCaseOpts): KCase {
@@ -132,8 +133,12 @@ export function gemmCase(r: Rng, name: string, o: GemmCaseOpts): KCase {
     `.a_type = ${DK_TYPE[aType]}, .b_type = ${DK_TYPE[bType]}, .y_type = ${DK_TYPE[yType]}`,
     `.trans_a = ${o.transA ? 1 : 0}, .trans_b = ${o.transB ? 1 : 0}`,
     rqInit(rq, mulS, mulS),
-    o.stage ? `.scratch = scratch, .scratch_bytes = ${B.length * (bType.includes('8') ? 1 : bType.includes('16') ? 2 : 4)}` : '.scratch = 0',
+    o.stage === 'slices'
+      ? `.scratch = scratch, .scratch_bytes = ${K * N - 1}`
+      : o.stage
+        ? `.scratch = scratch, .scratch_bytes = ${Math.max(B.length * (bType.includes('8') ? 1 : bType.includes('16') ? 2 : 4), 8 * K * N)}`
+        : '.scratch = 0',
   ].join(', ');
-  const scratch = o.stage ? B.length * 4 : undefined;
+  const scratch = o.stage ? Math.max(B.length * 4, 8 * K * N) : undefined;
   return { name, kernel: 'dk_gemm', argsType: 'dk_gemm_args_t', bufs, args, checks: [{ buf: 'Y', expected: Y }], scratch };
 }

@@ -32,6 +32,9 @@ function cases(): KCase[] {
     gemmCase(r, 'B_in_L2_direct', { M: 9, N: 13, K: 40, transB: true, bL2: true, rq: 'tensor' }),
     gemmCase(r, 'B_in_L2_staged_dma', { M: 16, N: 20, K: 64, transB: true, bL2: true, stage: true, rq: 'col' }),
     gemmCase(r, 'B_in_L2_staged_plainB_i16', { M: 5, N: 7, K: 9, bType: 'int16_t', bRange: [-500, 500], bL2: true, stage: true }),
+    gemmCase(r, 'plainB_transposed_in_scratch', { M: 13, N: 10, K: 37, stage: true, rq: 'row' }),
+    gemmCase(r, 'plainB_per_core_slices', { M: 12, N: 9, K: 20, stage: 'slices', rq: 'tensor' }),
+    gemmCase(r, 'plainB_batched_scratch_us', { M: 9, N: 4, K: 24, batch: [2, 3], aType: 'uint8_t', stage: true, rq: 'batch1' }),
     gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
   ];
 }

@@ -52,14 +52,6 @@ DK_INLINE int dk_in_l1(const void *p, uint32_t bytes) {
   return ((uint32_t)(uintptr_t)p >> 28) <= 1u && a + bytes <= l1;
 }
 
-/* Barrier among the cores of the fork (none in the virtual-core test mode, where the cores run
- * one after the other, so core 0's work is already done when the others run). */
-DK_INLINE void dk_barrier(void) {
-#ifndef DK_TEST_VCORES
-  dsim_barrier();
-#endif
-}
-
 /* This core's share [*s, *e) of n work items: contiguous chunks, the first ones larger. */
 DK_INLINE void dk_split(uint32_t n, uint32_t *s, uint32_t *e) {
   uint32_t nc = DK_NCORES(), id = DK_CORE_ID();
@@ -69,6 +61,26 @@ DK_INLINE void dk_split(uint32_t n, uint32_t *s, uint32_t *e) {
   *s = start;
   *e = start + q + (id < r ? 1 : 0);
   if (id >= nc) *s = *e = n; /* not a member of this fork: no work */
+}
+
+/* Share of cooperative preparation work that is followed by dk_barrier(). In the virtual-core
+ * test mode the cores run one after the other, so each must do all of it (idempotent) before
+ * its own compute phase. */
+DK_INLINE void dk_split_prep(uint32_t n, uint32_t *s, uint32_t *e) {
+#ifdef DK_TEST_VCORES
+  *s = 0;
+  *e = n;
+#else
+  dk_split(n, s, e);
+#endif
+}
+
+/* Barrier among the cores of the fork (none in the virtual-core test mode, where the cores run
+ * one after the other, so core 0's work is already done when the others run). */
+DK_INLINE void dk_barrier(void) {
+#ifndef DK_TEST_VCORES
+  dsim_barrier();
+#endif
 }
 
 /* RequantShift of one int32 value (operators.md), mi/ai = element offsets into mul/add. */

@@ -389,6 +389,7 @@ void dk_gemm(void *args) {
    * them per block / per output */
   dk_gemm_args_t gl = *(const dk_gemm_args_t *)args;
   const dk_gemm_args_t *g = &gl;
+  int staged = 0;
   {
     /* stage a shared B that lives outside L1 into the L1 scratch (header: scratch) */
     const uint32_t bbytes = g->K * g->N * (g->b_type <= DK_U8 ? 1u : g->b_type <= DK_U16 ? 2u : 4u);
@@ -397,6 +398,7 @@ void dk_gemm(void *args) {
       if (DK_CORE_ID() == 0) dsim_dma_wait(dsim_dma_copy_1d(g->scratch, g->B, bbytes, 1));
       dk_barrier();
       gl.B = g->scratch;
+      staged = 1;
     }
   }
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
@@ -427,6 +429,43 @@ void dk_gemm(void *args) {
     blk = BLOCK8_FNS[epi][mode];
   }
 
+  /* 8-bit B not transposed, scratch given and not used for staging: when every distinct B matrix
+   * fits the scratch at its own offset, the cores transpose disjoint columns of them into it,
+   * meet at a barrier, and all tasks run the transposed-B micro-kernels */
+  if (blk != block_generic && !g->trans_b && g->scratch && !staged && g->b_bs[0] >= 0 && g->b_bs[1] >= 0) {
+    const uint32_t nb0 = g->b_bs[0] ? B0 : 1, nb1 = g->b_bs[1] ? B1 : 1, K = g->K;
+    const uint32_t ext = (nb0 - 1) * (uint32_t)g->b_bs[0] + (nb1 - 1) * (uint32_t)g->b_bs[1] + K * N;
+    if (ext <= g->scratch_bytes && dk_in_l1(g->scratch, ext)) {
+      uint32_t rs, re;
+      dk_split_prep(nb0 * nb1 * N, &rs, &re);
+      for (uint32_t row = rs; row < re; row++) {
+        const uint32_t n = row % N, bi = row / N;
+        const uint32_t off = (bi / nb1) * (uint32_t)g->b_bs[0] + (bi % nb1) * (uint32_t)g->b_bs[1];
+        const uint8_t *src = (const uint8_t *)g->B + off + n;
+        uint8_t *dst = (uint8_t *)g->scratch + off + n * K;
+        for (uint32_t k = 0; k < K; k++, src += N) dst[k] = *src;
+      }
+      dk_barrier();
+      gl.B = g->scratch;
+      gl.trans_b = 1;
+      staged = 1;
+    }
+  }
+  /* 8-bit B not transposed, scratch given (and not used for staging): each core transposes the
+   * B columns of its task into its own scratch slice (once per batch and column chunk) and runs
+   * the transposed-B micro-kernels on it */
+  dk_gemm_args_t gt;
+  uint8_t *slice = 0;
+  if (blk != block_generic && !g->trans_b && g->scratch && !staged) {
+    const uint32_t slice_bytes = (g->scratch_bytes / nc) & ~3u;
+    if (slice_bytes >= cw * g->K && dk_in_l1(g->scratch, g->scratch_bytes)) {
+      slice = (uint8_t *)g->scratch + DK_CORE_ID() * slice_bytes;
+      gt = gl;
+      gt.trans_b = 1;
+    }
+  }
+  uint32_t last_key = 0xFFFFFFFFu;
+
   uint32_t s, e;
   dk_split(nb * mblk * chunks, &s, &e);
   const uint32_t ea = esize(g->a_type), eb = esize(g->b_type);
@@ -445,6 +484,19 @@ void dk_gemm(void *args) {
     bt.abase = (int32_t)bt.b0 * g->rq.add_s[0] + (int32_t)bt.b1 * g->rq.add_s[1];
     uint32_t m0 = mb * 4, nr = M - m0 < 4 ? M - m0 : 4;
     uint32_t n0 = ch * cw, n1 = n0 + cw < N ? n0 + cw : N;
+    if (slice) {
+      const uint32_t key = b * chunks + ch, K = g->K;
+      if (key != last_key) {
+        for (uint32_t n = n0; n < n1; n++) {
+          const uint8_t *src = bt.B + n;
+          uint8_t *dst = slice + (n - n0) * K;
+          for (uint32_t k = 0; k < K; k++, src += N) dst[k] = *src;
+        }
+        last_key = key;
+      }
+      bt.g = &gt;
+      bt.B = slice - n0 * K; /* block8 addresses column n at B + n*K */
+    }
     blk(&bt, m0, nr, n0, n1);
   }
 }

@@ -97,7 +97,11 @@ typedef struct {
   /* Optional L1 buffer (NULL = none). When B lies outside L1 (L2 / weight memory), is shared by
    * all batches (b_bs = {0, 0}) and its bytes fit scratch_bytes, core 0 copies B into it with the
    * cluster DMA and the fork's cores meet at a barrier before computing: L2 latency on every B
-   * word costs far more than the transfer. Added after v1: zero-initialised = off. */
+   * word costs far more than the transfer. Otherwise, with 8-bit B NOT transposed: if all
+   * distinct B matrices fit (K*N bytes at each batch offset), the cores transpose them into the
+   * scratch together (one barrier) and run the transposed-B fast path; if not, each core uses
+   * scratch_bytes / cores to transpose the B columns of its own tasks when they fit.
+   * Added after v1: zero-initialised = off. */
   void *scratch;
   uint32_t scratch_bytes;
 } dk_gemm_args_t;
@@ -412,5 +416,18 @@ void dk_argmax(void *args); /* dk_argmax_args_t */
  * cheaper per element for long rows (attention over a KV window); needs 0 < log2 <= 11585,
  * coeffA >= 0, coeffC >= 0, |coeffB| < 2^24. */
 void dk_isoftmax_rows(void *args); /* dk_softmax_args_t */
+
+/* Copy of byte runs into a dense y (Concat, and Slice along one axis): y is `outer` rows of
+ * R = sum(run[i]) bytes; row o holds, in input order, run[i] bytes read from x[i] + o * x_stride[i].
+ * The cores split the outer * R bytes evenly; word stores, word loads at any source alignment. */
+typedef struct {
+  const void *x[DK_MAX_CONCAT];
+  uint32_t run[DK_MAX_CONCAT];
+  uint32_t x_stride[DK_MAX_CONCAT];
+  uint32_t n_inputs;
+  void *y;
+  uint32_t outer;
+} dk_copy_runs_args_t;
+void dk_copy_runs(void *args); /* dk_copy_runs_args_t */
 
 #endif /* DEEPLOY_SIM_KERNELS_H */
