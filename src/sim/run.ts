@@ -84,7 +84,10 @@ export function runProgram(path: string, opts: RunOptions = {}): RunResult {
       stop = core.run(1);
       if (core.instret > before) opts.onRetire(core, pc, raw, text);
     } else {
-      stop = core.run(Math.max(1, Math.min(CHUNK, maxI - core.instret)));
+      // no instruction takes 64 cycles: near the cycle limit the budget shrinks to single steps,
+      // so the run stops within one instruction of maxCycles
+      const byCycles = Math.floor((maxC - core.cycles) / 64);
+      stop = core.run(Math.max(1, Math.min(CHUNK, maxI - core.instret, byCycles)));
     }
     if (stop === 'limit') continue;
     if (stop === 'sleep') {

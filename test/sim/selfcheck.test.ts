@@ -198,3 +198,18 @@ describe.skipIf(!HAVE_TOOLCHAIN)('self-checking program (riscv-tests style, HTIF
     expect([stop, core.exitCode]).toEqual(['exit', 0]);
   });
 });
+
+describe.skipIf(!HAVE_TOOLCHAIN)('runProgram limits', () => {
+  it('stops a runaway program at the instruction or cycle limit with a fault naming the limit', async () => {
+    const { runProgram } = await import('../../src/sim/run.js');
+    const elf = assemble('runaway', '.text\n.globl _start\n_start: addi a0, a0, 1\nj _start\n');
+    const a = runProgram(elf, { maxInstructions: 1001 });
+    expect(a.instret).toBe(1001);
+    expect(a.fault?.message).toMatch(/instruction limit reached \(1001 instructions\)/);
+    const b = runProgram(elf, { maxCycles: 3000 });
+    expect(b.cycles).toBeGreaterThanOrEqual(3000);
+    expect(b.cycles).toBeLessThan(3003); // within one instruction
+    expect(b.fault?.message).toMatch(/cycle limit reached \(3000 cycles\)/);
+    expect(b.exitCode).toBe(3);
+  });
+});
