@@ -253,7 +253,9 @@ function makeManifest(
       from: L.bound.node.from,
       kernel: L.bound.binding.kernel,
       engine: 'cluster',
-      tiling: 'none (operands in place)',
+      tiling: (L.call.prepare ?? []).some((l) => l.includes('dsim_dma_copy'))
+        ? 'constant operand DMA-staged into free L1 when it fits (whole tensor, not overlapped); other operands in place'
+        : 'none (operands in place)',
       estimatedCycles: Math.round(L.bound.mapping.cycles(L.bound.params, opts.cores)),
       ops: L.bound.mapping.ops(L.bound.params),
       inputs: L.bound.node.inputs.filter((i) => i),

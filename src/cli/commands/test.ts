@@ -32,7 +32,8 @@ export const testCommand: CommandModule<object, Args> = {
         const r = await testCase(c, join(root, `${k}_${name}`), { cores: args.cores, wmem: args.wmem });
         if (r.passed) pass++;
         else fail++;
-        process.stdout.write(`${r.passed ? 'PASS' : 'FAIL'} ${name} ${r.cycles ?? 0} cycles${r.passed ? '' : `  (${r.reason})`}\n`);
+        process.stdout.write(`${r.passed ? 'PASS' : 'FAIL'} ${name} ${r.cycles ?? 0} cycles\n`);
+        if (!r.passed) process.stderr.write(`  ${name}: ${r.reason}\n`);
       }
     } finally {
       if (!args.keep) rmSync(root, { recursive: true, force: true });
