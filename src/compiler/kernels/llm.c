@@ -132,3 +132,64 @@ void dk_isoftmax_rows(void *args) {
     else dk_isoftmax_row(a, &k, r * a->len, a->x_type, bits);
   }
 }
+
+/* A word load from any address (RI5CY and the simulator accept misaligned loads, +1 cycle). */
+DK_INLINE uint32_t dk_lw_any(const uint8_t *p) {
+  uint32_t v;
+  __asm__("lw %0, 0(%1)" : "=r"(v) : "r"(p), "m"(*(const uint8_t(*)[4])p));
+  return v;
+}
+
+/* n bytes: byte steps until dst is word aligned, then words (source at any alignment), then the tail. */
+DK_INLINE void dk_copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
+  while (n > 0 && ((uintptr_t)dst & 3u) != 0) {
+    *dst++ = *src++;
+    n--;
+  }
+  uint32_t *d = (uint32_t *)dst;
+  uint32_t w = n >> 2;
+  if (((uintptr_t)src & 3u) == 0) {
+    const uint32_t *s = (const uint32_t *)src;
+    for (; w >= 4; w -= 4, d += 4, s += 4) {
+      const uint32_t a = s[0], b = s[1], c = s[2], e = s[3];
+      d[0] = a;
+      d[1] = b;
+      d[2] = c;
+      d[3] = e;
+    }
+    for (; w > 0; w--) *d++ = *s++;
+    src = (const uint8_t *)s;
+  } else {
+    for (; w >= 4; w -= 4, d += 4, src += 16) {
+      const uint32_t a = dk_lw_any(src), b = dk_lw_any(src + 4), c = dk_lw_any(src + 8), e = dk_lw_any(src + 12);
+      d[0] = a;
+      d[1] = b;
+      d[2] = c;
+      d[3] = e;
+    }
+    for (; w > 0; w--, src += 4) *d++ = dk_lw_any(src);
+  }
+  dst = (uint8_t *)d;
+  for (n &= 3u; n > 0; n--) *dst++ = *src++;
+}
+
+void dk_copy_runs(void *args) {
+  const dk_copy_runs_args_t *a = (const dk_copy_runs_args_t *)args;
+  const uint32_t ni = a->n_inputs;
+  uint32_t pre[DK_MAX_CONCAT + 1];
+  pre[0] = 0;
+  for (uint32_t i = 0; i < ni; i++) pre[i + 1] = pre[i] + a->run[i];
+  const uint32_t R = pre[ni];
+  uint32_t v, e;
+  dk_split(a->outer * R, &v, &e);
+  while (v < e) {
+    const uint32_t o = v / R, w = v - o * R;
+    uint32_t i = 0;
+    while (w >= pre[i + 1]) i++;
+    const uint32_t b = w - pre[i];
+    uint32_t n = a->run[i] - b;
+    if (n > e - v) n = e - v;
+    dk_copy_bytes((uint8_t *)a->y + v, (const uint8_t *)a->x[i] + o * a->x_stride[i] + b, n);
+    v += n;
+  }
+}

@@ -1,6 +1,6 @@
 // Operators of the TinyStories decoder-step graph beyond the conformance set (docs/llm.md):
-// Gather by a runtime index (token embedding, RoPE rows by position), Concat with constant
-// pieces (the new mask slot), Lut (SiLU table), ArgMax (greedy next token), and a cheaper
+// Gather by a runtime index (token embedding, RoPE rows by position), Concat (constant pieces
+// too: the new mask slot) and one-axis Slice as byte-run copies (the K/V windows), Lut (SiLU table), ArgMax (greedy next token), and a cheaper
 // iSoftmax kernel for long rows. Kernels: llm.c. ops/index.ts registers this file first, so
 // every mapping here declines (Unsupported) what the general mappings handle.
 import { DTYPES } from '../../frontend/dtype.js';
@@ -70,26 +70,27 @@ register<GatherRtParams>('Gather', {
   ],
 });
 
-// ---------------------------------------------------------------- Concat with constant pieces
+// ---------------------------------------------------------------- Concat and Slice as byte runs
 
-interface ConcatConstParams {
+interface ConcatRunsParams {
   layer: string;
   outer: number;
   inner: number;
   lens: number[];
-  /** per input: the constant, or undefined for a runtime tensor */
+  /** per input: the constant (materialised in the output's element type), or undefined */
   consts: (Tensor | undefined)[];
 }
 
-register<ConcatConstParams>('Concat', {
-  name: 'concat with constants',
+// Every Concat (constant pieces too, e.g. the new mask slot): dk_copy_runs splits the bytes
+// evenly over the cores and copies words even when the pieces are not word aligned (K windows).
+register<ConcatRunsParams>('Concat', {
+  name: 'concat as byte runs',
   sameType: true,
   parse(n, g) {
     const out = shapeOfValue(g, n.outputs[0]!);
     let axis = intAttr(n, 'axis');
     if (axis < 0) axis += out.length;
     if (n.inputs.length > DK_MAX_CONCAT) unsupported(`${n.inputs.length} inputs (the kernel takes ${DK_MAX_CONCAT})`);
-    if (!n.inputs.some((i) => g.initializers.has(i))) unsupported('no constant input (the plain concat takes it)');
     return {
       layer: n.name,
       outer: product(out.slice(0, axis)),
@@ -99,18 +100,85 @@ register<ConcatConstParams>('Concat', {
     };
   },
   range: (_p, ins) => [rangeUnion(ins)],
-  cycles: (p, cores) => parallelCycles(p.outer * p.inner * p.lens.reduce((a, b) => a + b, 0), 4, cores),
+  cycles: (p, cores) => parallelCycles(p.outer * p.inner * p.lens.reduce((a, b) => a + b, 0), 1, cores),
   ops: (p) => p.outer * p.inner * p.lens.reduce((a, b) => a + b, 0),
   bindings: [
     {
-      kernel: 'dk_concat',
+      kernel: 'dk_copy_runs',
       check: (p, t) => (t.inputs.every((d, k) => p.consts[k] !== undefined || d === t.outputs[0]) ? undefined : `inputs of types ${t.inputs.join(', ')} into ${t.outputs[0]}`),
       emit: (p, ctx) => {
         const y = ctx.outputs[0]!;
+        const es = DTYPES[y.dtype].bytes;
         const ptrs = p.consts.map((c, k) => (c ? ctx.constant(`${p.layer}_in${k}`, y.dtype, intValues(c), c.shape) : ctx.inputs[k]!.ptr));
+        const runs = p.lens.map((l) => l * p.inner * es);
         return {
-          argsType: 'dk_concat_args_t',
-          fields: { x: `{ ${ptrs.join(', ')} }`, len: cArray(p.lens), n_inputs: p.lens.length, y: y.ptr, outer: p.outer, inner: p.inner, elem_size: DTYPES[y.dtype].bytes },
+          argsType: 'dk_copy_runs_args_t',
+          fields: { x: `{ ${ptrs.join(', ')} }`, run: cArray(runs), x_stride: cArray(runs), n_inputs: runs.length, y: y.ptr, outer: p.outer },
+        };
+      },
+    },
+  ],
+});
+
+interface SliceRunsParams {
+  inShape: number[];
+  outShape: number[];
+  axis: number;
+  start: number;
+}
+
+// Slice along (at most) one axis with step 1, starts/ends/axes as constant inputs (opset >= 10):
+// the K/V windows dropping their oldest slot. Anything else goes to the general slice.
+register<SliceRunsParams>('Slice', {
+  name: 'slice as byte runs',
+  parse(n, g) {
+    const inShape = shapeOfValue(g, n.inputs[0]!);
+    const outShape = shapeOfValue(g, n.outputs[0]!);
+    const constIn = (k: number) => {
+      const t = n.inputs[k] ? g.initializers.get(n.inputs[k]!) : undefined;
+      if (n.inputs[k] && !t) unsupported(`Slice input ${k} is not a constant`);
+      return t ? intValues(t) : undefined;
+    };
+    const starts = constIn(1);
+    if (!starts) unsupported('Slice without a starts input (attribute form)');
+    const axes = constIn(3) ?? starts.map((_, k) => k);
+    const steps = constIn(4) ?? starts.map(() => 1);
+    if (steps.some((s) => s !== 1)) unsupported('steps other than 1');
+    const sliced = inShape.map((d, k) => (d !== outShape[k] ? k : -1)).filter((k) => k >= 0);
+    if (sliced.length > 1) unsupported(`${sliced.length} sliced axes`);
+    const axis = sliced[0] ?? 0;
+    let start = 0;
+    axes.forEach((a0, k) => {
+      const a = a0 < 0 ? a0 + inShape.length : a0;
+      if (a !== axis) return;
+      let st = starts[k]!;
+      if (st < 0) st += inShape[a]!;
+      start = Math.min(Math.max(st, 0), inShape[a]!);
+    });
+    if (start + outShape[axis]! > inShape[axis]!) unsupported('slice beyond the input');
+    return { inShape, outShape, axis, start };
+  },
+  range: (_p, ins) => [ins[0]!],
+  cycles: (p, cores) => parallelCycles(elementCount(p.outShape), 1, cores),
+  ops: (p) => elementCount(p.outShape),
+  bindings: [
+    {
+      kernel: 'dk_copy_runs',
+      check: (_p, t) => (t.inputs[0] === t.outputs[0] ? undefined : `input ${t.inputs[0]} into ${t.outputs[0]}`),
+      emit: (p, ctx) => {
+        const x = ctx.inputs[0]!;
+        const es = DTYPES[x.dtype].bytes;
+        const inner = product(p.inShape.slice(p.axis + 1)) * es;
+        return {
+          argsType: 'dk_copy_runs_args_t',
+          fields: {
+            x: `{ (const uint8_t *)${x.ptr} + ${p.start * inner} }`,
+            run: cArray([p.outShape[p.axis]! * inner]),
+            x_stride: cArray([p.inShape[p.axis]! * inner]),
+            n_inputs: 1,
+            y: ctx.outputs[0]!.ptr,
+            outer: product(p.inShape.slice(0, p.axis)),
+          },
         };
       },
     },
