@@ -4,10 +4,9 @@
 import { siracusa } from '../platform/siracusa.js';
 
 export interface ClusterTiming {
-  /** L1 TCDM banks, word-interleaved: bank = (addr >> 2) & (banks - 1) (platform.md). */
+  /** L1 TCDM banks, word-interleaved: bank = (addr >> 2) & (banks - 1) (platform.md). A bank
+   * serves one access per cycle, so each conflicting access waits +1 (platform.md). */
   l1Banks: number;
-  /** Extra cycles per conflicting access to one bank in one cycle (platform.md: +1 per conflict). */
-  bankConflictPenalty: number;
   /** Extra cycles of a core load from weight memory (stores posted, like L2 in the core table).
    * Assumption: it hangs off the cluster interconnect (0x104.. / 0x108.. is inside the cluster
    * range), so the cluster's 2 cycles and no SoC crossing; no public figure. */
@@ -16,9 +15,6 @@ export interface ClusterTiming {
   eventRequestLatency: number;
   /** Wake-up after the event arrives (GVSoC eu_v3: 2). */
   eventWakeup: number;
-  /** Plain (non-blocking) peripheral register access, total cycles. Assumption: like an L1 access
-   * through the cluster peripheral interconnect; 1 keeps hand-derived tests simple. */
-  periphAccessCycles: number;
   /** MCHAN: bytes per cycle per direction (4 TCDM ports, 2 read + 2 write, 4 B each -> 8 B/cycle). */
   dmaBytesPerCycle: number;
   /** MCHAN: largest external burst (GVSoC mchan_v7: 256 B). */

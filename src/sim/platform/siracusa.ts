@@ -54,8 +54,8 @@ export const siracusa: Platform = {
   clusterPeripherals: { name: 'cluster peripherals', base: 0x10200000, size: 0x8000 },
   timing: { loadUse: 1, branchTaken: 3, jump: 2, mulh: 5, divBase: 3, misaligned: 1, l2Load: 14 },
   cluster: {
-    l1Banks: 16, bankConflictPenalty: 1, wmemLoad: 2,
-    eventRequestLatency: 6, eventWakeup: 2, periphAccessCycles: 1,
+    l1Banks: 16, wmemLoad: 2,
+    eventRequestLatency: 6, eventWakeup: 2,
     dmaBytesPerCycle: 8, dmaBurstBytes: 256, dmaMaxOutstanding: 8, dmaQueuePerCore: 2, dmaQueueGlobal: 8,
     dmaSetupCycles: 1, dmaL2Latency: 14, dmaWmemLatency: 3,
   },
