@@ -58,6 +58,42 @@ static void gather_any(uint32_t es, void *y, const void *x, uint32_t nd, const u
   }
 }
 
+/* Drop size-1 dims and merge neighbours that the input walks contiguously (st[d] =
+ * st[d+1]*out[d+1]); the output order is unchanged. Returns the new rank (>= 1). */
+static uint32_t simplify(uint32_t nd, uint32_t *out, int32_t *st) {
+  uint32_t w = 0;
+  for (uint32_t d = 0; d < nd; d++) {
+    if (out[d] == 1) continue;
+    if (w > 0 && st[w - 1] == st[d] * (int32_t)out[d]) {
+      out[w - 1] *= out[d];
+      st[w - 1] = st[d];
+    } else {
+      out[w] = out[d];
+      st[w] = st[d];
+      w++;
+    }
+  }
+  if (w == 0) {
+    out[0] = 1;
+    st[0] = 1;
+    w = 1;
+  }
+  return w;
+}
+
+/* Copy in 4-byte units when the innermost dim is contiguous and everything is word aligned:
+ * rewrites out/st/base in words and returns 4, else returns es unchanged. */
+static uint32_t widen(uint32_t es, uint32_t nd, uint32_t *out, int32_t *st, int32_t *base, const void *x, const void *y) {
+  if (es >= 4 || st[nd - 1] != 1 || (out[nd - 1] * es) % 4 != 0) return es;
+  if ((((uintptr_t)x | (uintptr_t)y) & 3u) != 0 || (*base * (int32_t)es) % 4 != 0) return es;
+  for (uint32_t d = 0; d + 1 < nd; d++)
+    if ((st[d] * (int32_t)es) % 4 != 0) return es;
+  for (uint32_t d = 0; d + 1 < nd; d++) st[d] = st[d] * (int32_t)es / 4;
+  out[nd - 1] = out[nd - 1] * es / 4;
+  *base = *base * (int32_t)es / 4;
+  return 4;
+}
+
 static uint32_t numel(uint32_t nd, const uint32_t *shape) {
   uint32_t n = 1;
   for (uint32_t d = 0; d < nd; d++) n *= shape[d];
@@ -78,9 +114,17 @@ void dk_transpose(void *args) {
     out[d] = a->in_shape[a->perm[d]];
     st[d] = in_st[a->perm[d]];
   }
+  if (nd == 0) {
+    out[0] = 1;
+    st[0] = 1;
+  }
+  int32_t base = 0;
+  uint32_t n2 = simplify(nd ? nd : 1, out, st);
+  const uint32_t es = widen(a->elem_size, n2, out, st, &base, a->x, a->y);
+  n2 = simplify(n2, out, st);
   uint32_t s, e;
-  dk_split(numel(nd, out), &s, &e);
-  gather_any(a->elem_size, a->y, a->x, nd, out, st, 0, s, e);
+  dk_split(numel(n2, out), &s, &e);
+  gather_any(es, a->y, a->x, n2, out, st, base, s, e);
 }
 
 void dk_slice(void *args) {
@@ -92,9 +136,18 @@ void dk_slice(void *args) {
     base += acc * a->start[d];
     acc *= (int32_t)a->in_shape[d];
   }
+  uint32_t out[DK_MAX_DIMS];
+  for (uint32_t d = 0; d < nd; d++) out[d] = a->out_shape[d];
+  if (nd == 0) {
+    out[0] = 1;
+    st[0] = 1;
+  }
+  uint32_t n2 = simplify(nd ? nd : 1, out, st);
+  const uint32_t es = widen(a->elem_size, n2, out, st, &base, a->x, a->y);
+  n2 = simplify(n2, out, st);
   uint32_t s, e;
-  dk_split(numel(nd, a->out_shape), &s, &e);
-  gather_any(a->elem_size, a->y, a->x, nd, a->out_shape, st, base, s, e);
+  dk_split(numel(n2, out), &s, &e);
+  gather_any(es, a->y, a->x, n2, out, st, base, s, e);
 }
 
 /* Concat: output rows (outer) of sum(len)*inner elements; tasks are (row, input) pieces. */
