@@ -108,3 +108,27 @@ describe.skipIf(!HAVE_TOOLCHAIN)('encoder vs GNU as .insn', () => {
     rs.forEach((e, k) => expect(encode(e.id, { rd: 10, rs1: 11, rs2: 31 }), e.id).toBe(words[k]));
   });
 });
+
+describe('XpulpV2 disassembly (PULP binutils style)', () => {
+  const d = (id: string, ops: Parameters<typeof encode>[1], pc = 0x1c000000) => disassemble(encode(id, ops), pc);
+  it('memory forms show the post-increment with "!"', () => {
+    expect(d('LW_POSTINC', { rd: 10, rs1: 11, imm: 4 })).toBe('p.lw\ta0,4(a1!)');
+    expect(d('LBU_RR_POSTINC', { rd: 10, rs1: 11, rs2: 12 })).toBe('p.lbu\ta0,a2(a1!)');
+    expect(d('LH_RR', { rd: 10, rs1: 11, rs2: 12 })).toBe('p.lh\ta0,a2(a1)');
+    expect(d('SW_RR', { rs2: 10, rs1: 11, rd: 13 })).toBe('p.sw\ta0,a3(a1)');
+    expect(d('SB_POSTINC', { rs2: 10, rs1: 11, imm: -1 })).toBe('p.sb\ta0,-1(a1!)');
+    expect(d('p.elw', { rd: 10, rs1: 11, imm: 60 })).toBe('p.elw\ta0,60(a1)');
+  });
+  it('hardware loops print the loop index and absolute addresses', () => {
+    expect(d('lp.setup', { rd: 0, rs1: 12, imm: 6 })).toBe('lp.setup\t0,a2,1c00000c');
+    expect(d('lp.setupi', { rd: 1, imm: 100, imm2: 8 })).toBe('lp.setupi\t1,100,1c000010');
+    expect(d('lp.counti', { rd: 1, imm: 7 })).toBe('lp.counti\t1,7');
+    expect(d('lp.starti', { rd: 0, imm: 4 })).toBe('lp.starti\t0,1c000008');
+  });
+  it('ALU, SIMD and branch forms', () => {
+    expect(d('pv.sdotsp.b', { rd: 15, rs1: 17, rs2: 6 })).toBe('pv.sdotsp.b\ta5,a7,t1');
+    expect(d('pv.add.sci.h', { rd: 10, rs1: 11, imm: -3 })).toBe('pv.add.sci.h\ta0,a1,-3');
+    expect(d('p.extracti', { rd: 10, rs1: 11, imm: 7, imm2: 8 })).toBe('p.extracti\ta0,a1,7,8');
+    expect(d('p.beqimm', { rs1: 10, imm: -8, imm2: -5 })).toBe('p.beqimm\ta0,-5,1bfffff8');
+  });
+});
