@@ -259,6 +259,7 @@ export class Core {
           const long = useJit && limit - retired >= MAX_BLOCK;
           let b = long ? cc.blocks[i] : cc.singles[i];
           if (b === undefined) {
+            curPc = pc; // decoding may trap (an instruction running past the end of memory)
             b = this.compile(region!, cbase, pc, end0, end1, long ? MAX_BLOCK : 1);
             if (long) cc.blocks[i] = b;
             else cc.singles[i] = b;

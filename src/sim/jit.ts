@@ -241,7 +241,16 @@ export function compileBlock(
     if (off + 2 > region.size) break;
     const i = off >>> 1;
     let h = cc.handler[i];
-    if (h === 0) h = decode(off);
+    if (h === 0) {
+      // an instruction that cannot be fetched ends the block; it traps when it is reached
+      if (pcs.length === 0) h = decode(off);
+      else
+        try {
+          h = decode(off);
+        } catch {
+          break;
+        }
+    }
     const e = cc.entry[i];
     const g = h === illegal ? undefined : t.gen[e];
     if (!g) break;

@@ -183,3 +183,27 @@ describe('self-modifying code', () => {
     expect(core.x[A]).toBe(101);
   });
 });
+
+describe('fetch at the end of memory', () => {
+  it('a 32-bit instruction running past the end of L1 is an instruction access fault at its own pc', async () => {
+    const { Core } = await import('../../src/sim/core.js');
+    const { Memory } = await import('../../src/sim/memory.js');
+    const { siracusa } = await import('../../src/sim/platform/siracusa.js');
+    const end = 0x10000000 + 256 * 1024;
+    for (const jit of [true, false]) {
+      const memory = new Memory(siracusa);
+      // addi a0,a0,1 ; c.nop ; then the low half of a 32-bit instruction in the last 2 bytes
+      const dv = new DataView(new ArrayBuffer(8));
+      dv.setUint32(0, encode('addi', { rd: A, rs1: A, imm: 1 }), true);
+      dv.setUint16(4, 0x0001, true);
+      dv.setUint16(6, 0x0513, true);
+      memory.writeBytes(end - 8, new Uint8Array(dv.buffer));
+      const core = new Core(memory);
+      core.jit = jit;
+      core.reset(end - 8);
+      expect(core.run(1000)).toBe('fault');
+      expect(core.fault?.cause).toMatch(/instruction access fault/);
+      expect([core.x[A], core.instret, core.fault?.pc]).toEqual([1, 2, end - 2]);
+    }
+  });
+});
