@@ -119,6 +119,7 @@ DK_INLINE void bin_run(int op, uint32_t TA, uint32_t TB, uint32_t TY, int RQ, co
   const int32_t a_off = a->a_off, b_off = a->b_off;
   const void *pa = a->a, *pb = a->b;
   void *py = a->y;
+#pragma GCC unroll 4
   for (uint32_t k = 0; k < n; k++, oa += sa, ob += sb, om += sm, oq += sd) {
     int32_t v = iop(op, dk_ld(pa, (uint32_t)oa, TA) + a_off, dk_ld(pb, (uint32_t)ob, TB) + b_off);
     if (RQ) v = rqv1(q, v, om, oq);
@@ -191,6 +192,7 @@ DK_INLINE void requant_loop(uint32_t XT, uint32_t YT, const dk_requant_args_t *a
     int32_t om = it.off[0], oq = it.off[1];
     if (sm == 0 && sd == 0) { /* parameters constant along the run */
       const int32_t mv = q.mul[om], addc = q.in_off * mv + (q.add ? q.add[oq] : 0) + q.rnd;
+#pragma GCC unroll 4
       for (uint32_t k = 0; k < run; k++) {
         const int32_t v = ((dk_ld(px, i + k, XT) * mv + addc) >> q.sh) + q.out_off;
         dk_st(py, i + k, YT, dk_min(dk_max(v, q.lo), q.hi));

@@ -61,6 +61,7 @@ DK_INLINE void isoftmax_t(uint32_t T, uint32_t YT, const dk_softmax_args_t *a) {
   for (uint32_t r = s; r < e; r++) {
     const uint32_t base = r * L;
     int32_t mx = INT32_MIN, mn = INT32_MAX;
+#pragma GCC unroll 4
     for (uint32_t j = 0; j < L; j++) {
       const int32_t v = dk_ld(a->x, base + j, T);
       mx = dk_max(mx, v);
@@ -70,6 +71,7 @@ DK_INLINE void isoftmax_t(uint32_t T, uint32_t YT, const dk_softmax_args_t *a) {
     if (fast && (int64_t)mx - mn < 32ll * a->log2) {
       const int32_t A = a->coeffA, B = a->coeffB, C = a->coeffC, lg = a->log2;
       uint32_t sum = 0;
+#pragma GCC unroll 2
       for (uint32_t j = 0; j < L; j++) sum += isoft_e32(A, B, C, lg, dk_ld(a->x, base + j, T) - mx);
       if (sum == 0) sum = 1;
       const dk_udiv_t div = dk_udiv_prep(sum);
@@ -134,6 +136,7 @@ DK_INLINE void irmsnorm_t(uint32_t T, uint32_t WT, uint32_t YT, const dk_rmsnorm
     uint64_t sq;
     if (sq32) {
       uint32_t s32 = 0;
+#pragma GCC unroll 4
       for (uint32_t j = 0; j < L; j++) {
         const int32_t v = dk_ld(a->x, base + j, T) + in_off;
         s32 += (uint32_t)(v * v);
