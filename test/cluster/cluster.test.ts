@@ -121,6 +121,10 @@ describe('DMA', () => {
     expect(r.dma.bytesL2ToL1).toBe(1001 + 178);
     expect(r.dma.bytesL1ToL2).toBe(999 + 178);
   });
+  it('the bytes land at completion: read before the wait -> old bytes, after -> new', async () => {
+    const r = runCluster(await build('dma', ['MODE=4'], '-4'));
+    expect(fields(out(r), 'race')).toEqual({ early: 0xaa, late: 6 });
+  });
   it('a 64 KiB L2 -> L1 copy runs within 5% of 8 B/cycle', async () => {
     const r = runCluster(await build('dma', ['MODE=2'], '-2'));
     expect(r.exitCode).toBe(0);

@@ -146,8 +146,11 @@ describe('MCHAN DMA', () => {
     const cmd = 256 | MCHAN.EXT2LOC | MCHAN.INC | MCHAN.EVT;
     const id = h.push(2, 1000, [cmd, 0x10000010, 0x1c000100]);
     expect(id).toBe(0);
-    expect(Array.from(h.l1.subarray(0x10, 0x110))).toEqual(Array.from(h.l2.subarray(0x100, 0x200)));
     const end = 1000 + T.dmaSetupCycles + T.dmaL2Latency + 256 / T.dmaBytesPerCycle;
+    h.dma.applyDue(end - 1); // the bytes move at completion, not before
+    expect(h.l1.subarray(0x10, 0x110).every((b) => b === 0)).toBe(true);
+    h.dma.applyDue(end);
+    expect(Array.from(h.l1.subarray(0x10, 0x110))).toEqual(Array.from(h.l2.subarray(0x100, 0x200)));
     expect(h.events).toEqual([[2, end]]);
     expect(h.dma.status(end - 1)).toBe(1);
     expect(h.dma.status(end)).toBe(0);
@@ -164,11 +167,13 @@ describe('MCHAN DMA', () => {
     for (let i = 0; i < 4096; i++) h.l2[i] = (i * 13) & 0xff;
     const cmd = 60 | MCHAN.EXT2LOC | MCHAN.INC | MCHAN.TWO_D_EXT | MCHAN.EVT; // 3 full rows of 16 + 12
     h.push(0, 0, [cmd, 0x10000100, 0x1c000008, 16, 100]);
+    h.dma.applyDue(Infinity);
     const want: number[] = [];
     for (let r = 0; r < 4; r++) for (let i = 0; i < (r < 3 ? 16 : 12); i++) want.push(h.l2[8 + r * 100 + i]!);
     expect(Array.from(h.l1.subarray(0x100, 0x100 + 60))).toEqual(want);
     h.l2.fill(0);
     h.push(0, 10, [60 | MCHAN.INC | MCHAN.TWO_D_EXT, 0x10000100, 0x1c000008, 16, 100]);
+    h.dma.applyDue(Infinity);
     for (let r = 0; r < 4; r++) for (let i = 0; i < (r < 3 ? 16 : 12); i++) expect(h.l2[8 + r * 100 + i]).toBe(want[r * 16 + i]);
     expect(h.l2[8 + 16]).toBe(0);
   });

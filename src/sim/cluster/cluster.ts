@@ -142,6 +142,10 @@ export class Cluster {
       event: (c, t) => this.eu.post(1 << c, EVT.dma0, t, this.cores[c]!.cycles),
       fault,
       transfer: (i) => this.onTransfer(i),
+      written: (bytes, off, len) => {
+        const r = this.memory.regions.find((x) => x.bytes === bytes);
+        if (r) invalidateRange(r, off, Math.min(len, r.size - off));
+      },
     });
     this.periph = new ClusterPeripherals(n, this.timing, this.eu, this.dma, {
       cycle: (c) => this.cores[c]!.cycles,
@@ -192,10 +196,6 @@ export class Cluster {
   }
 
   private onTransfer(i: DmaTransferInfo): void {
-    // a copy into code drops its decoded instructions
-    const dst = i.ext2loc ? i.loc : i.ext;
-    const f = this.memory.find(dst);
-    if (f) invalidateRange(f.region, f.offset, i.ext2loc ? i.bytes : i.extSpan);
     if (this.trace) {
       const lv = ['L1', 'L2', 'WMEM'][i.extLevel]!;
       this.trace.dma(i.start, i.end, `${i.ext2loc ? lv + '->L1' : 'L1->' + lv} ${i.twoD ? '2D' : '1D'} #${i.id}`, {
@@ -240,6 +240,7 @@ export class Cluster {
     const cores = this.cores;
     const n = this.n;
     const eu = this.eu;
+    const dma = this.dma;
     const q = this.quantum;
     const maxC = this.opts.maxCycles ?? Infinity;
     const maxI = this.opts.maxInstructions ?? Infinity;
@@ -262,12 +263,15 @@ export class Cluster {
       const due = eu.nextPending();
       if (best < 0) {
         if (due !== Infinity) {
+          dma.applyDue(due); // the bytes land before the completion event is seen
           eu.deliverDue(due);
           continue;
         }
         fault = this.deadlockMessage();
         break;
       }
+      const copyDue = dma.nextCopy();
+      if (copyDue <= bestT) dma.applyDue(bestT);
       if (due <= bestT) {
         eu.deliverDue(bestT);
         continue;
@@ -281,6 +285,7 @@ export class Cluster {
       // the skew between cores must stay well inside the bank ring (banks.ts)
       let budget = (second === Infinity ? 4096 : Math.max(Math.min(second + q - bestT, q), MIN_SLICE)) | 0;
       if (due !== Infinity && due - bestT < budget) budget = due - bestT;
+      if (copyDue !== Infinity && copyDue > bestT && copyDue - bestT < budget) budget = copyDue - bestT;
       if (maxI !== Infinity) {
         let total = 0;
         for (const c of cores) total += c.instret;
@@ -334,6 +339,7 @@ export class Cluster {
         }
       }
     }
+    dma.applyDue(Infinity); // transfers still in flight at the end: their bytes are in memory afterwards
     return this.result(exited, fault);
   }
 

@@ -1,8 +1,8 @@
 // MCHAN v7 cluster DMA (platform.md "Cluster DMA"): per-core CMD/STATUS registers, channel
 // allocation by reading CMD, 1D and 2D (strided external side) transfers between L2 / weight
-// memory and L1, completion event, and a bandwidth model. The copy happens when the command is
-// accepted (programs must wait before they touch the data, as on silicon); the timing model says
-// when the transfer completes: STATUS and the completion event follow that time.
+// memory and L1, completion event, and a bandwidth model. The timing model says when a transfer
+// completes; the bytes move at that cycle (applyDue), so a program that touches the data before
+// waiting for the transfer sees the old bytes, as it could on silicon.
 import type { ClusterTiming } from './timing.js';
 
 export const MCHAN = {
@@ -24,6 +24,8 @@ export interface DmaHost {
   fault(core: number, message: string): never;
   /** a transfer was accepted (trace / statistics) */
   transfer?(info: DmaTransferInfo): void;
+  /** bytes [offset, offset + len) of `bytes` were written by a transfer (code there is stale) */
+  written?(bytes: Uint8Array, offset: number, len: number): void;
 }
 
 export interface DmaTransferInfo {
@@ -32,6 +34,9 @@ export interface DmaTransferInfo {
   /** bytes from the first to the last external byte (rows and strides of a 2D transfer) */
   extSpan: number;
 }
+
+type View = { bytes: Uint8Array; offset: number; level: Level };
+interface PendingCopy { end: number; l: View; e: View; len: number; row: number; stride: number; ext2loc: boolean }
 
 export class Mchan {
   /** channel allocated (read from CMD, not yet freed by writing STATUS) */
@@ -52,6 +57,30 @@ export class Mchan {
   transfers = 0;
   /** stall the last CMD write asked for (queue full); read and cleared by the host */
   stall = 0;
+  /** accepted transfers whose bytes have not moved yet, by completion cycle */
+  private copies: PendingCopy[] = [];
+
+  /** Completion cycle of the next pending copy, or Infinity. */
+  nextCopy(): number {
+    return this.copies.length ? this.copies[0]!.end : Infinity;
+  }
+
+  /** Move the bytes of every transfer complete at or before cycle t. */
+  applyDue(t: number): void {
+    while (this.copies.length && this.copies[0]!.end <= t) {
+      const { l, e, len, row, stride, ext2loc } = this.copies.shift()!;
+      for (let r = 0, done = 0; done < len; r++) {
+        const nb = Math.min(row, len - done);
+        const eo = e.offset + r * stride;
+        const lo = l.offset + done;
+        if (ext2loc) l.bytes.set(e.bytes.subarray(eo, eo + nb), lo);
+        else e.bytes.set(l.bytes.subarray(lo, lo + nb), eo);
+        done += nb;
+      }
+      if (ext2loc) this.host.written?.(l.bytes, l.offset, len);
+      else this.host.written?.(e.bytes, e.offset, (Math.ceil(len / row) - 1) * stride + row);
+    }
+  }
 
   constructor(readonly n: number, readonly timing: ClusterTiming, readonly mem: DmaMemory, readonly host: DmaHost) {
     this.stage = new Uint8Array(n);
@@ -79,6 +108,7 @@ export class Mchan {
   }
 
   read(core: number, off: number, t: number): number {
+    this.applyDue(t);
     if (off === MCHAN.CMD) {
       if (this.stage[core] !== 0) this.host.fault(core, 'DMA: CMD read in the middle of programming a command');
       const id = this.alloc(core);
@@ -90,6 +120,7 @@ export class Mchan {
   }
 
   write(core: number, off: number, v: number, t: number): void {
+    this.applyDue(t);
     v >>>= 0;
     if (off === MCHAN.STATUS) {
       // free the channels whose bits are set
@@ -143,16 +174,6 @@ export class Mchan {
     const e = this.mem.resolve(ext, extSpan);
     if (!e || e.level === Level.l1) this.host.fault(core, `DMA: external address range ${hex(ext)}..${hex(ext + extSpan)} is not in L2 or weight memory`);
 
-    // functional copy, row by row
-    for (let r = 0, done = 0; done < len; r++) {
-      const nb = Math.min(row, len - done);
-      const eo = e.offset + r * stride;
-      const lo = l.offset + done;
-      if (ext2loc) l.bytes.set(e.bytes.subarray(eo, eo + nb), lo);
-      else e.bytes.set(l.bytes.subarray(lo, lo + nb), eo);
-      done += nb;
-    }
-
     // allocate implicitly when the program did not read CMD first
     let id = this.pendingId[core]!;
     if (id < 0) id = this.alloc(core);
@@ -170,6 +191,11 @@ export class Mchan {
     const end = this.schedule(ext2loc ? 1 : 0, accept, len, row, e.level === Level.wmem ? this.timing.dmaWmemLatency : this.timing.dmaL2Latency);
     this.doneAt[id] = end;
     this.inFlight.push({ end, core });
+    // the bytes move at completion, in completion order (ties: acceptance order)
+    const copy: PendingCopy = { end, l, e, len, row, stride, ext2loc };
+    let k = this.copies.length;
+    while (k > 0 && this.copies[k - 1]!.end > end) k--;
+    this.copies.splice(k, 0, copy);
     this.transfers++;
     if (ext2loc) this.bytesIn[e.level] += len;
     else this.bytesOut[e.level] += len;

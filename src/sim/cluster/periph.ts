@@ -61,6 +61,7 @@ export class ClusterPeripherals implements Device {
     }
     this.check(c, offset, size);
     const t = this.clock.cycle(c);
+    this.dma.applyDue(t); // what the core learns from a register (status, events) matches memory
     let v: number;
     if (offset >= PERIPH.demuxEu && offset < PERIPH.demuxEu + PERIPH.demuxEuSize) {
       v = this.eu.readDemux(c, offset - PERIPH.demuxEu, t);
@@ -83,6 +84,7 @@ export class ClusterPeripherals implements Device {
   write(c: number, offset: number, size: 1 | 2 | 4, value: number): void {
     this.check(c, offset, size);
     const t = this.clock.cycle(c);
+    this.dma.applyDue(t);
     if (offset >= PERIPH.demuxEu && offset < PERIPH.demuxEu + PERIPH.demuxEuSize) {
       this.eu.writeDemux(c, offset - PERIPH.demuxEu, value, t);
     } else if (offset >= PERIPH.eu && offset < PERIPH.eu + PERIPH.euSize) {
