@@ -153,6 +153,8 @@ export class Core {
   /** Use long compiled blocks when the budget allows; off = one-instruction blocks only (debugging). */
   jit = true;
   private pendLoad = 0; // bit mask of the register loaded by the previous instruction
+  private codeRegion: Region | undefined;
+  private codeBase = 0;
   private readonly trap = new TrapSignal();
   private readonly sleepSig = new SleepSignal();
   private readonly exitSig = new ExitSignal();
@@ -229,10 +231,11 @@ export class Core {
     let retired = 0;
     let pend = this.pendLoad;
     let curPc = pc;
-    let region: Region | undefined;
-    let cbase = 0;
-    let csize = 0;
-    let c: CodeCache | undefined;
+    // the code region of the last run (single steps would otherwise look it up every time)
+    let region = this.codeRegion;
+    let cbase = this.codeBase;
+    let csize = region ? region.size : 0;
+    let c = region?.code();
     let blk: CompiledBlock | undefined;
     const useJit = this.jit;
     let end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
@@ -246,8 +249,8 @@ export class Core {
           if (off >= csize) {
             curPc = pc;
             const f = this.fetchRegion(pc);
-            region = f.region;
-            cbase = (pc - f.offset) | 0;
+            region = this.codeRegion = f.region;
+            cbase = this.codeBase = (pc - f.offset) | 0;
             csize = region.size;
             c = region.code();
             off = (pc - cbase) >>> 0;
