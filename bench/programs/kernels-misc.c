@@ -50,6 +50,7 @@ int main(void) {
   sm.x_type = DK_I8;
   sm.y_type = DK_U8;
   timed("isoftmax_4x128x128", dk_isoftmax, &sm, SM_ROWS * SM_LEN);
+  timed("isoftmax_rows_4x128x128", dk_isoftmax_rows, &sm, SM_ROWS * SM_LEN); /* llm.c's variant */
 
   static dk_rmsnorm_args_t rn DSIM_L1_BSS;
   rn.x = sm_x;
