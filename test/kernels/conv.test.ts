@@ -22,6 +22,8 @@ interface ConvOpts {
   xOff?: number;
   rq?: 'channel' | 'tensor';
   scratch?: boolean;
+  /** weights in L2 (staged into the scratch by DMA when a scratch is given) */
+  wL2?: boolean;
 }
 
 function convCase(r: Rng, name: string, o: ConvOpts): KCase {
@@ -62,12 +64,13 @@ function convCase(r: Rng, name: string, o: ConvOpts): KCase {
   const Y = conv(X, Wt, bias, c, rq);
   const bufs: Buf[] = [
     { name: 'X', type: xType, data: X },
-    { name: 'W', type: wType, data: Wt },
+    { name: 'W', type: wType, data: Wt, level: o.wL2 ? 'l2' : undefined },
     { name: 'Y', type: yType, length: Y.length },
   ];
   if (bias) bufs.push({ name: 'bias', type: 'int32_t', data: bias });
   if (rq) bufs.push({ name: 'mul', type: 'int32_t', data: rq.mul }, { name: 'add', type: 'int32_t', data: rq.add });
-  const scratchBytes = o.scratch === false ? 0 : 8 * 2 * ((L + 3) & ~3);
+  const wBytes = o.wL2 ? (c.K * L * (wType.includes('8') ? 1 : wType.includes('16') ? 2 : 4) + 3) & ~3 : 0;
+  const scratchBytes = o.scratch === false ? 0 : wBytes + 8 * 2 * ((L + 3) & ~3);
   const args = [
     '.X = X, .W = W, .Y = Y',
     `.bias = ${bias ? 'bias' : '0'}`,
@@ -128,6 +131,9 @@ function cases(): KCase[] {
     convCase(r, 'uu_bias', { C: 8, H: 6, W: 5, K: 6, KH: 2, KW: 2, xType: 'uint8_t', wType: 'uint8_t', bias: true }),
     convCase(r, 'su_strided', { C: 5, H: 9, W: 9, K: 4, KH: 3, KW: 3, stride: [2, 2], wType: 'uint8_t' }),
     convCase(r, 'i16_input_generic', { C: 3, H: 6, W: 6, K: 2, KH: 3, KW: 3, xType: 'int16_t', pads: [1, 1, 1, 1] }),
+    convCase(r, 'w_in_L2_staged_im2col', { C: 16, H: 6, W: 7, K: 12, KH: 3, KW: 3, pads: [1, 1, 1, 1], xType: 'uint8_t', wL2: true, rq: 'channel' }),
+    convCase(r, 'w_in_L2_staged_dw', { C: 6, H: 8, W: 8, K: 6, KH: 3, KW: 3, group: 6, pads: [1, 1, 1, 1], wL2: true, rq: 'channel' }),
+    convCase(r, 'w_in_L2_direct', { C: 4, H: 5, W: 5, K: 3, KH: 3, KW: 3, wL2: true, scratch: false }),
     convCase(r, 'batch2_dilation2d', { N: 2, C: 4, H: 9, W: 8, K: 3, KH: 3, KW: 3, dil: [2, 2], pads: [2, 1, 2, 1], bias: true, rq: 'channel' }),
     maxpoolCase(r, 'maxpool2d_8x8_s24', 'int8_t', 2, 64, 32, 8, 8, 2, 4, [0, 0, 0, 0]),
     maxpoolCase(r, 'maxpool1d_k3_s2', 'int8_t', 16, 1, 64, 1, 3, 1, 2, [0, 0, 0, 0]),

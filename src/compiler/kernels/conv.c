@@ -26,9 +26,19 @@ DK_INLINE int32_t mul1(int mode, uint8_t w, uint8_t x) {
 
 static uint32_t round4(uint32_t v) { return (v + 3u) & ~3u; }
 
+static uint32_t wsize(uint32_t t) { return t <= DK_U8 ? 1u : t <= DK_U16 ? 2u : 4u; }
+
+/* Bytes of the weights when they lie outside L1 and get staged into the scratch, else 0. */
+static uint32_t staged_w_bytes(const dk_conv_args_t *a) {
+  const uint32_t L = (a->C / (a->group ? a->group : 1)) * a->KH * a->KW;
+  const uint32_t wb = a->K * L * wsize(a->w_type);
+  return (wb > 0 && wb < (1u << 17) && !dk_in_l1(a->W, wb)) ? round4(wb) : 0;
+}
+
+/* Scratch layout: [weights copied from L2 by DMA, when outside L1][2 im2col columns per core]. */
 uint32_t dk_conv_scratch_bytes(const dk_conv_args_t *a, unsigned ncores) {
   uint32_t L = (a->C / (a->group ? a->group : 1)) * a->KH * a->KW;
-  return (ncores ? ncores : 1) * 2u * round4(L);
+  return staged_w_bytes(a) + (ncores ? ncores : 1) * 2u * round4(L);
 }
 
 DK_INLINE void conv_store(const dk_conv_args_t *a, uint32_t n, uint32_t k, uint32_t oh, uint32_t ow, int32_t acc) {
@@ -152,9 +162,22 @@ static void direct_u8_i8(const dk_conv_args_t *a) { direct_rows(DK_U8, DK_I8, a)
 static void direct_any(const dk_conv_args_t *a) { direct_rows(a->x_type, a->w_type, a); }
 
 void dk_conv(void *args) {
-  const dk_conv_args_t *a = (const dk_conv_args_t *)args;
+  /* a private copy (L1 stack): the args may live in L2 and are read per output */
+  dk_conv_args_t al = *(const dk_conv_args_t *)args;
+  const dk_conv_args_t *a = &al;
   const uint32_t G = a->group ? a->group : 1, Cg = a->C / G, Kg = a->K / G;
   const uint32_t L = Cg * a->KH * a->KW;
+  if (a->scratch) {
+    /* weights outside L1: core 0 DMAs them to the front of the scratch, one barrier, then every
+     * core reads them from L1 (the im2col columns follow them) */
+    const uint32_t wb = staged_w_bytes(a);
+    if (wb && dk_in_l1(a->scratch, wb)) {
+      if (DK_CORE_ID() == 0) dsim_dma_wait(dsim_dma_copy_1d(a->scratch, a->W, a->K * L * wsize(a->w_type), 1));
+      dk_barrier();
+      al.W = a->scratch;
+      al.scratch = (uint8_t *)a->scratch + wb;
+    }
+  }
   if (a->scratch && dk_is8(a->x_type) && dk_is8(a->w_type) && a->x_off == 0 && (Kg >= 2 || L >= 16)) {
     const int uw = a->w_type == DK_U8, ux = a->x_type == DK_U8;
     (uw ? (ux ? im2col_uu : im2col_us) : (ux ? im2col_su : im2col_ss))(a);
