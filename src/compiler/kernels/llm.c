@@ -1,9 +1,13 @@
-/* Kernels of the TinyStories decoder-step graph (docs/llm.md): runtime-index Gather, Lut, ArgMax.
- * Small and memory-bound: plain C, work split by dk_split like the rest of the library. */
+/* Kernels of the TinyStories decoder-step graph (docs/llm.md): runtime-index Gather, Lut, ArgMax,
+ * iSoftmax over long rows, byte-run copies (Concat, Slice), attention MatMuls. Plain C, work split
+ * by dk_split like the rest of the library. Each kernel copies its args to the stack first: the
+ * memory plan may leave the args structs in L2, and stores through the output pointer would
+ * otherwise force a reload of every field inside the loops. */
 #include "dk_internal.h"
 
 void dk_gather_rt(void *args) {
-  const dk_gather_rt_args_t *a = (const dk_gather_rt_args_t *)args;
+  const dk_gather_rt_args_t a_l1 = *(const dk_gather_rt_args_t *)args; /* args may live in L2: read them once */
+  const dk_gather_rt_args_t *a = &a_l1;
   const uint32_t row = a->inner * a->elem_size;
   uint32_t s, e;
   dk_split(a->outer * a->n_idx, &s, &e);
@@ -26,7 +30,8 @@ void dk_gather_rt(void *args) {
 }
 
 void dk_lut(void *args) {
-  const dk_lut_args_t *a = (const dk_lut_args_t *)args;
+  const dk_lut_args_t a_l1 = *(const dk_lut_args_t *)args; /* args may live in L2: read them once */
+  const dk_lut_args_t *a = &a_l1;
   uint32_t s, e;
   dk_split(a->n, &s, &e);
   if (a->y_type == DK_I8 || a->y_type == DK_U8) {
@@ -39,7 +44,8 @@ void dk_lut(void *args) {
 }
 
 void dk_argmax(void *args) {
-  const dk_argmax_args_t *a = (const dk_argmax_args_t *)args;
+  const dk_argmax_args_t a_l1 = *(const dk_argmax_args_t *)args; /* args may live in L2: read them once */
+  const dk_argmax_args_t *a = &a_l1;
   uint32_t s, e;
   dk_split(a->outer * a->inner, &s, &e);
   for (uint32_t t = s; t < e; t++) {
@@ -117,7 +123,8 @@ DK_INLINE void dk_isoftmax_row(const dk_softmax_args_t *a, const dk_isoft_k_t *k
 }
 
 void dk_isoftmax_rows(void *args) {
-  const dk_softmax_args_t *a = (const dk_softmax_args_t *)args;
+  const dk_softmax_args_t a_l1 = *(const dk_softmax_args_t *)args; /* args may live in L2: read them once */
+  const dk_softmax_args_t *a = &a_l1;
   const uint32_t c = (uint32_t)a->log2;
   /* the largest |q| with A q^2 + C <= 2^31 - 1 */
   const uint32_t room = 0x7FFFFFFFu - (uint32_t)a->coeffC;
@@ -174,7 +181,8 @@ DK_INLINE void dk_copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
 }
 
 void dk_copy_runs(void *args) {
-  const dk_copy_runs_args_t *a = (const dk_copy_runs_args_t *)args;
+  const dk_copy_runs_args_t a_l1 = *(const dk_copy_runs_args_t *)args; /* args may live in L2: read them once */
+  const dk_copy_runs_args_t *a = &a_l1;
   const uint32_t ni = a->n_inputs;
   uint32_t pre[DK_MAX_CONCAT + 1];
   pre[0] = 0;
@@ -191,5 +199,131 @@ void dk_copy_runs(void *args) {
     if (n > e - v) n = e - v;
     dk_copy_bytes((uint8_t *)a->y + v, (const uint8_t *)a->x[i] + o * a->x_stride[i] + b, n);
     v += n;
+  }
+}
+
+/* Batched MatMul with a runtime B and a small K or a small N (decoder attention: scores =
+ * q [b, M, 8] x K [b, 8, 512], context = p [b, M, 512] x V [b, 512, 8]), requantised. */
+DK_INLINE int32_t dk_mm_rq(const dk_rq_t *rq, int32_t acc, uint32_t b, uint32_t m, uint32_t n) {
+  return dk_rq1(rq, acc, (int32_t)(b * rq->mul_s[1] + m * rq->mul_s[2] + n * rq->mul_s[3]), (int32_t)(b * rq->add_s[1] + m * rq->add_s[2] + n * rq->add_s[3]));
+}
+
+#define DK_MM_SMALLK_MAX 16
+#define DK_MM_SMALLN_MAX 16
+
+/* Requant with one mul and one add for the whole tensor (all strides 0). */
+DK_INLINE int32_t dk_rq_scalar(int32_t acc, int32_t mul, int32_t add, int32_t log2d, int32_t lo, int32_t hi) {
+  int32_t v = acc * mul + add;
+  if (log2d > 0) v = (v + (1 << (log2d - 1))) >> log2d;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Items (b, n): the K values of B's column n, times the M rows of A (kept widened on the stack).
+ * M and K are compile-time constants in the instantiations below (loops unrolled). */
+DK_INLINE void dk_mm_smallk(const dk_matmul_small_args_t *a, uint32_t TA, uint32_t TB, uint32_t M, uint32_t K) {
+  const uint32_t N = a->N;
+  const dk_rq_t *rq = &a->rq;
+  int32_t flat = 1;
+  for (uint32_t d = 0; d < DK_MAX_DIMS; d++) flat &= rq->mul_s[d] == 0 && rq->add_s[d] == 0;
+  const int32_t mul0 = rq->mul ? rq->mul[0] : 1, add0 = rq->mul && rq->add ? rq->add[0] : 0;
+  const int32_t lg = rq->log2d, lo = rq->lo - rq->out_off, hi = rq->hi - rq->out_off;
+  uint32_t s, e;
+  dk_split(a->batch * N, &s, &e);
+  int32_t av[4 * DK_MM_SMALLK_MAX];
+  uint32_t t = s;
+  while (t < e) {
+    const uint32_t b = t / N;
+    uint32_t n = t - b * N;
+    const uint32_t nend = (e - b * N) < N ? e - b * N : N;
+    for (uint32_t i = 0; i < M * K; i++) av[i] = dk_ld(a->A, b * M * K + i, TA);
+    for (; n < nend; n++, t++) {
+      int32_t bv[DK_MM_SMALLK_MAX];
+      const uint32_t bb = b * K * N + n;
+#pragma GCC unroll 16
+      for (uint32_t k = 0; k < K; k++) bv[k] = dk_ld(a->B, bb + k * N, TB);
+#pragma GCC unroll 4
+      for (uint32_t m = 0; m < M; m++) {
+        int32_t acc = 0;
+#pragma GCC unroll 16
+        for (uint32_t k = 0; k < K; k++) acc += av[m * K + k] * bv[k];
+        const uint32_t yi = (b * M + m) * N + n;
+        int32_t y = acc;
+        if (rq->mul) y = flat ? dk_rq_scalar(acc + rq->in_off, mul0, add0, lg, lo, hi) + rq->out_off : dk_mm_rq(rq, acc, b, m, n);
+        dk_st(a->Y, yi, a->y_type, y);
+      }
+    }
+  }
+}
+
+DK_INLINE void dk_mm_smalln(const dk_matmul_small_args_t *a, uint32_t TA, uint32_t TB) {
+  const uint32_t M = a->M, K = a->K, N = a->N;
+  uint32_t s, e;
+  dk_split(a->batch * M, &s, &e); /* items (b, m) */
+  for (uint32_t t = s; t < e; t++) {
+    const uint32_t b = t / M, m = t - b * M;
+    int32_t acc[DK_MM_SMALLN_MAX];
+    for (uint32_t n = 0; n < N; n++) acc[n] = 0;
+    const uint32_t ab = (b * M + m) * K, bb = b * K * N;
+    for (uint32_t k = 0; k < K; k++) {
+      const int32_t x = dk_ld(a->A, ab + k, TA);
+      if (x == 0) continue; /* masked attention slots */
+      for (uint32_t n = 0; n < N; n++) acc[n] += x * dk_ld(a->B, bb + k * N + n, TB);
+    }
+    for (uint32_t n = 0; n < N; n++) dk_st(a->Y, (b * M + m) * N + n, a->y_type, a->rq.mul ? dk_mm_rq(&a->rq, acc[n], b, m, n) : acc[n]);
+  }
+}
+
+/* The decoder's scores: M = 2 query rows per KV head, K = 8 (head size), int8 x int8, per-tensor
+ * requant: per column n the 8 strided bytes of B are packed into two words and each row costs two
+ * 4-lane dot products. */
+static void dk_mm_qk8(const dk_matmul_small_args_t *a) {
+  const uint32_t N = a->N;
+  const dk_rq_t *rq = &a->rq;
+  const int32_t mul0 = rq->mul[0], add0 = rq->add ? rq->add[0] : 0, lg = rq->log2d;
+  const int32_t lo = rq->lo - rq->out_off, hi = rq->hi - rq->out_off, off = rq->out_off, in = rq->in_off;
+  uint32_t s, e;
+  dk_split(a->batch * N, &s, &e);
+  uint32_t t = s;
+  while (t < e) {
+    const uint32_t b = t / N;
+    uint32_t n = t - b * N;
+    const uint32_t nend = (e - b * N) < N ? e - b * N : N;
+    const uint32_t *aw = (const uint32_t *)((const int8_t *)a->A + b * 16);
+    const uint32_t a00 = aw[0], a01 = aw[1], a10 = aw[2], a11 = aw[3];
+    const uint8_t *col = (const uint8_t *)a->B + b * 8 * N;
+    for (; n < nend; n++, t++) {
+      const uint8_t *c = col + n;
+      const uint32_t w0 = (uint32_t)c[0] | ((uint32_t)c[N] << 8) | ((uint32_t)c[2 * N] << 16) | ((uint32_t)c[3 * N] << 24);
+      const uint32_t w1 = (uint32_t)c[4 * N] | ((uint32_t)c[5 * N] << 8) | ((uint32_t)c[6 * N] << 16) | ((uint32_t)c[7 * N] << 24);
+      const int32_t r0 = dk_sdotsp4(dk_sdotsp4(0, a00, w0), a01, w1);
+      const int32_t r1 = dk_sdotsp4(dk_sdotsp4(0, a10, w0), a11, w1);
+      const int32_t y0 = dk_rq_scalar(r0 + in, mul0, add0, lg, lo, hi) + off;
+      const int32_t y1 = dk_rq_scalar(r1 + in, mul0, add0, lg, lo, hi) + off;
+      const uint32_t i0 = b * 2 * N + n;
+      if (a->y_type == DK_I32) {
+        ((int32_t *)a->Y)[i0] = y0;
+        ((int32_t *)a->Y)[i0 + N] = y1;
+      } else {
+        dk_st(a->Y, i0, a->y_type, y0);
+        dk_st(a->Y, i0 + N, a->y_type, y1);
+      }
+    }
+  }
+}
+
+void dk_matmul_small(void *args) {
+  const dk_matmul_small_args_t a_l1 = *(const dk_matmul_small_args_t *)args; /* args may live in L2: read them once */
+  const dk_matmul_small_args_t *a = &a_l1;
+  const uint32_t ta = a->a_type, tb = a->b_type;
+  if (a->K <= DK_MM_SMALLK_MAX && a->M <= 4 && a->N >= a->K) {
+    int32_t flat = a->rq.mul != 0 && ((uintptr_t)a->A & 3u) == 0;
+    for (uint32_t d = 0; d < DK_MAX_DIMS; d++) flat &= a->rq.mul_s[d] == 0 && a->rq.add_s[d] == 0;
+    if (ta == DK_I8 && tb == DK_I8 && a->M == 2 && a->K == 8 && flat) dk_mm_qk8(a);
+    else if (ta == DK_I8 && tb == DK_I8 && a->M == 2 && a->K == 8) dk_mm_smallk(a, DK_I8, DK_I8, 2, 8); /* GQA pairs, head size 8 */
+    else if (ta == DK_I8 && tb == DK_I8) dk_mm_smallk(a, DK_I8, DK_I8, a->M, a->K);
+    else dk_mm_smallk(a, ta, tb, a->M, a->K);
+  } else {
+    if (ta == DK_U8 && tb == DK_I8) dk_mm_smalln(a, DK_U8, DK_I8);
+    else dk_mm_smalln(a, ta, tb);
   }
 }

@@ -1,7 +1,8 @@
 // Operators of the TinyStories decoder-step graph beyond the conformance set (docs/llm.md):
 // Gather by a runtime index (token embedding, RoPE rows by position), Concat (constant pieces
 // too: the new mask slot) and one-axis Slice as byte-run copies (the K/V windows), Lut (SiLU table), ArgMax (greedy next token), and a cheaper
-// iSoftmax kernel for long rows. Kernels: llm.c. ops/index.ts registers this file first, so
+// iSoftmax kernel for long rows, and attention's batched MatMuls with a runtime B and a small K or N.
+// Kernels: llm.c. ops/index.ts registers this file first, so
 // every mapping here declines (Unsupported) what the general mappings handle.
 import { DTYPES } from '../../frontend/dtype.js';
 import type { Tensor } from '../../frontend/ir.js';
@@ -9,7 +10,7 @@ import { elementCount } from '../../frontend/ir.js';
 import { intAttr } from '../attrs.js';
 import { register, unsupported, type Range } from '../registry.js';
 import { rangeOfData, rangeUnion } from '../types.js';
-import { cArray, DK_MAX_CONCAT, dkType, intValues, onlyTypes, parallelCycles, product, shapeOfValue } from './common.js';
+import { cArray, DK_MAX_CONCAT, dkType, intValues, is8bit, onlyTypes, parallelCycles, parseRequant, product, requantRange, rqInit, shapeOfValue, type Requant } from './common.js';
 
 const INDEX_TYPES = ['int8', 'uint8', 'int16', 'uint16', 'int32'] as const;
 
@@ -305,6 +306,67 @@ register<SoftmaxRowsParams>('iSoftmax', {
           y_type: dkType(ctx.outputs[0]!.dtype),
         },
       }),
+    },
+  ],
+});
+
+// ---------------------------------------------------------------- attention MatMuls (runtime B)
+
+interface MatMulSmallParams {
+  layer: string;
+  outShape: number[];
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  rq: Requant;
+}
+
+// q x K^T (K = head size) and probabilities x V (N = head size) of the decoder step: B is a
+// runtime tensor stored K x N, which dk_gemm's fast path would first have to transpose.
+register<MatMulSmallParams>('RQMatMul', {
+  name: 'attention matmul (runtime B, small K or N)',
+  parse(n, g) {
+    const [a, b, c] = n.inputs;
+    if (g.initializers.has(a!) || g.initializers.has(b!)) unsupported('a constant operand (the GEMM kernel takes it)');
+    if (c) unsupported('a bias');
+    if (n.attrs.transB !== undefined) unsupported('transB');
+    const as = shapeOfValue(g, a!);
+    const bs = shapeOfValue(g, b!);
+    const outShape = shapeOfValue(g, n.outputs[0]!);
+    if (as.length !== 3 || bs.length !== 3 || as[0] !== bs[0] || as[2] !== bs[1]) unsupported(`shapes [${as}] x [${bs}] (3-D, one batch dim, no broadcasting)`);
+    const [batch, M, K] = as as [number, number, number];
+    const N = bs[2]!;
+    if (!((K <= 16 && M <= 4 && N >= K) || N <= 16)) unsupported(`M ${M}, K ${K}, N ${N}: neither K <= 16 nor N <= 16`);
+    return { layer: n.name, outShape, batch, M, K, N, rq: parseRequant(n, g, 3, 4) };
+  },
+  range: (p) => [requantRange(p.rq)],
+  cycles: (p, cores) => parallelCycles(p.batch * p.M * p.N * p.K, 3, cores),
+  ops: (p) => p.batch * p.M * p.N * p.K,
+  bindings: [
+    {
+      kernel: 'dk_matmul_small',
+      check: (_p, t) => (is8bit(t.inputs[0]) && is8bit(t.inputs[1]) ? undefined : `operands ${t.inputs[0]} x ${t.inputs[1]} (8-bit only)`),
+      emit: (p, ctx) => {
+        const [a, b] = ctx.inputs;
+        const y = ctx.outputs[0]!;
+        return {
+          argsType: 'dk_matmul_small_args_t',
+          fields: {
+            A: a!.ptr,
+            B: b!.ptr,
+            Y: y.ptr,
+            batch: p.batch,
+            M: p.M,
+            K: p.K,
+            N: p.N,
+            a_type: dkType(a!.dtype),
+            b_type: dkType(b!.dtype),
+            y_type: dkType(y.dtype),
+            rq: rqInit(p.rq, p.outShape, [1, p.batch, p.M, p.N], ctx, p.layer),
+          },
+        };
+      },
     },
   ],
 });

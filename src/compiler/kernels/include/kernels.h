@@ -430,4 +430,18 @@ typedef struct {
 } dk_copy_runs_args_t;
 void dk_copy_runs(void *args); /* dk_copy_runs_args_t */
 
+/* Batched MatMul Y[b] = A[b] (M x K) x B[b] (K x N), all dense, B NOT transposed and at run time
+ * (decoder attention): either K <= 16 and M <= 4 and N >= K (work items (b, n): the B column is
+ * read once for all M rows) or N <= 16 (items (b, m): a row of A times B, zero A values skipped).
+ * rq as dk_gemm's over the output dims (b0 = 1, b1 = batch, m, n); mul == NULL stores acc. */
+typedef struct {
+  const void *A;
+  const void *B;
+  void *Y;
+  uint32_t batch, M, K, N;
+  uint8_t a_type, b_type, y_type;
+  dk_rq_t rq;
+} dk_matmul_small_args_t;
+void dk_matmul_small(void *args); /* dk_matmul_small_args_t */
+
 #endif /* DEEPLOY_SIM_KERNELS_H */
