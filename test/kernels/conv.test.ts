@@ -70,7 +70,10 @@ function convCase(r: Rng, name: string, o: ConvOpts): KCase {
   if (bias) bufs.push({ name: 'bias', type: 'int32_t', data: bias });
   if (rq) bufs.push({ name: 'mul', type: 'int32_t', data: rq.mul }, { name: 'add', type: 'int32_t', data: rq.add });
   const wBytes = o.wL2 ? (c.K * L * (wType.includes('8') ? 1 : wType.includes('16') ? 2 : 4) + 3) & ~3 : 0;
-  const scratchBytes = o.scratch === false ? 0 : wBytes + 8 * 2 * ((L + 3) & ~3);
+  // as dk_conv_scratch_bytes: pointwise convs transpose the whole input into the scratch
+  const pw = c.KH === 1 && c.KW === 1 && c.sh === 1 && c.sw === 1 && pt + pl + pb + pr === 0 && c.group === 1 && c.xOff === 0 && !xType.includes('16') && !xType.includes('32') && !wType.includes('16') && !wType.includes('32');
+  const work = Math.max(8 * 2 * ((L + 3) & ~3), pw ? (c.N * c.C * c.H * c.W + 3) & ~3 : 0);
+  const scratchBytes = o.scratch === false ? 0 : wBytes + work;
   const args = [
     '.X = X, .W = W, .Y = Y',
     `.bias = ${bias ? 'bias' : '0'}`,
@@ -134,6 +137,8 @@ function cases(): KCase[] {
     convCase(r, 'w_in_L2_staged_im2col', { C: 16, H: 6, W: 7, K: 12, KH: 3, KW: 3, pads: [1, 1, 1, 1], xType: 'uint8_t', wL2: true, rq: 'channel' }),
     convCase(r, 'w_in_L2_staged_dw', { C: 6, H: 8, W: 8, K: 6, KH: 3, KW: 3, group: 6, pads: [1, 1, 1, 1], wL2: true, rq: 'channel' }),
     convCase(r, 'w_in_L2_direct', { C: 4, H: 5, W: 5, K: 3, KH: 3, KW: 3, wL2: true, scratch: false }),
+    convCase(r, 'pw_gemm_batch2_bias_wL2', { N: 2, C: 40, H: 3, W: 5, K: 9, KH: 1, KW: 1, bias: true, wL2: true, rq: 'channel' }),
+    convCase(r, 'pw_gemm_i32_out_odd', { C: 13, H: 7, W: 3, K: 6, KH: 1, KW: 1, xType: 'uint8_t' }),
     convCase(r, 'batch2_dilation2d', { N: 2, C: 4, H: 9, W: 8, K: 3, KH: 3, KW: 3, dil: [2, 2], pads: [2, 1, 2, 1], bias: true, rq: 'channel' }),
     maxpoolCase(r, 'maxpool2d_8x8_s24', 'int8_t', 2, 64, 32, 8, 8, 2, 4, [0, 0, 0, 0]),
     maxpoolCase(r, 'maxpool1d_k3_s2', 'int8_t', 16, 1, 64, 1, 3, 1, 2, [0, 0, 0, 0]),

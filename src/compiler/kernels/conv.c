@@ -35,10 +35,61 @@ static uint32_t staged_w_bytes(const dk_conv_args_t *a) {
   return (wb > 0 && wb < (1u << 17) && !dk_in_l1(a->W, wb)) ? round4(wb) : 0;
 }
 
-/* Scratch layout: [weights copied from L2 by DMA, when outside L1][2 im2col columns per core]. */
+/* Pointwise (1x1, stride 1, no padding, one group), 8-bit: a GEMM per image, Y[k, p] =
+ * W[k, :] . X[:, p], run by dk_gemm with the scratch holding X transposed (pixels x channels). */
+static int pointwise(const dk_conv_args_t *a) {
+  const dk_rq_t *q = &a->rq;
+  return a->KH == 1 && a->KW == 1 && a->stride_h == 1 && a->stride_w == 1 && a->pad_t == 0 && a->pad_l == 0 &&
+         (a->group ? a->group : 1) == 1 && a->OH == a->H && a->OW == a->W_in && dk_is8(a->x_type) && dk_is8(a->w_type) &&
+         a->x_off == 0 && (!q->mul || (q->mul_s[2] == q->mul_s[3] * (int32_t)a->OW && q->add_s[2] == q->add_s[3] * (int32_t)a->OW));
+}
+
+/* Scratch layout: [weights copied from L2 by DMA, when outside L1][2 im2col columns per core, or
+ * for a pointwise conv the transposed input of all images]. */
 uint32_t dk_conv_scratch_bytes(const dk_conv_args_t *a, unsigned ncores) {
   uint32_t L = (a->C / (a->group ? a->group : 1)) * a->KH * a->KW;
-  return staged_w_bytes(a) + (ncores ? ncores : 1) * 2u * round4(L);
+  uint32_t work = (ncores ? ncores : 1) * 2u * round4(L);
+  if (pointwise(a)) {
+    const uint32_t pw = round4(a->N * a->C * a->H * a->W_in);
+    if (pw > work) work = pw;
+  }
+  return staged_w_bytes(a) + work;
+}
+
+static void conv_pointwise(const dk_conv_args_t *a) {
+  const uint32_t P = a->H * a->W_in;
+  dk_gemm_args_t g;
+  uint8_t *gp = (uint8_t *)&g;
+  for (uint32_t i = 0; i < sizeof g; i++) gp[i] = 0;
+  g.A = a->W;
+  g.B = a->X;
+  g.C = a->bias;
+  g.Y = a->Y;
+  g.M = a->K;
+  g.N = P;
+  g.K = a->C;
+  g.batch[0] = a->N;
+  g.batch[1] = 1;
+  g.b_bs[0] = (int32_t)(a->C * P);
+  g.c_rs = 1; /* bias per output channel = per GEMM row */
+  g.alpha = 1;
+  g.beta = 1;
+  g.a_type = a->w_type;
+  g.b_type = a->x_type;
+  g.y_type = a->y_type;
+  g.rq = a->rq;
+  /* conv rq dims (n, k, oh, ow) -> gemm dims (b0, b1, m = k, n = pixel) */
+  g.rq.mul_s[0] = a->rq.mul_s[0];
+  g.rq.mul_s[1] = 0;
+  g.rq.mul_s[2] = a->rq.mul_s[1];
+  g.rq.mul_s[3] = a->rq.mul_s[3];
+  g.rq.add_s[0] = a->rq.add_s[0];
+  g.rq.add_s[1] = 0;
+  g.rq.add_s[2] = a->rq.add_s[1];
+  g.rq.add_s[3] = a->rq.add_s[3];
+  g.scratch = a->scratch;
+  g.scratch_bytes = round4(a->N * a->C * P);
+  dk_gemm(&g);
 }
 
 DK_INLINE void conv_store(const dk_conv_args_t *a, uint32_t n, uint32_t k, uint32_t oh, uint32_t ow, int32_t acc) {
@@ -177,6 +228,10 @@ void dk_conv(void *args) {
       al.W = a->scratch;
       al.scratch = (uint8_t *)a->scratch + wb;
     }
+  }
+  if (a->scratch && pointwise(a)) {
+    conv_pointwise(a);
+    return;
   }
   if (a->scratch && dk_is8(a->x_type) && dk_is8(a->w_type) && a->x_off == 0 && (Kg >= 2 || L >= 16)) {
     const int uw = a->w_type == DK_U8, ux = a->x_type == DK_U8;
