@@ -121,6 +121,13 @@ describe('DMA', () => {
     expect(r.dma.bytesL2ToL1).toBe(1001 + 178);
     expect(r.dma.bytesL1ToL2).toBe(999 + 178);
   });
+  it('8 cores with two transfers each in flight: every byte arrives, every core is woken', async () => {
+    const r = runCluster(await build('dma', ['MODE=5'], '-5'));
+    expect(r.fault).toBeUndefined();
+    expect(out(r)).toContain('dma8 bad=0');
+    expect(r.dma.transfers).toBe(16);
+    expect(r.dma.bytesL2ToL1).toBe(8 * 2048);
+  });
   it('the bytes land at completion: read before the wait -> old bytes, after -> new', async () => {
     const r = runCluster(await build('dma', ['MODE=4'], '-4'));
     expect(fields(out(r), 'race')).toEqual({ early: 0xaa, late: 6 });

@@ -12,13 +12,15 @@ import { energyTable, estimateEnergy } from '../../src/sim/energy.js';
 class Fault extends Error {}
 function euHarness(n = 8) {
   const woken: [number, number, number][] = [];
+  const times = new Float64Array(n); // the awake cores' clocks
   const eu = new EventUnit(n, T, {
     wake: (c, t, v) => void woken.push([c, t, v]),
     fault: (c, m) => {
       throw new Fault(`core ${c}: ${m}`);
     },
+    time: (c) => times[c]!,
   });
-  return { eu, woken };
+  return { eu, woken, times };
 }
 
 describe('bank tracker', () => {
@@ -47,14 +49,26 @@ describe('event unit', () => {
     eu.writeDemux(1, EU_CORE.MASK_OR, 1 << EVT.dma0, 0);
     expect(eu.readDemux(1, EU_CORE.EVENT_WAIT_CLEAR, 100)).toBe(0);
     expect(eu.sleep[1]).toBe(Sleep.waitClear);
-    eu.post(0b10, EVT.barrier, 150); // not in the mask: still asleep
-    expect(woken).toEqual([]);
+    eu.post(0b10, EVT.barrier, 150); // not in the mask
     eu.post(0b10, EVT.dma0, 103);
-    expect(woken).toEqual([[1, 100 + 6 + 2, (1 << EVT.dma0)]]);
-    expect(eu.buffer[1]).toBe(1 << EVT.barrier); // the masked bit was cleared, the other stays
+    expect(woken).toEqual([]); // events after the core fell asleep reach it through the scheduler
+    eu.deliverDue(103);
+    expect(woken).toEqual([[1, 100 + 6 + 2, 1 << EVT.dma0]]);
+    expect(eu.buffer[1]).toBe(0); // the masked bit was cleared
+    eu.deliverDue(150);
+    expect(eu.buffer[1]).toBe(1 << EVT.barrier); // unmasked: buffered, no wake-up
     eu.readDemux(1, EU_CORE.EVENT_WAIT_CLEAR, 200);
     eu.post(0b10, EVT.dma0, 300);
+    eu.deliverDue(300);
     expect(woken[1]).toEqual([1, 302, 1 << EVT.dma0]);
+  });
+  it('a core behind the event time does not see it yet (no early wake-up, no lost one)', () => {
+    const { eu, times } = euHarness();
+    eu.writeDemux(0, EU_CORE.MASK, 1 << EVT.dma0, 0);
+    times[0] = 100;
+    eu.post(1, EVT.dma0, 200); // e.g. a DMA completion at 200, core 0 at 100
+    expect(eu.readDemux(0, EU_CORE.BUFFER, 150)).toBe(0);
+    expect(eu.readDemux(0, EU_CORE.BUFFER, 200)).toBe(1 << EVT.dma0);
   });
   it('an event already buffered answers without sleeping', () => {
     const { eu } = euHarness();
@@ -69,7 +83,7 @@ describe('event unit', () => {
   it('future events are delivered when due', () => {
     const { eu, woken } = euHarness();
     eu.writeDemux(0, EU_CORE.MASK, 1 << EVT.dma0, 0);
-    eu.post(1, EVT.dma0, 500, 10);
+    eu.post(1, EVT.dma0, 500);
     expect(eu.nextPending()).toBe(500);
     expect(eu.readDemux(0, EU_CORE.BUFFER, 499)).toBe(0);
     eu.readDemux(0, EU_CORE.EVENT_WAIT_CLEAR, 499);
@@ -77,7 +91,7 @@ describe('event unit', () => {
     expect(woken).toEqual([[0, Math.max(499 + 6, 500) + 2, 1 << EVT.dma0]]);
   });
   it('hardware barrier: the last arrival wakes everyone in the target mask', () => {
-    const { eu, woken } = euHarness();
+    const { eu, woken, times } = euHarness();
     const bar = (b: number, r: number) => EU_AREA.barriers + b * EU_AREA.barrierSize + r;
     eu.writeGlobal(0, bar(0, EU_BARRIER.TRIGGER_MASK), 0b111, 0);
     eu.writeGlobal(0, bar(0, EU_BARRIER.TARGET_MASK), 0b111, 0);
@@ -87,8 +101,10 @@ describe('event unit', () => {
     expect(eu.readDemux(2, wc, 40)).toBe(0);
     expect(eu.readGlobal(0, bar(0, EU_BARRIER.STATUS), 41)).toBe(0b110);
     eu.blockedRead = false;
+    times[0] = 50;
     expect(eu.readDemux(0, wc, 50)).toBe(1 << EVT.barrier); // completes it, answers at once
     expect(eu.blockedRead).toBe(true);
+    eu.deliverDue(50); // the sleepers get it once every awake core has reached cycle 50
     expect(woken).toEqual([[1, 52, 1 << EVT.barrier], [2, 52, 1 << EVT.barrier]]);
     expect(eu.barStatus[0]).toBe(0);
     expect(eu.barriersCompleted).toBe(1);

@@ -137,9 +137,11 @@ export class Cluster {
     this.eu = new EventUnit(n, this.timing, {
       wake: (c, t, v) => this.wakeCore(c, t, v),
       fault,
+      time: (c) => this.cores[c]!.cycles,
+      sync: (t) => this.dma.applyDue(t),
     });
     this.dma = new Mchan(n, this.timing, this.dmaMemory(), {
-      event: (c, t) => this.eu.post(1 << c, EVT.dma0, t, this.cores[c]!.cycles),
+      event: (c, t) => this.eu.post(1 << c, EVT.dma0, t),
       fault,
       transfer: (i) => this.onTransfer(i),
       written: (bytes, off, len) => {

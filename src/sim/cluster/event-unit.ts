@@ -31,6 +31,10 @@ export interface EuHost {
   wake(core: number, cycle: number, value: number): void;
   /** a simulated fault caused by `core` (the host adds the pc) */
   fault(core: number, message: string): never;
+  /** the current cycle of an awake core */
+  time(core: number): number;
+  /** called before events of cycle t reach any core (the DMA moves the bytes due by then) */
+  sync?(t: number): void;
 }
 
 export class EventUnit {
@@ -79,27 +83,48 @@ export class EventUnit {
 
   // ---- events --------------------------------------------------------------------------------
 
-  /** Raise event `evt` at cycle t for the cores in coreMask. Future events wait in a queue. */
-  post(coreMask: number, evt: number, t: number, now = t): void {
-    if (t > now) {
-      let i = this.pendTime.length;
-      while (i > 0 && this.pendTime[i - 1]! > t) i--;
-      this.pendTime.splice(i, 0, t);
-      this.pendMask.splice(i, 0, coreMask);
-      this.pendEvt.splice(i, 0, evt);
-      return;
-    }
-    const bit = 1 << evt;
+  /**
+   * Raise event `evt` at cycle t for the cores in coreMask. A core sees an event only once its
+   * own clock has reached t: cores run a slice apart, and a core that is behind must not find (and
+   * clear) an event from its future. Such cores, and sleeping cores that fell asleep before t, get
+   * the event from the queue: the core itself on its next event-unit access at or after t
+   * (deliverFor), the scheduler for sleepers once every awake core has passed t (deliverDue).
+   */
+  post(coreMask: number, evt: number, t: number): void {
     coreMask &= this.allCores;
-    for (let c = 0; coreMask !== 0; c++, coreMask >>>= 1) {
-      if ((coreMask & 1) === 0) continue;
-      this.buffer[c]! |= bit;
-      const s = this.sleep[c]!;
-      if ((s === Sleep.wait || s === Sleep.waitClear) && (this.buffer[c]! & this.mask[c]!) !== 0) this.wakeWait(c, t);
+    let later = 0;
+    let synced = false;
+    for (let c = 0, m = coreMask; m !== 0; c++, m >>>= 1) {
+      if ((m & 1) === 0) continue;
+      const now = this.sleep[c] !== Sleep.none ? this.sleepStart[c]! : this.host.time(c);
+      if (now < t) {
+        later |= 1 << c;
+        continue;
+      }
+      if (!synced) {
+        this.host.sync?.(t);
+        synced = true;
+      }
+      this.raise(c, evt, t);
     }
+    if (later !== 0) this.enqueue(later, evt, t);
   }
 
-  /** Earliest future event, or Infinity. */
+  private raise(c: number, evt: number, t: number): void {
+    this.buffer[c]! |= 1 << evt;
+    const s = this.sleep[c]!;
+    if ((s === Sleep.wait || s === Sleep.waitClear) && (this.buffer[c]! & this.mask[c]!) !== 0) this.wakeWait(c, t);
+  }
+
+  private enqueue(mask: number, evt: number, t: number): void {
+    let i = this.pendTime.length;
+    while (i > 0 && this.pendTime[i - 1]! > t) i--;
+    this.pendTime.splice(i, 0, t);
+    this.pendMask.splice(i, 0, mask);
+    this.pendEvt.splice(i, 0, evt);
+  }
+
+  /** Earliest queued event, or Infinity. */
   nextPending(): number {
     return this.pendTime.length ? this.pendTime[0]! : Infinity;
   }
@@ -107,13 +132,32 @@ export class EventUnit {
     return this.pendTime.length > 0;
   }
 
-  /** Deliver every queued event due at or before cycle t. */
+  /** Scheduler: deliver every queued event due at or before cycle t to all its cores (t is at most
+   * the clock of every awake core, so each of them has reached the event). */
   deliverDue(t: number): void {
     while (this.pendTime.length && this.pendTime[0]! <= t) {
       const time = this.pendTime.shift()!;
-      const m = this.pendMask.shift()!;
+      let m = this.pendMask.shift()!;
       const e = this.pendEvt.shift()!;
-      this.post(m, e, time);
+      this.host.sync?.(time);
+      for (let c = 0; m !== 0; c++, m >>>= 1) if ((m & 1) !== 0) this.raise(c, e, time);
+    }
+  }
+
+  /** Core c at cycle t: deliver to it the queued events it has reached. */
+  private deliverFor(c: number, t: number): void {
+    const bit = 1 << c;
+    for (let i = 0; i < this.pendTime.length && this.pendTime[i]! <= t; i++) {
+      if ((this.pendMask[i]! & bit) === 0) continue;
+      this.host.sync?.(this.pendTime[i]!);
+      this.pendMask[i]! &= ~bit;
+      this.raise(c, this.pendEvt[i]!, this.pendTime[i]!);
+      if (this.pendMask[i] === 0) {
+        this.pendTime.splice(i, 1);
+        this.pendMask.splice(i, 1);
+        this.pendEvt.splice(i, 1);
+        i--;
+      }
     }
   }
 
@@ -154,7 +198,7 @@ export class EventUnit {
       this.barLatest[b] = 0;
       this.barriersCompleted++;
       // released at the latest arrival; a core behind that time sees it as a future event
-      this.post(this.barTarget[b]!, EVT.barrier, at, t);
+      this.post(this.barTarget[b]!, EVT.barrier, at);
     }
   }
 
@@ -255,7 +299,7 @@ export class EventUnit {
 
   /** Read from the per-core (demux) view at offset off by core c at cycle t. */
   readDemux(c: number, off: number, t: number): number {
-    this.deliverDue(t);
+    this.deliverFor(c, t);
     if (off < EU_AREA.coreSize) return this.coreRead(c, c, off, t);
     if (off === EU_AREA.demuxDispatch + EU_AREA.dispatchFifo) return this.dispatchPop(c, t);
     if (off === EU_AREA.demuxDispatch + EU_AREA.dispatchTeam) return this.team;
@@ -276,7 +320,7 @@ export class EventUnit {
   }
 
   writeDemux(c: number, off: number, v: number, t: number): void {
-    this.deliverDue(t);
+    this.deliverFor(c, t);
     v >>>= 0;
     if (off < EU_AREA.coreSize) return this.coreWrite(c, c, off, v);
     if (off === EU_AREA.demuxDispatch + EU_AREA.dispatchFifo) return this.dispatchPush(c, v, t);
@@ -297,7 +341,7 @@ export class EventUnit {
 
   /** Global view (cluster peripherals + 0x800). */
   readGlobal(c: number, off: number, t: number): number {
-    this.deliverDue(t);
+    this.deliverFor(c, t);
     if (off < EU_AREA.barriers) {
       const target = off >> 6;
       if (target >= this.n) this.host.fault(c, `event unit: no core ${target} (cluster has ${this.n})`);
@@ -311,7 +355,7 @@ export class EventUnit {
   }
 
   writeGlobal(c: number, off: number, v: number, t: number): void {
-    this.deliverDue(t);
+    this.deliverFor(c, t);
     v >>>= 0;
     if (off < EU_AREA.barriers) {
       const target = off >> 6;

@@ -2,6 +2,7 @@
  *  1: 1D and 2D copies both directions, bit-exact (prints "dma-exact ok" or the first mismatch)
  *  2: one 64 KiB L2 -> L1 copy: prints its cycles (program + wait)
  *  4: the destination read before and after the wait
+ *  5: 8 cores with 2 transfers each in flight
  *  3: NBLK blocks of BLK bytes: serial (copy, wait, compute) vs double-buffered; prints both and
  *     the cycles of one compute block and of one lone copy, for the test's prediction.  */
 #include <dsim.h>
@@ -61,6 +62,29 @@ int main(void) {
   unsigned late = dst4[5];
   printf("race early=%u late=%u\n", early, late);
   return 0;
+}
+#elif MODE == 5
+/* 8 cores at once, each with two transfers in flight (its queue depth): every core's completion
+ * event reaches that core, channels are shared, and all the bytes arrive */
+static uint8_t src5[8][2048];
+static DSIM_L1_BSS uint8_t dst5[8][2048];
+static DSIM_L1_BSS volatile uint32_t bad5[8];
+static void task5(void *arg) {
+  (void)arg;
+  unsigned id = dsim_core_id();
+  uint32_t a = dsim_dma_copy_1d(dst5[id], src5[id], 1024, 1);
+  uint32_t b = dsim_dma_copy_2d(dst5[id] + 1024, src5[id] + 1024, 1024, 64, 64, 1);
+  dsim_dma_wait(b);
+  dsim_dma_wait(a);
+  for (int i = 0; i < 2048; i++) if (dst5[id][i] != (uint8_t)(i * 3 + id)) bad5[id]++;
+}
+int main(void) {
+  for (int c = 0; c < 8; c++) for (int i = 0; i < 2048; i++) src5[c][i] = (uint8_t)(i * 3 + c);
+  dsim_fork(8, task5, 0);
+  uint32_t bad = 0;
+  for (int c = 0; c < 8; c++) bad += bad5[c];
+  printf("dma8 bad=%u\n", (unsigned)bad);
+  return bad != 0;
 }
 #else
 #ifndef BLK
