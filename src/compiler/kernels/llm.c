@@ -81,6 +81,7 @@ DK_INLINE uint64_t dk_isoft_e(const dk_isoft_k_t *k, uint32_t d) {
   if (d < (1u << 30)) { /* q in int32 (|coeffB| < 2^24, 31 log2 < 2^19: checked by the mapping) */
     const int32_t q = (int32_t)(z * k->c) - (int32_t)d + (int32_t)k->B;
     if ((uint32_t)(q + k->qf) <= 2u * (uint32_t)k->qf) {
+      if (z == 31u) return 0; /* A q^2 + C < 2^31: nothing left after >> 31 (the masked slots) */
       const uint32_t uq = (uint32_t)q;
       return ((uint32_t)k->A * uq * uq + (uint32_t)k->C) >> z;
     }
