@@ -1,9 +1,15 @@
 // Shared by the end-to-end tests: find case folders, compile + run each on the 8-core cluster.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 export const CONFORMANCE = join(process.cwd(), '..', 'shared', 'conformance', 'deeploy');
-export const OUT = join(process.cwd(), 'test', '.out', 'compiler');
+/** Per process: several test runs (a colleague's full run, CI) may share the tree at once. */
+export const OUT = join(process.cwd(), 'test', '.out', 'compiler', `run-${process.pid}`);
+
+/** Build folders of passing cases are removed (microLlama's C is megabytes); failures stay. */
+export function cleanUp(dir: string, passed: boolean): void {
+  if (passed) rmSync(dir, { recursive: true, force: true });
+}
 
 export function findCases(root: string): { name: string; dir: string }[] {
   const out: { name: string; dir: string }[] = [];
