@@ -121,6 +121,11 @@ describe('event unit', () => {
     expect(eu.readDemux(3, fifo, 30)).toBe(0xdef);
     expect(eu.readDemux(1, fifo, 30)).toBe(0xabc);
     expect(eu.readDemux(1, fifo, 31)).toBe(0xdef);
+    // a reader behind the push gets the value as if it had slept until then: max(s + 6, push) + 2
+    eu.writeDemux(0, fifo, 0x123, 100);
+    eu.readyAt = 0;
+    expect(eu.readDemux(1, fifo, 90)).toBe(0x123);
+    expect(eu.readyAt).toBe(Math.max(90 + 6, 100) + 2);
   });
   it('registers that do not exist fault with the offset', () => {
     const { eu } = euHarness();

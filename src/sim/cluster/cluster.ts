@@ -152,7 +152,20 @@ export class Cluster {
     this.periph = new ClusterPeripherals(n, this.timing, this.eu, this.dma, {
       cycle: (c) => this.cores[c]!.cycles,
       stall: (c, k, cause) => {
-        this.cores[c]!.cycles += k;
+        const core = this.cores[c]!;
+        if (cause === 'sleep') {
+          // slept without leaving the core's run: it resumes k cycles later
+          const s = core.cycles;
+          core.cycles += k;
+          this.sleepCycles[c] += k;
+          if (this.trace) {
+            this.trace.core(c, 'busy', this.busySince[c]!, s);
+            this.trace.core(c, 'sleep', s, core.cycles);
+            this.busySince[c] = core.cycles;
+          }
+          return;
+        }
+        core.cycles += k;
         if (cause === 'dma') {
           this.dmaStall[c] += k;
           if (this.trace) this.traceStall(c, k, 'dma-queue');

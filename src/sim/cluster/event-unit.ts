@@ -47,6 +47,8 @@ export class EventUnit {
   readonly sleepStart: Float64Array;
   /** when the core fell asleep, for trace/statistics; set by the host */
   private readonly fifo: Uint32Array;
+  /** cycle each FIFO value was pushed: a core behind that cycle waits for it */
+  private readonly fifoTime: Float64Array;
   private readonly fifoHead: Uint8Array;
   private readonly fifoCount: Uint8Array;
   private team = 0;
@@ -63,6 +65,9 @@ export class EventUnit {
   barriersCompleted = 0;
   /** set by a blocking read that answered without sleeping: the host charges request latency */
   blockedRead = false;
+  /** with blockedRead: the cycle the answer was ready (> the reader's cycle when it had to wait
+   * for a value pushed in its future: then it sleeps and wakes as for an event) */
+  readyAt = 0;
 
   constructor(n: number, readonly timing: ClusterTiming, readonly host: EuHost) {
     this.n = n;
@@ -73,6 +78,7 @@ export class EventUnit {
     this.sleep = new Uint8Array(n);
     this.sleepStart = new Float64Array(n);
     this.fifo = new Uint32Array(n * EU_AREA.dispatchDepth);
+    this.fifoTime = new Float64Array(n * EU_AREA.dispatchDepth);
     this.fifoHead = new Uint8Array(n);
     this.fifoCount = new Uint8Array(n);
   }
@@ -276,7 +282,9 @@ export class EventUnit {
         continue;
       }
       if (this.fifoCount[k]! >= depth) this.host.fault(c, `event unit: dispatch FIFO of core ${k} is full (${depth} values not yet read)`);
-      this.fifo[k * depth + ((this.fifoHead[k]! + this.fifoCount[k]!) % depth)] = v;
+      const slot = k * depth + ((this.fifoHead[k]! + this.fifoCount[k]!) % depth);
+      this.fifo[slot] = v;
+      this.fifoTime[slot] = t;
       this.fifoCount[k]!++;
     }
   }
@@ -284,10 +292,16 @@ export class EventUnit {
   private dispatchPop(c: number, t: number): number {
     if (this.fifoCount[c]! > 0) {
       const depth = EU_AREA.dispatchDepth;
-      const v = this.fifo[c * depth + this.fifoHead[c]!]!;
+      const slot = c * depth + this.fifoHead[c]!;
+      const v = this.fifo[slot]!;
       this.fifoHead[c] = (this.fifoHead[c]! + 1) % depth;
       this.fifoCount[c]!--;
       this.blockedRead = true;
+      const pushed = this.fifoTime[slot]!;
+      if (pushed > t) {
+        this.sleepStart[c] = t; // as if it had slept until the push
+        this.readyAt = this.wakeAt(c, pushed);
+      }
       return v;
     }
     this.sleep[c] = Sleep.dispatch;

@@ -20,7 +20,7 @@ const TIMER = { CFG_LO: 0x0, CFG_HI: 0x4, CNT_LO: 0x8, CNT_HI: 0xc, CMP_LO: 0x10
 export interface CoreClock {
   cycle(core: number): number;
   /** add stall cycles of `cause` to core */
-  stall(core: number, cycles: number, cause: 'event' | 'dma'): void;
+  stall(core: number, cycles: number, cause: 'event' | 'dma' | 'sleep'): void;
   fault(core: number, message: string): never;
 }
 
@@ -47,10 +47,18 @@ export class ClusterPeripherals implements Device {
       this.clock.fault(c, `cluster peripheral register at 0x${(0x10200000 + offset).toString(16)} accessed with a ${size}-byte access (registers are 32-bit, aligned)`);
   }
 
-  private extra(c: number): void {
+  private extra(c: number, t: number): void {
     if (this.eu.blockedRead) {
       this.eu.blockedRead = false;
-      this.clock.stall(c, this.timing.eventRequestLatency - 1, 'event');
+      let k = this.timing.eventRequestLatency - 1;
+      if (this.eu.readyAt > t) {
+        // the value was pushed in this core's future: it sleeps until then (t includes the load's 1 cycle)
+        k = this.eu.readyAt - t;
+        this.eu.readyAt = 0;
+        this.clock.stall(c, k, 'sleep');
+        return;
+      }
+      this.clock.stall(c, k, 'event');
     }
   }
 
@@ -77,7 +85,7 @@ export class ClusterPeripherals implements Device {
       return this.clock.fault(c, this.noDevice(offset));
     }
     if (this.eu.sleep[c] !== 0) return BLOCK;
-    this.extra(c);
+    this.extra(c, t);
     return v | 0;
   }
 
