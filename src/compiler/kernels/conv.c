@@ -131,6 +131,14 @@ DK_INLINE void im2col_tasks(int mode, const dk_conv_args_t *a) {
             continue;
           }
           const uint8_t *xr = xc + (uint32_t)ih * W;
+          if (a->dil_w == 1 && iw0 >= 0 && iw0 + (int32_t)KW <= (int32_t)W) {
+            /* interior: KW contiguous input bytes */
+            const uint8_t *src = xr + iw0;
+#pragma GCC unroll 4
+            for (uint32_t kw = 0; kw < KW; kw++) col[j + kw] = src[kw];
+            j += KW;
+            continue;
+          }
           for (uint32_t kw = 0; kw < KW; kw++) {
             const int32_t iw = iw0 + (int32_t)(kw * a->dil_w);
             col[j++] = (iw < 0 || iw >= (int32_t)W) ? 0 : xr[iw];
