@@ -370,6 +370,11 @@ int main(void) {
   for (unsigned k = 0; k < NETWORK_NUM_OUTPUTS; k++) {
     unsigned eb = golden_output_elem_bytes[k], sg = golden_output_signed[k];
     uint32_t n = network_output_bytes[k] / eb;
+    /* integers: identical bytes mean no errors; count element by element only otherwise */
+    if (!golden_output_is_float[k] && memcmp(network_outputs[k], golden_outputs[k], network_output_bytes[k]) == 0) {
+      total += n;
+      continue;
+    }
     for (uint32_t i = 0; i < n; i++) {
       int32_t got = load(network_outputs[k], i, eb, sg), want = load(golden_outputs[k], i, eb, sg);
       int bad = got != want;
