@@ -53,6 +53,16 @@ void dk_argmax(void *args) {
     const uint32_t base = o * a->len * a->inner + i;
     int32_t best = dk_ld(a->x, base, a->x_type);
     uint32_t arg = 0;
+    if (a->x_type == DK_I32 && a->inner == 1) { /* the logits row */
+      const int32_t *x = (const int32_t *)a->x + base;
+      for (uint32_t j = 1; j < a->len; j++)
+        if (x[j] > best) {
+          best = x[j];
+          arg = j;
+        }
+      dk_st(a->y, t, a->y_type, (int32_t)arg);
+      continue;
+    }
     for (uint32_t j = 1; j < a->len; j++) {
       const int32_t v = dk_ld(a->x, base + j * a->inner, a->x_type);
       if (v > best) { /* strictly greater: the first maximum wins */
@@ -277,38 +287,43 @@ DK_INLINE void dk_mm_smalln(const dk_matmul_small_args_t *a, uint32_t TA, uint32
 /* The decoder's scores: M = 2 query rows per KV head, K = 8 (head size), int8 x int8, per-tensor
  * requant: per column n the 8 strided bytes of B are packed into two words and each row costs two
  * 4-lane dot products. */
-static void dk_mm_qk8(const dk_matmul_small_args_t *a) {
+__attribute__((noinline)) static void dk_mm_qk8(const dk_matmul_small_args_t *a) {
   const uint32_t N = a->N;
   const dk_rq_t *rq = &a->rq;
-  const int32_t mul0 = rq->mul[0], add0 = rq->add ? rq->add[0] : 0, lg = rq->log2d;
+  const int32_t mul0 = rq->mul[0], add0 = (rq->add ? rq->add[0] : 0) + (rq->log2d > 0 ? 1 << (rq->log2d - 1) : 0), lg = rq->log2d;
   const int32_t lo = rq->lo - rq->out_off, hi = rq->hi - rq->out_off, off = rq->out_off, in = rq->in_off;
+  const int is32 = a->y_type == DK_I32;
   uint32_t s, e;
   dk_split(a->batch * N, &s, &e);
   uint32_t t = s;
   while (t < e) {
     const uint32_t b = t / N;
-    uint32_t n = t - b * N;
+    const uint32_t n0 = t - b * N;
     const uint32_t nend = (e - b * N) < N ? e - b * N : N;
     const uint32_t *aw = (const uint32_t *)((const int8_t *)a->A + b * 16);
     const uint32_t a00 = aw[0], a01 = aw[1], a10 = aw[2], a11 = aw[3];
-    const uint8_t *col = (const uint8_t *)a->B + b * 8 * N;
-    for (; n < nend; n++, t++) {
-      const uint8_t *c = col + n;
+    const uint8_t *c = (const uint8_t *)a->B + b * 8 * N + n0;
+    const uint8_t *const cend = c + (nend - n0);
+    const uint8_t *c4 = c + 4 * N;
+    uint32_t yi = b * 2 * N + n0;
+    for (; c < cend; c++, c4++, yi++) {
       const uint32_t w0 = (uint32_t)c[0] | ((uint32_t)c[N] << 8) | ((uint32_t)c[2 * N] << 16) | ((uint32_t)c[3 * N] << 24);
-      const uint32_t w1 = (uint32_t)c[4 * N] | ((uint32_t)c[5 * N] << 8) | ((uint32_t)c[6 * N] << 16) | ((uint32_t)c[7 * N] << 24);
-      const int32_t r0 = dk_sdotsp4(dk_sdotsp4(0, a00, w0), a01, w1);
-      const int32_t r1 = dk_sdotsp4(dk_sdotsp4(0, a10, w0), a11, w1);
-      const int32_t y0 = dk_rq_scalar(r0 + in, mul0, add0, lg, lo, hi) + off;
-      const int32_t y1 = dk_rq_scalar(r1 + in, mul0, add0, lg, lo, hi) + off;
-      const uint32_t i0 = b * 2 * N + n;
-      if (a->y_type == DK_I32) {
-        ((int32_t *)a->Y)[i0] = y0;
-        ((int32_t *)a->Y)[i0 + N] = y1;
+      const uint32_t w1 = (uint32_t)c4[0] | ((uint32_t)c4[N] << 8) | ((uint32_t)c4[2 * N] << 16) | ((uint32_t)c4[3 * N] << 24);
+      int32_t y0 = (dk_sdotsp4(dk_sdotsp4(0, a00, w0), a01, w1) + in) * mul0 + add0;
+      int32_t y1 = (dk_sdotsp4(dk_sdotsp4(0, a10, w0), a11, w1) + in) * mul0 + add0;
+      y0 >>= lg;
+      y1 >>= lg;
+      y0 = (y0 < lo ? lo : y0 > hi ? hi : y0) + off;
+      y1 = (y1 < lo ? lo : y1 > hi ? hi : y1) + off;
+      if (is32) {
+        ((int32_t *)a->Y)[yi] = y0;
+        ((int32_t *)a->Y)[yi + N] = y1;
       } else {
-        dk_st(a->Y, i0, a->y_type, y0);
-        dk_st(a->Y, i0 + N, a->y_type, y1);
+        dk_st(a->Y, yi, a->y_type, y0);
+        dk_st(a->Y, yi + N, a->y_type, y1);
       }
     }
+    t += nend - n0;
   }
 }
 
