@@ -27,7 +27,7 @@ function sumStalls(cores: { stalls: Record<string, number> }[]): Record<string, 
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <program>',
-  describe: 'run a RISC-V ELF (or <build-dir>/network.elf) on the simulated Siracusa core',
+  describe: 'run a RISC-V ELF (or <build-dir>/network.elf) on the simulated Siracusa cluster',
   builder: (y) =>
     y
       .positional('program', { type: 'string', demandOption: true, describe: 'program.elf or build directory' })

@@ -1,0 +1,39 @@
+// The CLI as other tools see it: subcommands listed, bad usage exits 2 with one line.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const repo = join(import.meta.dirname, '../..');
+const cli = join(repo, 'dist/src/cli/main.js');
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, stdio: 'inherit' });
+});
+
+describe('deeploy-sim', () => {
+  it('lists every subcommand of the contract', () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    for (const c of ['compile', 'run', 'golden', 'test', 'generate', 'bench']) expect(r.stdout).toMatch(new RegExp(`deeploy-sim ${c}\\b`));
+  });
+
+  it('no subcommand, or an unknown one, is bad usage: exit 2, one line', () => {
+    for (const args of [[], ['frobnicate']]) {
+      const r = run(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^deeploy-sim: /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('bench names an unknown benchmark and lists the known ones', () => {
+    const r = run('bench', 'no-such-bench');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no benchmark matches no-such-bench \(have: .*sim-speed/);
+  });
+});
