@@ -1,5 +1,6 @@
 // deeploy-sim generate: TinyStories text from a llama2.c checkpoint, streamed token by token.
 // stdout carries exactly what llama2.c's run prints for the text; everything else goes to stderr.
+import { Presets, SingleBar } from 'cli-progress';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { loadLlama2c } from '../../frontend/llama2c.js';
@@ -68,7 +69,10 @@ export const generateCommand: CommandModule<object, Args> = {
       closed = true;
     });
     const t0 = performance.now();
-    let lastDraw = 0;
+    // cli-progress draws and clears the line (throttled, terminal-width aware) on stderr.
+    const bar = live
+      ? new SingleBar({ stream: err, format: '{value}/{total} tokens | {rate} tok/s | eta {eta_formatted}', fps: 10, clearOnComplete: true, hideCursor: false }, Presets.legacy)
+      : undefined;
     const result = await generateAsync(
       engine,
       tokenizer,
@@ -80,19 +84,18 @@ export const generateCommand: CommandModule<object, Args> = {
           if (bytes.length > 0 && !closed) process.stdout.write(bytes);
         },
         onStep: (done, total) => {
-          if (!live) return;
-          const now = performance.now();
-          if (now - lastDraw < 100 && done < total) return;
-          lastDraw = now;
-          err.write(`\r${done}/${total} tokens, ${((done * 1000) / (now - t0)).toFixed(1)} tok/s\x1b[K`);
+          if (bar === undefined) return;
+          const rate = ((done * 1000) / (performance.now() - t0)).toFixed(1);
+          if (done === 1) bar.start(total, done, { rate });
+          else bar.update(done, { rate });
         },
       },
       () => closed,
     );
+    bar?.stop();
     if (closed) return;
     process.stdout.write('\n');
     const seconds = (performance.now() - t0) / 1000;
-    if (live) err.write('\r\x1b[K');
     if (args.export !== undefined) {
       (engine as Int8Engine).exportCase(args.export);
       err.write(`wrote ${args.export}/network.onnx, inputs.npz, outputs.npz, llm.json (the last step)\n`);
