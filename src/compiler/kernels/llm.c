@@ -84,7 +84,22 @@ typedef struct {
   int64_t A, B, C;
   uint32_t c, m, dz;
   int32_t qf; /* |q| <= qf: A q^2 + C < 2^31, the polynomial in 32 bits */
+  /* d in [d0, d0 + dspan] (unsigned compare of d - d0): e = 0 exactly, because there z = 31
+   * (d >= dz), d < 2^30 and |q| = |31 log2 - d + coeffB| <= qf, i.e. dk_isoft_e takes its
+   * "nothing left after >> 31" exit. These are the masked slots; one compare instead of the
+   * z / q arithmetic. zr = 0 when the range is empty (coeffB < -qf). */
+  uint32_t d0, dspan, zr;
 } dk_isoft_k_t;
+
+/* The d range where dk_isoft_e is 0 through its z == 31 exit (see d0/dspan/zr). */
+DK_INLINE void dk_isoft_zero_range(dk_isoft_k_t *k) {
+  int64_t lo = 31ll * k->c + k->B - k->qf, hi = 31ll * k->c + k->B + k->qf;
+  if (lo < (int64_t)k->dz) lo = k->dz;
+  if (hi > (int64_t)(1u << 30) - 1) hi = (int64_t)(1u << 30) - 1;
+  k->zr = lo <= hi;
+  k->d0 = k->zr ? (uint32_t)lo : 0;
+  k->dspan = k->zr ? (uint32_t)(hi - lo) : 0;
+}
 
 DK_INLINE uint64_t dk_isoft_e(const dk_isoft_k_t *k, uint32_t d) {
   const uint32_t z = d >= k->dz ? 31u : (uint32_t)(((uint64_t)d * k->m) >> 32);
@@ -122,14 +137,34 @@ DK_INLINE void dk_isoftmax_row(const dk_softmax_args_t *a, const dk_isoft_k_t *k
     for (uint32_t j = 0; j < L; j++) mx = dk_max(mx, xi[j]);
   else
     for (uint32_t j = 0; j < L; j++) mx = dk_max(mx, dk_ld(a->x, base + j, T));
+  const uint32_t d0 = k->d0, dspan = k->dspan, zr = k->zr;
   uint64_t sum = 0;
-  for (uint32_t j = 0; j < L; j++) sum += dk_isoft_e(k, (uint32_t)mx - (uint32_t)(T == DK_I32 ? xi[j] : dk_ld(a->x, base + j, T)));
+  for (uint32_t j = 0; j < L; j++) {
+    const uint32_t d = (uint32_t)mx - (uint32_t)(T == DK_I32 ? xi[j] : dk_ld(a->x, base + j, T));
+    if (zr && d - d0 <= dspan) continue; /* e = 0 (masked slot) */
+    sum += dk_isoft_e(k, d);
+  }
   if (sum == 0) sum = 1;
+  const int32_t out_off = a->out_off;
+  if (a->y_type == DK_U8) {
+    uint8_t *y = (uint8_t *)a->y + base;
+    const uint8_t o0 = (uint8_t)out_off;
+    for (uint32_t j = 0; j < L; j++) {
+      const uint32_t d = (uint32_t)mx - (uint32_t)(T == DK_I32 ? xi[j] : dk_ld(a->x, base + j, T));
+      if (zr && d - d0 <= dspan) {
+        y[j] = o0;
+        continue;
+      }
+      const uint64_t e = dk_isoft_e(k, d);
+      const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
+      y[j] = (uint8_t)(o + out_off);
+    }
+    return;
+  }
   for (uint32_t j = 0; j < L; j++) {
     const uint64_t e = dk_isoft_e(k, (uint32_t)mx - (uint32_t)(T == DK_I32 ? xi[j] : dk_ld(a->x, base + j, T)));
     const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
-    if (a->y_type == DK_U8) ((uint8_t *)a->y)[base + j] = (uint8_t)(o + a->out_off);
-    else dk_st(a->y, base + j, a->y_type, o + a->out_off);
+    dk_st(a->y, base + j, a->y_type, o + out_off);
   }
 }
 
@@ -141,7 +176,8 @@ void dk_isoftmax_rows(void *args) {
   const uint32_t room = 0x7FFFFFFFu - (uint32_t)a->coeffC;
   uint32_t qf = a->coeffA > 0 ? dk_isqrt64(room / (uint32_t)a->coeffA) : (1u << 30);
   if (qf > (1u << 30)) qf = 1u << 30;
-  const dk_isoft_k_t k = {a->coeffA, a->coeffB, a->coeffC, c, (uint32_t)((0x100000000ull + c - 1) / c), 31u * c, (int32_t)qf};
+  dk_isoft_k_t k = {a->coeffA, a->coeffB, a->coeffC, c, (uint32_t)((0x100000000ull + c - 1) / c), 31u * c, (int32_t)qf, 0, 0, 0};
+  dk_isoft_zero_range(&k);
   const uint32_t bits = 32u - (uint32_t)__builtin_clz((uint32_t)(a->n_levels - 1) | 1u);
   uint32_t s, e;
   dk_split(a->rows, &s, &e);
