@@ -123,35 +123,55 @@ void dk_itamax(void *args) {
   }
 }
 
+/* Row r's divisor isqrt(sum v^2 / len + 1). */
+DK_INLINE dk_udiv_t irms_std(uint32_t T, int sq32, const dk_rmsnorm_args_t *a, uint32_t base) {
+  const uint32_t L = a->len;
+  const int32_t in_off = a->in_off;
+  uint64_t sq;
+  if (sq32) {
+    uint32_t s32 = 0;
+#pragma GCC unroll 4
+    for (uint32_t j = 0; j < L; j++) {
+      const int32_t v = dk_ld(a->x, base + j, T) + in_off;
+      s32 += (uint32_t)(v * v);
+    }
+    sq = s32;
+  } else {
+    sq = 0;
+    for (uint32_t j = 0; j < L; j++) {
+      const int32_t v = dk_ld(a->x, base + j, T) + in_off;
+      sq += (uint64_t)((int64_t)v * v);
+    }
+  }
+  const uint64_t mean = (sq >> 32) == 0 ? (uint64_t)((uint32_t)sq / L) : sq / L;
+  return dk_udiv_prep(dk_isqrt64(mean + 1));
+}
+
+/* Work items are (row, column chunk): with fewer rows than cores (the decoder's single 64-wide
+ * row) each row is cut into chunks so that every core has outputs; each core then computes the
+ * row's sum of squares itself (cheap against the per-output division, and no barrier). */
 DK_INLINE void irmsnorm_t(uint32_t T, uint32_t WT, uint32_t YT, const dk_rmsnorm_args_t *a) {
   const uint32_t L = a->len;
   const int32_t in_off = a->in_off, sh = a->log2d, lo = a->lo, hi = a->hi;
   /* 8-bit inputs: |v| <= 255 + |in_off|, so the sum of squares fits 32 bits for short rows */
   const uint32_t vmax = 255u + (uint32_t)(in_off < 0 ? -in_off : in_off);
   const int sq32 = dk_is8(T) && vmax < 46341u && (uint64_t)vmax * vmax * L < (1ull << 32);
-  uint32_t s, e;
-  dk_split(a->rows, &s, &e);
-  for (uint32_t r = s; r < e; r++) {
+  const uint32_t nc = DK_NCORES() ? DK_NCORES() : 1;
+  uint32_t chunks = a->rows >= nc || a->rows == 0 ? 1u : nc / a->rows;
+  if (chunks > L) chunks = L ? L : 1;
+  const uint32_t cq = L / chunks, cr = L % chunks;
+  uint32_t s, e, last = 0xFFFFFFFFu;
+  dk_split(a->rows * chunks, &s, &e);
+  dk_udiv_t sd = {1, 0};
+  for (uint32_t t = s; t < e; t++) {
+    const uint32_t r = t / chunks, c = t - r * chunks;
     const uint32_t base = r * L;
-    uint64_t sq;
-    if (sq32) {
-      uint32_t s32 = 0;
-#pragma GCC unroll 4
-      for (uint32_t j = 0; j < L; j++) {
-        const int32_t v = dk_ld(a->x, base + j, T) + in_off;
-        s32 += (uint32_t)(v * v);
-      }
-      sq = s32;
-    } else {
-      sq = 0;
-      for (uint32_t j = 0; j < L; j++) {
-        const int32_t v = dk_ld(a->x, base + j, T) + in_off;
-        sq += (uint64_t)((int64_t)v * v);
-      }
+    if (r != last) {
+      sd = irms_std(T, sq32, a, base);
+      last = r;
     }
-    const uint64_t mean = (sq >> 32) == 0 ? (uint64_t)((uint32_t)sq / L) : sq / L;
-    const dk_udiv_t sd = dk_udiv_prep(dk_isqrt64(mean + 1));
-    for (uint32_t j = 0; j < L; j++) {
+    const uint32_t j0 = c * cq + (c < cr ? c : cr), j1 = j0 + cq + (c < cr ? 1 : 0);
+    for (uint32_t j = j0; j < j1; j++) {
       const int32_t v = dk_ld(a->x, base + j, T) + in_off;
       int32_t o = dk_sdiv(&sd, v * dk_ld(a->w, j, WT)) >> sh;
       dk_st(a->y, base + j, YT, dk_min(dk_max(o, lo), hi));
@@ -160,8 +180,10 @@ DK_INLINE void irmsnorm_t(uint32_t T, uint32_t WT, uint32_t YT, const dk_rmsnorm
 }
 
 void dk_irmsnorm(void *args) {
-  const dk_rmsnorm_args_t *a = (const dk_rmsnorm_args_t *)args;
+  const dk_rmsnorm_args_t a_l1 = *(const dk_rmsnorm_args_t *)args; /* args may live in L2: read them once */
+  const dk_rmsnorm_args_t *a = &a_l1;
   if (a->x_type == DK_I8 && a->w_type == DK_I32 && dk_is8(a->y_type)) irmsnorm_t(DK_I8, DK_I32, DK_U8, a);
+  else if (a->x_type == DK_I32 && a->w_type == DK_I32 && dk_is8(a->y_type)) irmsnorm_t(DK_I32, DK_I32, DK_U8, a); /* the LLM's 13-bit input */
   else irmsnorm_t(a->x_type, a->w_type, a->y_type, a);
 }
 
