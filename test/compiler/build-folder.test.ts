@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileToFolder, type CompileResult } from '../../src/compiler/build-folder.js';
 import { goldenHook, runBuild } from '../../src/compiler/golden-check.js';
+import { L1_RESERVED } from '../../src/compiler/plan.js';
 import { Cluster } from '../../src/sim/cluster/cluster.js';
 import type { Tensor } from '../../src/frontend/ir.js';
 import { readNpz, writeNpz } from '../../src/frontend/npy.js';
@@ -64,6 +65,18 @@ describe('build folder', () => {
     expect(run.program).toMatchObject({ errors: 0, total: 24 });
     expect(run.host).toMatchObject({ errors: 0, total: 24 });
     expect(run.passed).toBe(true);
+  });
+
+  it('--wmem puts the constants that do not fit L1 in the weight memory and still runs bit-exact', async () => {
+    const w = await compileToFolder({ network: join(dir, 'case'), outDir: join(dir, 'wmem'), wmem: true, l1: L1_RESERVED });
+    const consts = w.manifest.buffers.filter((b) => b.kind === 'constant' && b.address !== null);
+    expect(consts.length).toBeGreaterThan(0);
+    for (const b of consts) {
+      expect(b.level).toBe('WMEM');
+      expect(b.address!).toBeGreaterThanOrEqual(0x10800000);
+    }
+    expect(readFileSync(join(dir, 'wmem', 'src', 'network.c'), 'utf8')).toContain('DSIM_WMEM');
+    expect(runBuild(join(dir, 'wmem')).passed).toBe(true);
   });
 
   it('the host check is independent: a tampered golden file fails it while the program passes', () => {
