@@ -84,21 +84,39 @@ typedef struct {
   int64_t A, B, C;
   uint32_t c, m, dz;
   int32_t qf; /* |q| <= qf: A q^2 + C < 2^31, the polynomial in 32 bits */
-  /* d in [d0, d0 + dspan] (unsigned compare of d - d0): e = 0 exactly, because there z = 31
-   * (d >= dz), d < 2^30 and |q| = |31 log2 - d + coeffB| <= qf, i.e. dk_isoft_e takes its
-   * "nothing left after >> 31" exit. These are the masked slots; one compare instead of the
-   * z / q arithmetic. zr = 0 when the range is empty (coeffB < -qf). */
+  /* d in [d0, d0 + dspan] (unsigned compare of d - d0): e = 0 exactly (dk_isoft_zero_range);
+   * these are the masked slots: one compare instead of the z / q arithmetic. zr = 0: no range. */
   uint32_t d0, dspan, zr;
 } dk_isoft_k_t;
 
-/* The d range where dk_isoft_e is 0 through its z == 31 exit (see d0/dspan/zr). */
+/* The d range where dk_isoft_e is provably 0, for coeffA, coeffC >= 0 (then A q^2 + C >= 0):
+ * (1) d in [z0 log2, 31 log2): z = floor(d / log2) <= 30 and q = coeffB - d mod log2 lies in
+ *     (coeffB - log2, coeffB], so A q^2 + C <= ymax < 2^z0 <= 2^z and the shift leaves 0;
+ * (2) d in [31 log2, 2^30) with |q| = |31 log2 - d + coeffB| <= qf: z = 31, the 32-bit polynomial
+ *     is < 2^31, shifted by 31 it is 0 (the kernel's early exit).
+ * Both paths of dk_isoft_e compute the same integer, so which one runs does not matter. */
 DK_INLINE void dk_isoft_zero_range(dk_isoft_k_t *k) {
-  int64_t lo = 31ll * k->c + k->B - k->qf, hi = 31ll * k->c + k->B + k->qf;
-  if (lo < (int64_t)k->dz) lo = k->dz;
-  if (hi > (int64_t)(1u << 30) - 1) hi = (int64_t)(1u << 30) - 1;
-  k->zr = lo <= hi;
-  k->d0 = k->zr ? (uint32_t)lo : 0;
-  k->dspan = k->zr ? (uint32_t)(hi - lo) : 0;
+  k->zr = 0;
+  k->d0 = 0;
+  k->dspan = 0;
+  if (k->A < 0 || k->C < 0) return;
+  const int64_t c = k->c, dz = k->dz;
+  int64_t lo2 = 31 * c + k->B - k->qf, hi2 = 31 * c + k->B + k->qf;
+  if (lo2 < dz) lo2 = dz;
+  if (hi2 > (int64_t)(1u << 30) - 1) hi2 = (int64_t)(1u << 30) - 1;
+  const int64_t qa = k->B, qb = k->B - c + 1;
+  const uint64_t ymax = (uint64_t)(k->A * (qa * qa > qb * qb ? qa * qa : qb * qb) + k->C);
+  uint32_t z0 = 0;
+  while (z0 < 63 && (ymax >> z0) != 0) z0++;
+  const int zr1 = c > 0 && z0 <= 30, zr2 = lo2 <= hi2;
+  int64_t lo, hi;
+  if (zr1 && zr2 && lo2 == dz) lo = (int64_t)z0 * c, hi = hi2;
+  else if (zr2) lo = lo2, hi = hi2;
+  else if (zr1) lo = (int64_t)z0 * c, hi = dz - 1;
+  else return;
+  k->zr = 1;
+  k->d0 = (uint32_t)lo;
+  k->dspan = (uint32_t)(hi - lo);
 }
 
 DK_INLINE uint64_t dk_isoft_e(const dk_isoft_k_t *k, uint32_t d) {
@@ -329,6 +347,8 @@ __attribute__((noinline)) static void dk_mm_qk8(const dk_matmul_small_args_t *a)
   const int32_t mul0 = rq->mul[0], add0 = (rq->add ? rq->add[0] : 0) + (rq->log2d > 0 ? 1 << (rq->log2d - 1) : 0), lg = rq->log2d;
   const int32_t lo = rq->lo - rq->out_off, hi = rq->hi - rq->out_off, off = rq->out_off, in = rq->in_off;
   const int is32 = a->y_type == DK_I32;
+  int32_t yz = (in * mul0 + add0) >> lg;
+  yz = (yz < lo ? lo : yz > hi ? hi : yz) + off;
   uint32_t s, e;
   dk_split(a->batch * N, &s, &e);
   uint32_t t = s;
@@ -342,7 +362,30 @@ __attribute__((noinline)) static void dk_mm_qk8(const dk_matmul_small_args_t *a)
     const uint8_t *const cend = c + (nend - n0);
     const uint8_t *c4 = c + 4 * N;
     uint32_t yi = b * 2 * N + n0;
+    /* 4 columns at a time where all 8 rows of them are zero words (empty cache slots hold K = 0):
+     * their scores are the requant of acc = 0 (yz); other quads go through the column loop */
+    const int quads = ((N & 3u) == 0) && (((uintptr_t)a->B & 3u) == 0);
     for (; c < cend; c++, c4++, yi++) {
+      if (quads && ((uintptr_t)c & 3u) == 0 && c + 4 <= cend) {
+        const uint32_t *q = (const uint32_t *)c;
+        const uint32_t nw = N >> 2;
+        if ((q[0] | q[nw] | q[2 * nw] | q[3 * nw] | q[4 * nw] | q[5 * nw] | q[6 * nw] | q[7 * nw]) == 0) {
+          if (is32) {
+            int32_t *y = (int32_t *)a->Y + yi;
+            y[0] = y[1] = y[2] = y[3] = yz;
+            y[N] = y[N + 1] = y[N + 2] = y[N + 3] = yz;
+          } else {
+            for (uint32_t j = 0; j < 4; j++) {
+              dk_st(a->Y, yi + j, a->y_type, yz);
+              dk_st(a->Y, yi + N + j, a->y_type, yz);
+            }
+          }
+          c += 3;
+          c4 += 3;
+          yi += 3;
+          continue;
+        }
+      }
       const uint32_t w0 = (uint32_t)c[0] | ((uint32_t)c[N] << 8) | ((uint32_t)c[2 * N] << 16) | ((uint32_t)c[3 * N] << 24);
       const uint32_t w1 = (uint32_t)c4[0] | ((uint32_t)c4[N] << 8) | ((uint32_t)c4[2 * N] << 16) | ((uint32_t)c4[3 * N] << 24);
       int32_t y0 = (dk_sdotsp4(dk_sdotsp4(0, a00, w0), a01, w1) + in) * mul0 + add0;
