@@ -382,6 +382,9 @@ static void block_generic(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t 
   }
 }
 
+/* bytes of one of the two per-core DMA buffers of the streamed decode GEMM (on the stack) */
+#define DK_GEMM_STAGE 384
+
 static uint32_t esize(uint32_t t) { return t <= DK_U8 ? 1 : t <= DK_U16 ? 2 : 4; }
 
 void dk_gemm(void *args) {
@@ -465,6 +468,13 @@ void dk_gemm(void *args) {
     }
   }
   uint32_t last_key = 0xFFFFFFFFu;
+  /* Decode GEMMs (M <= 4, one row block) with a transposed 8-bit B outside L1 and no scratch:
+   * each core streams the B rows (= output columns) of its task through two small buffers on
+   * its own stack by DMA, the next piece in flight while the current one is computed. Direct L2
+   * loads cost 15 cycles a word; the DMA moves 8 B/cycle (stories260K: every weight matrix is
+   * read this way once per token). The stack is 2 KiB per core: 2 x DK_GEMM_STAGE bytes. */
+  const int stream = blk != block_generic && g->trans_b && !staged && !slice && M <= 4 && (g->K & 3u) == 0 &&
+                     2 * g->K <= DK_GEMM_STAGE && !dk_in_l1(g->B, g->K * N);
 
   uint32_t s, e;
   dk_split(nb * mblk * chunks, &s, &e);
@@ -496,6 +506,24 @@ void dk_gemm(void *args) {
       }
       bt.g = &gt;
       bt.B = slice - n0 * K; /* block8 addresses column n at B + n*K */
+    }
+    if (stream && n0 < n1) {
+      uint8_t buf[2][DK_GEMM_STAGE] __attribute__((aligned(4)));
+      const uint32_t K = g->K, pc = (DK_GEMM_STAGE / K) & ~1u; /* columns per piece, even */
+      const uint8_t *src = bt.B;
+      uint32_t id[2];
+      uint32_t n = n0, ne = n0 + pc < n1 ? n0 + pc : n1;
+      id[0] = dsim_dma_copy_1d(buf[0], src + n * K, (ne - n) * K, 1);
+      for (uint32_t p = 0; n < n1; p ^= 1) {
+        const uint32_t nn = ne, nne = nn + pc < n1 ? nn + pc : n1;
+        if (nn < n1) id[p ^ 1] = dsim_dma_copy_1d(buf[p ^ 1], src + nn * K, (nne - nn) * K, 1);
+        dsim_dma_wait(id[p]);
+        bt.B = buf[p] - n * K;
+        blk(&bt, m0, nr, n, ne);
+        n = nn;
+        ne = nne;
+      }
+      continue;
     }
     blk(&bt, m0, nr, n0, n1);
   }
