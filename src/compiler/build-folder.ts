@@ -2,12 +2,13 @@
 // writes the build folder of contracts.md and builds network.elf through src/runtime/build.ts.
 //
 //   build/manifest.json        platform, options, tools, layers, buffers (with linked addresses)
-//   build/src/                 network.c network.h testio.c main.c (generated)
+//   build/src/                 network.c network.h testio.c main.c (generated), runtime/ and
+//                              kernels/ (copies of what it links), rebuild.sh (the gcc command)
 //   build/network.elf
 //   build/golden/inputs.npz    the test inputs, keys = graph input names
 //   build/golden/outputs.npz   the golden outputs, keys = graph output names
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { DTYPES, fromNumbers, toNumberArray } from '../frontend/dtype.js';
@@ -90,8 +91,7 @@ export function kernelDir(): string {
   return join(here, 'kernels');
 }
 
-function kernelSources(): string[] {
-  const dir = kernelDir();
+function kernelSources(dir = kernelDir()): string[] {
   const found: string[] = [];
   const walk = (d: string) => {
     for (const f of readdirSync(d).sort()) {
@@ -103,6 +103,23 @@ function kernelSources(): string[] {
   };
   walk(dir);
   return found;
+}
+
+/** Copy the C sources, headers, assembly and link script of `from` (no TypeScript, no tests). */
+function copySources(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, {
+    recursive: true,
+    filter: (p) => statSync(p).isDirectory() ? basename(p) !== 'test' : /\.(c|h|S|ld)$/.test(p),
+  });
+}
+
+/** src/rebuild.sh: the exact gcc command (its paths are relative to the build folder). */
+function writeRebuildScript(outDir: string, command: string[]): void {
+  const quoted = command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  const script = `#!/bin/sh\n# Rebuilds network.elf from this folder alone (written by deeploy-sim compile).\nset -e\ncd "$(dirname "$0")/.."\n${quoted.join(' \\\n  ')}\n`;
+  writeFileSync(join(outDir, 'src', 'rebuild.sh'), script);
+  chmodSync(join(outDir, 'src', 'rebuild.sh'), 0o755);
 }
 
 function packageVersion(): string {
@@ -186,15 +203,25 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
 
   let elf: string | undefined;
   let command: string[] | null = null;
+  // The build folder carries the runtime and kernels it links, so it rebuilds with nothing else.
+  const runtimeCopy = join(outDir, 'src', 'runtime');
+  const kernelCopy = join(outDir, 'src', 'kernels');
+  copySources(RUNTIME_DIR, runtimeCopy);
+  copySources(kernelDir(), kernelCopy);
   if (req.build !== false) {
-    const gen = ['network.c', 'testio.c', 'main.c'].map((f) => join(outDir, 'src', f));
+    // gcc runs in the build folder with relative paths: src/rebuild.sh then makes the same bytes.
+    const rel = (p: string) => relative(outDir, p);
+    const gen = ['network.c', 'testio.c', 'main.c'].map((f) => join('src', f));
     const r = await buildProgram({
-      sources: [join(RUNTIME_DIR, 'cluster.c'), ...kernelSources(), ...gen],
-      out: join(outDir, 'network.elf'),
-      includeDirs: [join(kernelDir(), 'include'), join(outDir, 'src')],
+      sources: [rel(join(runtimeCopy, 'cluster.c')), ...kernelSources(kernelCopy).map(rel), ...gen],
+      out: 'network.elf',
+      includeDirs: [rel(join(kernelCopy, 'include')), 'src'],
+      runtimeDir: rel(runtimeCopy),
+      cwd: outDir,
     });
-    elf = r.elf;
+    elf = join(outDir, r.elf);
     command = r.command;
+    writeRebuildScript(outDir, command);
   }
   const manifest = makeManifest(compiled, graph, src, opts, goldenSource, elf, command, compileMs);
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');

@@ -15,6 +15,7 @@ export const RUNTIME_INCLUDE_DIR = join(RUNTIME_DIR, 'include');
 /** <stdio.h>, <string.h>, <stdlib.h> stand-ins that forward to dsim.h (there is no libc). */
 export const RUNTIME_LIBC_INCLUDE_DIR = join(RUNTIME_INCLUDE_DIR, 'libc');
 export const LINKER_SCRIPT = join(RUNTIME_DIR, 'siracusa.ld');
+/** Always linked (gccArgs takes them from opts.runtimeDir when a copy is given). */
 export const RUNTIME_SOURCES = [join(RUNTIME_DIR, 'crt0.S'), join(RUNTIME_DIR, 'runtime.c')];
 
 export const GCC = process.env.DSIM_RISCV_GCC ?? 'riscv64-unknown-elf-gcc';
@@ -52,6 +53,10 @@ export interface BuildOptions {
   map?: boolean;
   /** Appended last (before the libraries). */
   extraFlags?: string[];
+  /** A copy of src/runtime to build from (a compiler build folder carries its own); default RUNTIME_DIR. */
+  runtimeDir?: string;
+  /** Run gcc here; relative paths in the other options are relative to it (reproducible rebuilds). */
+  cwd?: string;
 }
 
 export interface BuildResult {
@@ -63,20 +68,21 @@ export interface BuildResult {
 /** The gcc arguments buildProgram uses (exported for manifests and for debugging by hand). */
 export function gccArgs(opts: BuildOptions): string[] {
   const opt = opts.optLevel ?? 2;
+  const rt = opts.runtimeDir ?? RUNTIME_DIR;
   const args = [
     ...C_FLAGS,
     `-O${opt}`,
-    `-I${RUNTIME_INCLUDE_DIR}`,
+    `-I${join(rt, 'include')}`,
     '-isystem',
-    RUNTIME_LIBC_INCLUDE_DIR,
+    join(rt, 'include', 'libc'),
     ...(opts.includeDirs ?? []).map((d) => `-I${d}`),
     ...(opts.defines ?? []).map((d) => `-D${d}`),
     ...LINK_FLAGS,
-    `-T${LINKER_SCRIPT}`,
+    `-T${join(rt, 'siracusa.ld')}`,
   ];
   if (opts.stackSize !== undefined) args.push(`-Wl,--defsym=__stack_size=${opts.stackSize}`);
   if (opts.map) args.push(`-Wl,-Map=${opts.out}.map`);
-  args.push(...RUNTIME_SOURCES, ...opts.sources, ...(opts.extraFlags ?? []), '-o', opts.out, ...LINK_LIBS);
+  args.push(join(rt, 'crt0.S'), join(rt, 'runtime.c'), ...opts.sources, ...(opts.extraFlags ?? []), '-o', opts.out, ...LINK_LIBS);
   return args;
 }
 
@@ -98,16 +104,16 @@ export function checkToolchain(): Promise<void> {
 export async function buildProgram(opts: BuildOptions): Promise<BuildResult> {
   if (opts.sources.length === 0) throw new InputError(`buildProgram: no sources given for ${opts.out}`);
   for (const src of opts.sources) {
-    if (!existsSync(src)) throw new InputError(`${src}: source file not found`);
+    if (!existsSync(resolve(opts.cwd ?? '.', src))) throw new InputError(`${src}: source file not found`);
   }
   if (opts.stackSize !== undefined && (opts.stackSize <= 0 || opts.stackSize % 16 !== 0)) {
     throw new InputError(`stack size ${opts.stackSize} for ${opts.out}: must be a positive multiple of 16`);
   }
   await checkToolchain();
-  mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+  mkdirSync(dirname(resolve(opts.cwd ?? '.', opts.out)), { recursive: true });
   const args = gccArgs(opts);
   try {
-    await run(GCC, args, { maxBuffer: 16 * 1024 * 1024 });
+    await run(GCC, args, { maxBuffer: 16 * 1024 * 1024, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     const diag = (e.stderr ?? '').trim() || e.message;

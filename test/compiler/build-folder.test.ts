@@ -1,6 +1,7 @@
 // The build folder of contracts.md, on a small hand-made network: files, manifest, emitted C, the
 // two golden checks (program + host readback) and what happens when they disagree.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileToFolder, type CompileResult } from '../../src/compiler/build-folder.js';
@@ -27,6 +28,23 @@ beforeAll(async () => {
 });
 
 describe('build folder', () => {
+  it('is self-contained: moved elsewhere, src/rebuild.sh rebuilds the same code and data from its own copies', () => {
+    const moved = join(dir, 'moved');
+    rmSync(moved, { recursive: true, force: true });
+    cpSync(join(dir, 'build'), moved, { recursive: true });
+    for (const d of ['src/runtime/crt0.S', 'src/runtime/siracusa.ld', 'src/runtime/include/dsim.h', 'src/kernels/include/kernels.h', 'src/kernels/gemm.c'])
+      expect(existsSync(join(moved, d)), d).toBe(true);
+    rmSync(join(moved, 'network.elf'));
+    execFileSync('sh', [join(moved, 'src', 'rebuild.sh')], { stdio: 'pipe' });
+    // Symbol-table strings may differ (gcc's temporary object names); the loaded bytes may not.
+    const image = (elf: string) => {
+      execFileSync('riscv64-unknown-elf-objcopy', ['-O', 'binary', '-j', '.text', '-j', '.rodata', '-j', '.data', '-j', '.l1', '-j', '.wmem', elf, `${elf}.bin`]);
+      return readFileSync(`${elf}.bin`);
+    };
+    expect(image(join(moved, 'network.elf')).equals(image(join(dir, 'build', 'network.elf')))).toBe(true);
+    expect(readFileSync(join(moved, 'src', 'rebuild.sh'), 'utf8')).not.toContain(dir);
+  });
+
   it('holds manifest, sources, ELF and golden vectors', () => {
     for (const f of ['manifest.json', 'network.elf', 'golden/inputs.npz', 'golden/outputs.npz', 'src/network.c', 'src/network.h', 'src/main.c', 'src/testio.c'])
       expect(existsSync(join(dir, 'build', f)), f).toBe(true);
