@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expandCases } from '../../src/cli/commands/test.js';
 
 const repo = join(import.meta.dirname, '../..');
 const cli = join(repo, 'dist/src/cli/main.js');
@@ -35,5 +36,25 @@ describe('deeploy-sim', () => {
     const r = run('bench', 'no-such-bench');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no benchmark matches no-such-bench \(have: .*sim-speed/);
+  });
+});
+
+const conformance = join(repo, '../shared/conformance/deeploy');
+
+describe('deeploy-sim test arguments', () => {
+  it('a folder that is neither a case nor holds cases is bad input, named', () => {
+    let r = run('test', join(repo, 'src/llm'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/src\/llm: no network\.onnx in it or below it/);
+    r = run('test', '/nonexistent/case');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/\/nonexistent\/case: not a folder/);
+  });
+
+  it.skipIf(!existsSync(conformance))('a folder of cases expands to every case below it, named by its path there', () => {
+    const cases = expandCases([join(conformance, 'Kernels/Integer/Add')]);
+    expect(cases.map((c) => c.name)).toEqual(['Large', 'MultIO', 'Regular', 'Regular_RQ']);
+    expect(expandCases([conformance])).toHaveLength(60);
+    expect(expandCases([join(conformance, 'Models/miniMobileNet')])).toEqual([{ dir: join(conformance, 'Models/miniMobileNet'), name: 'miniMobileNet' }]);
   });
 });
