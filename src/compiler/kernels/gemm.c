@@ -385,12 +385,36 @@ static void block_generic(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t 
 /* bytes of one of the two per-core DMA buffers of the streamed decode GEMM (on the stack) */
 #define DK_GEMM_STAGE 384
 
+/* Columns n0..n1-1 of a decode GEMM task with B (transposed, 8-bit) outside L1: B's rows come by
+ * DMA through two stack buffers, the next piece in flight while the current one is computed.
+ * noinline: the 768 bytes of buffers are on the stack only while streaming (the 2 KiB per-core
+ * stack also carries dk_gemm's frame, and conv's when it calls dk_gemm). */
+__attribute__((noinline)) static void gemm_stream(block_fn blk, batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
+  uint8_t buf[2][DK_GEMM_STAGE] __attribute__((aligned(4)));
+  const uint32_t K = bt->g->K, pc = (DK_GEMM_STAGE / K) & ~1u; /* columns per piece, even, >= 2 */
+  const uint8_t *src = bt->B;
+  uint32_t id[2];
+  uint32_t n = n0, ne = n0 + pc < n1 ? n0 + pc : n1;
+  id[0] = dsim_dma_copy_1d(buf[0], src + n * K, (ne - n) * K, 1);
+  for (uint32_t p = 0; n < n1; p ^= 1) {
+    const uint32_t nn = ne, nne = nn + pc < n1 ? nn + pc : n1;
+    if (nn < n1) id[p ^ 1] = dsim_dma_copy_1d(buf[p ^ 1], src + nn * K, (nne - nn) * K, 1);
+    dsim_dma_wait(id[p]);
+    bt->B = buf[p] - n * K; /* block8 addresses column n at B + n*K */
+    blk(bt, m0, nr, n, ne);
+    n = nn;
+    ne = nne;
+  }
+  bt->B = src;
+}
+
 static uint32_t esize(uint32_t t) { return t <= DK_U8 ? 1 : t <= DK_U16 ? 2 : 4; }
 
 void dk_gemm(void *args) {
   /* a private copy on this core's stack (L1): the args may live in L2, and the inner code reads
    * them per block / per output */
-  dk_gemm_args_t gl = *(const dk_gemm_args_t *)args;
+  dk_gemm_args_t gl;
+  dk_args_load(&gl, args, sizeof gl);
   const dk_gemm_args_t *g = &gl;
   int staged = 0;
   {
@@ -508,21 +532,7 @@ void dk_gemm(void *args) {
       bt.B = slice - n0 * K; /* block8 addresses column n at B + n*K */
     }
     if (stream && n0 < n1) {
-      uint8_t buf[2][DK_GEMM_STAGE] __attribute__((aligned(4)));
-      const uint32_t K = g->K, pc = (DK_GEMM_STAGE / K) & ~1u; /* columns per piece, even */
-      const uint8_t *src = bt.B;
-      uint32_t id[2];
-      uint32_t n = n0, ne = n0 + pc < n1 ? n0 + pc : n1;
-      id[0] = dsim_dma_copy_1d(buf[0], src + n * K, (ne - n) * K, 1);
-      for (uint32_t p = 0; n < n1; p ^= 1) {
-        const uint32_t nn = ne, nne = nn + pc < n1 ? nn + pc : n1;
-        if (nn < n1) id[p ^ 1] = dsim_dma_copy_1d(buf[p ^ 1], src + nn * K, (nne - nn) * K, 1);
-        dsim_dma_wait(id[p]);
-        bt.B = buf[p] - n * K;
-        blk(&bt, m0, nr, n, ne);
-        n = nn;
-        ne = nne;
-      }
+      gemm_stream(blk, &bt, m0, nr, n0, n1);
       continue;
     }
     blk(&bt, m0, nr, n0, n1);

@@ -6,7 +6,8 @@
 #include "dk_internal.h"
 
 void dk_gather_rt(void *args) {
-  const dk_gather_rt_args_t a_l1 = *(const dk_gather_rt_args_t *)args; /* args may live in L2: read them once */
+  dk_gather_rt_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
   const dk_gather_rt_args_t *a = &a_l1;
   const uint32_t row = a->inner * a->elem_size;
   uint32_t s, e;
@@ -30,7 +31,8 @@ void dk_gather_rt(void *args) {
 }
 
 void dk_lut(void *args) {
-  const dk_lut_args_t a_l1 = *(const dk_lut_args_t *)args; /* args may live in L2: read them once */
+  dk_lut_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
   const dk_lut_args_t *a = &a_l1;
   uint32_t s, e;
   dk_split(a->n, &s, &e);
@@ -44,7 +46,8 @@ void dk_lut(void *args) {
 }
 
 void dk_argmax(void *args) {
-  const dk_argmax_args_t a_l1 = *(const dk_argmax_args_t *)args; /* args may live in L2: read them once */
+  dk_argmax_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
   const dk_argmax_args_t *a = &a_l1;
   uint32_t s, e;
   dk_split(a->outer * a->inner, &s, &e);
@@ -187,7 +190,8 @@ DK_INLINE void dk_isoftmax_row(const dk_softmax_args_t *a, const dk_isoft_k_t *k
 }
 
 void dk_isoftmax_rows(void *args) {
-  const dk_softmax_args_t a_l1 = *(const dk_softmax_args_t *)args; /* args may live in L2: read them once */
+  dk_softmax_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
   const dk_softmax_args_t *a = &a_l1;
   const uint32_t c = (uint32_t)a->log2;
   /* the largest |q| with A q^2 + C <= 2^31 - 1 */
@@ -246,7 +250,8 @@ DK_INLINE void dk_copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
 }
 
 void dk_copy_runs(void *args) {
-  const dk_copy_runs_args_t a_l1 = *(const dk_copy_runs_args_t *)args; /* args may live in L2: read them once */
+  dk_copy_runs_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
   const dk_copy_runs_args_t *a = &a_l1;
   const uint32_t ni = a->n_inputs;
   uint32_t pre[DK_MAX_CONCAT + 1];
@@ -407,7 +412,8 @@ __attribute__((noinline)) static void dk_mm_qk8(const dk_matmul_small_args_t *a)
 }
 
 void dk_matmul_small(void *args) {
-  const dk_matmul_small_args_t a_l1 = *(const dk_matmul_small_args_t *)args; /* args may live in L2: read them once */
+  dk_matmul_small_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
   const dk_matmul_small_args_t *a = &a_l1;
   const uint32_t ta = a->a_type, tb = a->b_type;
   if (a->K <= DK_MM_SMALLK_MAX && a->M <= 4 && a->N >= a->K) {

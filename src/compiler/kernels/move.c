@@ -210,7 +210,9 @@ void dk_pad(void *args) {
 }
 
 void dk_gather(void *args) {
-  const dk_gather_args_t *a = (const dk_gather_args_t *)args;
+  dk_gather_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
+  const dk_gather_args_t *a = &a_l1;
   const uint32_t I = a->inner, es = a->elem_size;
   uint32_t s, e;
   dk_split(a->outer * a->n_idx, &s, &e);

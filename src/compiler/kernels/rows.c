@@ -180,7 +180,8 @@ DK_INLINE void irmsnorm_t(uint32_t T, uint32_t WT, uint32_t YT, const dk_rmsnorm
 }
 
 void dk_irmsnorm(void *args) {
-  const dk_rmsnorm_args_t a_l1 = *(const dk_rmsnorm_args_t *)args; /* args may live in L2: read them once */
+  dk_rmsnorm_args_t a_l1; /* args may live in L2: read them once */
+  dk_args_load(&a_l1, args, sizeof a_l1);
   const dk_rmsnorm_args_t *a = &a_l1;
   if (a->x_type == DK_I8 && a->w_type == DK_I32 && dk_is8(a->y_type)) irmsnorm_t(DK_I8, DK_I32, DK_U8, a);
   else if (a->x_type == DK_I32 && a->w_type == DK_I32 && dk_is8(a->y_type)) irmsnorm_t(DK_I32, DK_I32, DK_U8, a); /* the LLM's 13-bit input */
