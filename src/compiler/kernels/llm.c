@@ -189,6 +189,50 @@ DK_INLINE void dk_isoftmax_row(const dk_softmax_args_t *a, const dk_isoft_k_t *k
   }
 }
 
+/* The decoder's rows (int32 scores, uint8 probabilities, len <= DK_ISOFT_LIST): the same
+ * integers as dk_isoftmax_row, with the masked slots (d in the zero range) touched only by the
+ * max pass, one compare in the sum pass and a word fill of out_off; the sum pass lists the other
+ * slots, the output pass visits only those. Loops unrolled by 4 (a taken branch costs 3 cycles). */
+#define DK_ISOFT_LIST 512
+__attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args_t *a, const dk_isoft_k_t *k, uint32_t base, uint32_t bits) {
+  const uint32_t L = a->len, nm1 = (uint32_t)(a->n_levels - 1);
+  const int32_t *xi = (const int32_t *)a->x + base;
+  uint16_t list[DK_ISOFT_LIST];
+  int32_t m0 = INT32_MIN, m1 = INT32_MIN, m2 = INT32_MIN, m3 = INT32_MIN;
+  uint32_t j = 0;
+  for (; j + 4 <= L; j += 4) {
+    m0 = dk_max(m0, xi[j]);
+    m1 = dk_max(m1, xi[j + 1]);
+    m2 = dk_max(m2, xi[j + 2]);
+    m3 = dk_max(m3, xi[j + 3]);
+  }
+  for (; j < L; j++) m0 = dk_max(m0, xi[j]);
+  const uint32_t mx = (uint32_t)dk_max(dk_max(m0, m1), dk_max(m2, m3));
+  const uint32_t d0 = k->d0, dspan = k->dspan, zr = k->zr;
+  uint32_t nl = 0;
+  uint64_t sum = 0;
+  for (j = 0; j < L; j++) {
+    const uint32_t d = mx - (uint32_t)xi[j];
+    if (zr && d - d0 <= dspan) continue; /* e = 0 */
+    list[nl++] = (uint16_t)j;
+    sum += dk_isoft_e(k, d);
+  }
+  if (sum == 0) sum = 1;
+  uint8_t *y = (uint8_t *)a->y + base;
+  const uint8_t o0 = (uint8_t)a->out_off;
+  const uint32_t fill = o0 * 0x01010101u;
+  j = 0;
+  if (((uintptr_t)y & 3u) == 0)
+    for (; j + 4 <= L; j += 4) *(uint32_t *)(y + j) = fill;
+  for (; j < L; j++) y[j] = o0;
+  for (uint32_t i = 0; i < nl; i++) {
+    const uint32_t jj = list[i];
+    const uint64_t e = dk_isoft_e(k, mx - (uint32_t)xi[jj]);
+    const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
+    y[jj] = (uint8_t)(o + a->out_off);
+  }
+}
+
 void dk_isoftmax_rows(void *args) {
   dk_softmax_args_t a_l1; /* args may live in L2: read them once */
   dk_args_load(&a_l1, args, sizeof a_l1);
@@ -204,7 +248,8 @@ void dk_isoftmax_rows(void *args) {
   uint32_t s, e;
   dk_split(a->rows, &s, &e);
   for (uint32_t r = s; r < e; r++) {
-    if (a->x_type == DK_I32) dk_isoftmax_row(a, &k, r * a->len, DK_I32, bits);
+    if (a->x_type == DK_I32 && a->y_type == DK_U8 && a->len <= DK_ISOFT_LIST) dk_isoftmax_row_list(a, &k, r * a->len, bits);
+    else if (a->x_type == DK_I32) dk_isoftmax_row(a, &k, r * a->len, DK_I32, bits);
     else dk_isoftmax_row(a, &k, r * a->len, a->x_type, bits);
   }
 }
@@ -343,17 +388,92 @@ DK_INLINE void dk_mm_smalln(const dk_matmul_small_args_t *a, uint32_t TA, uint32
   }
 }
 
+typedef struct {
+  int32_t mul0, add0, lg, lo, hi, off, in, yz;
+  int is32, quads;
+} dk_qk8_k_t;
+
+/* Columns n0..nend-1 of batch b. 4 columns at a time where all 8 rows of them are zero words
+ * (empty cache slots hold K = 0): their scores are the requant of acc = 0 (yz); other columns
+ * pack their 8 strided bytes into two words. */
+DK_INLINE void dk_qk8_span(const dk_matmul_small_args_t *a, const dk_qk8_k_t *k, uint32_t b, uint32_t n0, uint32_t nend) {
+  const uint32_t N = a->N;
+  const int32_t mul0 = k->mul0, add0 = k->add0, lg = k->lg, lo = k->lo, hi = k->hi, off = k->off, in = k->in, yz = k->yz;
+  const int is32 = k->is32, quads = k->quads;
+  const uint32_t *aw = (const uint32_t *)((const int8_t *)a->A + b * 16);
+  const uint32_t a00 = aw[0], a01 = aw[1], a10 = aw[2], a11 = aw[3];
+  const uint8_t *c = (const uint8_t *)a->B + b * 8 * N + n0;
+  const uint8_t *const cend = c + (nend - n0);
+  const uint8_t *c4 = c + 4 * N;
+  uint32_t yi = b * 2 * N + n0;
+  for (; c < cend; c++, c4++, yi++) {
+    if (quads && ((uintptr_t)c & 3u) == 0 && c + 4 <= cend) {
+      const uint32_t *q = (const uint32_t *)c;
+      const uint32_t nw = N >> 2;
+      if ((q[0] | q[nw] | q[2 * nw] | q[3 * nw] | q[4 * nw] | q[5 * nw] | q[6 * nw] | q[7 * nw]) == 0) {
+        if (is32) {
+          int32_t *y = (int32_t *)a->Y + yi;
+          y[0] = y[1] = y[2] = y[3] = yz;
+          y[N] = y[N + 1] = y[N + 2] = y[N + 3] = yz;
+        } else {
+          for (uint32_t j = 0; j < 4; j++) {
+            dk_st(a->Y, yi + j, a->y_type, yz);
+            dk_st(a->Y, yi + N + j, a->y_type, yz);
+          }
+        }
+        c += 3;
+        c4 += 3;
+        yi += 3;
+        continue;
+      }
+    }
+    const uint32_t w0 = (uint32_t)c[0] | ((uint32_t)c[N] << 8) | ((uint32_t)c[2 * N] << 16) | ((uint32_t)c[3 * N] << 24);
+    const uint32_t w1 = (uint32_t)c4[0] | ((uint32_t)c4[N] << 8) | ((uint32_t)c4[2 * N] << 16) | ((uint32_t)c4[3 * N] << 24);
+    int32_t y0 = (dk_sdotsp4(dk_sdotsp4(0, a00, w0), a01, w1) + in) * mul0 + add0;
+    int32_t y1 = (dk_sdotsp4(dk_sdotsp4(0, a10, w0), a11, w1) + in) * mul0 + add0;
+    y0 >>= lg;
+    y1 >>= lg;
+    y0 = (y0 < lo ? lo : y0 > hi ? hi : y0) + off;
+    y1 = (y1 < lo ? lo : y1 > hi ? hi : y1) + off;
+    if (is32) {
+      ((int32_t *)a->Y)[yi] = y0;
+      ((int32_t *)a->Y)[yi + N] = y1;
+    } else {
+      dk_st(a->Y, yi, a->y_type, y0);
+      dk_st(a->Y, yi + N, a->y_type, y1);
+    }
+  }
+}
+
 /* The decoder's scores: M = 2 query rows per KV head, K = 8 (head size), int8 x int8, per-tensor
- * requant: per column n the 8 strided bytes of B are packed into two words and each row costs two
- * 4-lane dot products. */
+ * requant. With N % 16 == 0 the work items are 16-column pieces dealt round-robin over the cores: the
+ * filled cache slots sit together at the end of the window, a contiguous split would give them
+ * all to one core per head. */
 __attribute__((noinline)) static void dk_mm_qk8(const dk_matmul_small_args_t *a) {
   const uint32_t N = a->N;
   const dk_rq_t *rq = &a->rq;
-  const int32_t mul0 = rq->mul[0], add0 = (rq->add ? rq->add[0] : 0) + (rq->log2d > 0 ? 1 << (rq->log2d - 1) : 0), lg = rq->log2d;
-  const int32_t lo = rq->lo - rq->out_off, hi = rq->hi - rq->out_off, off = rq->out_off, in = rq->in_off;
-  const int is32 = a->y_type == DK_I32;
-  int32_t yz = (in * mul0 + add0) >> lg;
-  yz = (yz < lo ? lo : yz > hi ? hi : yz) + off;
+  dk_qk8_k_t k;
+  k.mul0 = rq->mul[0];
+  k.add0 = (rq->add ? rq->add[0] : 0) + (rq->log2d > 0 ? 1 << (rq->log2d - 1) : 0);
+  k.lg = rq->log2d;
+  k.lo = rq->lo - rq->out_off;
+  k.hi = rq->hi - rq->out_off;
+  k.off = rq->out_off;
+  k.in = rq->in_off;
+  k.is32 = a->y_type == DK_I32;
+  int32_t yz = (k.in * k.mul0 + k.add0) >> k.lg;
+  k.yz = (yz < k.lo ? k.lo : yz > k.hi ? k.hi : yz) + k.off;
+  k.quads = ((N & 3u) == 0) && (((uintptr_t)a->B & 3u) == 0);
+  if (k.quads && (N & 15u) == 0) {
+    const uint32_t nq = N >> 4, items = a->batch * nq; /* 16-column items */
+    uint32_t nc = DK_NCORES();
+    if (nc == 0) nc = 1;
+    for (uint32_t t = DK_CORE_ID(); t < items; t += nc) {
+      const uint32_t b = t / nq, n0 = (t - b * nq) * 16;
+      dk_qk8_span(a, &k, b, n0, n0 + 16);
+    }
+    return;
+  }
   uint32_t s, e;
   dk_split(a->batch * N, &s, &e);
   uint32_t t = s;
@@ -361,52 +481,7 @@ __attribute__((noinline)) static void dk_mm_qk8(const dk_matmul_small_args_t *a)
     const uint32_t b = t / N;
     const uint32_t n0 = t - b * N;
     const uint32_t nend = (e - b * N) < N ? e - b * N : N;
-    const uint32_t *aw = (const uint32_t *)((const int8_t *)a->A + b * 16);
-    const uint32_t a00 = aw[0], a01 = aw[1], a10 = aw[2], a11 = aw[3];
-    const uint8_t *c = (const uint8_t *)a->B + b * 8 * N + n0;
-    const uint8_t *const cend = c + (nend - n0);
-    const uint8_t *c4 = c + 4 * N;
-    uint32_t yi = b * 2 * N + n0;
-    /* 4 columns at a time where all 8 rows of them are zero words (empty cache slots hold K = 0):
-     * their scores are the requant of acc = 0 (yz); other quads go through the column loop */
-    const int quads = ((N & 3u) == 0) && (((uintptr_t)a->B & 3u) == 0);
-    for (; c < cend; c++, c4++, yi++) {
-      if (quads && ((uintptr_t)c & 3u) == 0 && c + 4 <= cend) {
-        const uint32_t *q = (const uint32_t *)c;
-        const uint32_t nw = N >> 2;
-        if ((q[0] | q[nw] | q[2 * nw] | q[3 * nw] | q[4 * nw] | q[5 * nw] | q[6 * nw] | q[7 * nw]) == 0) {
-          if (is32) {
-            int32_t *y = (int32_t *)a->Y + yi;
-            y[0] = y[1] = y[2] = y[3] = yz;
-            y[N] = y[N + 1] = y[N + 2] = y[N + 3] = yz;
-          } else {
-            for (uint32_t j = 0; j < 4; j++) {
-              dk_st(a->Y, yi + j, a->y_type, yz);
-              dk_st(a->Y, yi + N + j, a->y_type, yz);
-            }
-          }
-          c += 3;
-          c4 += 3;
-          yi += 3;
-          continue;
-        }
-      }
-      const uint32_t w0 = (uint32_t)c[0] | ((uint32_t)c[N] << 8) | ((uint32_t)c[2 * N] << 16) | ((uint32_t)c[3 * N] << 24);
-      const uint32_t w1 = (uint32_t)c4[0] | ((uint32_t)c4[N] << 8) | ((uint32_t)c4[2 * N] << 16) | ((uint32_t)c4[3 * N] << 24);
-      int32_t y0 = (dk_sdotsp4(dk_sdotsp4(0, a00, w0), a01, w1) + in) * mul0 + add0;
-      int32_t y1 = (dk_sdotsp4(dk_sdotsp4(0, a10, w0), a11, w1) + in) * mul0 + add0;
-      y0 >>= lg;
-      y1 >>= lg;
-      y0 = (y0 < lo ? lo : y0 > hi ? hi : y0) + off;
-      y1 = (y1 < lo ? lo : y1 > hi ? hi : y1) + off;
-      if (is32) {
-        ((int32_t *)a->Y)[yi] = y0;
-        ((int32_t *)a->Y)[yi + N] = y1;
-      } else {
-        dk_st(a->Y, yi, a->y_type, y0);
-        dk_st(a->Y, yi + N, a->y_type, y1);
-      }
-    }
+    dk_qk8_span(a, &k, b, n0, nend);
     t += nend - n0;
   }
 }
