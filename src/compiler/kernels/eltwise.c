@@ -127,8 +127,27 @@ DK_INLINE void bin_run(int op, uint32_t TA, uint32_t TB, uint32_t TY, int RQ, co
   }
 }
 
+/* Do both operands walk the output densely (no broadcasting) and the requant parameters stay
+ * constant? Then [s, e) is one run and the N-d iterator (divisions per dim) is not needed:
+ * the 64-element decoder vectors spend most of their time there otherwise. */
+static int dense_flat(uint32_t nd, const uint32_t *shape, const int32_t *sa, const int32_t *sb, const int32_t *ms, const int32_t *as, int rq) {
+  int32_t st = 1;
+  for (int d = (int)nd - 1; d >= 0; d--) {
+    if (shape[d] != 1 && (sa[d] != st || sb[d] != st)) return 0;
+    if (rq && shape[d] != 1 && (ms[d] != 0 || as[d] != 0)) return 0;
+    st *= (int32_t)shape[d];
+  }
+  return 1;
+}
+
 DK_INLINE void binary_t(int op, uint32_t TA, uint32_t TB, uint32_t TY, int RQ, const dk_binary_args_t *a, uint32_t s, uint32_t e) {
   const int32_t *st[4] = {a->sa, a->sb, a->rq.mul_s, a->rq.add_s};
+  if (dense_flat(a->ndim, a->shape, a->sa, a->sb, a->rq.mul_s, a->rq.add_s, RQ)) {
+    const rqv_t q = rqv(&a->rq);
+    const int32_t off[4] = {(int32_t)s, (int32_t)s, 0, 0};
+    bin_run(op, TA, TB, TY, RQ, a, &q, s, e - s, off, 1, 1, 0, 0);
+    return;
+  }
   nd_it it;
   it_init(&it, a->ndim, a->shape, 4, st, s);
   const int last = (int)it.nd - 1;
@@ -185,6 +204,20 @@ DK_BINARY_ENTRY(dk_div, OP_DIV)
 /* ---- RequantShift ---- */
 DK_INLINE void requant_loop(uint32_t XT, uint32_t YT, const dk_requant_args_t *a, uint32_t s, uint32_t e) {
   const int32_t *st[4] = {a->rq.mul_s, a->rq.add_s, 0, 0};
+  int flat = 1; /* per-tensor parameters: one run, no N-d iterator (see dense_flat) */
+  for (uint32_t d = 0; d < a->ndim; d++) flat &= a->shape[d] == 1 || (a->rq.mul_s[d] == 0 && a->rq.add_s[d] == 0);
+  if (flat) {
+    const rqv_t q = rqv(&a->rq);
+    const void *px = a->x;
+    void *py = a->y;
+    const int32_t mv = q.mul[0], addc = q.in_off * mv + (q.add ? q.add[0] : 0) + q.rnd;
+#pragma GCC unroll 4
+    for (uint32_t i = s; i < e; i++) {
+      const int32_t v = ((dk_ld(px, i, XT) * mv + addc) >> q.sh) + q.out_off;
+      dk_st(py, i, YT, dk_min(dk_max(v, q.lo), q.hi));
+    }
+    return;
+  }
   nd_it it;
   it_init(&it, a->ndim, a->shape, 2, st, s);
   const int last = (int)it.nd - 1;
