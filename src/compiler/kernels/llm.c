@@ -379,6 +379,31 @@ DK_INLINE void dk_mm_smalln(const dk_matmul_small_args_t *a, uint32_t TA, uint32
     int32_t acc[DK_MM_SMALLN_MAX];
     for (uint32_t n = 0; n < N; n++) acc[n] = 0;
     const uint32_t ab = (b * M + m) * K, bb = b * K * N;
+    if (TA == DK_U8 && TB == DK_I8 && N == 8 && (K & 3u) == 0 && (((uintptr_t)a->A + ab) & 3u) == 0) {
+      /* the decoder's context: probabilities x V with head size 8; 4 probabilities per word
+       * load, zero words (masked slots) skipped at once, the 8 sums in registers */
+      const uint32_t *pw = (const uint32_t *)((const uint8_t *)a->A + ab);
+      const int8_t *v = (const int8_t *)a->B + bb;
+      int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
+      for (uint32_t k4 = 0; k4 < K; k4 += 4, v += 32) {
+        uint32_t w = pw[k4 >> 2];
+        for (const int8_t *vr = v; w != 0; w >>= 8, vr += 8) {
+          const int32_t x = (int32_t)(w & 0xFFu);
+          if (x == 0) continue;
+          c0 += x * vr[0];
+          c1 += x * vr[1];
+          c2 += x * vr[2];
+          c3 += x * vr[3];
+          c4 += x * vr[4];
+          c5 += x * vr[5];
+          c6 += x * vr[6];
+          c7 += x * vr[7];
+        }
+      }
+      acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5, acc[6] = c6, acc[7] = c7;
+      for (uint32_t n = 0; n < N; n++) dk_st(a->Y, (b * M + m) * N + n, a->y_type, a->rq.mul ? dk_mm_rq(&a->rq, acc[n], b, m, n) : acc[n]);
+      continue;
+    }
     for (uint32_t k = 0; k < K; k++) {
       const int32_t x = dk_ld(a->A, ab + k, TA);
       if (x == 0) continue; /* masked attention slots */
