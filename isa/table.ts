@@ -16,6 +16,27 @@ export interface Entry {
   readonly format: Format;
   readonly mask: number;
   readonly match: number;
+  /** Instruction class (index into INSTR_CLASSES): per-class counters and energy (src/sim/energy.ts). */
+  readonly iclass: number;
+}
+
+/** Instruction classes for statistics and the energy model; `mul` includes MAC, `simd` all pv.*
+ * (SIMD ALU and dot products), `system` CSR/ecall/ebreak/mret/wfi/fence, `hwloop` the lp.* setup. */
+export const INSTR_CLASSES = ['alu', 'mul', 'div', 'load', 'store', 'branch', 'jump', 'simd', 'system', 'hwloop'] as const;
+export type InstrClass = (typeof INSTR_CLASSES)[number];
+
+/** The class of a table id (ids as in the .opcodes files; XpulpV2 memory ids are LW_RR, SW_POSTINC, ...). */
+export function classOfId(id: string): InstrClass {
+  if (id === 'jal' || id === 'jalr') return 'jump';
+  if (/^(beq|bne|blt|bge|bltu|bgeu|p\.beqimm|p\.bneimm)$/.test(id)) return 'branch';
+  if (/^(lb|lh|lw|lbu|lhu|p\.elw)$/.test(id) || /^L(B|H|W|BU|HU)_/.test(id)) return 'load';
+  if (/^(sb|sh|sw)$/.test(id) || /^S[BHW]_/.test(id)) return 'store';
+  if (/^(div|divu|rem|remu)$/.test(id)) return 'div';
+  if (/^(mul|mulh|mulhsu|mulhu|p\.msu)$/.test(id) || /^p\.(mul|mac)/.test(id)) return 'mul';
+  if (id.startsWith('pv.')) return 'simd';
+  if (/^(csrr[wsc]i?|ecall|ebreak|mret|wfi|fence)$/.test(id)) return 'system';
+  if (id.startsWith('lp.')) return 'hwloop';
+  return 'alu';
 }
 
 /** A compressed form: a 16-bit pattern and how it expands to one 32-bit entry. */
@@ -89,7 +110,8 @@ export function loadTables(dir = isaDir()): IsaTables {
       if (!format) throw new Error(`${where}: unknown operand format '${formatName}'`);
       const { mask, match } = pattern(bitCols.join(''), 32, where);
       if (byId.has(id)) throw new Error(`${where}: duplicate id '${id}'`);
-      const e: Entry = { index: entries.length + 1, mnemonic, id, ext, formatName, format, mask, match };
+      const iclass = INSTR_CLASSES.indexOf(classOfId(id));
+      const e: Entry = { index: entries.length + 1, mnemonic, id, ext, formatName, format, mask, match, iclass };
       entries.push(e);
       byId.set(id, e);
     }

@@ -8,10 +8,26 @@
 // traps, hardware-loop setup, p.elw) are a switch here. Faults and sleeps leave the loop by throwing
 // a preallocated signal object, so the common path has no checks for them.
 import { decoder, emptyDecoded, formatDecoded, type Decoded } from '../../isa/index.js';
-import { isa } from '../../isa/table.js';
+import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
-import { compileBlock, MAX_BLOCK, type CompiledBlock } from './jit.js';
+import {
+  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
+  type CompiledBlock, type CoreStall,
+} from './jit.js';
+
+/** Per-core statistics: the core's own stall cycles by cause, retired instructions by class. */
+export interface CoreCounters {
+  stalls: Record<CoreStall, number>;
+  classes: Record<InstrClass, number>;
+}
+/** The cause of an instruction's static cycles beyond 1, by class (jal/jalr, mulh*, div/rem base). */
+const EXTRA_CAUSE = new Int8Array(INSTR_CLASSES.length).fill(-1);
+EXTRA_CAUSE[INSTR_CLASSES.indexOf('jump')] = ST_JUMP;
+EXTRA_CAUSE[INSTR_CLASSES.indexOf('mul')] = ST_MUL;
+EXTRA_CAUSE[INSTR_CLASSES.indexOf('div')] = ST_DIV;
+/** Every block compiled for a Memory (its cores share blocks), kept after invalidation for its counts. */
+const LEDGERS = new WeakMap<Memory, CompiledBlock[]>();
 
 /** Why run() returned. */
 export type StopReason =
@@ -101,6 +117,15 @@ const CLASS_BY_ID: Record<string, H> = {
 const NOT_IN_HWLOOP = new Set<number>([H.JUMP, H.BRANCH, H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE]);
 
 let classes: Uint8Array | undefined;
+let iclasses: Uint8Array | undefined;
+/** isa INSTR_CLASSES index by table entry index. */
+function iclassTable(): Uint8Array {
+  if (iclasses) return iclasses;
+  const entries = isa().entries;
+  const t = new Uint8Array(entries.length + 1);
+  for (const e of entries) t[e.index] = e.iclass;
+  return (iclasses = t);
+}
 /** Instruction class by table entry index. */
 function classTable(): Uint8Array {
   if (classes) return classes;
@@ -113,6 +138,9 @@ function classTable(): Uint8Array {
 export interface CoreOptions {
   hartId?: number;
   host?: Host;
+  /** count stall causes and instruction classes exactly (counters()); side exits of compiled
+   * blocks then count themselves, which costs ~10% on branchy code */
+  stats?: boolean;
 }
 
 const hex = (v: number, w = 8) => '0x' + (v >>> 0).toString(16).padStart(w, '0');
@@ -172,12 +200,30 @@ export class Core {
   private readonly l2Tag: number;
   private readonly l2Shift: number;
   private readonly timing: Platform['timing'];
+  // statistics (after the fields the hot loop and the access methods use)
+  /** Stall cycles by CORE_STALLS index counted as they happen (the rest is static per block). */
+  readonly stallCtr = new Float64Array(CORE_STALLS.length);
+  /** Retired instructions by class outside compiled blocks (system instructions, partial blocks). */
+  readonly classCtr = new Float64Array(INSTR_CLASSES.length);
+  readonly lane: number;
+  readonly stats: boolean;
+  private readonly ledger: CompiledBlock[];
+  private readonly iclassOf: Uint8Array = iclassTable();
+  private sysClass = -1; // class of the system instruction in progress (counted before it runs)
+  private fastLc = -1; // lpCount[0] before the direct iteration of a loop-0 body (-1: not iterating)
+  private fastWrap = 0;
 
   constructor(
     readonly memory: Memory,
     opts: CoreOptions = {},
   ) {
     this.hartId = opts.hartId ?? 0;
+    this.lane = ((this.hartId % LANES) + LANES) % LANES;
+    this.stats = opts.stats ?? false;
+    // only with stats: holding every block (and the WeakMap entry) costs ~15% on short runs
+    let ledger = this.stats ? LEDGERS.get(memory) : [];
+    if (!ledger) LEDGERS.set(memory, (ledger = []));
+    this.ledger = ledger;
     this.host = opts.host ?? { write: () => {} };
     const p = memory.platform;
     this.timing = p.timing;
@@ -227,6 +273,9 @@ export class Core {
     const x = this.x;
     const tm = this.timing;
     const loadUse = tm.loadUse;
+    // (no new locals here for the statistics: register pressure in this loop is what they cost)
+    this.sysClass = -1;
+    this.fastLc = -1;
     let pc = this.pc | 0;
     let retired = 0;
     let pend = this.pendLoad;
@@ -273,7 +322,10 @@ export class Core {
           }
           if (b.n !== 0) {
             curPc = pc;
-            if ((pend & b.firstRead) !== 0) this.cycles += loadUse;
+            if ((pend & b.firstRead) !== 0) {
+              this.cycles += loadUse;
+              this.stallCtr[ST_LOADUSE] += loadUse;
+            }
             this.cycles += b.cost;
             blk = b;
             pc = b.fn(this, x);
@@ -282,10 +334,11 @@ export class Core {
             if (side !== 0) {
               // left through a taken branch inside the block (never at an active loop end)
               this.exitN = 0;
-              retired += side;
+                            retired += side;
               pend = 0;
               continue;
             }
+            b.cnt[this.lane]++;
             pend = b.lastLoad;
             retired += b.n;
             if (b.last === end0 || b.last === end1) {
@@ -295,7 +348,7 @@ export class Core {
                 // The block is the whole body of loop 0: iterate it here, leaving the last
                 // iteration to the normal path (which falls out of the loop).
                 const lc = this.lpCount;
-                const per = b.cost + ((b.lastLoad & b.firstRead) !== 0 ? loadUse : 0);
+                const per = b.cost + this.loopStart(b);
                 const fn = b.fn;
                 blk = b;
                 while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
@@ -305,6 +358,7 @@ export class Core {
                   lc[0]--;
                 }
                 blk = undefined;
+                this.loopDone(b, false);
               }
               end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
               end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
@@ -315,9 +369,13 @@ export class Core {
           const h = cc.handler[i];
           curPc = pc;
           x[0] = 0;
-          if ((pend & cc.readMask[i]) !== 0) this.cycles += loadUse;
+          if ((pend & cc.readMask[i]) !== 0) {
+            this.cycles += loadUse;
+            this.stallCtr[ST_LOADUSE] += loadUse;
+          }
           pend = 0;
           this.cycles += cc.cost[i];
+          this.countSystem(cc.entry[i]);
           pc = (pc + cc.size[i]) | 0;
           switch (h) {
             case H.ILLEGAL:
@@ -393,6 +451,7 @@ export class Core {
               throw new Error(`internal: handler ${h} at ${hex(curPc)}`);
           }
           retired++;
+          this.sysClass = -1;
           // Hardware loops: after the last body instruction, loop 0 (inner, priority) then loop 1.
           if (curPc === end0 || curPc === end1) {
             pc = this.loopEnd(curPc, pc);
@@ -406,14 +465,17 @@ export class Core {
         return 'limit';
       } catch (e) {
         x[0] = 0;
+        if (this.sysClass >= 0) this.uncountSystem(e);
         if (blk !== undefined) {
           // inside a compiled block: instructions before the access at jpc have retired
           const b = blk;
           blk = undefined;
+          if (this.fastLc >= 0) this.loopDone(b, true);
           const k = b.pcs.indexOf(this.jpc);
           retired += k;
           // like a single step: the instruction at jpc is charged, the rest of the block is not
           this.cycles -= b.cost - (k + 1 < b.n ? b.prefix[k + 1] : b.cost);
+          this.countPartial(b, k, e === this.exitSig);
           curPc = this.jpc;
           if (e === this.exitSig) {
             const d = this.disassembleAt(curPc);
@@ -461,6 +523,80 @@ export class Core {
     }
   }
 
+  // Statistics helpers, out of run(): V8 waits longer before optimising a longer function.
+
+  /** The direct iteration of a loop-0 body starts: returns the wrap-around load-use per iteration. */
+  private loopStart(b: CompiledBlock): number {
+    this.fastLc = this.lpCount[0];
+    return (this.fastWrap = (b.lastLoad & b.firstRead) !== 0 ? this.timing.loadUse : 0);
+  }
+  /** ... and ends (`inside`: left by a trap or sleep in the iteration in progress, whose
+   * wrap-around load-use was charged too). */
+  private loopDone(b: CompiledBlock, inside: boolean): void {
+    const iters = this.fastLc - this.lpCount[0];
+    b.cnt[this.lane] += iters;
+    this.stallCtr[ST_LOADUSE] += (inside ? iters + 1 : iters) * this.fastWrap;
+    this.fastLc = -1;
+  }
+  /** A system instruction is about to run: count it (taken back if it does not retire). */
+  private countSystem(entry: number): void {
+    this.sysClass = this.iclassOf[entry];
+    this.classCtr[this.sysClass]++;
+  }
+  /** It trapped, slept or faulted (an exit ecall retires). */
+  private uncountSystem(e: unknown): void {
+    if (e !== this.exitSig) this.classCtr[this.sysClass]--;
+    this.sysClass = -1;
+  }
+
+  /** A block left at instruction k by a trap, sleep or exit: instructions 0..k-1 retired (k too on
+   * exit); the static cycles of 0..k were charged. */
+  private countPartial(b: CompiledBlock, k: number, kRetired: boolean): void {
+    const sc = this.stallCtr;
+    for (let j = 0; j <= k && j < b.n; j++) {
+      if (j < k || kRetired) this.classCtr[b.icls[j]]++;
+      sc[ST_LOADUSE] += b.lu[j];
+      if (b.extra[j] !== 0) sc[EXTRA_CAUSE[b.icls[j]]] += b.extra[j];
+    }
+  }
+
+  /**
+   * Stall cycles by cause and retired instructions by class so far: the counters kept as things
+   * happen plus, for every compiled block this core ran, its executions per exit times the block's
+   * static counts (a side exit is a taken branch). Not for the hot path: it walks all blocks.
+   * Undefined unless the core was made with `stats` (side exits are not counted otherwise).
+   */
+  counters(): CoreCounters | undefined {
+    if (!this.stats) return undefined;
+    const st = Float64Array.from(this.stallCtr);
+    const cl = Float64Array.from(this.classCtr);
+    const lane = this.lane;
+    const br = this.timing.branchTaken - 1;
+    for (const b of this.ledger) {
+      const slots = b.exitK.length;
+      for (let s = 0; s < slots; s++) {
+        const m = b.cnt[s * LANES + lane];
+        if (m === 0) continue;
+        const k = b.exitK[s];
+        for (let j = 0; j < k; j++) {
+          cl[b.icls[j]] += m;
+          st[ST_LOADUSE] += m * b.lu[j];
+          if (b.extra[j] !== 0) {
+            const cause = EXTRA_CAUSE[b.icls[j]];
+            if (cause < 0) throw new Error(`internal: extra cycles for class ${INSTR_CLASSES[b.icls[j]]}`);
+            st[cause] += m * b.extra[j];
+          }
+        }
+        if (s > 0) st[ST_BRANCH] += m * br;
+      }
+    }
+    const stalls = {} as Record<CoreStall, number>;
+    CORE_STALLS.forEach((n, i) => (stalls[n] = st[i]));
+    const classes = {} as Record<InstrClass, number>;
+    INSTR_CLASSES.forEach((n, i) => (classes[n] = cl[i]));
+    return { stalls, classes };
+  }
+
   // ---------------- decode ----------------
 
   private compile(region: Region, cbase: number, pc: number, end0: number, end1: number, maxLen: number): CompiledBlock {
@@ -476,6 +612,8 @@ export class Core {
       t.branchTaken - 1,
       t.loadUse,
       HELPERS,
+      this.stats,
+      this.stats ? this.ledger : undefined, // pushed there: compile() is inlined into run(), where a deopt costs a lot
     );
   }
 
@@ -578,7 +716,7 @@ export class Core {
       const o = f.offset;
       if ((o & (size - 1)) !== 0) {
         if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedLoad, a);
-        this.cycles += this.timing.misaligned;
+        this.misalignedStall();
       }
       const b = r.bytes;
       if (size === 1) return (b[o] << 24) >> 24;
@@ -612,7 +750,7 @@ export class Core {
       const o = f.offset;
       if ((o & (size - 1)) !== 0) {
         if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedStore, a);
-        this.cycles += this.timing.misaligned;
+        this.misalignedStall();
       }
       const b = f.region.bytes;
       b[o] = v;
@@ -632,6 +770,13 @@ export class Core {
       return;
     }
     throw this.trapOf(Cause.storeAccess, a);
+  }
+
+  /** RI5CY splits a misaligned access: +1 cycle. A call, so that st/ldSlow stay small enough for V8
+   * to inline them into the access methods. */
+  private misalignedStall(): void {
+    this.cycles += this.timing.misaligned;
+    this.stallCtr[ST_MISALIGNED] += this.timing.misaligned;
   }
 
   /** A store hit a watched page: self-modifying code, or the HTIF tohost word. */

@@ -13,6 +13,19 @@ import type { CodeCache, Region } from './memory.js';
 
 export const MAX_BLOCK = 48; // memory.ts MAX_BLOCK_BYTES must cover MAX_BLOCK * 4
 
+/** The core's own stall causes (cycles), in the order of Core.stallCtr. */
+export const CORE_STALLS = ['loadUse', 'branch', 'jump', 'mul', 'div', 'misaligned'] as const;
+export type CoreStall = (typeof CORE_STALLS)[number];
+export const ST_LOADUSE = 0;
+export const ST_BRANCH = 1;
+export const ST_JUMP = 2;
+export const ST_MUL = 3;
+export const ST_DIV = 4;
+export const ST_MISALIGNED = 5;
+/** Per-block execution counters have one lane per core (hartId % LANES): blocks are shared by the
+ * cores of a cluster. */
+export const LANES = 8;
+
 export interface CompiledBlock {
   /** Runs the block; returns the next pc. */
   readonly fn: (c: BlockHost, x: Int32Array) => number;
@@ -31,11 +44,28 @@ export interface CompiledBlock {
   readonly pcs: Int32Array;
   /** static cycles before instruction k */
   readonly prefix: Float64Array;
+  // Statistics without work per instruction: the core counts block executions per exit (slot 0 =
+  // ran to the end, slot j+1 = left through side exit j), and stall causes and instruction
+  // classes are summed from the static data below when asked (Core.counters()).
+  /** instruction class (isa INSTR_CLASSES index) of instruction k */
+  readonly icls: Uint8Array;
+  /** static cycles of instruction k beyond 1 (jal/jalr, mulh*, div/rem base; cause from its class) */
+  readonly extra: Uint8Array;
+  /** load-use stall before instruction k from instruction k-1 inside the block (k >= 1) */
+  readonly lu: Uint8Array;
+  /** instructions run per exit slot: [n, side exit 0's k, ...] */
+  readonly exitK: Int32Array;
+  /** executions per slot and lane: cnt[slot * LANES + lane] */
+  readonly cnt: Float64Array;
 }
 
 /** What compiled code may call on the core. */
 export interface BlockHost {
   cycles: number;
+  /** stall cycles by CORE_STALLS index: the dynamic parts (taken terminal branch, div clz, ...) */
+  readonly stallCtr: Float64Array;
+  /** counter lane of this core (hartId % LANES) */
+  readonly lane: number;
   jpc: number;
   /** set by a side exit: the number of instructions that ran (0 = the whole block) */
   exitN: number;
@@ -58,6 +88,11 @@ export const NO_BLOCK: CompiledBlock = {
   lastLoad: 0,
   pcs: new Int32Array(0),
   prefix: new Float64Array(0),
+  icls: new Uint8Array(0),
+  extra: new Uint8Array(0),
+  lu: new Uint8Array(0),
+  exitK: new Int32Array(1),
+  cnt: new Float64Array(LANES),
 };
 
 /** Instruction ids that never enter a block. */
@@ -127,16 +162,16 @@ const GEN: Record<string, Gen> = {
   mulh: (o) => set(o.rd, `M.mulh(${X(o.rs1)},${X(o.rs2)})`),
   mulhsu: (o) => set(o.rd, `M.mulhsu(${X(o.rs1)},${X(o.rs2)})`),
   mulhu: (o) => set(o.rd, `M.mulhu(${X(o.rs1)},${X(o.rs2)})`),
-  div: (o) => `{const a=${X(o.rs1)},b=${X(o.rs2)};c.cycles+=Math.clz32(b);${set(o.rd, `b===0?-1:(a===-2147483648&&b===-1)?a:(a/b)|0`)}}`,
-  divu: (o) => `{const a=${X(o.rs1)}>>>0,b=${X(o.rs2)}>>>0;c.cycles+=Math.clz32(b);${set(o.rd, `b===0?-1:(a/b)|0`)}}`,
-  rem: (o) => `{const a=${X(o.rs1)},b=${X(o.rs2)};c.cycles+=Math.clz32(b);${set(o.rd, `b===0?a:(a===-2147483648&&b===-1)?0:(a%b)|0`)}}`,
-  remu: (o) => `{const a=${X(o.rs1)}>>>0,b=${X(o.rs2)}>>>0;c.cycles+=Math.clz32(b);${set(o.rd, `b===0?a|0:(a%b)|0`)}}`,
+  div: (o) => `{const a=${X(o.rs1)},b=${X(o.rs2)};{const z=Math.clz32(b);c.cycles+=z;c.stallCtr[${ST_DIV}]+=z;}${set(o.rd, `b===0?-1:(a===-2147483648&&b===-1)?a:(a/b)|0`)}}`,
+  divu: (o) => `{const a=${X(o.rs1)}>>>0,b=${X(o.rs2)}>>>0;{const z=Math.clz32(b);c.cycles+=z;c.stallCtr[${ST_DIV}]+=z;}${set(o.rd, `b===0?-1:(a/b)|0`)}}`,
+  rem: (o) => `{const a=${X(o.rs1)},b=${X(o.rs2)};{const z=Math.clz32(b);c.cycles+=z;c.stallCtr[${ST_DIV}]+=z;}${set(o.rd, `b===0?a:(a===-2147483648&&b===-1)?0:(a%b)|0`)}}`,
+  remu: (o) => `{const a=${X(o.rs1)}>>>0,b=${X(o.rs2)}>>>0;{const z=Math.clz32(b);c.cycles+=z;c.stallCtr[${ST_DIV}]+=z;}${set(o.rd, `b===0?a|0:(a%b)|0`)}}`,
   'p.mac': (o) => set(o.rd, `(${X(o.rd)}+Math.imul(${X(o.rs1)},${X(o.rs2)}))|0`),
   'pv.sdotsp.b': (o) =>
     `{const a=${X(o.rs1)},b=${X(o.rs2)};${set(o.rd, `(${X(o.rd)}+((a<<24)>>24)*((b<<24)>>24)+((a<<16)>>24)*((b<<16)>>24)+((a<<8)>>24)*((b<<8)>>24)+(a>>24)*(b>>24))|0`)}}`,
 };
 for (const [id, cond] of Object.entries(BRANCH_COND))
-  GEN[id] = (o) => `if(${cond(o)}){c.cycles+=BR;return ${(o.pc + o.imm) | 0};}return ${o.next};`;
+  GEN[id] = (o) => `if(${cond(o)}){c.cycles+=BR;c.stallCtr[${ST_BRANCH}]+=BR;return ${(o.pc + o.imm) | 0};}return ${o.next};`;
 for (const id of Object.keys(LOADS)) GEN[id] = (o) => `c.jpc=${o.pc};{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`;
 for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => `c.jpc=${o.pc};${store(STORE_SIZE[id], A(o), X(o.rs2))}`;
 
@@ -166,6 +201,7 @@ interface Tables {
   terminator: Uint8Array;
   cond: ((o: Ops) => string)[]; // by entry index, conditional branches only
   isLoad: Uint8Array;
+  icls: Uint8Array;
   alu: AluFn[];
   aluIndex: Int16Array;
 }
@@ -177,9 +213,11 @@ function jitTables(): Tables {
   const terminator = new Uint8Array(entries.length + 1);
   const cond: ((o: Ops) => string)[] = [];
   const isLoad = new Uint8Array(entries.length + 1);
+  const icls = new Uint8Array(entries.length + 1);
   const alu: AluFn[] = [];
   const aluIndex = new Int16Array(entries.length + 1).fill(-1);
   for (const e of entries) {
+    icls[e.index] = e.iclass;
     if (INTERPRETER_ONLY.has(e.id)) continue;
     let g = GEN[e.id] ?? xpulpMem(e.id, e.formatName);
     if (!g && xpulpAlu[e.id]) {
@@ -194,10 +232,12 @@ function jitTables(): Tables {
     if (BRANCH_COND[e.id]) cond[e.index] = BRANCH_COND[e.id];
     if (op === 0x03 || e.formatName.startsWith('Format_L')) isLoad[e.index] = 1;
   }
-  return (tables = { gen, terminator, cond, isLoad, alu, aluIndex });
+  return (tables = { gen, terminator, cond, isLoad, icls, alu, aluIndex });
 }
 
 const SIDE_EXITS = process.env.DSIM_NO_SIDE_EXITS === undefined;
+type Factory = (F: AluFn[], M: Helpers, BR: number, K: Float64Array) => CompiledBlock['fn'];
+const FACTORIES = new Map<string, Factory>();
 const FN_CACHE = new Map<string, CompiledBlock['fn']>();
 
 export interface Helpers {
@@ -209,7 +249,8 @@ export interface Helpers {
 /**
  * Compile the block of at most `maxLen` instructions starting at `pc`. `decode(off)` fills the
  * decode cache slot of a region offset and returns its class; `illegal` is the class of illegal
- * instructions. Returns NO_BLOCK when the first instruction is a system one.
+ * instructions. Returns NO_BLOCK when the first instruction is a system one. `counted`: side exits
+ * count themselves in the block's `cnt` (statistics; costs ~10% on branchy code, so opt-in).
  */
 export function compileBlock(
   region: Region,
@@ -222,12 +263,17 @@ export function compileBlock(
   branchExtra: number,
   loadUse: number,
   M: Helpers,
+  counted = false,
+  ledger?: CompiledBlock[],
 ): CompiledBlock {
   const t = jitTables();
   const cc: CodeCache = region.code();
   const parts: string[] = [];
   const pcs: number[] = [];
   const prefix: number[] = [];
+  const icls: number[] = [];
+  const extra: number[] = [];
+  const lu: number[] = [];
   let cost = 0;
   let prevLoad = 0;
   let firstRead = 0;
@@ -267,7 +313,11 @@ export function compileBlock(
     const reads = cc.readMask[i];
     if (pcs.length === 0) firstRead = reads;
     prefix.push(cost);
-    cost += cc.cost[i] + ((prevLoad & reads) !== 0 ? loadUse : 0);
+    const stall = (prevLoad & reads) !== 0 ? loadUse : 0;
+    cost += cc.cost[i] + stall;
+    icls.push(t.icls[e]);
+    extra.push(cc.cost[i] - 1);
+    lu.push(stall);
     prevLoad = t.isLoad[e] && o.rd !== 0 ? 1 << o.rd : 0;
     pcs.push(p);
     const cnd = t.cond[e];
@@ -292,26 +342,39 @@ export function compileBlock(
   lastLoad = prevLoad;
   const last = pcs[pcs.length - 1];
   if (!ended) parts.push(`return ${nextPc};`);
-  for (const x of sideExits) {
+  const exitK = new Int32Array(sideExits.length + 1);
+  exitK[0] = pcs.length;
+  for (const [j, x] of sideExits.entries()) {
+    exitK[j + 1] = x.k;
+  }
+  for (const [j, x] of sideExits.entries()) {
     const ran = x.k < prefix.length ? prefix[x.k] : cost; // static cycles of instructions 0..k-1
-    parts[x.at] = `if(${x.cond}){c.cycles+=BR-${cost - ran};c.exitN=${x.k};return ${x.target};}`;
+    // K: this block's exit counters (a side exit counts itself; the core counts full runs)
+    const count = counted ? `K[${(j + 1) * LANES}+c.lane]++;` : '';
+    parts[x.at] = `if(${x.cond}){c.cycles+=BR-${cost - ran};${count}c.exitN=${x.k};return ${x.target};}`;
   }
   const body = parts.join('\n');
   // The same code (same program, another Memory or a re-run) reuses the function V8 has already
   // optimised: block functions hold no per-run state.
+  // With `counted`, each block gets its own closure (over its counters K) from a factory shared by
+  // equal code; otherwise equal code shares one closure (V8 then specialises on its constants).
   const key = `${branchExtra}|${body}`;
-  let fn = FN_CACHE.get(key);
+  const cnt = new Float64Array(exitK.length * LANES);
+  let fn = counted ? undefined : FN_CACHE.get(key);
   if (!fn) {
-    const factory = new Function('F', 'M', 'BR', `return function block_${(pc >>> 0).toString(16)}(c,x){\n${body}\n};`) as (
-      F: AluFn[],
-      M: Helpers,
-      BR: number,
-    ) => CompiledBlock['fn'];
-    fn = factory(t.alu, M, branchExtra);
-    if (FN_CACHE.size > 100_000) FN_CACHE.clear();
-    FN_CACHE.set(key, fn);
+    let factory = FACTORIES.get(key);
+    if (!factory) {
+      factory = new Function('F', 'M', 'BR', 'K', `return function block_${(pc >>> 0).toString(16)}(c,x){\n${body}\n};`) as Factory;
+      if (FACTORIES.size > 100_000) FACTORIES.clear();
+      FACTORIES.set(key, factory);
+    }
+    fn = factory(t.alu, M, branchExtra, cnt);
+    if (!counted) {
+      if (FN_CACHE.size > 100_000) FN_CACHE.clear();
+      FN_CACHE.set(key, fn);
+    }
   }
-  return {
+  const block: CompiledBlock = {
     fn,
     start: pc,
     last,
@@ -322,5 +385,12 @@ export function compileBlock(
     lastLoad,
     pcs: Int32Array.from(pcs),
     prefix: Float64Array.from(prefix),
+    icls: Uint8Array.from(icls),
+    extra: Uint8Array.from(extra),
+    lu: Uint8Array.from(lu),
+    exitK,
+    cnt,
   };
+  ledger?.push(block); // every block with counters, for the statistics (Core.counters)
+  return block;
 }

@@ -26,7 +26,14 @@ describe('deeploy-sim run (cluster)', () => {
     expect(lines).toContain(lines.find((l) => /^Runtime: \d+ cycles$/.test(l)));
     const j = JSON.parse(lines[lines.length - 1]!);
     expect(j.instructions).toHaveLength(8);
-    expect(Object.keys(j.stalls).sort()).toEqual(['bankConflict', 'dmaQueue', 'event', 'l2', 'pipeline', 'wmem']);
+    expect(Object.keys(j.stalls).sort()).toEqual([
+      'bankConflict', 'branch', 'div', 'dmaQueue', 'event', 'jump', 'l2', 'loadUse', 'misaligned', 'mul', 'pipeline', 'wmem',
+    ]);
+    expect(j.stalls.pipeline).toBe(j.stalls.loadUse + j.stalls.branch + j.stalls.jump + j.stalls.mul + j.stalls.div + j.stalls.misaligned);
+    expect(Object.keys(j.instrClasses).sort()).toEqual(['alu', 'branch', 'div', 'hwloop', 'jump', 'load', 'mul', 'simd', 'store', 'system']);
+    expect(Object.values(j.instrClasses as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(
+      (j.instructions as number[]).reduce((a, b) => a + b, 0),
+    );
     expect(j.dma.bytesL2ToL1).toBe(17 * 8192); // 8 serial + 8 double-buffered + 1 lone copy
     expect(j.dma.bytesL1ToL2).toBe(0);
     expect(j.utilisation).toHaveLength(8);
