@@ -58,3 +58,18 @@ describe('deeploy-sim test arguments', () => {
     expect(expandCases([join(conformance, 'Models/miniMobileNet')])).toEqual([{ dir: join(conformance, 'Models/miniMobileNet'), name: 'miniMobileNet' }]);
   });
 });
+
+describe.skipIf(!existsSync(conformance))('deeploy-sim run <build-dir>', () => {
+  it('passes the harness output through, with exactly one Runtime line (the network\'s), then the host check', () => {
+    const out = join(repo, 'test/.out/cli-run-build');
+    const c = run('compile', join(conformance, 'Kernels/Integer/Add/Regular'), '-o', out);
+    expect(c.status, c.stderr).toBe(0);
+    const r = run('run', out);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith('Runtime:'))).toHaveLength(1);
+    expect(lines).toContain('Errors: 0 out of 125');
+    expect(lines.some((l) => /^Total: \d+ cycles \(whole program\)$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toBe('Host check: Errors: 0 out of 125');
+  });
+});
