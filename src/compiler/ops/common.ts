@@ -212,3 +212,54 @@ export const FORK_OVERHEAD = 150;
 export function parallelCycles(work: number, perItem: number, cores: number): number {
   return Math.round(FORK_OVERHEAD + (work * perItem) / Math.max(1, cores));
 }
+
+// ---------------------------------------------------------------- softmax family (one args struct)
+
+/** Rows of the last axis and the I-BERT coefficients of iSoftmax (ITAMax uses only n_levels). */
+export interface SoftmaxParams {
+  rows: number;
+  len: number;
+  coeffA: number;
+  coeffB: number;
+  coeffC: number;
+  log2: number;
+  nLevels: number;
+}
+
+/** iSoftmax over the last axis (the only axis the kernels do). */
+export function parseSoftmax(n: LNode, g: Graph): SoftmaxParams {
+  const shape = shapeOfValue(g, n.outputs[0]!);
+  const axis = n.attrs.axis === undefined ? -1 : intAttr(n, 'axis');
+  if (axis !== -1 && axis !== shape.length - 1) unsupported(`softmax over axis ${axis} (last axis only)`);
+  const len = shape[shape.length - 1] ?? 1;
+  return {
+    rows: elementCount(shape) / Math.max(1, len),
+    len,
+    coeffA: intAttr(n, 'coeffA'),
+    coeffB: intAttr(n, 'coeffB'),
+    coeffC: intAttr(n, 'coeffC'),
+    log2: intAttr(n, 'log2'),
+    nLevels: intAttr(n, 'n_levels'),
+  };
+}
+
+/** The dk_softmax_args_t call shared by dk_isoftmax, dk_isoftmax_rows and dk_itamax. */
+export function softmaxArgs(p: SoftmaxParams, ctx: EmitContext): { argsType: string; fields: Record<string, CValue> } {
+  return {
+    argsType: 'dk_softmax_args_t',
+    fields: {
+      x: ctx.inputs[0]!.ptr,
+      y: ctx.outputs[0]!.ptr,
+      rows: p.rows,
+      len: p.len,
+      coeffA: p.coeffA,
+      coeffB: p.coeffB,
+      coeffC: p.coeffC,
+      log2: p.log2,
+      n_levels: p.nLevels,
+      out_off: 0,
+      x_type: dkType(ctx.inputs[0]!.dtype),
+      y_type: dkType(ctx.outputs[0]!.dtype),
+    },
+  };
+}

@@ -7,21 +7,7 @@ import { intAttr, scalarAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
 import { register, unsupported, type Binding, type Range } from '../registry.js';
 import { rangeAdd, rangeMul, rangeUnion } from '../types.js';
-import {
-  broadcastStrides,
-  cArray,
-  dims6,
-  dkType,
-  intValues,
-  log2Exact,
-  onlyTypes,
-  parallelCycles,
-  parseRequant,
-  requantRange,
-  rqInit,
-  shapeOfValue,
-  type Requant,
-} from './common.js';
+import { broadcastStrides, cArray, dims6, dkType, intValues, log2Exact, onlyTypes, parallelCycles, parseRequant, requantRange, rqInit, shapeOfValue, type Requant, parseSoftmax, softmaxArgs, type SoftmaxParams } from './common.js';
 import { constType } from './linear.js';
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
@@ -302,32 +288,10 @@ register<TrueDivParams>('TrueIntegerDiv', {
 
 // ---------------------------------------------------------------- iSoftmax
 
-interface SoftmaxParams {
-  rows: number;
-  len: number;
-  coeffA: number;
-  coeffB: number;
-  coeffC: number;
-  log2: number;
-  nLevels: number;
-}
-
 register<SoftmaxParams>('iSoftmax', {
   name: 'integer softmax',
   parse(n, g) {
-    const shape = shapeOfValue(g, n.outputs[0]!);
-    const axis = n.attrs.axis === undefined ? -1 : intAttr(n, 'axis');
-    if (axis !== -1 && axis !== shape.length - 1) unsupported(`softmax over axis ${axis} (last axis only)`);
-    const len = shape[shape.length - 1] ?? 1;
-    const p = {
-      rows: elementCount(shape) / Math.max(1, len),
-      len,
-      coeffA: intAttr(n, 'coeffA'),
-      coeffB: intAttr(n, 'coeffB'),
-      coeffC: intAttr(n, 'coeffC'),
-      log2: intAttr(n, 'log2'),
-      nLevels: intAttr(n, 'n_levels'),
-    };
+    const p = parseSoftmax(n, g);
     if (p.log2 <= 0) unsupported(`log2 = ${p.log2} must be positive`);
     return p;
   },
@@ -339,23 +303,7 @@ register<SoftmaxParams>('iSoftmax', {
     {
       kernel: 'dk_isoftmax',
       check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int32'], 'x'),
-      emit: (p, ctx) => ({
-        argsType: 'dk_softmax_args_t',
-        fields: {
-          x: ctx.inputs[0]!.ptr,
-          y: ctx.outputs[0]!.ptr,
-          rows: p.rows,
-          len: p.len,
-          coeffA: p.coeffA,
-          coeffB: p.coeffB,
-          coeffC: p.coeffC,
-          log2: p.log2,
-          n_levels: p.nLevels,
-          out_off: 0,
-          x_type: dkType(ctx.inputs[0]!.dtype),
-          y_type: dkType(ctx.outputs[0]!.dtype),
-        },
-      }),
+      emit: softmaxArgs,
     },
   ],
 });

@@ -10,7 +10,7 @@ import { elementCount } from '../../frontend/ir.js';
 import { intAttr } from '../attrs.js';
 import { register, unsupported, type Range } from '../registry.js';
 import { rangeOfData, rangeUnion } from '../types.js';
-import { cArray, DK_MAX_CONCAT, dkType, intValues, is8bit, onlyTypes, parallelCycles, parseRequant, product, requantRange, rqInit, shapeOfValue, type Requant } from './common.js';
+import { cArray, DK_MAX_CONCAT, dkType, intValues, is8bit, onlyTypes, parallelCycles, parseRequant, parseSoftmax, product, requantRange, rqInit, shapeOfValue, softmaxArgs, type Requant, type SoftmaxParams } from './common.js';
 
 const INDEX_TYPES = ['int8', 'uint8', 'int16', 'uint16', 'int32'] as const;
 
@@ -254,27 +254,15 @@ register<ArgMaxParams>('ArgMax', {
 
 // ---------------------------------------------------------------- iSoftmax over long rows
 
-interface SoftmaxRowsParams {
-  rows: number;
-  len: number;
-  coeffA: number;
-  coeffB: number;
-  coeffC: number;
-  log2: number;
-  nLevels: number;
-}
 
 /** Rows at least this long take dk_isoftmax_rows (its per-call setup is a 64-bit division). */
 const LONG_ROW = 64;
 
-register<SoftmaxRowsParams>('iSoftmax', {
+register<SoftmaxParams>('iSoftmax', {
   name: 'integer softmax, long rows',
   parse(n, g) {
-    const shape = shapeOfValue(g, n.outputs[0]!);
-    const axis = n.attrs.axis === undefined ? -1 : intAttr(n, 'axis');
-    if (axis !== -1 && axis !== shape.length - 1) unsupported(`softmax over axis ${axis}`);
-    const len = shape[shape.length - 1] ?? 1;
-    const p = { rows: elementCount(shape) / Math.max(1, len), len, coeffA: intAttr(n, 'coeffA'), coeffB: intAttr(n, 'coeffB'), coeffC: intAttr(n, 'coeffC'), log2: intAttr(n, 'log2'), nLevels: intAttr(n, 'n_levels') };
+    const p = parseSoftmax(n, g);
+    const len = p.len;
     if (len < LONG_ROW) unsupported(`rows of ${len} < ${LONG_ROW}`);
     if (!(p.log2 > 0 && p.log2 <= 11585)) unsupported(`log2 = ${p.log2} outside 1..11585`);
     if (p.coeffA < 0 || p.coeffC < 0) unsupported('negative coeffA or coeffC');
@@ -289,23 +277,7 @@ register<SoftmaxRowsParams>('iSoftmax', {
     {
       kernel: 'dk_isoftmax_rows',
       check: (_p, t) => onlyTypes([t.inputs[0]], INDEX_TYPES, 'x'),
-      emit: (p, ctx) => ({
-        argsType: 'dk_softmax_args_t',
-        fields: {
-          x: ctx.inputs[0]!.ptr,
-          y: ctx.outputs[0]!.ptr,
-          rows: p.rows,
-          len: p.len,
-          coeffA: p.coeffA,
-          coeffB: p.coeffB,
-          coeffC: p.coeffC,
-          log2: p.log2,
-          n_levels: p.nLevels,
-          out_off: 0,
-          x_type: dkType(ctx.inputs[0]!.dtype),
-          y_type: dkType(ctx.outputs[0]!.dtype),
-        },
-      }),
+      emit: softmaxArgs,
     },
   ],
 });

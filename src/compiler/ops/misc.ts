@@ -5,7 +5,7 @@ import { elementCount } from '../../frontend/ir.js';
 import { intAttr, scalarAttr } from '../attrs.js';
 import { register, unsupported, type Range } from '../registry.js';
 import { rangeMul } from '../types.js';
-import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, product, shapeOfValue } from './common.js';
+import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, product, shapeOfValue, softmaxArgs } from './common.js';
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
 const ONNX_CAST_TYPES: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 12: 'uint32' };
@@ -209,23 +209,7 @@ register<ItaParams>('ITAMax', {
     {
       kernel: 'dk_itamax',
       check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int32'], 'x'),
-      emit: (p, ctx) => ({
-        argsType: 'dk_softmax_args_t',
-        fields: {
-          x: ctx.inputs[0]!.ptr,
-          y: ctx.outputs[0]!.ptr,
-          rows: p.rows,
-          len: p.len,
-          coeffA: 0,
-          coeffB: 0,
-          coeffC: 0,
-          log2: 0,
-          n_levels: p.nLevels,
-          out_off: 0,
-          x_type: dkType(ctx.inputs[0]!.dtype),
-          y_type: dkType(ctx.outputs[0]!.dtype),
-        },
-      }),
+      emit: (p, ctx) => softmaxArgs({ ...p, coeffA: 0, coeffB: 0, coeffC: 0, log2: 0 }, ctx),
     },
   ],
 });
