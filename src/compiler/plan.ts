@@ -192,7 +192,14 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   // linker places them in their own sections (.l1.const, .rodata, .wmem).
   const used: Record<Level, number> = { L1: level === 'L1' ? align(arena) : 0, L2: level === 'L2' ? align(arena) : 0, WMEM: 0 };
   const constIn: Record<Level, number> = { L1: 0, L2: 0, WMEM: 0 };
-  const l1ConstLimit = opts.constantsInL1 === false ? 0 : Math.max(0, l1Capacity - L1_SCRATCH_RESERVE);
+  // The free L1 serves im2col (Conv) and the staging of a GEMM weight outside L1 (ops/linear.ts):
+  // without a Conv, keeping room for the largest constant that could be staged is enough, and the
+  // rest holds more constants (stories260K: the FFN requant vectors of every layer).
+  const hasConv = tg.nodes.some(({ node }) => node.op.includes('Conv'));
+  // GEMM weight constants are named <layer>_B / <layer>_BT (ops/linear.ts).
+  const stageable = [...constantBytes].filter(([n, b]) => /_BT?$/.test(n) && b <= L1_SCRATCH_RESERVE).map(([, b]) => b);
+  const reserve = hasConv || stageable.length === 0 ? L1_SCRATCH_RESERVE : align(Math.max(...stageable));
+  const l1ConstLimit = opts.constantsInL1 === false ? 0 : Math.max(0, l1Capacity - reserve);
   // The layers' args structs (kernels.h) are read by every core at every call: L1 first.
   const argsBytes = Math.max(4, ARGS_BYTES_PER_LAYER * tg.nodes.length);
   for (const [name, size] of [[ARGS_BUFFER, argsBytes] as const, ...[...constantBytes].sort((a, b) => a[1] - b[1])]) {
