@@ -28,7 +28,8 @@ export async function run(): Promise<void> {
   const int8 = new Int8Engine(quantizeModel(model, tok));
   const t0 = performance.now();
   const sim = await createSimEngine(int8, { cores: 8, log: (l) => console.log(`  ${l}`) });
-  console.log(`  engine ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sim.build.built ? 'built' : 'cached'}: ${sim.build.dir})`);
+  for (const b of sim.builds) console.log(`  window ${String(b.window).padStart(3)}: ${b.built ? 'built' : 'cached'} ${b.dir}`);
+  console.log(`  engine ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let t = performance.now();
   const a = generate(int8, tok, { prompt: '', steps: STEPS, sampler: argmax });
@@ -51,17 +52,39 @@ export async function run(): Promise<void> {
   const l8 = int8.step(token, 256);
   const ls = sim.step(token, 256);
   const same = l8.every((v, i) => v === ls[i]);
+  const costliest = (e: typeof sim) =>
+    e
+      .layerCycles()
+      .sort((x, y) => y.cycles - x.cycles)
+      .slice(0, 6)
+      .map((l) => `${l.name} ${l.cycles}`)
+      .join(', ');
+  const top256 = costliest(sim);
+
+  // for comparison: position 64 on the graph's own 511-slot window (what every position cost before window buckets)
+  const fixed = await createSimEngine(int8, { cores: 8, windows: [] });
+  int8.reset();
+  token = 1;
+  for (let p = 0; p < 64; p++) token = argmax(int8.step(token, p));
+  const state64 = int8.stepInputs(token, 64).slice(2);
+  fixed.setState(state64, 64);
+  const lf = fixed.step(token, 64);
+  const same64 = int8.step(token, 64).every((v, i) => v === lf[i]);
+
   const rows = [1, 64, 256].map((p) => ({ p, st: at(p) ?? (p === 256 ? sim.stats.at(-1) : undefined) }));
-  for (const { p, st } of rows)
-    if (st)
-      console.log(
-        `  position ${String(p).padStart(3)}: ${st.cycles} cycles/token on 8 cores, ${((DEFAULT_FREQ_MHZ * 1e6) / st.cycles).toFixed(1)} tokens/s at ${DEFAULT_FREQ_MHZ} MHz, ` +
-          `${st.energyUJ.toFixed(1)} uJ/token, host ${st.wallMs.toFixed(0)} ms${p === 256 ? ` (logits = int8: ${same})` : ''}`,
-      );
-  const top = sim
-    .layerCycles()
-    .sort((x, y) => y.cycles - x.cycles)
-    .slice(0, 6)
-    .map((l) => `${l.name} ${l.cycles}`);
-  console.log(`  costliest layers at position 256: ${top.join(', ')}`);
+  const line = (label: string, st: NonNullable<(typeof rows)[number]['st']>, extra = '') =>
+    console.log(
+      `  ${label}: ${st.cycles} cycles/token on 8 cores (window ${st.window}), ${((DEFAULT_FREQ_MHZ * 1e6) / st.cycles).toFixed(1)} tokens/s at ${DEFAULT_FREQ_MHZ} MHz, ` +
+        `${st.energyUJ.toFixed(1)} uJ/token, host ${st.wallMs.toFixed(0)} ms${extra}`,
+    );
+  for (const { p, st } of rows) if (st) line(`position ${String(p).padStart(3)}`, st, p === 256 ? ` (logits = int8: ${same})` : '');
+  line('position  64, fixed window', fixed.stats.at(-1)!, ` (logits = int8: ${same64})`);
+  console.log(`  costliest layers at position 256: ${top256}`);
+  const at64 = sim.stats.find((x) => x.pos === 64);
+  if (at64) {
+    // re-run position 64 from the int8 state for its per-layer view
+    sim.setState(state64, 64);
+    sim.step(token, 64);
+    console.log(`  costliest layers at position 64: ${costliest(sim)}`);
+  }
 }

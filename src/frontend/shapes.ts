@@ -240,6 +240,15 @@ export const SHAPE_RULES: Record<string, ShapeRule> = {
     const steps = n.inputs[4] ? konst(n.inputs[4]) : undefined;
     return { shape: sliceParams(ins[0].shape, starts, ends, axes, steps).outShape };
   },
+  // deeploy-sim's table lookup (src/reference/ops/llm.ts): output shaped like the indices, typed like the table
+  Lut: (_n, ins) => (ins[0] && ins[1] ? { shape: ins[0].shape.slice(), dtype: ins[1].dtype } : undefined),
+  ArgMax: (n, ins) => {
+    if (!ins[0]) return undefined;
+    const s = ins[0].shape;
+    const axis = normAxis(attrNumber(n, 'axis', 0), s.length);
+    const shape = attrNumber(n, 'keepdims', 1) ? s.map((d, i) => (i === axis ? 1 : d)) : s.filter((_, i) => i !== axis);
+    return { shape, dtype: 'int64' };
+  },
   Gather: (n, ins) => {
     if (!ins[0] || !ins[1]) return undefined;
     const s = ins[0].shape;

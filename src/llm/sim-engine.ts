@@ -2,7 +2,14 @@
 // run on the simulated cluster (src/sim/cluster), one token per step, bit-identical to the int8
 // engine (the reference executor on the same graph).
 //
-// Build (cached): the step graph is written as a case folder, compiled with compileToFolder
+// Window buckets (docs/llm.md): besides the graph's own window (seq_len - 1 past slots) the engine
+// compiles the same step with shorter state windows (default 63, 127, 255: withWindow) and runs
+// each position on the shortest one that holds every filled slot of the state, so attention costs
+// what the context in use needs. The host keeps the state in the full window (exactly the int8
+// engine's) and crops or pads it around each step; outputs are identical because the dropped
+// slots are empty and an empty slot's attention probability is exactly 0.
+//
+// Build (cached): each step graph is written as a case folder, compiled with compileToFolder
 // (sources, manifest; no test harness), and linked with the engine harness below instead of the
 // test harness main.c: it runs InitNetwork once and then loops { yield to the host; RunNetwork }.
 // The yield is the exit host call with code ENGINE_YIELD; the host writes the step's inputs into
@@ -25,11 +32,15 @@ import { buildProgram, gccArgs, RUNTIME_DIR, RUNTIME_INCLUDE_DIR } from '../runt
 import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
 import type { StepEngine } from './float.js';
 import type { Int8Engine } from './int8.js';
+import type { StepGraphInfo } from './quantize.js';
+import { resizeWindow, usedSlots, withWindow } from './window.js';
 
 /** Exit code of the harness's yield host call (any other exit is an error). */
 export const ENGINE_YIELD = 0x7d;
 /** Default clock for tokens/s (MHz): the cluster clock deeploy-sim's energy figures assume (src/sim/energy.ts). */
 export const DEFAULT_FREQ_MHZ = 360;
+/** State windows compiled besides the graph's own: 2^k - 1 past slots make 2^k attention columns, which split evenly over 8 cores. */
+export const DEFAULT_WINDOWS: readonly number[] = [63, 127, 255];
 
 const ENGINE_MAIN_C = `/* engine_main.c: the harness of deeploy-sim's generate --engine sim (src/llm/sim-engine.ts).
  * InitNetwork once, then per token: yield to the host (exit host call with code ENGINE_YIELD; the
@@ -59,6 +70,8 @@ int main(void) {
 `;
 
 export interface SimBuild {
+  /** past slots of the state this program's step graph holds */
+  window: number;
   dir: string;
   elf: string;
   /** whether gcc ran (false: the cached ELF was reused) */
@@ -83,14 +96,20 @@ export interface SimEngineOptions {
   cores?: number;
   /** clock for tokens/s and average power (MHz) */
   freqMHz?: number;
-  /** build folder; default a cache under os.tmpdir() keyed by the generated sources */
+  /** build folder (one subfolder per window); default a cache under os.tmpdir() keyed by the generated sources */
   buildDir?: string;
+  /** state windows to compile besides the graph's own (default DEFAULT_WINDOWS; [] = only the graph's) */
+  windows?: readonly number[];
+  /** positions the run will use, from 0: windows that only later positions need are not built */
+  steps?: number;
   /** progress messages (compile, build) */
   log?: (line: string) => void;
 }
 
 export interface StepStats {
   pos: number;
+  /** state window of the program that ran the step */
+  window: number;
   /** cycles of RunNetwork (the harness's own counter, like the test harness's Runtime) */
   cycles: number;
   /** instructions retired on all cores during the step */
@@ -102,13 +121,13 @@ export interface StepStats {
 }
 
 /** The range every graph input can take during generation (not just the example's values). */
-function fullRangeInputs(engine: Int8Engine): Tensor[] {
-  const g = engine.graph;
+function fullRangeInputs(step: StepGraphInfo, vocabSize: number, seqLen: number): Tensor[] {
+  const g = step.graph;
   return g.inputs.map((v) => {
     const n = elementCount(v.shape);
     const vals = new Array<number>(n).fill(0);
-    if (v.name === 'token') vals[0] = engine.vocabSize - 1;
-    else if (v.name === 'pos') vals[0] = engine.seqLen - 1;
+    if (v.name === 'token') vals[0] = vocabSize - 1;
+    else if (v.name === 'pos') vals[0] = seqLen - 1;
     else {
       const { min, max } = DTYPES[v.dtype];
       vals[0] = min;
@@ -140,21 +159,21 @@ function headersIn(dir: string): string[] {
     .filter((p) => statSync(p).isFile() && p.endsWith('.h'));
 }
 
-/** Compile the step graph and link the engine harness, reusing a cached ELF built from the same sources. */
-export async function buildSimEngine(engine: Int8Engine, opts: SimEngineOptions = {}): Promise<SimBuild> {
+/** Compile one step graph and link the engine harness, reusing a cached ELF built from the same sources. */
+export async function buildSimProgram(step: StepGraphInfo, vocabSize: number, seqLen: number, opts: SimEngineOptions = {}): Promise<SimBuild> {
   const log = opts.log ?? (() => undefined);
   const root = join(tmpdir(), 'deeploy-sim-llm');
   const dir = opts.buildDir ?? join(root, `tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const caseDir = join(dir, 'case');
   mkdirSync(caseDir, { recursive: true });
-  writeFileSync(join(caseDir, 'network.onnx'), writeOnnx(engine.graph, { producer: 'deeploy-sim llm' }));
-  writeNpz(join(caseDir, 'inputs.npz'), fullRangeInputs(engine));
+  writeFileSync(join(caseDir, 'network.onnx'), writeOnnx(step.graph, { producer: 'deeploy-sim llm' }));
+  writeNpz(join(caseDir, 'inputs.npz'), fullRangeInputs(step, vocabSize, seqLen));
   // Golden outputs of those range-defining inputs are not needed: the harness does not compare.
-  const zeros = engine.graph.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape.slice(), data: fromNumbers(v.dtype, new Array<number>(elementCount(v.shape)).fill(0)) }));
+  const zeros = step.graph.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape.slice(), data: fromNumbers(v.dtype, new Array<number>(elementCount(v.shape)).fill(0)) }));
   writeNpz(join(caseDir, 'outputs.npz'), zeros);
   const t0 = performance.now();
   const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8 });
-  log(`sim engine: compiled the step graph (${res.manifest.layers.length} layers) in ${Math.round(performance.now() - t0)} ms`);
+  log(`sim engine: compiled the step graph with window ${step.window} (${res.manifest.layers.length} layers) in ${Math.round(performance.now() - t0)} ms`);
   writeFileSync(join(dir, 'src', 'engine_main.c'), ENGINE_MAIN_C);
   const sources = [join(RUNTIME_DIR, 'cluster.c'), ...kernelSources(), join(dir, 'src', 'network.c'), join(dir, 'src', 'engine_main.c')];
   const includeDirs = [join(kernelDir(), 'include'), join(dir, 'src')];
@@ -215,6 +234,7 @@ export async function buildSimEngine(engine: Int8Engine, opts: SimEngineOptions 
     return s.addr;
   };
   return {
+    window: step.window,
     dir: final,
     elf,
     built,
@@ -226,28 +246,47 @@ export async function buildSimEngine(engine: Int8Engine, opts: SimEngineOptions 
   };
 }
 
+/** One compiled step program on its own simulated cluster. */
+interface Program {
+  step: StepGraphInfo;
+  build: SimBuild;
+  cluster: Cluster;
+  /** cumulative counters at its last yield */
+  prev: ClusterResult;
+}
+
 export class SimEngine implements StepEngine {
   readonly vocabSize: number;
   readonly seqLen: number;
   readonly cores: number;
   readonly freqMHz: number;
   readonly stats: StepStats[] = [];
-  /** The last step's graph inputs and outputs (outputs in the graph's declared types). */
+  /** The last step's graph inputs and outputs in the full window (outputs in the graph's declared types). */
   lastStep: { inputs: Tensor[]; outputs: Tensor[] } | undefined;
   lastArgmax = -1;
-  private readonly cluster: Cluster;
+  /** One program per window, shortest first; the last is the graph's own window. */
+  private readonly programs: Program[];
   private state: Tensor[] = [];
   private nextPos = 0;
-  private prev: ClusterResult;
+  private last: Program;
 
-  constructor(readonly int8: Int8Engine, readonly build: SimBuild, opts: SimEngineOptions = {}) {
+  constructor(readonly int8: Int8Engine, builds: readonly { step: StepGraphInfo; build: SimBuild }[], opts: SimEngineOptions = {}) {
     this.vocabSize = int8.vocabSize;
     this.seqLen = int8.seqLen;
     this.cores = opts.cores ?? 8;
     this.freqMHz = opts.freqMHz ?? DEFAULT_FREQ_MHZ;
-    this.cluster = new Cluster(build.elf, { cores: this.cores, freqMHz: this.freqMHz });
-    this.prev = this.runToYield(); // crt0 + InitNetwork
+    this.programs = builds.map(({ step, build }) => {
+      const p: Program = { step, build, cluster: new Cluster(build.elf, { cores: this.cores, freqMHz: this.freqMHz }), prev: undefined as unknown as ClusterResult };
+      p.prev = this.runToYield(p); // crt0 + InitNetwork
+      return p;
+    });
+    this.last = this.programs[0]!;
     this.reset();
+  }
+
+  /** The compiled programs, shortest window first. */
+  get builds(): SimBuild[] {
+    return this.programs.map((p) => p.build);
   }
 
   reset(): void {
@@ -262,13 +301,26 @@ export class SimEngine implements StepEngine {
     this.nextPos = pos;
   }
 
-  private runToYield(): ClusterResult {
-    const core0 = this.cluster.cores[0]!;
+  private runToYield(p: Program): ClusterResult {
+    const core0 = p.cluster.cores[0]!;
     core0.exitCode = undefined; // resume after the yield's ecall (the core stopped past it)
-    const r = this.cluster.run();
+    const r = p.cluster.run();
     if (r.fault) throw new FaultError(`sim engine: ${r.fault}`);
-    if (core0.exitCode !== ENGINE_YIELD) throw new FaultError(`sim engine: the harness exited with code ${core0.exitCode ?? r.exitCode} instead of yielding (${this.build.elf})`);
+    if (core0.exitCode !== ENGINE_YIELD) throw new FaultError(`sim engine: the harness exited with code ${core0.exitCode ?? r.exitCode} instead of yielding (${p.build.elf})`);
     return r;
+  }
+
+  /**
+   * The shortest program whose window keeps every filled slot through the step: the step drops
+   * its oldest slot, so a window of W serves a state using at most W - 1. The graph's own window
+   * serves every state (it is the int8 engine's graph).
+   */
+  private programFor(state: readonly Tensor[]): Program {
+    const used = usedSlots(state, this.int8.info.maskFill);
+    const full = this.int8.info.window;
+    const p = this.programs.find((x) => x.step.window > used || x.step.window === full);
+    if (!p) throw new InputError(`sim engine: the state fills ${used} slots; the largest window built is ${this.programs.at(-1)!.step.window} (the engine was created for fewer positions)`);
+    return p;
   }
 
   step(token: number, pos: number): Float32Array {
@@ -276,23 +328,30 @@ export class SimEngine implements StepEngine {
     if (pos >= this.seqLen) throw new InputError(`sim engine: position ${pos} beyond the context of ${this.seqLen}`);
     if (!(Number.isInteger(token) && token >= 0 && token < this.vocabSize)) throw new InputError(`sim engine: token ${token} outside the vocabulary 0..${this.vocabSize - 1}`);
     const t0 = performance.now();
-    const g = this.int8.graph;
+    const fill = this.int8.info.maskFill;
+    const full = this.int8.info.window;
+    const p = this.programFor(this.state);
+    const g = p.step.graph;
     const inputs = this.int8.stepInputs(token, pos);
     // stepInputs reads the int8 engine's state; ours is carried here
     for (let i = 2; i < inputs.length; i++) inputs[i] = this.state[i - 2]!;
-    const mem = this.cluster.memory;
-    this.build.inputs.forEach((b, k) => mem.writeBytes(b.address, encode(b, inputs[k]!)));
-    const r = this.runToYield();
-    const outputs = this.build.outputs.map((b, k) => {
+    const local = [...inputs.slice(0, 2), ...resizeWindow(this.state, p.step.window, fill)];
+    const mem = p.cluster.memory;
+    p.build.inputs.forEach((b, k) => mem.writeBytes(b.address, encode(b, local[k]!)));
+    const r = this.runToYield(p);
+    const raw = p.build.outputs.map((b, k) => {
       const info = g.outputs[k]!;
       return { name: info.name, dtype: info.dtype, shape: info.shape.slice(), data: fromNumbers(info.dtype, decode(b, mem.readBytes(b.address, b.bytes))) };
     });
-    this.state = outputs.slice(2).map((t, i) => ({ ...t, name: g.inputs[2 + i]!.name }));
+    const outputs = [...raw.slice(0, 2), ...resizeWindow(raw.slice(2), full, fill)];
+    const names = this.int8.graph.inputs;
+    this.state = outputs.slice(2).map((t, i) => ({ ...t, name: names[2 + i]!.name }));
     this.lastStep = { inputs, outputs };
     this.lastArgmax = Number(outputs[0]!.data[0]!);
-    const cycles = mem.read32(this.build.stepCyclesAddr) >>> 0;
-    this.stats.push({ pos, cycles, instructions: r.instructions - this.prev.instructions, energyUJ: r.energy.totalUJ - this.prev.energy.totalUJ, wallMs: performance.now() - t0 });
-    this.prev = r;
+    const cycles = mem.read32(p.build.stepCyclesAddr) >>> 0;
+    this.stats.push({ pos, window: p.step.window, cycles, instructions: r.instructions - p.prev.instructions, energyUJ: r.energy.totalUJ - p.prev.energy.totalUJ, wallMs: performance.now() - t0 });
+    p.prev = r;
+    this.last = p;
     this.nextPos = pos + 1;
     const s = this.int8.info.logitScale;
     return Float32Array.from(toNumberArray(outputs[1]!.data), (q) => q * s);
@@ -300,8 +359,8 @@ export class SimEngine implements StepEngine {
 
   /** Cycles per layer of the last step (the network's dsim_layer_cycles), by layer name. */
   layerCycles(): { name: string; cycles: number }[] {
-    const mem = this.cluster.memory;
-    return this.build.layers.map((name, k) => ({ name, cycles: mem.read32(this.build.layerCyclesAddr + 4 * k) >>> 0 }));
+    const { build, cluster } = this.last;
+    return build.layers.map((name, k) => ({ name, cycles: cluster.memory.read32(build.layerCyclesAddr + 4 * k) >>> 0 }));
   }
 }
 
@@ -331,14 +390,37 @@ function decode(b: IoBuffer, bytes: Uint8Array): ArrayLike<number> {
   }
 }
 
-/** Build (or reuse) the compiled step graph and start the program on the cluster. */
+/** The windows a run needs: the requested ones below the graph's own (those later positions need only if `steps` says so), then the graph's own. */
+export function engineWindows(graphWindow: number, opts: Pick<SimEngineOptions, 'windows' | 'steps'> = {}): number[] {
+  const asked = opts.windows ?? DEFAULT_WINDOWS;
+  for (const w of asked)
+    if (!Number.isInteger(w) || w < 1 || w > graphWindow) throw new InputError(`--windows: ${w} is not an integer 1..${graphWindow} (the step graph's window)`);
+  const list = [...new Set(asked)].filter((w) => w < graphWindow).sort((a, b) => a - b);
+  list.push(graphWindow);
+  if (opts.steps === undefined) return list;
+  // position p runs on the shortest window W > p (p filled slots before the step): keep windows up to the one serving steps - 1
+  const k = list.findIndex((w) => w >= opts.steps!);
+  return k < 0 ? list : list.slice(0, k + 1);
+}
+
+/** Build (or reuse) the compiled step programs and start them on their clusters. */
 export async function createSimEngine(int8: Int8Engine, opts: SimEngineOptions = {}): Promise<SimEngine> {
   const cores = opts.cores ?? 8;
   if (!Number.isInteger(cores) || cores < 1 || cores > 8) throw new InputError(`--cores ${cores}: expected 1..8 (the cluster's cores)`);
   const f = opts.freqMHz ?? DEFAULT_FREQ_MHZ;
   if (!(Number.isFinite(f) && f > 0)) throw new InputError(`--freq-mhz ${f}: expected a positive number`);
-  const build = await buildSimEngine(int8, opts);
-  return new SimEngine(int8, build, { ...opts, cores, freqMHz: f });
+  if (opts.steps !== undefined && !(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new InputError(`sim engine: steps ${opts.steps}: expected a positive integer`);
+  const windows = engineWindows(int8.info.window, opts);
+  // gcc runs as child processes: the builds overlap
+  const builds = await Promise.all(
+    windows.map(async (w) => {
+      const step = withWindow(int8.info, w);
+      const buildDir = opts.buildDir !== undefined ? join(opts.buildDir, `window-${w}`) : undefined;
+      const build = await buildSimProgram(step, int8.vocabSize, int8.seqLen, { ...opts, ...(buildDir !== undefined ? { buildDir } : {}) });
+      return { step, build };
+    }),
+  );
+  return new SimEngine(int8, builds, { ...opts, cores, freqMHz: f });
 }
 
 /** Summary figures of a run: cycles per token (mean and by position range), tokens/s, uJ/token. */

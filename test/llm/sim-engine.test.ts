@@ -11,11 +11,13 @@ import { loadTokenizer, type Tokenizer } from '../../src/frontend/tokenizer.js';
 import { generate } from '../../src/llm/generate.js';
 import { Int8Engine, quantizeModel } from '../../src/llm/int8.js';
 import { argmax } from '../../src/llm/sample.js';
-import { createSimEngine, summarize, type SimEngine } from '../../src/llm/sim-engine.js';
+import { InputError } from '../../src/errors.js';
+import { createSimEngine, engineWindows, summarize, type SimEngine } from '../../src/llm/sim-engine.js';
 import { execute } from '../../src/reference/index.js';
 import { cli, haveModels, MODEL, TOKENIZER } from './helpers.js';
 
 const STEPS = 20;
+const WINDOWS = { windows: [15, 7], steps: STEPS + 1 };
 
 describe.skipIf(!haveModels)('generate --engine sim', () => {
   let int8: Int8Engine;
@@ -27,7 +29,8 @@ describe.skipIf(!haveModels)('generate --engine sim', () => {
     tok = loadTokenizer(TOKENIZER, model.config.vocabSize);
     int8 = new Int8Engine(quantizeModel(model, tok));
     buildDir = mkdtempSync(join(tmpdir(), 'dsim-llm-sim-'));
-    sim = await createSimEngine(int8, { cores: 8, buildDir });
+    // short windows 7 and 15 so that a short run crosses two window changes (0-6, 7-14, 15-)
+    sim = await createSimEngine(int8, { cores: 8, buildDir, ...WINDOWS });
   });
 
   it(`produces the int8 engine's tokens and logits for ${STEPS} greedy steps`, () => {
@@ -54,6 +57,9 @@ describe.skipIf(!haveModels)('generate --engine sim', () => {
     expect(sum.tokens).toBe(STEPS);
     expect(sum.meanCycles).toBeGreaterThan(0);
     expect(sum.uJPerToken).toBeGreaterThan(0);
+    // each position ran on the shortest window that holds its filled slots
+    expect(sim.builds.map((b) => b.window)).toEqual([7, 15, 511]);
+    expect(sim.stats.map((x) => x.window)).toEqual(Array.from({ length: STEPS }, (_, p) => (p < 7 ? 7 : p < 15 ? 15 : 511)));
   });
 
   it('one step: every output (next token, logits, mask, K/V windows) equals the reference executor on the same inputs', () => {
@@ -70,19 +76,47 @@ describe.skipIf(!haveModels)('generate --engine sim', () => {
   });
 
   it('reuses the build: a second engine does not run gcc and starts at position 0 again', async () => {
-    await createSimEngine(int8, { cores: 2, buildDir }); // (re)builds if the sources changed since beforeAll
-    const again = await createSimEngine(int8, { cores: 2, buildDir });
-    expect(again.build.built).toBe(false);
+    await createSimEngine(int8, { cores: 2, buildDir, ...WINDOWS }); // (re)builds if the sources changed since beforeAll
+    const again = await createSimEngine(int8, { cores: 2, buildDir, ...WINDOWS });
+    expect(again.builds.map((b) => b.built)).toEqual([false, false, false]);
     int8.reset();
     const a = int8.step(1, 0);
     const b = again.step(1, 0);
     expect(Array.from(b)).toEqual(Array.from(a));
   });
 
+  it('a state from another engine continues on the window that holds it, a too-full one is refused', async () => {
+    int8.reset();
+    let token = 1;
+    for (let p = 0; p < 10; p++) token = argmax(int8.step(token, p));
+    sim.setState(int8.stepInputs(token, 10).slice(2), 10);
+    expect(Array.from(sim.step(token, 10))).toEqual(Array.from(int8.step(token, 10)));
+    expect(sim.stats.at(-1)!.window).toBe(15);
+    // an engine built for 8 positions has windows 7 and 15 only: 20 filled slots do not fit
+    const short = await createSimEngine(int8, { cores: 8, buildDir, windows: [7, 15], steps: 8 });
+    expect(short.builds.map((b) => b.window)).toEqual([7, 15]);
+    for (let p = 11; p < 20; p++) token = argmax(int8.step(token, p));
+    short.setState(int8.stepInputs(token, 20).slice(2), 20);
+    expect(() => short.step(token, 20)).toThrow(/the state fills 20 slots; the largest window built is 15/);
+  });
+
+  it('engineWindows: sorted, the graph window last, trimmed to what the steps need; bad windows refused', () => {
+    expect(engineWindows(511)).toEqual([63, 127, 255, 511]);
+    expect(engineWindows(511, { steps: 16 })).toEqual([63]);
+    expect(engineWindows(511, { steps: 63 })).toEqual([63]);
+    expect(engineWindows(511, { steps: 64 })).toEqual([63, 127]);
+    expect(engineWindows(511, { steps: 300 })).toEqual([63, 127, 255, 511]);
+    expect(engineWindows(511, { windows: [] })).toEqual([511]);
+    expect(engineWindows(511, { windows: [100, 20, 20, 511] })).toEqual([20, 100, 511]);
+    for (const w of [0, 512, 1.5]) expect(() => engineWindows(511, { windows: [w] })).toThrow(InputError);
+  });
+
   it('CLI: stdout is the int8 engine\'s text; stderr ends with the sim summary line', () => {
     const args = ['generate', '--model', MODEL, '--tokenizer', TOKENIZER, '--steps', '16'];
     const ref = cli([...args, '--engine', 'int8']);
     const r = cli([...args, '--engine', 'sim', '--build-dir', buildDir, '--cores', '8', '--freq-mhz', '500']);
+    expect(r.stderr).toMatch(/compiled the step graph with window 63 /);
+    expect(r.stderr).not.toMatch(/window (127|255|511)/);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
     expect(ref.status).toBe(0);
@@ -98,11 +132,20 @@ describe.skipIf(!haveModels)('generate --engine sim: bad inputs exit 2', () => {
     [['--cores', '9'], /--cores 9: expected an integer 1\.\.8/],
     [['--cores', '2.5'], /--cores 2\.5: expected an integer 1\.\.8/],
     [['--freq-mhz', '0'], /--freq-mhz 0: expected a positive number/],
+    [['--windows', '63,x'], /--windows 63,x: 'x' is not an integer/],
+    [['--windows', '63,,127'], /--windows 63,,127: '' is not an integer/],
+    [['--windows', '600'], /--windows: 600 is not an integer 1\.\.511/],
+    [['--windows', '0'], /--windows: 0 is not an integer 1\.\.511/],
   ])('%j', (extra, message) => {
     const r = cli([...base, ...extra]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
+  });
+  it('--windows without --engine sim', () => {
+    const r = cli(['generate', '--model', MODEL, '--tokenizer', TOKENIZER, '--engine', 'int8', '--windows', '63']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--windows needs --engine sim/);
   });
   it('--build-dir without --engine sim', () => {
     const r = cli(['generate', '--model', MODEL, '--tokenizer', TOKENIZER, '--engine', 'int8', '--build-dir', '/tmp/x']);

@@ -26,6 +26,7 @@ interface Args {
   cores: number;
   'freq-mhz': number;
   'build-dir'?: string;
+  windows?: string;
 }
 
 export const generateCommand: CommandModule<object, Args> = {
@@ -44,6 +45,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('rng', { choices: ['seedrandom', 'llama2c'] as RngKind[], default: 'seedrandom' as RngKind, describe: "coin source; llama2c = run.c's xorshift (integer seed), same text as llama2.c's run -s SEED" })
       .option('cores', { type: 'number', default: 8, describe: 'sim: cluster cores the compiled step runs on (1..8)' })
       .option('freq-mhz', { type: 'number', default: DEFAULT_FREQ_MHZ, describe: 'sim: cluster clock for tokens/s and power (MHz)' })
+      .option('windows', { type: 'string', describe: "sim: state windows compiled besides the graph's own, comma-separated (default 63,127,255; 'none': only the graph's)" })
       .option('build-dir', { type: 'string', describe: 'sim: build folder of the compiled step graph (default: a cache under the OS temp dir)' })
       .option('graph', { type: 'string', describe: 'int8/sim: run an exported step graph (case folder or network.onnx with llm.json) instead of quantizing' })
       .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
@@ -55,10 +57,20 @@ export const generateCommand: CommandModule<object, Args> = {
     if (!Number.isInteger(args.cores) || args.cores < 1 || args.cores > 8) throw new InputError(`--cores ${args.cores}: expected an integer 1..8 (the cluster's cores)`);
     if (!(Number.isFinite(args['freq-mhz']) && args['freq-mhz'] > 0)) throw new InputError(`--freq-mhz ${args['freq-mhz']}: expected a positive number`);
     if (args['build-dir'] !== undefined && args.engine !== 'sim') throw new InputError('--build-dir needs --engine sim');
+    if (args.windows !== undefined && args.engine !== 'sim') throw new InputError('--windows needs --engine sim');
+    const windows = args.windows === undefined ? undefined : parseWindows(args.windows);
     const model = loadLlama2c(args.model);
     const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
     const err = process.stderr;
-    const sim = { cores: args.cores, freqMHz: args['freq-mhz'], log: (line: string) => err.write(line + '\n'), ...(args['build-dir'] !== undefined ? { buildDir: args['build-dir'] } : {}) };
+    const sim = {
+      cores: args.cores,
+      freqMHz: args['freq-mhz'],
+      // only a valid --steps limits the windows built; generate reports an invalid one
+      ...(Number.isInteger(args.steps) && args.steps >= 1 ? { steps: args.steps } : {}),
+      log: (line: string) => err.write(line + '\n'),
+      ...(args['build-dir'] !== undefined ? { buildDir: args['build-dir'] } : {}),
+      ...(windows !== undefined ? { windows } : {}),
+    };
     const engine = await createEngine(args.engine, model, tokenizer, args.model, { ...(args.graph !== undefined ? { graph: args.graph } : {}), sim });
     // A live progress line only when it cannot interleave with the text on the same terminal.
     const live = err.isTTY === true && process.stdout.isTTY !== true;
@@ -107,3 +119,13 @@ export const generateCommand: CommandModule<object, Args> = {
     }
   },
 };
+
+/** `--windows 63,127,255` or `none`; the range check (1..the graph's window) is engineWindows'. */
+function parseWindows(text: string): number[] {
+  if (text.trim() === 'none') return [];
+  return text.split(',').map((part) => {
+    const w = Number(part.trim());
+    if (part.trim() === '' || !Number.isInteger(w)) throw new InputError(`--windows ${text}: '${part}' is not an integer (expected e.g. 63,127,255 or none)`);
+    return w;
+  });
+}
