@@ -35,6 +35,11 @@ function cases(): KCase[] {
     gemmCase(r, 'plainB_transposed_in_scratch', { M: 13, N: 10, K: 37, stage: true, rq: 'row' }),
     gemmCase(r, 'plainB_per_core_slices', { M: 12, N: 9, K: 20, stage: 'slices', rq: 'tensor' }),
     gemmCase(r, 'plainB_batched_scratch_us', { M: 9, N: 4, K: 24, batch: [2, 3], aType: 'uint8_t', stage: true, rq: 'batch1' }),
+    gemmCase(r, 'decode_M1_col_rq32', { M: 1, N: 30, K: 44, transB: true, rq: 'col', yType: 'int32_t' }),
+    gemmCase(r, 'decode_M3_Krem_col', { M: 3, N: 23, K: 42, transB: true, rq: 'col' }),
+    gemmCase(r, 'decode_M1_N3', { M: 1, N: 3, K: 20, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'decode_M1_B_in_L2_streamed', { M: 1, N: 37, K: 64, transB: true, bL2: true, rq: 'col' }),
+    gemmCase(r, 'decode_M1_B_in_L2_scratch', { M: 1, N: 52, K: 172, transB: true, bL2: true, stage: true, rq: 'col' }),
     gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
   ];
 }

@@ -57,8 +57,14 @@ DK_INLINE void finish(const batch_t *bt, uint32_t m, uint32_t n, int32_t acc) {
 }
 
 /* epilogue kinds: generic (alpha, beta*C, any rq, any type), requant to 8 bits (alpha = 1, no C),
- * raw int32 (alpha = 1, no C, no rq) */
-enum { EPI_GEN = 0, EPI_RQ8 = 1, EPI_I32 = 2 };
+ * raw int32 (alpha = 1, no C, no rq), requant stored as 32 bits (alpha = 1, no C) */
+enum { EPI_GEN = 0, EPI_RQ8 = 1, EPI_I32 = 2, EPI_RQ32 = 3 };
+
+/* The requant epilogues' store: a byte or a word */
+DK_INLINE void st_rq(int epi, void *y, uint32_t i, int32_t v) {
+  if (epi == EPI_RQ32) ((int32_t *)y)[i] = v;
+  else ((uint8_t *)y)[i] = (uint8_t)v;
+}
 
 /* The block's outputs at rows m0..m0+nr-1, columns n..n+ncols-1 (ncols <= 4); the accumulator of
  * (row r, column cc) is c[cc*4 + r]. */
@@ -71,8 +77,8 @@ DK_INLINE void epilogue(int epi, const batch_t *bt, uint32_t m0, uint32_t nr, ui
       for (uint32_t cc = 0; cc < ncols; cc++) y[cc] = c[cc * 4 + r];
     return;
   }
-  if (epi == EPI_RQ8) {
-    /* parameters in locals: the byte stores below may alias any memory the compiler cannot
+  if (epi == EPI_RQ8 || epi == EPI_RQ32) {
+    /* parameters in locals: the stores below may alias any memory the compiler cannot
      * see through, so fields read through q would be reloaded after every store */
     const dk_rq_t *q = &g->rq;
     const int32_t sh = q->log2d, rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off;
@@ -80,23 +86,24 @@ DK_INLINE void epilogue(int epi, const batch_t *bt, uint32_t m0, uint32_t nr, ui
     const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3];
     const int32_t as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
     const int32_t *mul = q->mul, *add = q->add;
-    uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N + n;
+    const uint32_t ysz = epi == EPI_RQ32 ? 4 : 1;
+    uint8_t *y = (uint8_t *)g->Y + (bt->ybase + m0 * N + n) * ysz;
     int32_t mi = bt->mbase + (int32_t)m0 * ms2 + (int32_t)n * ms3;
     int32_t ai = q->add ? bt->abase + (int32_t)m0 * as2 + (int32_t)n * as3 : 0;
     if ((ms2 | ms3 | as2 | as3) == 0) {
       /* one mul/add for the block: (acc + in_off) * mul + add + rnd = acc * mul + addc (mod 2^32) */
       const int32_t mv = mul[mi], addc = in_off * mv + (add ? add[ai] : 0) + rnd;
-      for (uint32_t r = 0; r < nr; r++, y += N)
+      for (uint32_t r = 0; r < nr; r++, y += N * ysz)
         for (uint32_t cc = 0; cc < ncols; cc++) {
           const int32_t v = ((c[cc * 4 + r] * mv + addc) >> sh) + out_off;
-          y[cc] = (uint8_t)dk_min(dk_max(v, lo), hi);
+          st_rq(epi, y, cc, dk_min(dk_max(v, lo), hi));
         }
       return;
     }
-    for (uint32_t r = 0; r < nr; r++, y += N, mi += ms2, ai += as2)
+    for (uint32_t r = 0; r < nr; r++, y += N * ysz, mi += ms2, ai += as2)
       for (uint32_t cc = 0; cc < ncols; cc++) {
         const int32_t v = (((c[cc * 4 + r] + in_off) * mul[mi + (int32_t)cc * ms3] + (add ? add[ai + (int32_t)cc * as3] : 0) + rnd) >> sh) + out_off;
-        y[cc] = (uint8_t)dk_min(dk_max(v, lo), hi);
+        st_rq(epi, y, cc, dk_min(dk_max(v, lo), hi));
       }
     return;
   }
@@ -209,6 +216,70 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 }
 #endif
 
+#ifndef DSIM_NO_XPULP
+/* One row against 4 B^T rows (K bytes apart) over n4 words of K: the B pointer walks the 4 rows
+ * with register post-increments (+K three times, then +4-3K back to the next word of row 0).
+ * Body: 5 loads + 4 dot products = 16 MACs in 9 instructions; each loaded word is first used
+ * >= 2 instructions later except the last B word (3 later). */
+#define MK1X4_BODY(ENC, OP)                                                                      \
+  __asm__ volatile(PULP_HWLOOP_BEGIN(0, "%[n]", 9)                                               \
+                   PULP_ASM_LW_POSTINC("t0", "%[pa]", 4)                                         \
+                   LWR("t1", "%[pb]", "%[k]") LWR("t2", "%[pb]", "%[k]")                         \
+                   LWR("t3", "%[pb]", "%[k]") LWR("t4", "%[pb]", "%[back]")                      \
+                   D4(ENC, OP, "%[c0]", "t0", "t1") D4(ENC, OP, "%[c1]", "t0", "t2")             \
+                   D4(ENC, OP, "%[c2]", "t0", "t3") D4(ENC, OP, "%[c3]", "t0", "t4")             \
+                   PULP_HWLOOP_END(0, 9)                                                         \
+                   : [c0] "+r"(c[0]), [c1] "+r"(c[1]), [c2] "+r"(c[2]), [c3] "+r"(c[3]),        \
+                     [pa] "+r"(pa), [pb] "+r"(pb)                                                \
+                   : [n] "r"(n4), [k] "r"(K), [back] "r"(back)                                   \
+                   : "memory", "t0", "t1", "t2", "t3", "t4")
+
+/* c[j] += row pa . B^T row j (pb + j*K) over n4 >= 1 words */
+DK_INLINE void mk1x4_hwloop(int mode, const uint8_t *pa, const uint8_t *pb, uint32_t K, uint32_t n4, int32_t *c) {
+  const int32_t back = 4 - 3 * (int32_t)K;
+  switch (mode) {
+  case MODE_SS: MK1X4_BODY(ENC_SS, OP_AB); break;
+  case MODE_US: MK1X4_BODY(ENC_US, OP_AB); break;
+  case MODE_SU: MK1X4_BODY(ENC_US, OP_BA); break;
+  default: MK1X4_BODY(ENC_UU, OP_AB); break;
+  }
+}
+#endif
+
+/* c[j] = row a . B^T row j (p0 + j*K) over all of K, j < 4 */
+DK_INLINE void dot1x4(int mode, const uint8_t *a, const uint8_t *p0, uint32_t K, int32_t *c) {
+  const uint8_t *p1 = p0 + K, *p2 = p1 + K, *p3 = p2 + K;
+  c[0] = c[1] = c[2] = c[3] = 0;
+  uint32_t k = 0;
+#ifndef DSIM_NO_XPULP
+  if (K >= 4) {
+    mk1x4_hwloop(mode, a, p0, K, K >> 2, c);
+    k = K & ~3u;
+  }
+#endif
+  for (; k + 4 <= K; k += 4) {
+    const uint32_t x = dk_lw(a + k);
+    c[0] = dot4(mode, c[0], x, dk_lw(p0 + k));
+    c[1] = dot4(mode, c[1], x, dk_lw(p1 + k));
+    c[2] = dot4(mode, c[2], x, dk_lw(p2 + k));
+    c[3] = dot4(mode, c[3], x, dk_lw(p3 + k));
+  }
+  for (; k < K; k++) {
+    c[0] += mul1(mode, a + k, p0 + k);
+    c[1] += mul1(mode, a + k, p1 + k);
+    c[2] += mul1(mode, a + k, p2 + k);
+    c[3] += mul1(mode, a + k, p3 + k);
+  }
+}
+
+/* Row a (output row m) times B^T rows n..n+3; the epilogue takes the last ncols of the 4 columns. */
+DK_INLINE void row4(int mode, int epi, const batch_t *bt, const uint8_t *a, uint32_t m, uint32_t n, uint32_t ncols) {
+  int32_t c[4], out[16];
+  dot1x4(mode, a, bt->B + n * bt->g->K, bt->g->K, c);
+  for (uint32_t j = 0; j < 4; j++) out[j * 4] = c[j];
+  epilogue(epi, bt, m, 1, n + 4 - ncols, ncols, out + (4 - ncols) * 4);
+}
+
 /* Rows m0..m0+nr-1 (nr <= 4) x columns n0..n1-1 of one batch, 8-bit fast path. */
 DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
   const dk_gemm_args_t *g = bt->g;
@@ -222,35 +293,19 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
      * instead of computing the 4-row block with repeated rows */
     for (uint32_t r = 0; r < nr; r++) {
       uint32_t nn = n0;
-      for (; nn + 4 <= n1; nn += 4) {
-        const uint8_t *pa = ar[r], *p0 = bt->B + nn * K, *p1 = p0 + K, *p2 = p1 + K, *p3 = p2 + K;
-        int32_t c[16];
-        int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-        uint32_t k = 0;
-        for (; k + 4 <= K; k += 4) {
-          const uint32_t x = dk_lw(pa + k);
-          c0 = dot4(mode, c0, x, dk_lw(p0 + k));
-          c1 = dot4(mode, c1, x, dk_lw(p1 + k));
-          c2 = dot4(mode, c2, x, dk_lw(p2 + k));
-          c3 = dot4(mode, c3, x, dk_lw(p3 + k));
+      for (; nn + 4 <= n1; nn += 4) row4(mode, epi, bt, ar[r], m0 + r, nn, 4);
+      /* 1 to 3 last columns: the quad ending at n1 when there is one (its first columns are
+       * recomputed and dropped), else one column at a time */
+      if (nn < n1 && n1 - n0 >= 4) row4(mode, epi, bt, ar[r], m0 + r, n1 - 4, n1 - nn);
+      else
+        for (; nn < n1; nn++) {
+          const uint8_t *pa = ar[r], *p0 = bt->B + nn * K;
+          int32_t c[1] = {0};
+          uint32_t k = 0;
+          for (; k + 4 <= K; k += 4) c[0] = dot4(mode, c[0], dk_lw(pa + k), dk_lw(p0 + k));
+          for (; k < K; k++) c[0] += mul1(mode, pa + k, p0 + k);
+          epilogue(epi, bt, m0 + r, 1, nn, 1, c);
         }
-        for (; k < K; k++) {
-          c0 += mul1(mode, pa + k, p0 + k);
-          c1 += mul1(mode, pa + k, p1 + k);
-          c2 += mul1(mode, pa + k, p2 + k);
-          c3 += mul1(mode, pa + k, p3 + k);
-        }
-        c[0] = c0; c[4] = c1; c[8] = c2; c[12] = c3;
-        epilogue(epi, bt, m0 + r, 1, nn, 4, c);
-      }
-      for (; nn < n1; nn++) {
-        const uint8_t *pa = ar[r], *p0 = bt->B + nn * K;
-        int32_t c[1] = {0};
-        uint32_t k = 0;
-        for (; k + 4 <= K; k += 4) c[0] = dot4(mode, c[0], dk_lw(pa + k), dk_lw(p0 + k));
-        for (; k < K; k++) c[0] += mul1(mode, pa + k, p0 + k);
-        epilogue(epi, bt, m0 + r, 1, nn, 1, c);
-      }
     }
     return;
   }
@@ -358,11 +413,16 @@ BLOCK8(b8_ss_i32, MODE_SS, EPI_I32)
 BLOCK8(b8_us_i32, MODE_US, EPI_I32)
 BLOCK8(b8_su_i32, MODE_SU, EPI_I32)
 BLOCK8(b8_uu_i32, MODE_UU, EPI_I32)
+BLOCK8(b8_ss_rq32, MODE_SS, EPI_RQ32)
+BLOCK8(b8_us_rq32, MODE_US, EPI_RQ32)
+BLOCK8(b8_su_rq32, MODE_SU, EPI_RQ32)
+BLOCK8(b8_uu_rq32, MODE_UU, EPI_RQ32)
 /* [epilogue][mode] */
-static const block_fn BLOCK8_FNS[3][4] = {
+static const block_fn BLOCK8_FNS[4][4] = {
     {b8_ss_gen, b8_us_gen, b8_su_gen, b8_uu_gen},
     {b8_ss_rq8, b8_us_rq8, b8_su_rq8, b8_uu_rq8},
     {b8_ss_i32, b8_us_i32, b8_su_i32, b8_uu_i32},
+    {b8_ss_rq32, b8_us_rq32, b8_su_rq32, b8_uu_rq32},
 };
 
 /* Any types, transposes and offsets: one output at a time. */
@@ -408,6 +468,141 @@ __attribute__((noinline)) static void gemm_stream(block_fn blk, batch_t *bt, uin
   bt->B = src;
 }
 
+/* ---- decode GEMV: one row (M = 1, one batch) times a transposed 8-bit B, requant or int32 out.
+ * The cores share out the N / 4 column quads; the N % 4 last columns are the quad ending at N,
+ * done by the core holding the last quad (its first columns are recomputed, not stored). With B
+ * outside L1 each core streams its columns through two halves of its own L1 buffer by DMA, the
+ * next piece in flight while the current one is computed: the transfers of all cores keep the
+ * DMA busy from the start instead of one whole-matrix copy followed by the compute. */
+
+/* Buffer of one core's stream (NULL: B is read in place) and the bytes of each of its halves */
+typedef struct {
+  uint8_t *buf;
+  uint32_t half;
+} gv_buf_t;
+
+/* log2 of the fork size when it is a power of two (up to 8 cores), else -1: the per-call
+ * divisions by it cost ~30 cycles each */
+DK_INLINE int log2_cores(uint32_t nc) {
+  return (nc & (nc - 1)) || nc > 8 ? -1 : (nc >= 2) + (nc >= 4) + (nc >= 8);
+}
+
+/* bytes of B^T a stream piece aims at: small pieces let a core compute one while the DMA still
+ * serves the others' earlier pieces, so little compute is left once the last bytes arrive */
+#define DK_GEMV_PIECE 512
+
+DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g, gv_buf_t sb) {
+  const uint32_t K = g->K, N = g->N, Q = N / 4, qb = 4 * K; /* bytes of one quad of B^T rows */
+  /* this core's quads [qs, qe): contiguous shares, the first ones larger (dk_split) */
+  const uint32_t nc = DK_NCORES() ? DK_NCORES() : 1, core = DK_CORE_ID();
+  const int l2c = log2_cores(nc);
+  const uint32_t qn = l2c >= 0 ? Q >> l2c : Q / nc, qr = l2c >= 0 ? Q & (nc - 1) : Q % nc;
+  uint32_t qs = core * qn + (core < qr ? core : qr), qe = qs + qn + (core < qr ? 1 : 0);
+  if (core >= nc) qs = qe = Q;
+  const uint32_t nreg = qe - qs, tail = qe == Q && nreg ? N % 4 : 0, cnt = nreg + (tail ? 1 : 0);
+  const uint8_t *B = (const uint8_t *)g->B;
+  /* item i: the quad starting at column 4 * (qs + i), or the tail quad at N - 4 */
+#define GV_START(i) ((i) < nreg ? 4 * (qs + (i)) : N - 4)
+  /* a piece: items [i, gv_end(i)) contiguous in B^T and at most pq of them (the tail alone) */
+  uint32_t pq = cnt;
+  if (sb.buf)
+    for (pq = 1; (pq + 1) * qb <= DK_GEMV_PIECE && (pq + 1) * qb <= sb.half;) pq++;
+#define GV_END(i) ((i) < nreg ? ((i) + pq < nreg ? (i) + pq : nreg) : cnt)
+  uint32_t id[2] = {0, 0};
+  uint32_t i = 0, e = cnt ? GV_END(0) : 0;
+  if (sb.buf && cnt) id[0] = dsim_dma_copy_1d(sb.buf, B + GV_START(0) * K, (e - i) * qb, 1);
+  /* the rest of the set-up runs while the first piece is in flight; requant parameters in
+   * locals: stores through Y may alias anything the compiler cannot see */
+  const dk_rq_t *q = &g->rq;
+  const int32_t zero = 0;
+  const int32_t *mul = q->mul, *add = q->add ? q->add : &zero;
+  const int32_t ms = q->mul_s[3], as = q->add ? q->add_s[3] : 0, sh = q->log2d;
+  const int32_t rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off, lo = q->lo, hi = q->hi;
+  const uint8_t *A = (const uint8_t *)g->A;
+  void *Y = g->Y;
+  for (uint32_t p = 0; i < cnt; p ^= 1) {
+    const uint32_t ne = e < cnt ? GV_END(e) : e;
+    const uint8_t *pb = B + GV_START(i) * K;
+    if (sb.buf) {
+      if (e < cnt) id[p ^ 1] = dsim_dma_copy_1d(sb.buf + (p ^ 1) * sb.half, B + GV_START(e) * K, (ne - e) * qb, 1);
+      dsim_dma_wait(id[p]);
+      pb = sb.buf + p * sb.half;
+    }
+    for (; i < e; i++, pb += qb) {
+      const uint32_t n = GV_START(i), j0 = i < nreg ? 0 : 4 - tail;
+      int32_t c[4];
+      dot1x4(mode, A, pb, K, c);
+      for (uint32_t j = j0; j < 4; j++) {
+        if (epi == EPI_I32) {
+          ((int32_t *)Y)[n + j] = c[j];
+          continue;
+        }
+        const int32_t ci = (int32_t)(n + j);
+        const int32_t v = (((c[j] + in_off) * mul[ci * ms] + add[ci * as] + rnd) >> sh) + out_off;
+        st_rq(epi, Y, n + j, dk_min(dk_max(v, lo), hi));
+      }
+    }
+    e = ne;
+  }
+#undef GV_START
+#undef GV_END
+}
+
+typedef void (*gemv_fn)(const dk_gemm_args_t *, gv_buf_t);
+#define GEMV(name, mode, epi) \
+  static void name(const dk_gemm_args_t *g, gv_buf_t sb) { gemv(mode, epi, g, sb); }
+GEMV(gv_ss_rq8, MODE_SS, EPI_RQ8)
+GEMV(gv_us_rq8, MODE_US, EPI_RQ8)
+GEMV(gv_su_rq8, MODE_SU, EPI_RQ8)
+GEMV(gv_uu_rq8, MODE_UU, EPI_RQ8)
+GEMV(gv_ss_i32, MODE_SS, EPI_I32)
+GEMV(gv_us_i32, MODE_US, EPI_I32)
+GEMV(gv_su_i32, MODE_SU, EPI_I32)
+GEMV(gv_uu_i32, MODE_UU, EPI_I32)
+GEMV(gv_ss_rq32, MODE_SS, EPI_RQ32)
+GEMV(gv_us_rq32, MODE_US, EPI_RQ32)
+GEMV(gv_su_rq32, MODE_SU, EPI_RQ32)
+GEMV(gv_uu_rq32, MODE_UU, EPI_RQ32)
+/* [epilogue - 1][mode] (no generic epilogue) */
+static const gemv_fn GEMV_FNS[3][4] = {
+    {gv_ss_rq8, gv_us_rq8, gv_su_rq8, gv_uu_rq8},
+    {gv_ss_i32, gv_us_i32, gv_su_i32, gv_uu_i32},
+    {gv_ss_rq32, gv_us_rq32, gv_su_rq32, gv_uu_rq32},
+};
+
+/* The stream through two DK_GEMM_STAGE-byte halves on this core's stack (no L1 scratch given);
+ * noinline for the same reason as gemm_stream. */
+__attribute__((noinline)) static void gemv_stack(gemv_fn fn, const dk_gemm_args_t *g) {
+  uint8_t buf[2 * DK_GEMM_STAGE] __attribute__((aligned(4)));
+  gv_buf_t sb = {buf, DK_GEMM_STAGE};
+  fn(g, sb);
+}
+
+/* Runs the GEMM as a decode GEMV when it is one (returns 1), else returns 0. */
+static int try_gemv(const dk_gemm_args_t *g, int mode, int epi) {
+  const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
+  if (epi == EPI_GEN || g->M != 1 || B0 * B1 != 1 || !g->trans_b || g->N < 4 || g->K == 0) return 0;
+  const gemv_fn fn = GEMV_FNS[epi - 1][mode];
+  const uint32_t K = g->K, nc = DK_NCORES() ? DK_NCORES() : 1;
+  gv_buf_t sb = {0, 0};
+  if (!dk_in_l1(g->B, K * g->N)) {
+    /* halves of this core's share of the scratch, word-aligned, each holding >= 1 quad */
+    const int l2c = log2_cores(nc);
+    const uint32_t half = ((l2c >= 0 ? g->scratch_bytes >> l2c : g->scratch_bytes / nc) / 2) & ~3u;
+    if (g->scratch && dk_in_l1(g->scratch, g->scratch_bytes) && half >= 4 * K) {
+      sb.buf = (uint8_t *)g->scratch + DK_CORE_ID() * 2 * half;
+      sb.half = half;
+    } else if (4 * K <= DK_GEMM_STAGE) {
+      gemv_stack(fn, g);
+      return 1;
+    } else {
+      return 0;
+    }
+  }
+  fn(g, sb);
+  return 1;
+}
+
 static uint32_t esize(uint32_t t) { return t <= DK_U8 ? 1 : t <= DK_U16 ? 2 : 4; }
 
 void dk_gemm(void *args) {
@@ -416,6 +611,16 @@ void dk_gemm(void *args) {
   dk_gemm_args_t gl;
   dk_args_load(&gl, args, sizeof gl);
   const dk_gemm_args_t *g = &gl;
+  const int fast8 = dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0;
+  const int mode = (g->a_type == DK_U8 ? 1 : 0) + (g->b_type == DK_U8 ? 2 : 0); /* MODE_* order */
+  int epi = EPI_GEN;
+  if (g->alpha == 1 && !g->C) {
+    const int y32 = g->y_type == DK_I32 || g->y_type == DK_U32;
+    if (g->rq.mul && dk_is8(g->y_type)) epi = EPI_RQ8;
+    else if (g->rq.mul && y32) epi = EPI_RQ32;
+    else if (!g->rq.mul && y32) epi = EPI_I32;
+  }
+  if (fast8 && try_gemv(g, mode, epi)) return;
   int staged = 0;
   {
     /* stage a shared B that lives outside L1 into the L1 scratch (header: scratch) */
@@ -445,16 +650,7 @@ void dk_gemm(void *args) {
   cw = (cw + 1) & ~1u;
   chunks = (N + cw - 1) / cw;
 
-  block_fn blk = block_generic;
-  if (dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0) {
-    const int mode = (g->a_type == DK_U8 ? 1 : 0) + (g->b_type == DK_U8 ? 2 : 0); /* MODE_* order */
-    int epi = EPI_GEN;
-    if (g->alpha == 1 && !g->C) {
-      if (g->rq.mul && dk_is8(g->y_type)) epi = EPI_RQ8;
-      else if (!g->rq.mul && (g->y_type == DK_I32 || g->y_type == DK_U32)) epi = EPI_I32;
-    }
-    blk = BLOCK8_FNS[epi][mode];
-  }
+  const block_fn blk = fast8 ? BLOCK8_FNS[epi][mode] : block_generic;
 
   /* 8-bit B not transposed, scratch given and not used for staging: when every distinct B matrix
    * fits the scratch at its own offset, the cores transpose disjoint columns of them into it,

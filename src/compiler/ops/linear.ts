@@ -170,13 +170,16 @@ function stageInL1(field: string, cname: string, bytes: number): string[] | unde
   ];
 }
 
-/** Column blocks for a single row times a constant matrix (1 = no split). */
-export const COLUMN_BLOCKS = 8;
-function columnBlocks(p: GemmParams): number {
-  if (!(p.M === 1 && p.batch[0] * p.batch[1] === 1 && p.bConst !== undefined && !p.aConst && !p.transA)) return 1;
-  for (let nb = COLUMN_BLOCKS; nb > 1; nb--) if (p.N % nb === 0 && p.N / nb >= 2) return nb;
-  return 1;
+/** One row times a constant matrix, one batch (decode steps): dk_gemm's GEMV path. */
+function isGemv(p: GemmParams): boolean {
+  return p.M === 1 && p.batch[0] * p.batch[1] === 1 && p.bConst !== undefined && !p.aConst && !p.transA;
 }
+
+/**
+ * A GEMV's weights are not staged before the kernel: dk_gemm's cores stream their own columns by
+ * DMA through the free L1 given as scratch, computing each piece while the next one is in flight.
+ */
+const GEMV_SCRATCH = ['ARGS.scratch = dsim_l1_free_start();', 'ARGS.scratch_bytes = dsim_l1_free_bytes();'];
 
 /** Constant B as the kernel's fast path wants it: per batch matrix, N x K (trans_b = 1). */
 function constantB(p: GemmParams, bt: Tensor, ctx: EmitContext, dtype: DType): string {
@@ -216,45 +219,8 @@ const gemmBinding: Binding<GemmParams> = {
       ccs = k[3]!;
       C = ctx.constant(`${p.layer}_C`, 'int32', intValues(p.bias), p.bias.shape);
     }
-    const nb = columnBlocks(p);
-    if (nb > 1) {
-      // One row times a constant matrix (decode steps): dk_gemm shares out rows, and there is one.
-      // Cut the N columns into nb blocks expressed as a batch dimension (A repeated with batch
-      // stride 0, B^T advancing by N/nb rows, Y dense (nb, 1, N/nb) = the same bytes as 1 x N):
-      // nb rows to share out.
-      const w = p.N / nb;
-      const regroup = (st: number[]) => [0, st[3]! * w, 0, st[3]!];
-      const bias = p.bias ? { c_bs: cArray([0, ccs * w]), c_rs: 0, c_cs: ccs } : { c_bs: cArray([0, 0]), c_rs: 0, c_cs: 0 };
-      return {
-        prepare: stageInL1('B', B, p.N * p.K * DTYPES[bT].bytes),
-        argsType: 'dk_gemm_args_t',
-        fields: {
-          A,
-          B,
-          C,
-          Y: out.ptr,
-          M: 1,
-          N: w,
-          K: p.K,
-          batch: cArray([1, nb]),
-          a_bs: cArray([0, 0]),
-          b_bs: cArray([0, w * p.K]),
-          ...bias,
-          alpha: p.alpha,
-          beta: p.beta,
-          a_off: 0,
-          b_off: 0,
-          a_type: dkType(aT),
-          b_type: dkType(bT),
-          y_type: dkType(out.dtype),
-          trans_a: 0,
-          trans_b: 1,
-          rq: rqInit(p.rq, p.outShape, kdims, ctx, p.layer, regroup),
-        },
-      };
-    }
     return {
-      prepare: p.bConst && !ctx.inputs[1] ? stageInL1('B', B, elementCount(p.bConst.shape) * DTYPES[bT].bytes) : undefined,
+      prepare: isGemv(p) ? GEMV_SCRATCH : p.bConst && !ctx.inputs[1] ? stageInL1('B', B, elementCount(p.bConst.shape) * DTYPES[bT].bytes) : undefined,
       argsType: 'dk_gemm_args_t',
       fields: {
         A,
@@ -304,7 +270,7 @@ function gemmCycles(p: GemmParams, cores: number): number {
   // 8-bit with B transposed: 4-way SIMD dot products, ~0.4 cycles/MAC incl. loads; else ~5.
   const fast = !p.transA && (p.bConst !== undefined || p.transB);
   const perMac = fast ? 0.4 : 5;
-  const rows = columnBlocks(p) > 1 ? columnBlocks(p) : p.batch[0] * p.batch[1] * p.M;
+  const rows = isGemv(p) ? Math.ceil(p.N / 4) : p.batch[0] * p.batch[1] * p.M;
   const used = Math.min(cores, rows);
   return Math.round(FORK_OVERHEAD + (macs * perMac) / used + (p.rq ? (p.batch[0] * p.batch[1] * p.M * p.N * 6) / used : 0));
 }
