@@ -578,8 +578,24 @@ __attribute__((noinline)) static void gemv_stack(gemv_fn fn, const dk_gemm_args_
   fn(g, sb);
 }
 
+/* Kind of the GEMM: 1 for the 8-bit fast paths (with *mode = MODE_*), 0 for the generic loop;
+ * *epi = EPI_* */
+DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
+  *mode = (g->a_type == DK_U8 ? 1 : 0) + (g->b_type == DK_U8 ? 2 : 0);
+  *epi = EPI_GEN;
+  if (g->alpha == 1 && !g->C) {
+    const int y32 = g->y_type == DK_I32 || g->y_type == DK_U32;
+    if (g->rq.mul && dk_is8(g->y_type)) *epi = EPI_RQ8;
+    else if (g->rq.mul && y32) *epi = EPI_RQ32;
+    else if (!g->rq.mul && y32) *epi = EPI_I32;
+  }
+  return dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0;
+}
+
 /* Runs the GEMM as a decode GEMV when it is one (returns 1), else returns 0. */
-static int try_gemv(const dk_gemm_args_t *g, int mode, int epi) {
+static int try_gemv(const dk_gemm_args_t *g) {
+  int mode, epi;
+  if (!gemm_kind(g, &mode, &epi)) return 0;
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   if (epi == EPI_GEN || g->M != 1 || B0 * B1 != 1 || !g->trans_b || g->N < 4 || g->K == 0) return 0;
   const gemv_fn fn = GEMV_FNS[epi - 1][mode];
@@ -606,21 +622,18 @@ static int try_gemv(const dk_gemm_args_t *g, int mode, int epi) {
 static uint32_t esize(uint32_t t) { return t <= DK_U8 ? 1 : t <= DK_U16 ? 2 : 4; }
 
 void dk_gemm(void *args) {
+  /* the GEMV path reads args in L1 in place (it keeps what its loops need in registers): copying
+   * the struct word by word would cost more than the whole set-up */
+  const int args_l1 = dk_in_l1(args, sizeof(dk_gemm_args_t));
+  if (args_l1 && try_gemv((const dk_gemm_args_t *)args)) return;
   /* a private copy on this core's stack (L1): the args may live in L2, and the inner code reads
    * them per block / per output */
   dk_gemm_args_t gl;
   dk_args_load(&gl, args, sizeof gl);
   const dk_gemm_args_t *g = &gl;
-  const int fast8 = dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0;
-  const int mode = (g->a_type == DK_U8 ? 1 : 0) + (g->b_type == DK_U8 ? 2 : 0); /* MODE_* order */
-  int epi = EPI_GEN;
-  if (g->alpha == 1 && !g->C) {
-    const int y32 = g->y_type == DK_I32 || g->y_type == DK_U32;
-    if (g->rq.mul && dk_is8(g->y_type)) epi = EPI_RQ8;
-    else if (g->rq.mul && y32) epi = EPI_RQ32;
-    else if (!g->rq.mul && y32) epi = EPI_I32;
-  }
-  if (fast8 && try_gemv(g, mode, epi)) return;
+  if (!args_l1 && try_gemv(g)) return;
+  int mode, epi;
+  const int fast8 = gemm_kind(g, &mode, &epi);
   int staged = 0;
   {
     /* stage a shared B that lives outside L1 into the L1 scratch (header: scratch) */
