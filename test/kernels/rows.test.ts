@@ -29,8 +29,8 @@ function softmaxCase(r: Rng, name: string, rows: number, len: number, xType: CTy
   };
 }
 
-function rmsCase(r: Rng, name: string, rows: number, len: number, xType: CType, inOff: number, zeroRows: number[] = [], wMax = 300000): KCase {
-  const X = randArray(r, rows * len, xType === 'uint8_t' ? 0 : -128, 127);
+function rmsCase(r: Rng, name: string, rows: number, len: number, xType: CType, inOff: number, zeroRows: number[] = [], wMax = 300000, xMax = 127): KCase {
+  const X = randArray(r, rows * len, xType === 'uint8_t' ? 0 : -xMax - 1, xMax);
   for (const z of zeroRows) for (let j = 0; j < len; j++) X[z * len + j] = -inOff;
   const w = randArray(r, len, -wMax, wMax);
   const log2d = 16;
@@ -85,6 +85,10 @@ function cases(): KCase[] {
     rmsCase(r, 'irmsnorm_odd_inoff', 9, 37, 'uint8_t', -128, [0, 8]),
     // |v * w| up to ~2^31: the reciprocal division's correction steps at full range
     rmsCase(r, 'irmsnorm_big_weights', 12, 29, 'int8_t', 0, [5], 16_000_000),
+    // int32 inputs: the decoder's single 13-bit row (32-bit sum of squares), and values whose
+    // squares need the 64-bit sum
+    rmsCase(r, 'irmsnorm_i32_row', 1, 64, 'int32_t', 0, [], 300000, 4095),
+    rmsCase(r, 'irmsnorm_i32_wide', 5, 40, 'int32_t', 0, [2], 1000, 1 << 20),
     layerNormCase(r, 'ilayernorm', 8, 33, 0),
     layerNormCase(r, 'ilayernorm_inoff', 5, 16, 3),
   ];

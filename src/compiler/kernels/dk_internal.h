@@ -68,7 +68,19 @@ DK_INLINE void dk_args_load(void *dst, const void *src, uint32_t bytes) {
     return;
   }
   if ((((uintptr_t)dst | (uintptr_t)src | bytes) & 3u) == 0) {
-    for (uint32_t i = 0; i < bytes / 4; i++) ((uint32_t *)dst)[i] = ((const uint32_t *)src)[i];
+    /* 4 words per iteration: the copy runs on every core for every layer, and the args of the
+     * element-wise kernels are ~45 words (a one-word loop spent ~250 instructions on them) */
+    uint32_t *d = (uint32_t *)dst;
+    const uint32_t *s = (const uint32_t *)src;
+    uint32_t n = bytes / 4;
+    for (; n >= 4; n -= 4, d += 4, s += 4) {
+      const uint32_t w0 = s[0], w1 = s[1], w2 = s[2], w3 = s[3];
+      d[0] = w0;
+      d[1] = w1;
+      d[2] = w2;
+      d[3] = w3;
+    }
+    for (; n > 0; n--) *d++ = *s++;
   } else {
     for (uint32_t i = 0; i < bytes; i++) ((uint8_t *)dst)[i] = ((const uint8_t *)src)[i];
   }
@@ -78,7 +90,7 @@ DK_INLINE void dk_args_load(void *dst, const void *src, uint32_t bytes) {
 DK_INLINE void dk_split(uint32_t n, uint32_t *s, uint32_t *e) {
   uint32_t nc = DK_NCORES(), id = DK_CORE_ID();
   if (nc == 0) nc = 1;
-  uint32_t q = n / nc, r = n % nc;
+  uint32_t q = n / nc, r = n - q * nc; /* no second division (3 + clz(nc) cycles each) */
   uint32_t start = id * q + (id < r ? id : r);
   *s = start;
   *e = start + q + (id < r ? 1 : 0);

@@ -12,45 +12,51 @@ typedef struct {
   int32_t off[4];
 } nd_it;
 
-static void it_init(nd_it *it, uint32_t nd, const uint32_t *shape, uint32_t nops, const int32_t *const *st, uint32_t start) {
-  it->nd = nd ? nd : 1;
-  for (uint32_t d = 0; d < DK_MAX_DIMS; d++) it->shape[d] = 1;
-  for (uint32_t d = 0; d < nd; d++) it->shape[d] = shape[d];
-  for (uint32_t o = 0; o < 4; o++) {
-    it->off[o] = 0;
-    for (uint32_t d = 0; d < DK_MAX_DIMS; d++) it->st[o][d] = (o < nops && st[o] && d < nd) ? st[o][d] : 0;
-  }
-  /* merge neighbouring dims that every operand walks contiguously (st[d] = st[d+1]*shape[d+1]),
-   * so that dense and scalar-broadcast cases become one long innermost run */
+/* The iterator of NOPS operands (a compile-time constant after inlining, so the operand loops
+ * unroll: the set-up runs on every core for every layer, and the small decoder layers have only a
+ * few elements per core). Output dims of extent 1 are dropped and neighbouring dims that every
+ * operand walks contiguously (st[d] = st[d+1]*shape[d+1]) merged, so that dense and
+ * scalar-broadcast cases become one long innermost run. st[o] must be non-null for o < NOPS. */
+DK_INLINE void it_init(nd_it *it, uint32_t NOPS, uint32_t nd, const uint32_t *shape, const int32_t *const *st, uint32_t start) {
   uint32_t w = 0;
-  for (uint32_t d = 1; d < it->nd; d++) {
-    int merge = 1;
-    for (uint32_t o = 0; o < 4; o++)
-      if (it->st[o][w] != it->st[o][d] * (int32_t)it->shape[d]) merge = 0;
+  for (uint32_t d = 0; d < nd; d++) {
+    const uint32_t n = shape[d];
+    if (n == 1) continue;
+    int merge = w > 0;
+    for (uint32_t o = 0; o < NOPS; o++) merge = merge && it->st[o][w - 1] == st[o][d] * (int32_t)n;
     if (merge) {
-      it->shape[w] *= it->shape[d];
-      for (uint32_t o = 0; o < 4; o++) it->st[o][w] = it->st[o][d];
+      it->shape[w - 1] *= n;
     } else {
+      it->shape[w] = n;
       w++;
-      it->shape[w] = it->shape[d];
-      for (uint32_t o = 0; o < 4; o++) it->st[o][w] = it->st[o][d];
     }
+    for (uint32_t o = 0; o < NOPS; o++) it->st[o][w - 1] = st[o][d];
   }
-  it->nd = w + 1;
+  if (w == 0) { /* a single element */
+    it->shape[0] = 1;
+    for (uint32_t o = 0; o < NOPS; o++) it->st[o][0] = 0;
+    w = 1;
+  }
+  it->nd = w;
   uint32_t r = start;
-  for (int d = (int)it->nd - 1; d >= 0; d--) {
+  for (uint32_t d = w - 1; d > 0; d--) {
     it->idx[d] = r % it->shape[d];
     r /= it->shape[d];
-    for (uint32_t o = 0; o < 4; o++) it->off[o] += (int32_t)it->idx[d] * it->st[o][d];
+  }
+  it->idx[0] = r; /* start < numel */
+  for (uint32_t o = 0; o < NOPS; o++) {
+    int32_t off = 0;
+    for (uint32_t d = 0; d < w; d++) off += (int32_t)it->idx[d] * it->st[o][d];
+    it->off[o] = off;
   }
 }
 
-DK_INLINE void it_next(nd_it *it) {
+DK_INLINE void it_next(nd_it *it, uint32_t NOPS) {
   int d = (int)it->nd - 1;
   for (;;) {
-    for (uint32_t o = 0; o < 4; o++) it->off[o] += it->st[o][d];
+    for (uint32_t o = 0; o < NOPS; o++) it->off[o] += it->st[o][d];
     if (++it->idx[d] < it->shape[d] || d == 0) return;
-    for (uint32_t o = 0; o < 4; o++) it->off[o] -= (int32_t)it->shape[d] * it->st[o][d];
+    for (uint32_t o = 0; o < NOPS; o++) it->off[o] -= (int32_t)it->shape[d] * it->st[o][d];
     it->idx[d] = 0;
     d--;
   }
@@ -86,14 +92,14 @@ DK_INLINE float fop(int op, float x, float y) {
 }
 
 /* Advance the iterator past the rest of the current innermost run (to the next row start). */
-DK_INLINE void it_next_row(nd_it *it) {
+DK_INLINE void it_next_row(nd_it *it, uint32_t NOPS) {
   const int last = (int)it->nd - 1;
-  for (uint32_t o = 0; o < 4; o++) it->off[o] -= (int32_t)it->idx[last] * it->st[o][last];
+  for (uint32_t o = 0; o < NOPS; o++) it->off[o] -= (int32_t)it->idx[last] * it->st[o][last];
   it->idx[last] = 0;
   for (int d = last - 1; d >= 0; d--) {
-    for (uint32_t o = 0; o < 4; o++) it->off[o] += it->st[o][d];
+    for (uint32_t o = 0; o < NOPS; o++) it->off[o] += it->st[o][d];
     if (++it->idx[d] < it->shape[d]) return;
-    for (uint32_t o = 0; o < 4; o++) it->off[o] -= (int32_t)it->shape[d] * it->st[o][d];
+    for (uint32_t o = 0; o < NOPS; o++) it->off[o] -= (int32_t)it->shape[d] * it->st[o][d];
     it->idx[d] = 0;
   }
 }
@@ -115,10 +121,22 @@ DK_INLINE int32_t rqv1(const rqv_t *q, int32_t v, int32_t mi, int32_t ai) {
 /* One innermost run of n outputs starting at y index i; TA/TB/TY/RQ constant after inlining. */
 DK_INLINE void bin_run(int op, uint32_t TA, uint32_t TB, uint32_t TY, int RQ, const dk_binary_args_t *a, const rqv_t *q,
                        uint32_t i, uint32_t n, const int32_t *off, int32_t sa, int32_t sb, int32_t sm, int32_t sd) {
-  int32_t oa = off[0], ob = off[1], om = off[2], oq = off[3];
+  int32_t oa = off[0], ob = off[1], om = RQ ? off[2] : 0, oq = RQ ? off[3] : 0;
   const int32_t a_off = a->a_off, b_off = a->b_off;
   const void *pa = a->a, *pb = a->b;
   void *py = a->y;
+  if (sa == 1 && sb == 1 && (!RQ || (sm == 0 && sd == 0))) {
+    /* both operands contiguous along the run (the decoder's cases), requant parameters constant:
+     * in_off, add and the rounding folded into one constant, indices that strength-reduce */
+    const int32_t mv = RQ ? q->mul[om] : 0, addc = RQ ? q->in_off * mv + (q->add ? q->add[oq] : 0) + q->rnd : 0;
+#pragma GCC unroll 4
+    for (uint32_t k = 0; k < n; k++) {
+      int32_t v = iop(op, dk_ld(pa, (uint32_t)oa + k, TA) + a_off, dk_ld(pb, (uint32_t)ob + k, TB) + b_off);
+      if (RQ) v = dk_min(dk_max(((v * mv + addc) >> q->sh) + q->out_off, q->lo), q->hi);
+      dk_st(py, i + k, TY, v);
+    }
+    return;
+  }
 #pragma GCC unroll 4
   for (uint32_t k = 0; k < n; k++, oa += sa, ob += sb, om += sm, oq += sd) {
     int32_t v = iop(op, dk_ld(pa, (uint32_t)oa, TA) + a_off, dk_ld(pb, (uint32_t)ob, TB) + b_off);
@@ -149,17 +167,18 @@ DK_INLINE void binary_t(int op, uint32_t TA, uint32_t TB, uint32_t TY, int RQ, c
     return;
   }
   nd_it it;
-  it_init(&it, a->ndim, a->shape, 4, st, s);
+  const uint32_t nops = RQ ? 4 : 2; /* the requant strides only matter with requant */
+  it_init(&it, nops, a->ndim, a->shape, st, s);
   const int last = (int)it.nd - 1;
   const uint32_t L = it.shape[last];
-  const int32_t sa = it.st[0][last], sb = it.st[1][last], sm = it.st[2][last], sd = it.st[3][last];
+  const int32_t sa = it.st[0][last], sb = it.st[1][last], sm = RQ ? it.st[2][last] : 0, sd = RQ ? it.st[3][last] : 0;
   const rqv_t q = rqv(&a->rq);
   for (uint32_t i = s; i < e;) {
     uint32_t run = L - it.idx[last];
     if (run > e - i) run = e - i;
     bin_run(op, TA, TB, TY, RQ, a, &q, i, run, it.off, sa, sb, sm, sd);
     i += run;
-    if (i < e) it_next_row(&it);
+    if (i < e) it_next_row(&it, nops);
   }
 }
 
@@ -171,10 +190,10 @@ DK_INLINE void binary(int op, const dk_binary_args_t *a) {
   if (a->a_type == DK_F32 && a->b_type == DK_F32 && a->y_type == DK_F32) {
     const int32_t *st[4] = {a->sa, a->sb, 0, 0};
     nd_it it;
-    it_init(&it, a->ndim, a->shape, 2, st, s);
+    it_init(&it, 2, a->ndim, a->shape, st, s);
     const float *x = (const float *)a->a, *y = (const float *)a->b;
     float *o = (float *)a->y;
-    for (uint32_t i = s; i < e; i++, it_next(&it)) o[i] = fop(op, x[it.off[0]], y[it.off[1]]);
+    for (uint32_t i = s; i < e; i++, it_next(&it, 2)) o[i] = fop(op, x[it.off[0]], y[it.off[1]]);
     return;
   }
   const uint32_t ta = a->a_type, tb = a->b_type, ty = a->y_type;
@@ -185,16 +204,24 @@ DK_INLINE void binary(int op, const dk_binary_args_t *a) {
   else if (ta == DK_I8 && tb == DK_I8 && !rq && ty == DK_I8) binary_t(op, DK_I8, DK_I8, DK_I8, 0, a, s, e);
   else if (ta == DK_I32 && tb == DK_I32 && !rq && ty == DK_I32) binary_t(op, DK_I32, DK_I32, DK_I32, 0, a, s, e);
   else if (ta == DK_I32 && tb == DK_I32 && rq && dk_is8(ty)) binary_t(op, DK_I32, DK_I32, DK_U8, 1, a, s, e);
+  else if (ta == DK_I32 && tb == DK_I32 && rq && ty == DK_I32) binary_t(op, DK_I32, DK_I32, DK_I32, 1, a, s, e); /* residuals */
+  else if (ta == DK_I8 && tb == DK_I32 && !rq && ty == DK_I32) binary_t(op, DK_I8, DK_I32, DK_I32, 0, a, s, e); /* RoPE products */
   else if (rq) binary_t(op, ta, tb, ty, 1, a, s, e);
   else binary_t(op, ta, tb, ty, 0, a, s, e);
 }
 
-/* args copied to the stack first (dk_args_load: they may sit in L2, 15 cycles a field load) */
-#define DK_BINARY_ENTRY(name, op)            \
-  void name(void *args) {                    \
-    dk_binary_args_t a;                      \
-    dk_args_load(&a, args, sizeof a);        \
-    binary(op, &a);                          \
+/* Args in L2 (15 cycles a field load) are copied to the stack first (dk_args_load); args in L1
+ * are read in place: the 44-word copy cost ~150 instructions per core and layer, and the loops
+ * keep what they use in locals (stores through y force no reloads of the args). */
+#define DK_BINARY_ENTRY(name, op)                          \
+  void name(void *args) {                                  \
+    dk_binary_args_t a;                                    \
+    if (dk_in_l1(args, sizeof a)) {                        \
+      binary(op, (const dk_binary_args_t *)args);          \
+      return;                                              \
+    }                                                      \
+    dk_args_load(&a, args, sizeof a);                      \
+    binary(op, &a);                                        \
   }
 DK_BINARY_ENTRY(dk_add, OP_ADD)
 DK_BINARY_ENTRY(dk_sub, OP_SUB)
@@ -219,7 +246,7 @@ DK_INLINE void requant_loop(uint32_t XT, uint32_t YT, const dk_requant_args_t *a
     return;
   }
   nd_it it;
-  it_init(&it, a->ndim, a->shape, 2, st, s);
+  it_init(&it, 2, a->ndim, a->shape, st, s);
   const int last = (int)it.nd - 1;
   const uint32_t L = it.shape[last];
   const int32_t sm = it.st[0][last], sd = it.st[1][last];
@@ -241,13 +268,16 @@ DK_INLINE void requant_loop(uint32_t XT, uint32_t YT, const dk_requant_args_t *a
       for (uint32_t k = 0; k < run; k++, om += sm, oq += sd) dk_st(py, i + k, YT, rqv1(&q, dk_ld(px, i + k, XT), om, oq));
     }
     i += run;
-    if (i < e) it_next_row(&it);
+    if (i < e) it_next_row(&it, 2);
   }
 }
 void dk_requant(void *args) {
-  dk_requant_args_t a_l1; /* args may live in L2: read them once */
-  dk_args_load(&a_l1, args, sizeof a_l1);
-  const dk_requant_args_t *a = &a_l1;
+  dk_requant_args_t a_l1; /* args in L2: read them once; in L1 in place (see DK_BINARY_ENTRY) */
+  const dk_requant_args_t *a = (const dk_requant_args_t *)args;
+  if (!dk_in_l1(args, sizeof a_l1)) {
+    dk_args_load(&a_l1, args, sizeof a_l1);
+    a = &a_l1;
+  }
   uint32_t s, e;
   dk_split(numel(a->ndim, a->shape), &s, &e);
   if (s >= e) return;

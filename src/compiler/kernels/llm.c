@@ -109,8 +109,10 @@ DK_INLINE void dk_isoft_zero_range(dk_isoft_k_t *k) {
   if (hi2 > (int64_t)(1u << 30) - 1) hi2 = (int64_t)(1u << 30) - 1;
   const int64_t qa = k->B, qb = k->B - c + 1;
   const uint64_t ymax = (uint64_t)(k->A * (qa * qa > qb * qb ? qa * qa : qb * qb) + k->C);
-  uint32_t z0 = 0;
-  while (z0 < 63 && (ymax >> z0) != 0) z0++;
+  /* z0 = bit length of ymax, at most 63 */
+  const uint32_t yh = (uint32_t)(ymax >> 32), yl = (uint32_t)ymax;
+  uint32_t z0 = yh ? 64u - (uint32_t)__builtin_clz(yh) : yl ? 32u - (uint32_t)__builtin_clz(yl) : 0u;
+  if (z0 > 63) z0 = 63;
   const int zr1 = c > 0 && z0 <= 30, zr2 = lo2 <= hi2;
   int64_t lo, hi;
   if (zr1 && zr2 && lo2 == dz) lo = (int64_t)z0 * c, hi = hi2;
@@ -192,11 +194,17 @@ DK_INLINE void dk_isoftmax_row(const dk_softmax_args_t *a, const dk_isoft_k_t *k
 /* The decoder's rows (int32 scores, uint8 probabilities, len <= DK_ISOFT_LIST): the same
  * integers as dk_isoftmax_row, with the masked slots (d in the zero range) touched only by the
  * max pass, one compare in the sum pass and a word fill of out_off; the sum pass lists the other
- * slots, the output pass visits only those. Loops unrolled by 4 (a taken branch costs 3 cycles). */
+ * slots, the output pass visits only those. The constants are copied to locals (the list and
+ * output stores would otherwise force reloads of every field per element), and when
+ * sum * (n_levels - 1) < 2^32 (then so is every e * (n_levels - 1), as e <= sum) the quotient is
+ * one 32-bit division. Max loop unrolled by 4 (a taken branch costs 3 cycles). */
 #define DK_ISOFT_LIST 512
-__attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args_t *a, const dk_isoft_k_t *k, uint32_t base, uint32_t bits) {
+__attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  const dk_isoft_k_t k = *kp;
   const uint32_t L = a->len, nm1 = (uint32_t)(a->n_levels - 1);
   const int32_t *xi = (const int32_t *)a->x + base;
+  uint8_t *y = (uint8_t *)a->y + base;
+  const uint8_t o0 = (uint8_t)a->out_off;
   uint16_t list[DK_ISOFT_LIST];
   int32_t m0 = INT32_MIN, m1 = INT32_MIN, m2 = INT32_MIN, m3 = INT32_MIN;
   uint32_t j = 0;
@@ -208,26 +216,32 @@ __attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args
   }
   for (; j < L; j++) m0 = dk_max(m0, xi[j]);
   const uint32_t mx = (uint32_t)dk_max(dk_max(m0, m1), dk_max(m2, m3));
-  const uint32_t d0 = k->d0, dspan = k->dspan, zr = k->zr;
   uint32_t nl = 0;
   uint64_t sum = 0;
   for (j = 0; j < L; j++) {
     const uint32_t d = mx - (uint32_t)xi[j];
-    if (zr && d - d0 <= dspan) continue; /* e = 0 */
+    if (k.zr && d - k.d0 <= k.dspan) continue; /* e = 0 */
     list[nl++] = (uint16_t)j;
-    sum += dk_isoft_e(k, d);
+    sum += dk_isoft_e(&k, d);
   }
   if (sum == 0) sum = 1;
-  uint8_t *y = (uint8_t *)a->y + base;
-  const uint8_t o0 = (uint8_t)a->out_off;
   const uint32_t fill = o0 * 0x01010101u;
   j = 0;
   if (((uintptr_t)y & 3u) == 0)
     for (; j + 4 <= L; j += 4) *(uint32_t *)(y + j) = fill;
   for (; j < L; j++) y[j] = o0;
+  if ((sum >> 32) == 0 && ((sum * nm1) >> 32) == 0) {
+    const uint32_t s32 = (uint32_t)sum;
+    for (uint32_t i = 0; i < nl; i++) {
+      const uint32_t jj = list[i];
+      const uint32_t e = (uint32_t)dk_isoft_e(&k, mx - (uint32_t)xi[jj]);
+      y[jj] = (uint8_t)(e * nm1 / s32 + o0);
+    }
+    return;
+  }
   for (uint32_t i = 0; i < nl; i++) {
     const uint32_t jj = list[i];
-    const uint64_t e = dk_isoft_e(k, mx - (uint32_t)xi[jj]);
+    const uint64_t e = dk_isoft_e(&k, mx - (uint32_t)xi[jj]);
     const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
     y[jj] = (uint8_t)(o + a->out_off);
   }
@@ -242,7 +256,7 @@ void dk_isoftmax_rows(void *args) {
   const uint32_t room = 0x7FFFFFFFu - (uint32_t)a->coeffC;
   uint32_t qf = a->coeffA > 0 ? dk_isqrt64(room / (uint32_t)a->coeffA) : (1u << 30);
   if (qf > (1u << 30)) qf = 1u << 30;
-  dk_isoft_k_t k = {a->coeffA, a->coeffB, a->coeffC, c, (uint32_t)((0x100000000ull + c - 1) / c), 31u * c, (int32_t)qf, 0, 0, 0};
+  dk_isoft_k_t k = {a->coeffA, a->coeffB, a->coeffC, c, c > 1 ? 0xFFFFFFFFu / c + 1u : (uint32_t)(0x100000000ull / c), 31u * c, (int32_t)qf, 0, 0, 0};
   dk_isoft_zero_range(&k);
   const uint32_t bits = 32u - (uint32_t)__builtin_clz((uint32_t)(a->n_levels - 1) | 1u);
   uint32_t s, e;
@@ -295,9 +309,13 @@ DK_INLINE void dk_copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
 }
 
 void dk_copy_runs(void *args) {
-  dk_copy_runs_args_t a_l1; /* args may live in L2: read them once */
-  dk_args_load(&a_l1, args, sizeof a_l1);
-  const dk_copy_runs_args_t *a = &a_l1;
+  /* args in L2: read them once; in L1 in place (fields are read once per run, not per byte) */
+  dk_copy_runs_args_t a_l1;
+  const dk_copy_runs_args_t *a = (const dk_copy_runs_args_t *)args;
+  if (!dk_in_l1(args, sizeof a_l1)) {
+    dk_args_load(&a_l1, args, sizeof a_l1);
+    a = &a_l1;
+  }
   const uint32_t ni = a->n_inputs;
   uint32_t pre[DK_MAX_CONCAT + 1];
   pre[0] = 0;
@@ -305,15 +323,22 @@ void dk_copy_runs(void *args) {
   const uint32_t R = pre[ni];
   uint32_t v, e;
   dk_split(a->outer * R, &v, &e);
+  if (v >= e) return;
+  /* locate the first run once; then runs follow in order (a division per run would cost ~50
+   * cycles with the K cache's 127-byte runs) */
+  uint32_t o = v / R, i = 0;
+  while (v - o * R >= pre[i + 1]) i++;
+  uint32_t b = v - o * R - pre[i];
   while (v < e) {
-    const uint32_t o = v / R, w = v - o * R;
-    uint32_t i = 0;
-    while (w >= pre[i + 1]) i++;
-    const uint32_t b = w - pre[i];
     uint32_t n = a->run[i] - b;
     if (n > e - v) n = e - v;
     dk_copy_bytes((uint8_t *)a->y + v, (const uint8_t *)a->x[i] + o * a->x_stride[i] + b, n);
     v += n;
+    b = 0;
+    if (++i == ni) {
+      i = 0;
+      o++;
+    }
   }
 }
 

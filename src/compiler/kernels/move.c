@@ -216,12 +216,20 @@ void dk_gather(void *args) {
   const uint32_t I = a->inner, es = a->elem_size;
   uint32_t s, e;
   dk_split(a->outer * a->n_idx, &s, &e);
+  if (s >= e) return;
+  const uint32_t row = I * es;
+  /* (o, j) of the first item, then counted along (no division per item: the RoPE pair swaps
+   * gather single bytes) */
+  uint32_t o = s / a->n_idx, j = s - o * a->n_idx;
   for (uint32_t t = s; t < e; t++) {
-    const uint32_t o = t / a->n_idx, j = t % a->n_idx;
     int32_t ix = a->idx[j];
     if (ix < 0) ix += (int32_t)a->axis_len;
-    const uint8_t *src = (const uint8_t *)a->x + ((o * a->axis_len + (uint32_t)ix) * I) * es;
-    uint8_t *dst = (uint8_t *)a->y + t * I * es;
-    for (uint32_t b = 0; b < I * es; b++) dst[b] = src[b];
+    const uint8_t *src = (const uint8_t *)a->x + (o * a->axis_len + (uint32_t)ix) * row;
+    uint8_t *dst = (uint8_t *)a->y + t * row;
+    for (uint32_t b = 0; b < row; b++) dst[b] = src[b];
+    if (++j == a->n_idx) {
+      j = 0;
+      o++;
+    }
   }
 }

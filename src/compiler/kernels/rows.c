@@ -137,10 +137,26 @@ DK_INLINE dk_udiv_t irms_std(uint32_t T, int sq32, const dk_rmsnorm_args_t *a, u
     }
     sq = s32;
   } else {
-    sq = 0;
+    /* wider inputs (the decoder's 13-bit activations in int32): a 32-bit sum and the value range
+     * in one pass, exact when L * max|v|^2 < 2^32; otherwise the 64-bit sum (mulh per value) */
+    uint32_t s32 = 0;
+    int32_t mx = 0, mn = 0;
+#pragma GCC unroll 4
     for (uint32_t j = 0; j < L; j++) {
       const int32_t v = dk_ld(a->x, base + j, T) + in_off;
-      sq += (uint64_t)((int64_t)v * v);
+      s32 += (uint32_t)v * (uint32_t)v;
+      mx = dk_max(mx, v);
+      mn = dk_min(mn, v);
+    }
+    const uint32_t am = (uint32_t)mx > 0u - (uint32_t)mn ? (uint32_t)mx : 0u - (uint32_t)mn;
+    if (am < 46341u && (uint64_t)am * am * L < (1ull << 32)) {
+      sq = s32;
+    } else {
+      sq = 0;
+      for (uint32_t j = 0; j < L; j++) {
+        const int32_t v = dk_ld(a->x, base + j, T) + in_off;
+        sq += (uint64_t)((int64_t)v * v);
+      }
     }
   }
   const uint64_t mean = (sq >> 32) == 0 ? (uint64_t)((uint32_t)sq / L) : sq / L;
