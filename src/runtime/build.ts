@@ -1,8 +1,10 @@
 // The ONE place that knows the riscv-gcc command line for target programs (crt0, link script,
 // runtime sources, flags). Tests, the compiler and the demo call buildProgram().
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
@@ -67,19 +69,8 @@ export interface BuildResult {
 
 /** The gcc arguments buildProgram uses (exported for manifests and for debugging by hand). */
 export function gccArgs(opts: BuildOptions): string[] {
-  const opt = opts.optLevel ?? 2;
   const rt = opts.runtimeDir ?? RUNTIME_DIR;
-  const args = [
-    ...C_FLAGS,
-    `-O${opt}`,
-    `-I${join(rt, 'include')}`,
-    '-isystem',
-    join(rt, 'include', 'libc'),
-    ...(opts.includeDirs ?? []).map((d) => `-I${d}`),
-    ...(opts.defines ?? []).map((d) => `-D${d}`),
-    ...LINK_FLAGS,
-    `-T${join(rt, 'siracusa.ld')}`,
-  ];
+  const args = [...compileFlags(opts), ...LINK_FLAGS, `-T${join(rt, 'siracusa.ld')}`];
   if (opts.stackSize !== undefined) args.push(`-Wl,--defsym=__stack_size=${opts.stackSize}`);
   if (opts.map) args.push(`-Wl,-Map=${opts.out}.map`);
   args.push(join(rt, 'crt0.S'), join(rt, 'runtime.c'), ...opts.sources, ...(opts.extraFlags ?? []), '-o', opts.out, ...LINK_LIBS);
@@ -100,6 +91,73 @@ export function checkToolchain(): Promise<void> {
   return gccChecked;
 }
 
+/**
+ * Objects are cached by content: the kernels and the runtime are the same in every compiled
+ * network and test program, and gcc on them is most of a build's time. The key covers the
+ * compiler, the compile flags, the source's path as given (it may reach __FILE__) and bytes, and
+ * every header in the include directories and beside the source, so any change recompiles.
+ * DSIM_OBJ_CACHE=DIR moves the cache (default $TMPDIR/deeploy-sim-obj), =off disables it.
+ */
+function objectCacheDir(): string | undefined {
+  const v = process.env.DSIM_OBJ_CACHE;
+  if (v === 'off') return undefined;
+  return v && v !== '' ? v : join(tmpdir(), 'deeploy-sim-obj');
+}
+
+function headersOf(dir: string, into: Map<string, Buffer>): void {
+  if (into.has(dir) || !existsSync(dir)) return;
+  into.set(dir, Buffer.alloc(0));
+  for (const f of readdirSync(dir).sort()) {
+    const p = join(dir, f);
+    if (f.endsWith('.h') && statSync(p).isFile()) into.set(p, readFileSync(p));
+  }
+}
+
+/** The single command's compile part (everything but link flags, sources and output). */
+function compileFlags(opts: BuildOptions): string[] {
+  const rt = opts.runtimeDir ?? RUNTIME_DIR;
+  return [
+    ...C_FLAGS,
+    `-O${opts.optLevel ?? 2}`,
+    `-I${join(rt, 'include')}`,
+    '-isystem',
+    join(rt, 'include', 'libc'),
+    ...(opts.includeDirs ?? []).map((d) => `-I${d}`),
+    ...(opts.defines ?? []).map((d) => `-D${d}`),
+  ];
+}
+
+let jobs = 0;
+const waiting: (() => void)[] = [];
+/** At most one gcc per CPU across concurrent builds of this process. */
+async function limited<T>(f: () => Promise<T>): Promise<T> {
+  if (jobs >= Math.max(1, cpus().length)) await new Promise<void>((r) => waiting.push(r));
+  jobs++;
+  try {
+    return await f();
+  } finally {
+    jobs--;
+    waiting.shift()?.();
+  }
+}
+
+async function cachedObject(src: string, flags: string[], dir: string, opts: BuildOptions): Promise<string> {
+  const at = (p: string) => resolve(opts.cwd ?? '.', p);
+  const headers = new Map<string, Buffer>();
+  const rt = opts.runtimeDir ?? RUNTIME_DIR;
+  for (const d of [join(rt, 'include'), join(rt, 'include', 'libc'), ...(opts.includeDirs ?? []), dirname(src)]) headersOf(at(d), headers);
+  const h = createHash('sha256');
+  h.update(`${GCC}\0${flags.join('\0')}\0${src}\0`);
+  h.update(readFileSync(at(src)));
+  for (const [name, bytes] of [...headers].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`\0${basename(name)}\0`).update(bytes);
+  const obj = join(dir, `${h.digest('hex').slice(0, 32)}.o`);
+  if (existsSync(obj)) return obj;
+  const tmp = `${obj}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await limited(() => run(GCC, [...flags, '-c', src, '-o', tmp], { maxBuffer: 16 * 1024 * 1024, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) }));
+  renameSync(tmp, obj); // atomic: a concurrent build of the same source finds a whole file
+  return obj;
+}
+
 /** Compile and link a bare-metal program for the siracusa cluster. */
 export async function buildProgram(opts: BuildOptions): Promise<BuildResult> {
   if (opts.sources.length === 0) throw new InputError(`buildProgram: no sources given for ${opts.out}`);
@@ -112,8 +170,21 @@ export async function buildProgram(opts: BuildOptions): Promise<BuildResult> {
   await checkToolchain();
   mkdirSync(dirname(resolve(opts.cwd ?? '.', opts.out)), { recursive: true });
   const args = gccArgs(opts);
+  const cache = objectCacheDir();
   try {
-    await run(GCC, args, { maxBuffer: 16 * 1024 * 1024, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) });
+    if (cache === undefined || (opts.extraFlags?.length ?? 0) > 0) {
+      await run(GCC, args, { maxBuffer: 16 * 1024 * 1024, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) });
+    } else {
+      // the same program as `args` (one gcc run), built from cached objects in the same order
+      mkdirSync(cache, { recursive: true });
+      const rt = opts.runtimeDir ?? RUNTIME_DIR;
+      const flags = compileFlags(opts);
+      const objs = await Promise.all([join(rt, 'crt0.S'), join(rt, 'runtime.c'), ...opts.sources].map((src) => cachedObject(src, flags, cache, opts)));
+      const link = [...flags, ...LINK_FLAGS, `-T${join(rt, 'siracusa.ld')}`];
+      if (opts.stackSize !== undefined) link.push(`-Wl,--defsym=__stack_size=${opts.stackSize}`);
+      if (opts.map) link.push(`-Wl,-Map=${opts.out}.map`);
+      await run(GCC, [...link, ...objs, '-o', opts.out, ...LINK_LIBS], { maxBuffer: 16 * 1024 * 1024, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) });
+    }
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     const diag = (e.stderr ?? '').trim() || e.message;
