@@ -1,6 +1,7 @@
 // build.ts error paths: the user sees an InputError (exit 2) naming the file and the compiler's
 // message, or a hint to install the toolchain.
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -73,5 +74,50 @@ describe('gccArgs', () => {
     for (const s of RUNTIME_SOURCES) expect(a).toContain(s);
     expect(a).toEqual(expect.arrayContaining(['-O3', '-DX=1', '-Iinc', '-nostdlib', '-ffreestanding']));
     expect(a[a.length - 1]).toBe('-lgcc');
+  });
+});
+
+describe.skipIf(!HAVE_GCC)('buildProgram object cache', () => {
+  const withCache = async <T>(value: string, f: () => Promise<T>): Promise<T> => {
+    const saved = process.env.DSIM_OBJ_CACHE;
+    process.env.DSIM_OBJ_CACHE = value;
+    try {
+      return await f();
+    } finally {
+      if (saved === undefined) delete process.env.DSIM_OBJ_CACHE;
+      else process.env.DSIM_OBJ_CACHE = saved;
+    }
+  };
+  const loaded = (elf: string) => {
+    execFileSync('riscv64-unknown-elf-objcopy', ['-O', 'binary', '-j', '.text', '-j', '.rodata', '-j', '.data', elf, `${elf}.bin`]);
+    return readFileSync(`${elf}.bin`);
+  };
+
+  it('reuses objects, recompiles what a header change reaches, and links the same program as the single command', async () => {
+    const dir = join(out, 'objcache');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'inc'), { recursive: true });
+    const cache = join(dir, 'cache');
+    writeFileSync(join(dir, 'inc', 'k.h'), '#define K 3\n');
+    writeFileSync(join(dir, 'main.c'), '#include "k.h"\nint twice(int);\nint main(void) { return twice(K) == 2 * K ? 0 : 1; }\n');
+    writeFileSync(join(dir, 'twice.c'), 'int twice(int x) { return 2 * x; }\n');
+    const opts = { sources: [join(dir, 'main.c'), join(dir, 'twice.c')], includeDirs: [join(dir, 'inc')] };
+    const objects = () => readdirSync(cache).filter((f) => f.endsWith('.o')).sort();
+    await withCache(cache, () => buildProgram({ ...opts, out: join(dir, 'a.elf') }));
+    const first = objects();
+    expect(first.length).toBe(4); // crt0.S, runtime.c, main.c, twice.c
+    await withCache(cache, () => buildProgram({ ...opts, out: join(dir, 'b.elf') }));
+    expect(objects()).toEqual(first);
+    await withCache('off', () => buildProgram({ ...opts, out: join(dir, 'c.elf') }));
+    expect(loaded(join(dir, 'a.elf')).equals(loaded(join(dir, 'c.elf')))).toBe(true);
+    // a header in an include directory: every source is recompiled (any of them may include it)
+    writeFileSync(join(dir, 'inc', 'k.h'), '#define K 5\n');
+    await withCache(cache, () => buildProgram({ ...opts, out: join(dir, 'd.elf') }));
+    expect(objects().length).toBe(8);
+    expect(loaded(join(dir, 'd.elf')).equals(loaded(join(dir, 'a.elf')))).toBe(false);
+    // the source's own bytes
+    writeFileSync(join(dir, 'twice.c'), 'int twice(int x) { return x + x; }\n');
+    await withCache(cache, () => buildProgram({ ...opts, out: join(dir, 'e.elf') }));
+    expect(objects().length).toBe(9);
   });
 });
