@@ -2,9 +2,9 @@
 // runtime sources, flags). Tests, the compiler and the demo call buildProgram().
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
@@ -93,24 +93,16 @@ export function checkToolchain(): Promise<void> {
 
 /**
  * Objects are cached by content: the kernels and the runtime are the same in every compiled
- * network and test program, and gcc on them is most of a build's time. The key covers the
- * compiler, the compile flags, the source's path as given (it may reach __FILE__) and bytes, and
- * every header in the include directories and beside the source, so any change recompiles.
+ * network and test program, and gcc on them is most of a build's time. The key is the compiler,
+ * the compile flags and the source's preprocessed text (every header it includes, every macro,
+ * __FILE__ and line markers with the path as given), as ccache's preprocessor mode does: a
+ * change anywhere that reaches the source recompiles it, a header it does not include does not.
  * DSIM_OBJ_CACHE=DIR moves the cache (default $TMPDIR/deeploy-sim-obj), =off disables it.
  */
 function objectCacheDir(): string | undefined {
   const v = process.env.DSIM_OBJ_CACHE;
   if (v === 'off') return undefined;
   return v && v !== '' ? v : join(tmpdir(), 'deeploy-sim-obj');
-}
-
-function headersOf(dir: string, into: Map<string, Buffer>): void {
-  if (into.has(dir) || !existsSync(dir)) return;
-  into.set(dir, Buffer.alloc(0));
-  for (const f of readdirSync(dir).sort()) {
-    const p = join(dir, f);
-    if (f.endsWith('.h') && statSync(p).isFile()) into.set(p, readFileSync(p));
-  }
 }
 
 /** The single command's compile part (everything but link flags, sources and output). */
@@ -142,18 +134,15 @@ async function limited<T>(f: () => Promise<T>): Promise<T> {
 }
 
 async function cachedObject(src: string, flags: string[], dir: string, opts: BuildOptions): Promise<string> {
-  const at = (p: string) => resolve(opts.cwd ?? '.', p);
-  const headers = new Map<string, Buffer>();
-  const rt = opts.runtimeDir ?? RUNTIME_DIR;
-  for (const d of [join(rt, 'include'), join(rt, 'include', 'libc'), ...(opts.includeDirs ?? []), dirname(src)]) headersOf(at(d), headers);
+  const where = { maxBuffer: 512 * 1024 * 1024, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) };
+  const pre = await limited(() => run(GCC, [...flags, '-E', src], where));
   const h = createHash('sha256');
   h.update(`${GCC}\0${flags.join('\0')}\0${src}\0`);
-  h.update(readFileSync(at(src)));
-  for (const [name, bytes] of [...headers].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`\0${basename(name)}\0`).update(bytes);
+  h.update(pre.stdout);
   const obj = join(dir, `${h.digest('hex').slice(0, 32)}.o`);
   if (existsSync(obj)) return obj;
   const tmp = `${obj}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  await limited(() => run(GCC, [...flags, '-c', src, '-o', tmp], { maxBuffer: 16 * 1024 * 1024, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) }));
+  await limited(() => run(GCC, [...flags, '-c', src, '-o', tmp], where));
   renameSync(tmp, obj); // atomic: a concurrent build of the same source finds a whole file
   return obj;
 }

@@ -58,6 +58,18 @@ DK_INLINE int dk_in_l2(const void *p, uint32_t bytes) {
   return a >= 0x1C000000u && a + bytes <= 0x1C200000u && a + bytes > a;
 }
 
+/* n aligned words, 4 per iteration (a taken branch costs 3 cycles). */
+DK_INLINE void dk_copy_words(uint32_t *d, const uint32_t *s, uint32_t n) {
+  for (; n >= 4; n -= 4, d += 4, s += 4) {
+    const uint32_t w0 = s[0], w1 = s[1], w2 = s[2], w3 = s[3];
+    d[0] = w0;
+    d[1] = w1;
+    d[2] = w2;
+    d[3] = w3;
+  }
+  for (; n > 0; n--) *d++ = *s++;
+}
+
 /* Copy a kernel's args struct to the caller's stack (L1). The memory plan leaves the structs in
  * L2 when L1 is full, where every field load costs 15 cycles and stores through the output
  * pointer would force reloads: from L2 the struct comes by one DMA transfer (~60 cycles of
@@ -68,19 +80,9 @@ DK_INLINE void dk_args_load(void *dst, const void *src, uint32_t bytes) {
     return;
   }
   if ((((uintptr_t)dst | (uintptr_t)src | bytes) & 3u) == 0) {
-    /* 4 words per iteration: the copy runs on every core for every layer, and the args of the
-     * element-wise kernels are ~45 words (a one-word loop spent ~250 instructions on them) */
-    uint32_t *d = (uint32_t *)dst;
-    const uint32_t *s = (const uint32_t *)src;
-    uint32_t n = bytes / 4;
-    for (; n >= 4; n -= 4, d += 4, s += 4) {
-      const uint32_t w0 = s[0], w1 = s[1], w2 = s[2], w3 = s[3];
-      d[0] = w0;
-      d[1] = w1;
-      d[2] = w2;
-      d[3] = w3;
-    }
-    for (; n > 0; n--) *d++ = *s++;
+    /* unrolled: the copy runs on every core for every layer, and the args of the element-wise
+     * kernels are ~45 words (a one-word loop spent ~250 instructions on them) */
+    dk_copy_words((uint32_t *)dst, (const uint32_t *)src, bytes / 4);
   } else {
     for (uint32_t i = 0; i < bytes; i++) ((uint8_t *)dst)[i] = ((const uint8_t *)src)[i];
   }

@@ -284,16 +284,9 @@ DK_INLINE void dk_copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
   uint32_t *d = (uint32_t *)dst;
   uint32_t w = n >> 2;
   if (((uintptr_t)src & 3u) == 0) {
-    const uint32_t *s = (const uint32_t *)src;
-    for (; w >= 4; w -= 4, d += 4, s += 4) {
-      const uint32_t a = s[0], b = s[1], c = s[2], e = s[3];
-      d[0] = a;
-      d[1] = b;
-      d[2] = c;
-      d[3] = e;
-    }
-    for (; w > 0; w--) *d++ = *s++;
-    src = (const uint8_t *)s;
+    dk_copy_words(d, (const uint32_t *)src, w);
+    d += w;
+    src += 4 * w;
   } else {
     for (; w >= 4; w -= 4, d += 4, src += 16) {
       const uint32_t a = dk_lw_any(src), b = dk_lw_any(src + 4), c = dk_lw_any(src + 8), e = dk_lw_any(src + 12);
