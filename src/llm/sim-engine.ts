@@ -276,9 +276,8 @@ export class SimEngine implements StepEngine {
     this.cores = opts.cores ?? 8;
     this.freqMHz = opts.freqMHz ?? DEFAULT_FREQ_MHZ;
     this.programs = builds.map(({ step, build }) => {
-      const p: Program = { step, build, cluster: new Cluster(build.elf, { cores: this.cores, freqMHz: this.freqMHz }), prev: undefined as unknown as ClusterResult };
-      p.prev = this.runToYield(p); // crt0 + InitNetwork
-      return p;
+      const cluster = new Cluster(build.elf, { cores: this.cores, freqMHz: this.freqMHz });
+      return { step, build, cluster, prev: runToYield(cluster, build.elf) }; // crt0 + InitNetwork
     });
     this.last = this.programs[0]!;
     this.reset();
@@ -299,15 +298,6 @@ export class SimEngine implements StepEngine {
     if (state.length !== this.int8.graph.inputs.length - 2) throw new InputError(`sim engine: state of ${state.length} tensors, the step graph carries ${this.int8.graph.inputs.length - 2}`);
     this.state = state.map((t) => ({ ...t, shape: t.shape.slice() }));
     this.nextPos = pos;
-  }
-
-  private runToYield(p: Program): ClusterResult {
-    const core0 = p.cluster.cores[0]!;
-    core0.exitCode = undefined; // resume after the yield's ecall (the core stopped past it)
-    const r = p.cluster.run();
-    if (r.fault) throw new FaultError(`sim engine: ${r.fault}`);
-    if (core0.exitCode !== ENGINE_YIELD) throw new FaultError(`sim engine: the harness exited with code ${core0.exitCode ?? r.exitCode} instead of yielding (${p.build.elf})`);
-    return r;
   }
 
   /**
@@ -338,7 +328,7 @@ export class SimEngine implements StepEngine {
     const local = [...inputs.slice(0, 2), ...resizeWindow(this.state, p.step.window, fill)];
     const mem = p.cluster.memory;
     p.build.inputs.forEach((b, k) => mem.writeBytes(b.address, encode(b, local[k]!)));
-    const r = this.runToYield(p);
+    const r = runToYield(p.cluster, p.build.elf);
     const raw = p.build.outputs.map((b, k) => {
       const info = g.outputs[k]!;
       return { name: info.name, dtype: info.dtype, shape: info.shape.slice(), data: fromNumbers(info.dtype, decode(b, mem.readBytes(b.address, b.bytes))) };
@@ -362,6 +352,16 @@ export class SimEngine implements StepEngine {
     const { build, cluster } = this.last;
     return build.layers.map((name, k) => ({ name, cycles: cluster.memory.read32(build.layerCyclesAddr + 4 * k) >>> 0 }));
   }
+}
+
+/** Run the harness to its next yield (from the start, or resuming after the last yield's ecall). */
+function runToYield(cluster: Cluster, elf: string): ClusterResult {
+  const core0 = cluster.cores[0]!;
+  core0.exitCode = undefined; // resume after the yield's ecall (the core stopped past it)
+  const r = cluster.run();
+  if (r.fault) throw new FaultError(`sim engine: ${r.fault}`);
+  if (core0.exitCode !== ENGINE_YIELD) throw new FaultError(`sim engine: the harness exited with code ${core0.exitCode ?? r.exitCode} instead of yielding (${elf})`);
+  return r;
 }
 
 /** Graph values -> the buffer's bytes (the buffer's element type is the compiler's choice). */
