@@ -20,10 +20,14 @@ import { execute } from '../reference/execute.js';
 import { buildProgram, GCC, RUNTIME_DIR } from '../runtime/build.js';
 import { readElfSymbols } from './elf.js';
 import { compileGraph, DEFAULT_OPTIONS, type CompileOptions, type Compiled } from './pipeline.js';
+import { l1Reserved } from './plan.js';
+import { PLATFORMS, platformByName, siracusa, type Platform } from '../sim/platform/siracusa.js';
 
 export const MANIFEST_FORMAT = 'deeploy-sim-build/1';
 
-export interface CompileRequest extends Partial<CompileOptions> {
+export interface CompileRequest extends Partial<Omit<CompileOptions, 'platform'>> {
+  /** Platform name (PLATFORMS in src/sim/platform/siracusa.ts); default siracusa. */
+  platform?: string;
   /** network.onnx or a case folder (network.onnx, inputs.npz, outputs.npz). */
   network: string;
   outDir: string;
@@ -153,8 +157,24 @@ function resolveNetwork(req: CompileRequest): { onnx: string; inputs?: string; o
   return { onnx: p, inputs: req.inputs, outputs: req.outputs, name: basename(p).replace(/\.onnx$/, '') };
 }
 
+/** `--l1` / `--l2`: integers the runtime can live with and the platform has (exit 2 otherwise). */
+function checkBudgets(opts: CompileOptions, p: Platform): void {
+  const budgets = [
+    ['--l1', opts.l1, l1Reserved(p), p.memory.L1.region.size, `the ${p.cores} core stacks of ${p.stackBytesPerCore} B and ${p.l1RuntimeBytes} B of runtime`],
+    ['--l2', opts.l2, p.l2RuntimeBytes, p.memory.L2.region.size, 'code, runtime data and the test vectors'],
+  ] as const;
+  for (const [flag, v, min, max, what] of budgets) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new InputError(`${flag} ${String(v)}: expected a whole number of bytes`);
+    if (v < min) throw new InputError(`${flag} ${v}: below what the runtime needs (${min} B for ${what}); give at least ${min}`);
+    if (v > max) throw new InputError(`${flag} ${v}: the ${p.name} ${flag.slice(2).toUpperCase()} has only ${max} B`);
+  }
+}
+
 export async function compileToFolder(req: CompileRequest): Promise<CompileResult> {
+  const platform = platformByName(req.platform ?? 'siracusa');
+  if (!platform) throw new InputError(`--platform ${req.platform}: unknown platform (expected one of ${Object.keys(PLATFORMS).join(', ')})`);
   const opts: CompileOptions = {
+    platform,
     cores: req.cores ?? DEFAULT_OPTIONS.cores,
     l1: req.l1 ?? DEFAULT_OPTIONS.l1,
     l2: req.l2 ?? DEFAULT_OPTIONS.l2,
@@ -162,7 +182,8 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
     fuse: req.fuse,
     forkPerLayer: req.forkPerLayer,
   };
-  if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > 8) throw new InputError(`--cores ${opts.cores}: must be 1..8`);
+  if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > platform.cores) throw new InputError(`--cores ${opts.cores}: must be 1..${platform.cores}`);
+  checkBudgets(opts, platform);
   const src = resolveNetwork(req);
   const graph: Graph = loadOnnx(src.onnx);
   if (!src.inputs) throw new InputError(`${src.onnx}: no test inputs: pass --inputs i.npz (the harness runs the network on them)`);
@@ -239,6 +260,7 @@ function makeManifest(
   compileMs: Record<string, number>,
 ): Manifest {
   const syms = elf ? readElfSymbols(elf) : undefined;
+  const pf = opts.platform ?? siracusa;
   const tg = c.typed;
   const arenaAddr = (level: string) => syms?.get(c.emitted.arenas[level] ?? '')?.addr;
   const constByName = new Map(c.emitted.constants.map((k) => [k.cname, k]));
@@ -269,7 +291,7 @@ function makeManifest(
     format: MANIFEST_FORMAT,
     network: src.name,
     source: resolve(src.onnx),
-    platform: { name: 'siracusa', cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: 4 * 1024 * 1024 },
+    platform: { name: pf.name, cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: pf.memory.WMEM.region.size },
     options: { cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: opts.wmem, fuse: opts.fuse !== false, forkPerLayer: opts.forkPerLayer === true },
     tools: { 'deeploy-sim': packageVersion(), node: process.version, gcc: GCC },
     layers: c.emitted.layers.map((L) => ({

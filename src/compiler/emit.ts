@@ -10,9 +10,10 @@ import { DTYPES, toNumberArray } from '../frontend/dtype.js';
 import type { DType, Tensor, TensorData } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
 import type { BoundNode } from './bind.js';
-import { cIdent, uniqueIdents } from './graph.js';
+import type { ConstantArray, ConstantsPhase, EmittedLayer } from './constants.js';
 import { ARGS_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
-import type { CValue, EmitContext, KernelCall, Operand } from './registry.js';
+import type { CValue } from './registry.js';
+import { siracusa, type Platform } from '../sim/platform/siracusa.js';
 import type { TypedGraph } from './types.js';
 
 export const C_TYPE: Record<DType, string> = {
@@ -27,22 +28,7 @@ export const C_TYPE: Record<DType, string> = {
   float64: 'double',
 };
 
-export interface EmittedLayer {
-  index: number;
-  name: string;
-  function: string;
-  bound: BoundNode;
-  call: KernelCall;
-}
-
-export interface ConstantArray {
-  cname: string;
-  dtype: DType;
-  values: ArrayLike<number>;
-  shape: number[];
-  /** graph constants it was derived from / layers using it */
-  users: string[];
-}
+export type { ConstantArray, EmittedLayer };
 
 export interface EmitResult {
   files: Record<string, string>;
@@ -56,6 +42,7 @@ export interface EmitResult {
 
 export interface EmitOptions {
   cores: number;
+  platform?: Platform;
   /** One dsim_fork per layer instead of one fork for the whole network with barriers. */
   forkPerLayer?: boolean;
   wmem: boolean;
@@ -100,59 +87,14 @@ function cField(v: CValue): string {
   return `{ ${v.join(', ')} }`;
 }
 
-export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan, opts: EmitOptions): EmitResult {
+export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan, opts: EmitOptions): EmitResult {
   const g = tg.graph;
   const byTensor = new Map<string, PlannedBuffer>();
   for (const b of plan.buffers) for (const t of b.tensors) byTensor.set(t, b);
-  const storageNames = plan.buffers.filter((b) => b.kind !== 'constant').map((b) => b.name);
-  const macroIds = uniqueIdents(storageNames, 'BUF_');
-  const bufferMacro = new Map<string, string>();
-  for (const b of plan.buffers) if (b.kind !== 'constant') for (const t of b.tensors) bufferMacro.set(t, macroIds.get(b.name)!);
 
-  // Constants, deduplicated by content (QuantLib graphs repeat the same add/mul vectors a lot).
-  const constants: ConstantArray[] = [];
-  const constByKey = new Map<string, ConstantArray>();
-  const constIds = new Set<string>();
-  const layerIds = uniqueIdents(
-    bound.map((b) => b.node.name),
-    'layer_',
-  );
-
-  const operand = (name: string): Operand | undefined => {
-    if (!name || g.initializers.has(name)) return undefined;
-    const dtype = tg.dtypes.get(name)!;
-    return { ptr: bufferMacro.get(name)!, dtype, shape: g.values.get(name)!.shape, name };
-  };
-
-  const layers: EmittedLayer[] = [];
-  for (const [index, b] of bound.entries()) {
-    if (b.mapping.alias) continue;
-    const fn = layerIds.get(b.node.name)!;
-    const ctx: EmitContext = {
-      inputs: b.node.inputs.map(operand),
-      outputs: b.node.outputs.map((o) => operand(o)!),
-      constant(name, dtype, values, shape) {
-        const key = `${dtype}:${shape ? shape.join('x') : values.length}:${Array.prototype.join.call(values, ',')}`;
-        const hit = constByKey.get(key);
-        if (hit) {
-          hit.users.push(fn);
-          return hit.cname;
-        }
-        const info = DTYPES[dtype];
-        for (let i = 0; i < values.length; i++)
-          if (values[i]! < info.min || values[i]! > info.max) throw new Error(`internal: constant '${name}' value ${values[i]} does not fit ${dtype}`);
-        let cname = `c_${cIdent(name)}`;
-        for (let k = 1; constIds.has(cname); k++) cname = `c_${cIdent(name)}_${k}`;
-        constIds.add(cname);
-        const c: ConstantArray = { cname, dtype, values, shape: shape ?? [values.length], users: [fn] };
-        constants.push(c);
-        constByKey.set(key, c);
-        return cname;
-      },
-    };
-    const call = b.binding.emit(b.params, ctx);
-    layers.push({ index, name: b.node.name, function: fn, bound: b, call });
-  }
+  const { layers, constants } = cs;
+  const bufferMacro = cs.bufferMacro;
+  const macroIds = cs.macroIds;
 
   // ---------------------------------------------------------------- network.c
   const used = new Set(plan.buffers.filter((b) => b.kind !== 'constant').map((b) => b.level));
@@ -178,12 +120,13 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
   out.push('/* free L1 after the arena, before the core stacks: scratch for im2col */');
   out.push('static inline void *dsim_l1_free_start(void) { return (void *)__l1_heap_start; }');
   out.push('static inline uint32_t dsim_l1_free_bytes(void) { return (uint32_t)(__l1_heap_end - __l1_heap_start); }');
-  out.push('static inline int dsim_in_l1(const void *p) { return (uint32_t)p - 0x10000000u < 0x40000u; }');
+  const l1 = (opts.platform ?? siracusa).memory.L1.region;
+  out.push(`static inline int dsim_in_l1(const void *p) { return (uint32_t)p - ${hex(l1.base)}u < ${hex(l1.size)}u; }`);
   out.push('');
   out.push('/* buffer         level+offset      size  lifetime  tensors */');
   for (const b of plan.buffers) {
     if (b.kind === 'constant') continue;
-    out.push(`#define ${macroIds.get(b.name)} ((void *)&${ARENA[b.level]}[${b.offset}]) /* ${b.level}+${hex(b.offset)} ${b.size} B, live ${b.first}..${b.last}, ${b.kind}: ${b.tensors.join(', ')} */`);
+    out.push(`#define ${macroIds.get(b.name)!} ((void *)&${ARENA[b.level]}[${b.offset}]) /* ${b.level}+${hex(b.offset)} ${b.size} B, live ${b.first}..${b.last}, ${b.kind}: ${b.tensors.join(', ')} */`);
   }
   out.push('');
   out.push('/* ---- constants (level chosen by the memory plan) ---- */');

@@ -1,5 +1,5 @@
 // The compiler as a list of phases (docs/compiler.md):
-//   import -> lower (fold, alias, fuse) -> types -> bind -> plan (+ verify) -> emit
+//   import -> lower (fold, alias, fuse) -> types -> bind -> constants -> plan (+ verify) -> emit
 // Each phase is a function of the previous phase's result; compileGraph runs them in order
 // and returns every intermediate result (tests and the manifest read them).
 import { InputError } from '../errors.js';
@@ -7,6 +7,7 @@ import type { Graph, Node, Tensor, TensorData } from '../frontend/ir.js';
 import { fromNumbers } from '../frontend/dtype.js';
 import { lookupOp } from '../reference/registry.js';
 import { bind, type BoundNode } from './bind.js';
+import { materializeConstants, type ConstantsPhase } from './constants.js';
 import { emitNetwork, type EmitResult } from './emit.js';
 import { importGraph } from './import.js';
 import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
@@ -26,6 +27,7 @@ export interface Compiled {
   lowered: LoweredGraph;
   typed: TypedGraph;
   bound: BoundNode[];
+  constants: ConstantsPhase;
   plan: MemoryPlan;
   emitted: EmitResult;
   /** Wall-clock milliseconds per phase. */
@@ -69,14 +71,8 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const bound = timed('bind', () => bind(typed));
   const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;
   if (typeof goldenOrFn === 'function') importGraph(graph, inputs, golden);
-  // Constants are emitted in the types the bindings ask for; the plan sizes them after emission,
-  // so emit once to learn them, plan, then emit the final text with the plan's placement.
-  const sizing = timed('plan', () => {
-    const provisional = planMemory(typed, { ...opts, l1: Number.MAX_SAFE_INTEGER / 2, l2: Number.MAX_SAFE_INTEGER / 2, wmem: opts.wmem }, new Map());
-    return emitNetwork(typed, bound, provisional, { cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden });
-  });
-  const constantBytes = new Map(sizing.constants.map((c) => [c.cname, c.values.length * DTYPES[c.dtype].bytes]));
-  const plan = timed('plan', () => planMemory(typed, opts, constantBytes));
-  const emitted = timed('emit', () => emitNetwork(typed, bound, plan, { cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }));
-  return { lowered, typed, bound, plan, emitted, phaseMs, golden };
+  const constants = timed('constants', () => materializeConstants(typed, bound));
+  const plan = timed('plan', () => planMemory(typed, opts, constants.bytes));
+  const emitted = timed('emit', () => emitNetwork(typed, constants, plan, { platform: opts.platform, cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }));
+  return { lowered, typed, bound, constants, plan, emitted, phaseMs, golden };
 }

@@ -14,9 +14,10 @@
 import { InputError } from '../errors.js';
 import { DTYPES } from '../frontend/dtype.js';
 import { elementCount } from '../frontend/ir.js';
+import { siracusa, type MemoryLevel, type Platform } from '../sim/platform/siracusa.js';
 import type { TypedGraph } from './types.js';
 
-export type Level = 'L1' | 'L2' | 'WMEM';
+export type Level = MemoryLevel;
 
 export interface LevelInfo {
   level: Level;
@@ -58,19 +59,17 @@ export interface PlanOptions {
   activationLevel?: Level;
   /** Let small constants use the L1 the arena leaves free (default true). */
   constantsInL1?: boolean;
+  /** The platform description (memory levels, stacks); default siracusa. */
+  platform?: Platform;
 }
 
 export const ALIGN = 4;
 const align = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
 
-/** Base addresses (platform.md). */
-export const LEVEL_BASE: Record<Level, number> = { L1: 0x10000000, L2: 0x1c000000, WMEM: 0x10800000 };
-/** Weight memory SRAM size (platform.md). */
-export const WMEM_BYTES = 4 * 1024 * 1024;
-/** L1 kept for the 8 core stacks of the runtime (siracusa.ld: 8 x 2 KiB) plus margin. */
-export const L1_RESERVED = 8 * 2048 + 1024;
-/** L2 kept for code, runtime data, the test vectors' headroom and the L2 stack margin. */
-export const L2_RESERVED = 256 * 1024;
+/** L1 kept for the core stacks of the runtime plus its own sections (platform description). */
+export function l1Reserved(p: Platform = siracusa): number {
+  return p.cores * p.stackBytesPerCore + p.l1RuntimeBytes;
+}
 /** Pseudo-constant standing for the layers' kernel args structs, and a bound of one struct's size. */
 export const ARGS_BUFFER = '(layer args structs)';
 export const ARGS_BYTES_PER_LAYER = 192;
@@ -171,6 +170,9 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   const arena = packGreedyBySize(items);
   const peak = peakLive(items, steps);
 
+  const pf = opts.platform ?? siracusa;
+  const L1_RESERVED = l1Reserved(pf);
+  const L2_RESERVED = pf.l2RuntimeBytes;
   const l1Capacity = Math.max(0, opts.l1 - L1_RESERVED);
   const l2Capacity = Math.max(0, opts.l2 - L2_RESERVED);
   const level: Level = opts.activationLevel ?? (arena <= l1Capacity ? 'L1' : 'L2');
@@ -212,16 +214,16 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   const constLevel = farLevel;
 
   const levels: LevelInfo[] = [
-    { level: 'L1', base: LEVEL_BASE.L1, capacity: l1Capacity, used: used.L1 },
-    { level: 'L2', base: LEVEL_BASE.L2, capacity: l2Capacity, used: used.L2 },
-    { level: 'WMEM', base: LEVEL_BASE.WMEM, capacity: WMEM_BYTES, used: used.WMEM },
+    { level: 'L1', base: pf.memory.L1.region.base, capacity: l1Capacity, used: used.L1 },
+    { level: 'L2', base: pf.memory.L2.region.base, capacity: l2Capacity, used: used.L2 },
+    { level: 'WMEM', base: pf.memory.WMEM.region.base, capacity: pf.memory.WMEM.region.size, used: used.WMEM },
   ];
   const plan: MemoryPlan = { buffers, levels, steps, peakLive: peak };
   for (const lv of levels)
     if (lv.used > lv.capacity) {
       const acts = lv.level === level ? `activation arena ${arena} B (peak live ${peak} B over ${steps} layers)` : 'no activations';
       const consts = lv.level === constLevel ? `constants ${constTotal} B` : 'no constants';
-      const opt = lv.level === 'L1' ? '--l1' : lv.level === 'L2' ? '--l2' : 'the 4 MiB weight memory';
+      const opt = lv.level === 'L1' ? '--l1' : lv.level === 'L2' ? '--l2' : `the ${pf.memory.WMEM.region.size} B weight memory`;
       throw new InputError(
         `network does not fit ${lv.level}: the memory plan needs ${lv.used} B (${acts}; ${consts}) but ${lv.capacity} B are available ` +
           `(${opt === '--l2' ? `--l2 ${opts.l2} minus ${L2_RESERVED} B reserved for code, runtime and stacks` : opt === '--l1' ? `--l1 ${opts.l1} minus ${L1_RESERVED} B of stacks` : opt})` +

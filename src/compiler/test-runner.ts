@@ -1,7 +1,7 @@
 // compile + run + compare for one case folder: what `deeploy-sim test`, the tests and the
 // benchmarks share.
 import { DeeployError } from '../errors.js';
-import { compileToFolder, type CompileResult } from './build-folder.js';
+import { compileToFolder, type CompileRequest, type CompileResult } from './build-folder.js';
 import { describeHostCheck, runBuild, type BuildRun } from './golden-check.js';
 
 export interface CaseResult {
@@ -15,11 +15,11 @@ export interface CaseResult {
   runMs?: number;
 }
 
-export async function testCase(caseDir: string, outDir: string, opts: { cores?: number; wmem?: boolean; maxCycles?: number } = {}): Promise<CaseResult> {
+export async function testCase(caseDir: string, outDir: string, opts: Omit<Partial<CompileRequest>, 'network' | 'outDir'> & { maxCycles?: number } = {}): Promise<CaseResult> {
   const t0 = performance.now();
   let compile: CompileResult;
   try {
-    compile = await compileToFolder({ network: caseDir, outDir, cores: opts.cores, wmem: opts.wmem });
+    compile = await compileToFolder({ ...opts, network: caseDir, outDir });
   } catch (e) {
     if (e instanceof DeeployError) return { passed: false, reason: `compile: ${e.message.split('\n').slice(0, 4).join(' | ')}` };
     throw e;

@@ -3,9 +3,10 @@ import { GraphBuilder } from '../../src/frontend/builder.js';
 import { InputError } from '../../src/errors.js';
 import { lower } from '../../src/compiler/lower.js';
 import '../../src/compiler/ops/index.js';
-import { L1_RESERVED, L2_RESERVED, liveness, packGreedyBySize, planMemory, PlanError, verifyPlan, type MemoryPlan } from '../../src/compiler/plan.js';
+import { l1Reserved, liveness, packGreedyBySize, planMemory, PlanError, verifyPlan, type MemoryPlan } from '../../src/compiler/plan.js';
 import { inferTypes } from '../../src/compiler/types.js';
 import { linearGraph } from './helpers.js';
+import { siracusa } from '../../src/sim/platform/siracusa.js';
 
 /** x -> Transpose -> Transpose -> Transpose -> out, int8 [16,16] (256 B per tensor). */
 function chain() {
@@ -92,14 +93,14 @@ describe('memory planner', () => {
     const msg = (err as Error).message;
     expect(msg).toContain('does not fit L2');
     expect(msg).toContain(`${3 * 1024 * 1024} B`);
-    expect(msg).toContain(`${2 * 1024 * 1024 - L2_RESERVED} B are available`);
+    expect(msg).toContain(`${2 * 1024 * 1024 - siracusa.l2RuntimeBytes} B are available`);
     expect(msg).toContain('--wmem');
     // the same constants fit the 4 MiB weight memory
     expect(() => planMemory(t, { ...opts, wmem: true }, consts)).not.toThrow();
   });
 
   it('activations go to L2 when they do not fit the L1 budget', () => {
-    const plan = planMemory(chain(), { ...opts, l1: L1_RESERVED + 256 }, new Map());
+    const plan = planMemory(chain(), { ...opts, l1: l1Reserved() + 256 }, new Map());
     expect(new Set(plan.buffers.filter((b) => b.kind !== 'constant').map((b) => b.level))).toEqual(new Set(['L2']));
   });
 });

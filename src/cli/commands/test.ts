@@ -6,22 +6,19 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { testCase } from '../../compiler/test-runner.js';
+import { compileOptions, compileRequest, type CompileArgs } from './compile-options.js';
 
-interface Args {
+interface Args extends CompileArgs {
   cases: string[];
-  cores: number;
   keep?: string;
-  wmem: boolean;
 }
 
 export const testCommand: CommandModule<object, Args> = {
   command: 'test <cases..>',
   describe: 'compile, run on the simulated cluster and compare with the golden outputs, for each case folder',
   builder: (y) =>
-    y
+    compileOptions(y)
       .positional('cases', { type: 'string', array: true, demandOption: true, describe: 'case folders (network.onnx, inputs.npz, outputs.npz), or folders to search for them' })
-      .option('cores', { type: 'number', default: 8 })
-      .option('wmem', { type: 'boolean', default: false, describe: 'constants in the weight memory' })
       .option('keep', { type: 'string', describe: 'keep the build folders under this folder' }) as never,
   handler: async (args) => {
     const root = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'deeploy-sim-test-'));
@@ -29,7 +26,7 @@ export const testCommand: CommandModule<object, Args> = {
     let fail = 0;
     try {
       for (const [k, { dir: c, name }] of expandCases(args.cases).entries()) {
-        const r = await testCase(c, join(root, `${k}_${name}`), { cores: args.cores, wmem: args.wmem });
+        const r = await testCase(c, join(root, `${k}_${name}`), compileRequest(args));
         if (r.passed) pass++;
         else fail++;
         process.stdout.write(`${r.passed ? 'PASS' : 'FAIL'} ${name} ${r.cycles ?? 0} cycles\n`);
