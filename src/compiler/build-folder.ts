@@ -20,7 +20,7 @@ import { execute } from '../reference/execute.js';
 import { buildProgram, GCC, RUNTIME_DIR } from '../runtime/build.js';
 import { readElfSymbols } from './elf.js';
 import { compileGraph, DEFAULT_OPTIONS, type CompileOptions, type Compiled } from './pipeline.js';
-import { l1Reserved } from './plan.js';
+import { l1Minimum } from './plan.js';
 import { PLATFORMS, platformByName, siracusa, type Platform } from '../sim/platform/siracusa.js';
 
 export const MANIFEST_FORMAT = 'deeploy-sim-build/1';
@@ -73,6 +73,8 @@ export interface Manifest {
     kernel: string;
     engine: string;
     tiling: string;
+    /** The tiler's schedule (tiled layers): tile sizes per dimension, tiles, DMA bytes, prediction. */
+    tiles?: { dims: { name: string; size: number; tile: number }[]; count: number; l1Bytes: number; dmaBytesIn: number; dmaBytesOut: number; predictedCycles: number };
     estimatedCycles: number;
     ops: number;
     inputs: string[];
@@ -160,7 +162,7 @@ function resolveNetwork(req: CompileRequest): { onnx: string; inputs?: string; o
 /** `--l1` / `--l2`: integers the runtime can live with and the platform has (exit 2 otherwise). */
 function checkBudgets(opts: CompileOptions, p: Platform): void {
   const budgets = [
-    ['--l1', opts.l1, l1Reserved(p), p.memory.L1.region.size, `the ${p.cores} core stacks of ${p.stackBytesPerCore} B and ${p.l1RuntimeBytes} B of runtime`],
+    ['--l1', opts.l1, l1Minimum(p), p.memory.L1.region.size, 'the runtime\'s L1 sections (the core stacks are kept beside the budget)'],
     ['--l2', opts.l2, p.l2RuntimeBytes, p.memory.L2.region.size, 'code, runtime data and the test vectors'],
   ] as const;
   for (const [flag, v, min, max, what] of budgets) {
@@ -294,7 +296,9 @@ function makeManifest(
     platform: { name: pf.name, cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: pf.memory.WMEM.region.size },
     options: { cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: opts.wmem, fuse: opts.fuse !== false, forkPerLayer: opts.forkPerLayer === true },
     tools: { 'deeploy-sim': packageVersion(), node: process.version, gcc: GCC },
-    layers: c.emitted.layers.map((L) => ({
+    layers: c.emitted.layers.map((L) => {
+      const t = c.tiling.layers.find((x) => x.step === L.index);
+      return {
       index: L.index,
       name: L.name,
       function: L.function,
@@ -302,14 +306,23 @@ function makeManifest(
       from: L.bound.node.from,
       kernel: L.bound.binding.kernel,
       engine: 'cluster',
-      tiling: (L.call.prepare ?? []).some((l) => l.includes('dsim_dma_copy'))
-        ? 'constant operand DMA-staged into free L1 when it fits (whole tensor, not overlapped); other operands in place'
+      tiling: t
+        ? `${t.tiles.length} tile${t.tiles.length > 1 ? 's, double-buffered DMA' : ''} (${t.dims.map((d) => `${d.name} ${d.tile}/${d.size}`).join(', ')})`
         : 'none (operands in place)',
-      estimatedCycles: Math.round(L.bound.mapping.cycles(L.bound.params, opts.cores)),
+      tiles: t && {
+        dims: t.dims,
+        count: t.tiles.length,
+        l1Bytes: t.l1Bytes,
+        dmaBytesIn: t.dmaBytesIn,
+        dmaBytesOut: t.dmaBytesOut,
+        predictedCycles: t.predicted.total,
+      },
+      estimatedCycles: t ? t.predicted.total : Math.round(L.bound.mapping.cycles(L.bound.params, opts.cores)),
       ops: L.bound.mapping.ops(L.bound.params),
       inputs: L.bound.node.inputs.filter((i) => i),
       outputs: L.bound.node.outputs,
-    })),
+      };
+    }),
     buffers,
     memory: { levels: c.plan.levels, peakLiveActivations: c.plan.peakLive, verified: true },
     inputs: graph.inputs.map((i) => ({ name: i.name, dtype: tg.dtypes.get(i.name)!, shape: i.shape, address: addrOf(i.name) })),

@@ -7,7 +7,7 @@ import { DTYPES } from '../frontend/dtype.js';
 import type { DType } from '../frontend/ir.js';
 import type { BoundNode } from './bind.js';
 import { cIdent, uniqueIdents } from './graph.js';
-import { liveness } from './plan.js';
+import { ARGS_BYTES_PER_LAYER, liveness } from './plan.js';
 import type { EmitContext, KernelCall, Operand } from './registry.js';
 import type { TypedGraph } from './types.js';
 
@@ -29,7 +29,25 @@ export interface ConstantArray {
   users: string[];
 }
 
+/**
+ * sizeof of each kernels.h args struct on RV32 (gcc, ilp32); test/compiler/tile.test.ts checks
+ * the table against riscv-gcc. Unknown structs count as ARGS_BYTES_PER_LAYER (a bound).
+ */
+export const ARGS_STRUCT_BYTES: Readonly<Record<string, number>> = {
+  dk_argmax_args_t: 24, dk_binary_args_t: 176, dk_concat_args_t: 84, dk_conv_args_t: 168, dk_copy_args_t: 16,
+  dk_copy_runs_args_t: 108, dk_gather_args_t: 32, dk_gather_rt_args_t: 36, dk_gelu_args_t: 104, dk_gemm_args_t: 176,
+  dk_hardswish_args_t: 108, dk_layernorm_args_t: 36, dk_lut_args_t: 20, dk_matmul_small_args_t: 108, dk_maxpool_args_t: 68,
+  dk_pad_args_t: 92, dk_reduce_args_t: 24, dk_requant_args_t: 116, dk_rmsnorm_args_t: 40, dk_slice_args_t: 112,
+  dk_softmax_args_t: 44, dk_transpose_args_t: 64, dk_trueintdiv_args_t: 32, dk_unary_args_t: 32,
+};
+
+export function argsStructBytes(argsType: string): number {
+  return ARGS_STRUCT_BYTES[argsType] ?? ARGS_BYTES_PER_LAYER;
+}
+
 export interface ConstantsPhase {
+  /** Bytes of all the layers' args structs (aligned). */
+  argsBytes: number;
   layers: EmittedLayer[];
   constants: ConstantArray[];
   /** C name -> bytes */
@@ -93,5 +111,6 @@ export function materializeConstants(tg: TypedGraph, bound: BoundNode[]): Consta
     layers.push({ index, name: b.node.name, function: fn, bound: b, call });
   }
   const bytes = new Map(constants.map((c) => [c.cname, c.values.length * DTYPES[c.dtype].bytes]));
-  return { layers, constants, bytes, bufferMacro, macroIds };
+  const argsBytes = layers.reduce((sum, L) => sum + Math.ceil(argsStructBytes(L.call.argsType) / 4) * 4, 0);
+  return { argsBytes: Math.max(4, argsBytes), layers, constants, bytes, bufferMacro, macroIds };
 }

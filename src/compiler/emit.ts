@@ -11,7 +11,9 @@ import type { DType, Tensor, TensorData } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
 import type { BoundNode } from './bind.js';
 import type { ConstantArray, ConstantsPhase, EmittedLayer } from './constants.js';
-import { ARGS_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
+import { emitTiledLayer, prefetchStatements, TILE_DMA_HELPER } from './emit-tiles.js';
+import { ARGS_BUFFER, TABLES_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
+import type { TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
 import { siracusa, type Platform } from '../sim/platform/siracusa.js';
 import type { TypedGraph } from './types.js';
@@ -87,7 +89,8 @@ function cField(v: CValue): string {
   return `{ ${v.join(', ')} }`;
 }
 
-export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan, opts: EmitOptions): EmitResult {
+export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan, opts: EmitOptions, tiling?: TilingPlan): EmitResult {
+  const tiledAt = new Map((tiling?.layers ?? []).map((t) => [t.step, t]));
   const g = tg.graph;
   const byTensor = new Map<string, PlannedBuffer>();
   for (const b of plan.buffers) for (const t of b.tensors) byTensor.set(t, b);
@@ -114,9 +117,11 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('#include "network.h"');
   out.push('');
   const argsSection = levelOf0(plan, ARGS_BUFFER) === 'L1' ? 'DSIM_L1 ' : '';
+  const tablesInL1 = levelOf0(plan, TABLES_BUFFER) === 'L1';
   out.push('/* ---- activation arenas (memory plan: greedy by size over lifetimes) ---- */');
   for (const lv of ['L1', 'L2']) if (used.has(lv as 'L1')) out.push(`${ARENA_SECTION[lv]} uint8_t ${ARENA[lv]}[${arenaSize(lv)}] __attribute__((aligned(16)));`.trimStart());
   out.push('');
+  if (tiledAt.size) out.push(...TILE_DMA_HELPER, '');
   out.push('/* free L1 after the arena, before the core stacks: scratch for im2col */');
   out.push('static inline void *dsim_l1_free_start(void) { return (void *)__l1_heap_start; }');
   out.push('static inline uint32_t dsim_l1_free_bytes(void) { return (uint32_t)(__l1_heap_end - __l1_heap_start); }');
@@ -126,6 +131,10 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('/* buffer         level+offset      size  lifetime  tensors */');
   for (const b of plan.buffers) {
     if (b.kind === 'constant') continue;
+    if (b.kind === 'tile') {
+      out.push(`/* tile buffer ${b.name}: L1+${hex(b.offset)} ${b.size} B, during layer ${b.first} */`);
+      continue;
+    }
     out.push(`#define ${macroIds.get(b.name)!} ((void *)&${ARENA[b.level]}[${b.offset}]) /* ${b.level}+${hex(b.offset)} ${b.size} B, live ${b.first}..${b.last}, ${b.kind}: ${b.tensors.join(', ')} */`);
   }
   out.push('');
@@ -156,12 +165,19 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     };
     n.inputs.forEach((t) => describe('in ', t));
     n.outputs.forEach((t) => describe('out', t));
-    out.push(' */');
     const argsName = `${L.function}_args`;
-    out.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
-    for (const [k, v] of Object.entries(L.call.fields)) out.push(`  .${k} = ${cField(v)},`);
-    out.push('};');
-    if (opts.forkPerLayer) {
+    const tiled = tiledAt.get(L.index);
+    const tiledText = tiled ? emitTiledLayer(L, tiled, plan, argsName, argsSection, tablesInL1, opts.forkPerLayer === true) : undefined;
+    for (const line of tiledText?.comment ?? []) out.push(` *   ${line}`);
+    out.push(' */');
+    if (!tiledText?.ownsArgs) {
+      out.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
+      for (const [k, v] of Object.entries(L.call.fields)) out.push(`  .${k} = ${cField(v)},`);
+      out.push('};');
+    }
+    if (tiledText) {
+      out.push(...tiledText.code);
+    } else if (opts.forkPerLayer) {
       out.push(`static void ${L.function}(unsigned cores) {`);
       for (const st of L.call.prepare ?? []) out.push(`  ${st.replace(/ARGS/g, argsName)}`);
       if (!(L.call.prepare ?? []).some((st) => st.includes('cores'))) out.push('  (void)cores;');
@@ -178,8 +194,20 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
       if (!(L.call.prepare ?? []).some((st) => st.includes('cores'))) out.push('  (void)cores;');
       out.push(`  ${b.binding.kernel}(&${argsName});`);
     }
-    out.push('}');
+    if (!tiledText) out.push('}');
     out.push('');
+  }
+  // Prefetches: the layer before a prefetched layer starts its weights' DMA first thing (core 0).
+  for (const t of tiling?.layers ?? []) {
+    if (t.prefetchAt === undefined) continue;
+    const L = layers.find((x) => x.index === t.step)!;
+    const prev = layers.find((x) => x.index === t.prefetchAt)!;
+    const { decl, issue } = prefetchStatements(L, t, plan);
+    const at = out.findIndex((line) => line === `static void ${prev.function}(unsigned cores) {`);
+    const first = out.findIndex((line) => line.startsWith('/* ---- layers, in execution order'));
+    if (at < 0 || first < 0) throw new Error(`internal: no function of layer '${prev.name}' to prefetch '${L.name}' from`);
+    out.splice(at + 1, 0, `  if (${opts.forkPerLayer ? '1' : 'dsim_core_id() == 0'}) { /* prefetch: ${L.name}'s weights */`, ...issue.map((st) => `    ${st}`), '  }');
+    out.splice(first + 1, 0, decl);
   }
   out.push('void InitNetwork(void) {}');
   out.push('');

@@ -1,5 +1,5 @@
 // The compiler as a list of phases (docs/compiler.md):
-//   import -> lower (fold, alias, fuse) -> types -> bind -> constants -> plan (+ verify) -> emit
+//   import -> lower (fold, alias, fuse) -> types -> bind -> constants -> tile -> plan (+ verify) -> emit
 // Each phase is a function of the previous phase's result; compileGraph runs them in order
 // and returns every intermediate result (tests and the manifest read them).
 import { InputError } from '../errors.js';
@@ -9,10 +9,12 @@ import { lookupOp } from '../reference/registry.js';
 import { bind, type BoundNode } from './bind.js';
 import { materializeConstants, type ConstantsPhase } from './constants.js';
 import { emitNetwork, type EmitResult } from './emit.js';
+import { tileBufferName } from './emit-tiles.js';
+import { tileNetwork, tileTableBytes, verifyTiling, type TilingPlan } from './tile.js';
 import { importGraph } from './import.js';
 import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
 import './ops/index.js';
-import { planMemory, type MemoryPlan, type PlanOptions } from './plan.js';
+import { planMemory, type MemoryPlan, type PlanOptions, type TilePlacement } from './plan.js';
 import { inferTypes, type TypedGraph } from './types.js';
 import { DTYPES } from '../frontend/dtype.js';
 
@@ -28,6 +30,7 @@ export interface Compiled {
   typed: TypedGraph;
   bound: BoundNode[];
   constants: ConstantsPhase;
+  tiling: TilingPlan;
   plan: MemoryPlan;
   emitted: EmitResult;
   /** Wall-clock milliseconds per phase. */
@@ -72,7 +75,36 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;
   if (typeof goldenOrFn === 'function') importGraph(graph, inputs, golden);
   const constants = timed('constants', () => materializeConstants(typed, bound));
-  const plan = timed('plan', () => planMemory(typed, opts, constants.bytes));
-  const emitted = timed('emit', () => emitNetwork(typed, constants, plan, { platform: opts.platform, cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }));
-  return { lowered, typed, bound, constants, plan, emitted, phaseMs, golden };
+  const tiling = timed('tile', () => tileNetwork(typed, constants, opts));
+  const placement = (t: TilingPlan): TilePlacement => ({
+    activationLevels: t.activationLevels,
+    buffers: t.layers.flatMap((lt) => {
+      const pre = new Set([...lt.once, ...(lt.tiles[0]?.transfers ?? [])].filter((x) => x.dir === 'in').map((x) => x.field));
+      return lt.buffers.flatMap((b) =>
+        Array.from({ length: b.copies }, (_, k) => ({ name: tileBufferName(b, k), size: b.bytes, step: lt.step, from: lt.prefetchAt !== undefined && k === 0 && pre.has(b.field) ? lt.prefetchAt : undefined })),
+      );
+    }),
+    l1Constants: t.l1Constants,
+    tableBytes: t.layers.reduce((sum, lt) => sum + tileTableBytes(lt), 0),
+    argsInL1: t.argsInL1,
+    tablesInL1: t.tablesInL1,
+    argsBytes: constants.argsBytes,
+  });
+  const plan = timed('plan', () => {
+    let p: MemoryPlan;
+    try {
+      p = planMemory(typed, opts, constants.bytes, placement(tiling));
+    } catch (e) {
+      // prefetch buffers live over two steps: if packing them costs L1 the budget lacks, drop them
+      if (!(e instanceof InputError) || !tiling.layers.some((t) => t.prefetchAt !== undefined)) throw e;
+      for (const t of tiling.layers) delete t.prefetchAt;
+      p = planMemory(typed, opts, constants.bytes, placement(tiling));
+    }
+    verifyTiling(tiling, p, opts.platform);
+    return p;
+  });
+  const emitted = timed('emit', () =>
+    emitNetwork(typed, constants, plan, { platform: opts.platform, cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }, tiling),
+  );
+  return { lowered, typed, bound, constants, tiling, plan, emitted, phaseMs, golden };
 }

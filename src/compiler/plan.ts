@@ -33,7 +33,7 @@ export interface PlannedBuffer {
   name: string;
   /** Every tensor stored here (aliases share one buffer). */
   tensors: string[];
-  kind: 'input' | 'output' | 'activation' | 'constant';
+  kind: 'input' | 'output' | 'activation' | 'constant' | 'tile';
   level: Level;
   /** Offset in the level's arena (activations), or in the constant section (constants, in link order). */
   offset: number;
@@ -66,12 +66,23 @@ export interface PlanOptions {
 export const ALIGN = 4;
 const align = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
 
-/** L1 kept for the core stacks of the runtime plus its own sections (platform description). */
-export function l1Reserved(p: Platform = siracusa): number {
-  return p.cores * p.stackBytesPerCore + p.l1RuntimeBytes;
+/**
+ * `--l1` is the L1 budget of the network's data (Deeploy's meaning: tensors, tiles, args), as
+ * with Deeploy's L1 option; the core stacks live beside it. The budget is capped by the L1 the
+ * stacks leave, and the runtime's own L1 sections come out of it.
+ */
+export function l1Capacity(l1: number, p: Platform = siracusa): number {
+  return Math.max(0, Math.min(l1, p.memory.L1.region.size - p.cores * p.stackBytesPerCore) - p.l1RuntimeBytes);
+}
+
+/** The smallest `--l1` the runtime can live with. */
+export function l1Minimum(p: Platform = siracusa): number {
+  return p.l1RuntimeBytes;
 }
 /** Pseudo-constant standing for the layers' kernel args structs, and a bound of one struct's size. */
 export const ARGS_BUFFER = '(layer args structs)';
+/** Pseudo-constant standing for the tiled layers' per-tile tables and working args structs. */
+export const TABLES_BUFFER = '(tile tables)';
 export const ARGS_BYTES_PER_LAYER = 192;
 /** L1 left free for the kernels' im2col scratch (the L1 heap after the arena and L1 constants). */
 export const L1_SCRATCH_RESERVE = 16 * 1024;
@@ -163,26 +174,58 @@ export function peakLive(items: readonly { size: number; first: number; last: nu
   return peak;
 }
 
-export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map<string, number>): MemoryPlan {
+/** What the tiling phase decided (tile.ts): the planner places it. */
+export interface TilePlacement {
+  /** Level of each activation buffer by storage name (tile.ts spills some to L2). */
+  activationLevels: Map<string, Level>;
+  /** L1 buffers of tiled layers, live during their layer's step (from `from` when prefetched). */
+  buffers: { name: string; size: number; step: number; from?: number }[];
+  /** Constants kept in L1; all others go to L2 / weight memory. */
+  l1Constants: Set<string>;
+  /** Bytes of per-tile tables and tile args, kept with the layers' args structs. */
+  tableBytes: number;
+  /** Whether the args structs, and the tile tables, go to L1. */
+  argsInL1: boolean;
+  tablesInL1: boolean;
+  /** Bytes of the layers' args structs (constants phase). */
+  argsBytes: number;
+}
+
+export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map<string, number>, tiles?: TilePlacement): MemoryPlan {
   const steps = tg.nodes.length;
   const storages = liveness(tg);
   const items = storages.map((s) => ({ size: s.size, first: s.first, last: s.last, offset: undefined as number | undefined }));
-  const arena = packGreedyBySize(items);
   const peak = peakLive(items, steps);
+  const l1CapEarly = l1Capacity(opts.l1, opts.platform ?? siracusa);
+  const allIn = packGreedyBySize(items.map((it) => ({ ...it })));
+  const uniform: Level = opts.activationLevel ?? (allIn <= l1CapEarly ? 'L1' : 'L2');
+  const levelOfStorage = storages.map((s) => (opts.activationLevel ? uniform : tiles?.activationLevels.get(s.tensors[0]!) ?? uniform));
+  // one arena per level: pack each level's buffers on their own
+  const arenaBy: Record<Level, number> = { L1: 0, L2: 0, WMEM: 0 };
+  for (const lv of ['L1', 'L2'] as const) {
+    const idx = storages.map((_, k) => k).filter((k) => levelOfStorage[k] === lv);
+    const sub = idx.map((k) => items[k]!);
+    arenaBy[lv] = packGreedyBySize(sub);
+  }
+  const arenaActs = arenaBy.L1 + arenaBy.L2;
+  // Tile buffers after the activations in L1 (each lives during its layer only).
+  const tileItems = (tiles?.buffers ?? []).map((b) => ({ size: b.size, first: b.from ?? b.step, last: b.step, offset: undefined as number | undefined }));
+  const workspace = packGreedyBySize(tileItems);
 
   const pf = opts.platform ?? siracusa;
-  const L1_RESERVED = l1Reserved(pf);
   const L2_RESERVED = pf.l2RuntimeBytes;
-  const l1Capacity = Math.max(0, opts.l1 - L1_RESERVED);
+  const l1Cap = l1Capacity(opts.l1, pf);
   const l2Capacity = Math.max(0, opts.l2 - L2_RESERVED);
-  const level: Level = opts.activationLevel ?? (arena <= l1Capacity ? 'L1' : 'L2');
   const farLevel: Level = opts.wmem ? 'WMEM' : 'L2';
+  const tileBase = align(arenaBy.L1);
+  const arena = arenaActs;
+  void l1Cap;
 
   const buffers: PlannedBuffer[] = storages.map((s, k) => ({
     name: s.tensors[0]!,
     tensors: s.tensors,
     kind: s.kind,
-    level,
+    level: levelOfStorage[k]!,
     offset: items[k]!.offset!,
     size: s.size,
     first: s.first,
@@ -192,7 +235,10 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   // scratch), since kernels read requant vectors and small weights on every element; the rest in
   // L2 (or the weight memory with --wmem). They follow the arena in their level's plan; the
   // linker places them in their own sections (.l1.const, .rodata, .wmem).
-  const used: Record<Level, number> = { L1: level === 'L1' ? align(arena) : 0, L2: level === 'L2' ? align(arena) : 0, WMEM: 0 };
+  (tiles?.buffers ?? []).forEach((b, k) =>
+    buffers.push({ name: b.name, tensors: [b.name], kind: 'tile', level: 'L1', offset: tileBase + tileItems[k]!.offset!, size: b.size, first: b.from ?? b.step, last: b.step }),
+  );
+  const used: Record<Level, number> = { L1: align(arenaBy.L1) + align(workspace), L2: align(arenaBy.L2), WMEM: 0 };
   const constIn: Record<Level, number> = { L1: 0, L2: 0, WMEM: 0 };
   // The free L1 serves im2col (Conv) and the staging of a GEMM weight outside L1 (ops/linear.ts):
   // without a Conv, keeping room for the largest constant that could be staged is enough, and the
@@ -200,12 +246,18 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   const hasConv = tg.nodes.some(({ node }) => node.op.includes('Conv'));
   // GEMM weight constants are named <layer>_B / <layer>_BT (ops/linear.ts).
   const stageable = [...constantBytes].filter(([n, b]) => /_BT?$/.test(n) && b <= L1_SCRATCH_RESERVE).map(([, b]) => b);
-  const reserve = hasConv || stageable.length === 0 ? L1_SCRATCH_RESERVE : align(Math.max(...stageable));
-  const l1ConstLimit = opts.constantsInL1 === false ? 0 : Math.max(0, l1Capacity - reserve);
+  const reserve = tiles ? 0 : hasConv || stageable.length === 0 ? L1_SCRATCH_RESERVE : align(Math.max(...stageable));
+  const l1ConstLimit = opts.constantsInL1 === false ? 0 : Math.max(0, l1Cap - reserve);
   // The layers' args structs (kernels.h) are read by every core at every call: L1 first.
-  const argsBytes = Math.max(4, ARGS_BYTES_PER_LAYER * tg.nodes.length);
-  for (const [name, size] of [[ARGS_BUFFER, argsBytes] as const, ...[...constantBytes].sort((a, b) => a[1] - b[1])]) {
-    const lv: Level = used.L1 + align(size) <= l1ConstLimit ? 'L1' : farLevel;
+  const argsBytes = tiles ? tiles.argsBytes : Math.max(4, ARGS_BYTES_PER_LAYER * tg.nodes.length);
+  const pseudo: [string, number][] = [[ARGS_BUFFER, argsBytes]];
+  if (tiles && tiles.tableBytes > 0) pseudo.push([TABLES_BUFFER, tiles.tableBytes]);
+  for (const [name, size] of [...pseudo, ...[...constantBytes].sort((a, b) => a[1] - b[1])]) {
+    const fits = used.L1 + align(size) <= l1ConstLimit;
+    const wanted = !tiles || (name === ARGS_BUFFER ? tiles.argsInL1 : name === TABLES_BUFFER ? tiles.tablesInL1 : tiles.l1Constants.has(name));
+    // the tiler decided which constants are read in place from L1: the plan must honour it
+    if (tiles && wanted && !fits && name !== ARGS_BUFFER && name !== TABLES_BUFFER) throw new PlanError(`constant '${name}' (${size} B) was kept in L1 by the tiler but does not fit the L1 left (${l1ConstLimit - used.L1} B)`);
+    const lv: Level = fits && wanted ? 'L1' : farLevel;
     buffers.push({ name, tensors: [name], kind: 'constant', level: lv, offset: used[lv], size, first: -1, last: steps });
     used[lv] += align(size);
     constIn[lv] += align(size);
@@ -214,19 +266,21 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   const constLevel = farLevel;
 
   const levels: LevelInfo[] = [
-    { level: 'L1', base: pf.memory.L1.region.base, capacity: l1Capacity, used: used.L1 },
+    { level: 'L1', base: pf.memory.L1.region.base, capacity: l1Cap, used: used.L1 },
     { level: 'L2', base: pf.memory.L2.region.base, capacity: l2Capacity, used: used.L2 },
     { level: 'WMEM', base: pf.memory.WMEM.region.base, capacity: pf.memory.WMEM.region.size, used: used.WMEM },
   ];
   const plan: MemoryPlan = { buffers, levels, steps, peakLive: peak };
   for (const lv of levels)
     if (lv.used > lv.capacity) {
-      const acts = lv.level === level ? `activation arena ${arena} B (peak live ${peak} B over ${steps} layers)` : 'no activations';
+      const acts =
+        (arenaBy[lv.level] > 0 ? `activation arena ${arenaBy[lv.level]} B (peak live ${peak} B over ${steps} layers)` : 'no activations') +
+        (lv.level === 'L1' && workspace > 0 ? `; tile buffers ${workspace} B` : '');
       const consts = lv.level === constLevel ? `constants ${constTotal} B` : 'no constants';
       const opt = lv.level === 'L1' ? '--l1' : lv.level === 'L2' ? '--l2' : `the ${pf.memory.WMEM.region.size} B weight memory`;
       throw new InputError(
         `network does not fit ${lv.level}: the memory plan needs ${lv.used} B (${acts}; ${consts}) but ${lv.capacity} B are available ` +
-          `(${opt === '--l2' ? `--l2 ${opts.l2} minus ${L2_RESERVED} B reserved for code, runtime and stacks` : opt === '--l1' ? `--l1 ${opts.l1} minus ${L1_RESERVED} B of stacks` : opt})` +
+          `(${opt === '--l2' ? `--l2 ${opts.l2} minus ${L2_RESERVED} B reserved for code, runtime and stacks` : opt === '--l1' ? `--l1 ${opts.l1} minus ${pf.l1RuntimeBytes} B of runtime, at most ${pf.memory.L1.region.size} B minus the ${pf.cores} core stacks` : opt})` +
           (lv.level === 'L2' && !opts.wmem ? '; --wmem moves the constants to the weight memory' : ''),
       );
     }

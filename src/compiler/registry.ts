@@ -61,9 +61,51 @@ export interface TypeSignature {
   outputs: DType[];
 }
 
+/** One operand's part of a tile: `rows` rows of `rowBytes`, `stride` bytes apart in the full
+ *  tensor, from byte `offset`; in L1 the rows are packed (the DMA's local side is contiguous). */
+export interface TileSlice {
+  /** The args field holding the operand's pointer ('A', 'X', 'Y', ...). */
+  field: string;
+  dir: 'in' | 'out';
+  offset: number;
+  rowBytes: number;
+  rows: number;
+  stride: number;
+}
+
+/** A dimension the tiler may split: tile sizes are `choices`, else multiples of `align` or `size`. */
+export interface TileDim {
+  name: string;
+  size: number;
+  align: number;
+  choices?: number[];
+}
+
+/**
+ * How a kernel runs on tiles (the tiling phase, tile.ts): which dimensions split, which bytes
+ * of each operand a tile needs (halos included), how the args of a tile derive from the whole
+ * layer's, and what one tile costs. Tile sizes are per dimension; `at` is the tile's origin.
+ */
+export interface TilingRule<P> {
+  dims(p: P): TileDim[];
+  /** Tile sizes the kernel cannot take together (default: any). */
+  legal?(p: P, size: number[]): boolean;
+  slices(p: P, t: TypeSignature, at: number[], size: number[]): TileSlice[];
+  /** Named coordinates of a tile, in the order the C set-up reads them. */
+  coords(p: P, at: number[], size: number[]): Record<string, number>;
+  /** C statements deriving the tile's args `T` from the layer's args `P` (coords are C variables). */
+  setup(p: P): string[];
+  /** L1 scratch of the kernel for one tile (bytes; args field `scratch`), 0 if none. */
+  scratch(p: P, t: TypeSignature, size: number[], cores: number): number;
+  /** Predicted kernel cycles of one tile with operands in L1. */
+  compute(p: P, t: TypeSignature, size: number[], cores: number): number;
+}
+
 export interface Binding<P> {
   /** The C function it calls (for the manifest and error messages). */
   kernel: string;
+  /** How the kernel runs on L1 tiles; without one the layer reads its operands where they are. */
+  tiling?: TilingRule<P>;
   /** undefined when the binding accepts these element types, else why not. */
   check(p: P, t: TypeSignature): string | undefined;
   /** The args of the kernel call; every core of the fork runs the kernel (kernels split the work). */

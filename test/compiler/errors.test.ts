@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bind } from '../../src/compiler/bind.js';
 import { compileToFolder } from '../../src/compiler/build-folder.js';
 import { lower } from '../../src/compiler/lower.js';
-import { l1Reserved } from '../../src/compiler/plan.js';
+import { l1Minimum } from '../../src/compiler/plan.js';
 import { inferTypes } from '../../src/compiler/types.js';
 import { ExitCode, InputError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/frontend/builder.js';
@@ -76,7 +76,7 @@ describe('bad input', () => {
     const b = new GraphBuilder('bigact');
     const x = b.input('x', 'float32', [1, 64, 64]);
     const y = b.node('Transpose', [x], { perm: [0, 2, 1] }, { nodeName: 't', dtype: 'float32', shape: [1, 64, 64] });
-    const err = await compileError(writeCase('bigact', b.output(y).build(), [x8('x', [1, 64, 64])]), { l1: l1Reserved(), l2: 256 * 1024 + 4096 });
+    const err = await compileError(writeCase('bigact', b.output(y).build(), [x8('x', [1, 64, 64])]), { l1: l1Minimum(), l2: 256 * 1024 + 4096 });
     expect(err.message).toMatch(/does not fit L2: the memory plan needs \d+ B \(activation arena 8192 B \(peak live 8192 B over 1 layers\)/);
   });
 
@@ -85,7 +85,8 @@ describe('bad input', () => {
     const x = b.input('x', 'float32', [1, 8]);
     const y = b.node('Transpose', [x], { perm: [1, 0] }, { nodeName: 't', dtype: 'float32', shape: [8, 1] });
     const dir = writeCase('budget', b.output(y).build(), [x8('x', [1, 8])]);
-    expect((await compileError(dir, { l1: 4000 })).message).toBe(`--l1 4000: below what the runtime needs (${l1Reserved()} B for the 8 core stacks of 2048 B and 1024 B of runtime); give at least ${l1Reserved()}`);
+    expect((await compileError(dir, { l1: 1000 })).message).toBe("--l1 1000: below what the runtime needs (1024 B for the runtime's L1 sections (the core stacks are kept beside the budget)); give at least 1024");
+    expect((await compileError(dir, { l1: 300000 })).message).toBe('--l1 300000: the siracusa L1 has only 262144 B');
     expect((await compileError(dir, { l2: 1000 })).message).toMatch(/^--l2 1000: below what the runtime needs \(262144 B for code/);
     expect((await compileError(dir, { l1: Number.NaN })).message).toBe('--l1 NaN: expected a whole number of bytes');
     expect((await compileError(dir, { platform: 'gap9' })).message).toBe('--platform gap9: unknown platform (expected one of siracusa)');

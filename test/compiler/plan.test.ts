@@ -3,7 +3,7 @@ import { GraphBuilder } from '../../src/frontend/builder.js';
 import { InputError } from '../../src/errors.js';
 import { lower } from '../../src/compiler/lower.js';
 import '../../src/compiler/ops/index.js';
-import { l1Reserved, liveness, packGreedyBySize, planMemory, PlanError, verifyPlan, type MemoryPlan } from '../../src/compiler/plan.js';
+import { l1Minimum, liveness, packGreedyBySize, planMemory, PlanError, verifyPlan, type MemoryPlan } from '../../src/compiler/plan.js';
 import { inferTypes } from '../../src/compiler/types.js';
 import { linearGraph } from './helpers.js';
 import { siracusa } from '../../src/sim/platform/siracusa.js';
@@ -100,7 +100,7 @@ describe('memory planner', () => {
   });
 
   it('activations go to L2 when they do not fit the L1 budget', () => {
-    const plan = planMemory(chain(), { ...opts, l1: l1Reserved() + 256 }, new Map());
+    const plan = planMemory(chain(), { ...opts, l1: l1Minimum() + 256 }, new Map());
     expect(new Set(plan.buffers.filter((b) => b.kind !== 'constant').map((b) => b.level))).toEqual(new Set(['L2']));
   });
 });

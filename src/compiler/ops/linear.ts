@@ -5,7 +5,7 @@ import type { DType, Graph, Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
 import { intAttr, intsAttr, stringAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
-import { register, unsupported, type Binding, type EmitContext, type Range } from '../registry.js';
+import { register, unsupported, type Binding, type EmitContext, type Range, type TilingRule, type TypeSignature } from '../registry.js';
 import { rangeAdd, rangeMul, rangeScale } from '../types.js';
 import {
   broadcastStrides,
@@ -152,34 +152,10 @@ function gemmRange(p: GemmParams, ins: (Range | undefined)[]): Range[] {
   return [acc];
 }
 
-/**
- * Weights outside L1 are copied into the free L1 (after the arena, before the stacks) with the
- * cluster DMA before the kernel runs, when they fit: the cores then read them at L1 speed
- * instead of each paying the L2 latency (no double buffering yet: the copy is not overlapped).
- */
-export const STAGE_MAX_BYTES = 128 * 1024 - 1; // MCHAN v7 length field: 17 bits
-function stageInL1(field: string, cname: string, bytes: number): string[] | undefined {
-  if (bytes > STAGE_MAX_BYTES || bytes < 256) return undefined;
-  return [
-    `if (!dsim_in_l1(${cname}) && ${bytes}u <= dsim_l1_free_bytes()) {`,
-    `    dsim_dma_wait(dsim_dma_copy_1d(dsim_l1_free_start(), ${cname}, ${bytes}u, 1));`,
-    `    ARGS.${field} = dsim_l1_free_start();`,
-    `  } else {`,
-    `    ARGS.${field} = ${cname};`,
-    `  }`,
-  ];
-}
-
 /** One row times a constant matrix, one batch (decode steps): dk_gemm's GEMV path. */
 function isGemv(p: GemmParams): boolean {
   return p.M === 1 && p.batch[0] * p.batch[1] === 1 && p.bConst !== undefined && !p.aConst && !p.transA;
 }
-
-/**
- * A GEMV's weights are not staged before the kernel: dk_gemm's cores stream their own columns by
- * DMA through the free L1 given as scratch, computing each piece while the next one is in flight.
- */
-const GEMV_SCRATCH = ['ARGS.scratch = dsim_l1_free_start();', 'ARGS.scratch_bytes = dsim_l1_free_bytes();'];
 
 /** Constant B as the kernel's fast path wants it: per batch matrix, N x K (trans_b = 1). */
 function constantB(p: GemmParams, bt: Tensor, ctx: EmitContext, dtype: DType): string {
@@ -193,8 +169,128 @@ function constantB(p: GemmParams, bt: Tensor, ctx: EmitContext, dtype: DType): s
   return ctx.constant(`${p.layer}_BT`, dtype, out, shape);
 }
 
+
+// ---------------------------------------------------------------- GEMM tiling
+// Tiles are (one batch) x (rows of 4) x (columns of 4): A's rows and B^T's rows are contiguous,
+// Y's tile is a block of rows (2D DMA). K is never split: at these sizes a K x 4 panel always
+// fits, and whole-K tiles keep the int32 accumulation inside the kernel.
+
+/** Element types of A and B as the kernel sees them (constants: their materialised type). */
+const gemmOperandTypes = new WeakMap<GemmParams, [DType, DType]>();
+function gemmTypes(p: GemmParams, t: TypeSignature): [DType, DType] {
+  let v = gemmOperandTypes.get(p);
+  if (!v) {
+    v = [p.aConst ? constType(p.aConst) : t.inputs[0]!, p.bConst ? constType(p.bConst) : t.inputs[1]!];
+    gemmOperandTypes.set(p, v);
+  }
+  return v;
+}
+
+/**
+ * dk_gemm's cycles with operands in L1, by its structure (kernels/gemm.c): tasks of (batch, 4-row
+ * block, column chunk) over the cores; per task a cost by micro-kernel (4x4 hardware loop; one
+ * row against column quads; single columns; B not transposed, packed per step, always 4 rows)
+ * and per output by epilogue (generic: alpha, bias; requant / int32). Constants fitted by least
+ * squares (relative error) to the per-layer counters of the conformance GEMMs and MatMuls
+ * (microLlama64, microLlama8_parallel, miniMobileNet(v2), Transformer, GEMM/MatMul kernels) at
+ * the default L1; bench/tiling.ts prints predicted against measured.
+ */
+export const GEMM_COST = {
+  call: 639,
+  task: 235,
+  taskPacked: 85,
+  mac4x4: 0.257,
+  mac1x4: 1.003,
+  mac1x1: 3.017,
+  macPacked: 3.315,
+  /** not in the fit (no conformance layer takes the generic loop): the loop's instruction count */
+  macGeneric: 9,
+  outGeneric: 110,
+  outRequant: 32.6,
+};
+
+export function gemmTileCycles(p: GemmParams, t: TypeSignature, tm: number, tn: number, cores: number, batches = 1): number {
+  const [aT, bT] = gemmTypes(p, t);
+  const fast = is8bit(aT) && is8bit(bT) && !p.transA;
+  const tb = p.bConst !== undefined || p.transB;
+  const mblk = Math.ceil(tm / 4);
+  let chunks = 1;
+  if (batches * mblk < cores) chunks = Math.min(Math.ceil(cores / (batches * mblk)), Math.ceil(tn / 2));
+  let cw = Math.ceil(tn / chunks);
+  cw += cw & 1;
+  chunks = Math.ceil(tn / cw);
+  const per = Math.ceil((batches * mblk * chunks) / cores);
+  const rows = Math.min(4, tm);
+  const cols = Math.min(cw, tn);
+  const perMac = !fast ? GEMM_COST.macGeneric : !tb ? GEMM_COST.macPacked : rows === 4 ? GEMM_COST.mac4x4 : cols >= 4 ? GEMM_COST.mac1x4 : GEMM_COST.mac1x1;
+  const macs = per * (fast && !tb ? 4 : rows) * cols * p.K;
+  const outs = per * rows * cols;
+  const generic = p.alpha !== 1 || p.bias !== undefined;
+  return Math.round(
+    GEMM_COST.call + per * GEMM_COST.task + (tb ? 0 : per * GEMM_COST.taskPacked) + macs * perMac + outs * (generic ? GEMM_COST.outGeneric : GEMM_COST.outRequant),
+  );
+}
+
+const elemBytes = (d: DType) => DTYPES[d].bytes;
+
+const gemmTiling: TilingRule<GemmParams> = {
+  dims(p) {
+    const nb = p.batch[0] * p.batch[1];
+    return [
+      { name: 'batch', size: nb, align: 1, choices: [1, nb] },
+      { name: 'm', size: p.M, align: 4, choices: p.transA ? [p.M] : undefined },
+      { name: 'n', size: p.N, align: 4 },
+    ];
+  },
+  // several batches in one tile: whole matrices only, each operand's whole extent
+  legal: (p, [tb, tm, tn]) => tb === 1 || (tm === p.M && tn === p.N),
+  slices(p, t, [b, m0, n0], [nbt, tm, tn]) {
+    const [aT, bT] = gemmTypes(p, t);
+    const eA = elemBytes(aT);
+    const eB = elemBytes(bT);
+    const eY = elemBytes(t.outputs[0]!);
+    if (nbt! > 1) {
+      const extent = (bs: [number, number], matrix: number) => (p.batch[0] - 1) * bs[0] + (p.batch[1] - 1) * bs[1] + matrix;
+      return [
+        { field: 'A', dir: 'in', offset: 0, rowBytes: extent(p.aBs, p.M * p.K) * eA, rows: 1, stride: 0 },
+        { field: 'B', dir: 'in', offset: 0, rowBytes: extent(p.bBs, p.K * p.N) * eB, rows: 1, stride: 0 },
+        { field: 'Y', dir: 'out', offset: 0, rowBytes: nbt! * p.M * p.N * eY, rows: 1, stride: 0 },
+      ];
+    }
+    const b0 = Math.floor(b! / p.batch[1]);
+    const b1 = b! % p.batch[1];
+    const aBase = (b0 * p.aBs[0] + b1 * p.aBs[1]) * eA;
+    const bBase = (b0 * p.bBs[0] + b1 * p.bBs[1]) * eB;
+    const bTrans = p.bConst !== undefined || p.transB;
+    return [
+      p.transA
+        ? { field: 'A', dir: 'in', offset: aBase, rowBytes: p.M * p.K * eA, rows: 1, stride: 0 }
+        : { field: 'A', dir: 'in', offset: aBase + m0! * p.K * eA, rowBytes: tm! * p.K * eA, rows: 1, stride: 0 },
+      bTrans
+        ? { field: 'B', dir: 'in', offset: bBase + n0! * p.K * eB, rowBytes: tn! * p.K * eB, rows: 1, stride: 0 }
+        : { field: 'B', dir: 'in', offset: bBase + n0! * eB, rowBytes: tn! * eB, rows: p.K, stride: p.N * eB },
+      { field: 'Y', dir: 'out', offset: ((b! * p.M + m0!) * p.N + n0!) * eY, rowBytes: tn! * eY, rows: tm!, stride: p.N * eY },
+    ];
+  },
+  coords(p, [b, m0, n0], [nbt, tm, tn]) {
+    return { b0: Math.floor(b! / p.batch[1]), b1: b! % p.batch[1], m0: m0!, n0: n0!, tm: tm!, tn: tn!, nbt: nbt! };
+  },
+  setup() {
+    return [
+      'T->M = tm; T->N = tn;',
+      'if (nbt == 1) { T->batch[0] = T->batch[1] = 1; T->a_bs[0] = T->a_bs[1] = T->b_bs[0] = T->b_bs[1] = T->c_bs[0] = T->c_bs[1] = 0; }',
+      'if (P->C) T->C = P->C + (int32_t)b0 * P->c_bs[0] + (int32_t)b1 * P->c_bs[1] + (int32_t)m0 * P->c_rs + (int32_t)n0 * P->c_cs;',
+      'if (P->rq.mul) T->rq.mul = P->rq.mul + (int32_t)b0 * P->rq.mul_s[0] + (int32_t)b1 * P->rq.mul_s[1] + (int32_t)m0 * P->rq.mul_s[2] + (int32_t)n0 * P->rq.mul_s[3];',
+      'if (P->rq.add) T->rq.add = P->rq.add + (int32_t)b0 * P->rq.add_s[0] + (int32_t)b1 * P->rq.add_s[1] + (int32_t)m0 * P->rq.add_s[2] + (int32_t)n0 * P->rq.add_s[3];',
+    ];
+  },
+  scratch: () => 0,
+  compute: (p, t, [nbt, tm, tn], cores) => gemmTileCycles(p, t, tm!, tn!, cores, nbt),
+};
+
 const gemmBinding: Binding<GemmParams> = {
   kernel: 'dk_gemm',
+  tiling: gemmTiling,
   check(p, t) {
     return onlyTypes([t.inputs[0], t.inputs[1]], ACC_INPUT_TYPES, 'A/B') ?? (t.outputs[0] === 'uint16' || t.outputs[0] === 'int16' ? 'int16 outputs unsupported' : undefined);
   },
@@ -220,7 +316,6 @@ const gemmBinding: Binding<GemmParams> = {
       C = ctx.constant(`${p.layer}_C`, 'int32', intValues(p.bias), p.bias.shape);
     }
     return {
-      prepare: isGemv(p) ? GEMV_SCRATCH : p.bConst && !ctx.inputs[1] ? stageInL1('B', B, elementCount(p.bConst.shape) * DTYPES[bT].bytes) : undefined,
       argsType: 'dk_gemm_args_t',
       fields: {
         A,
@@ -368,8 +463,118 @@ function parseConv(node: LNode, g: Graph, fused: boolean): ConvParams {
   };
 }
 
+
+// ---------------------------------------------------------------- Conv tiling
+// Tiles are (one image) x (output channels, whole groups) x (output rows). A tile's input is
+// the rows its outputs read (halo of (KH-1)*dil rows, stride applied), clipped to the image:
+// the tile's pad_t is what remains of the top padding, the bottom padding is the clipped edge.
+// Output columns are not split (a tile row is a whole output row).
+
+function convInputRows(p: ConvParams, oh0: number, toh: number): [number, number] {
+  const first = oh0 * p.strides[0] - p.padT;
+  const last = (oh0 + toh - 1) * p.strides[0] - p.padT + (p.KH - 1) * p.dils[0];
+  return [Math.max(0, first), Math.min(p.H, last + 1)];
+}
+
+function convGeometry(p: ConvParams, k0: number, tk: number) {
+  const cg = p.C / p.group;
+  const kg = p.K / p.group;
+  return p.group === 1 ? { c0: 0, cc: p.C, grp: 1 } : { c0: (k0 / kg) * cg, cc: (tk / kg) * cg, grp: tk / kg };
+}
+
+const round4 = (v: number) => Math.ceil(v / 4) * 4;
+
+/** The im2col path of dk_conv runs (8-bit X and W) and its scratch (kernels/conv.c). */
+function convScratch(p: ConvParams, t: TypeSignature, tk: number, cc: number, hh: number, cores: number): number {
+  const L = (p.C / p.group) * p.KH * p.KW;
+  const kg = p.K / p.group;
+  if (!is8bit(t.inputs[0]) || !is8bit(constType(p.w)) || !(kg >= 2 || L >= 16)) return 0;
+  const work = cores * 2 * round4(L);
+  const pointwise = p.KH === 1 && p.KW === 1 && p.strides[0] === 1 && p.strides[1] === 1 && p.padT === 0 && p.padL === 0 && p.group === 1 && p.OW === p.W;
+  void tk;
+  return pointwise ? Math.max(work, round4(cc * hh * p.W)) : work;
+}
+
+/**
+ * dk_conv's cycles with operands in L1, by path (kernels/conv.c): im2col (tasks of 2 output
+ * pixels per group: gather 2 receptive fields, then K/group x 2 dot products), pointwise (a GEMM
+ * with the input transposed into the scratch), direct rows (depthwise, other types). Constants
+ * fitted like GEMM_COST, on the conformance convolutions (bench/tiling.ts).
+ */
+export const CONV_COST = { call: 110, gatherByte: 11.93, macIm2col: 1.371, output: 138.9, macDirect: 26.12, transposeByte: 23.87, pwTask: 97.76, pwOutput: 60.14 };
+
+export function convTileCycles(p: ConvParams, t: TypeSignature, tk: number, toh: number, cores: number): number {
+  const Cg = p.C / p.group;
+  const L = Cg * p.KH * p.KW;
+  const { cc } = convGeometry(p, 0, tk);
+  const [ih0, ih1] = convInputRows(p, 0, toh);
+  const scratch = convScratch(p, t, tk, cc, ih1 - ih0, cores);
+  const pointwise = scratch > 0 && p.KH === 1 && p.KW === 1 && p.group === 1 && p.strides[0] === 1 && p.padT === 0 && p.padL === 0;
+  const groups = tk / (p.K / p.group);
+  const kg = p.K / p.group;
+  if (pointwise) {
+    const P = toh * p.OW;
+    const mblk = Math.ceil(tk / 4);
+    let ch = mblk < cores ? Math.min(Math.ceil(cores / mblk), Math.ceil(P / 2)) : 1;
+    let cw = Math.ceil(P / ch);
+    cw += cw & 1;
+    ch = Math.ceil(P / cw);
+    const per = Math.ceil((mblk * ch) / cores);
+    return Math.round(CONV_COST.call + (cc * P * CONV_COST.transposeByte) / Math.min(cores, P) + per * CONV_COST.pwTask + per * 4 * Math.min(cw, P) * CONV_COST.pwOutput);
+  }
+  if (scratch > 0) {
+    const per = Math.ceil((Math.ceil((toh * p.OW) / 2) * (p.group === 1 ? 1 : groups)) / cores);
+    return Math.round(CONV_COST.call + per * (2 * L * CONV_COST.gatherByte + kg * 2 * L * CONV_COST.macIm2col + kg * 2 * CONV_COST.output));
+  }
+  const per = Math.ceil((tk * toh) / cores);
+  return Math.round(CONV_COST.call + per * p.OW * (L * CONV_COST.macDirect + CONV_COST.output));
+}
+
+const convTiling: TilingRule<ConvParams> = {
+  dims(p) {
+    return [
+      { name: 'n', size: p.N, align: 1, choices: [1] },
+      { name: 'k', size: p.K, align: p.group === 1 ? 1 : p.K / p.group },
+      { name: 'oh', size: p.OH, align: 1 },
+    ];
+  },
+  slices(p, t, [n, k0, oh0], [, tk, toh]) {
+    const eX = elemBytes(t.inputs[0]!);
+    const eW = elemBytes(constType(p.w));
+    const eY = elemBytes(t.outputs[0]!);
+    const { c0, cc } = convGeometry(p, k0!, tk!);
+    const [ih0, ih1] = convInputRows(p, oh0!, toh!);
+    const L = (p.C / p.group) * p.KH * p.KW;
+    return [
+      { field: 'X', dir: 'in', offset: ((n! * p.C + c0) * p.H + ih0) * p.W * eX, rowBytes: (ih1 - ih0) * p.W * eX, rows: cc, stride: p.H * p.W * eX },
+      { field: 'W', dir: 'in', offset: k0! * L * eW, rowBytes: tk! * L * eW, rows: 1, stride: 0 },
+      { field: 'Y', dir: 'out', offset: ((n! * p.K + k0!) * p.OH + oh0!) * p.OW * eY, rowBytes: toh! * p.OW * eY, rows: tk!, stride: p.OH * p.OW * eY },
+    ];
+  },
+  coords(p, [n, k0, oh0], [, tk, toh]) {
+    const { cc, grp } = convGeometry(p, k0!, tk!);
+    const [ih0, ih1] = convInputRows(p, oh0!, toh!);
+    return { n0: n!, k0: k0!, oh0: oh0!, tk: tk!, toh: toh!, cc, hh: ih1 - ih0, padt: ih0 - (oh0! * p.strides[0] - p.padT), grp };
+  },
+  setup() {
+    return [
+      'T->N = 1; T->C = cc; T->H = hh; T->K = tk; T->OH = toh; T->pad_t = padt; T->group = grp;',
+      'if (P->bias) T->bias = P->bias + k0;',
+      'if (P->rq.mul) T->rq.mul = P->rq.mul + (int32_t)n0 * P->rq.mul_s[0] + (int32_t)k0 * P->rq.mul_s[1] + (int32_t)oh0 * P->rq.mul_s[2];',
+      'if (P->rq.add) T->rq.add = P->rq.add + (int32_t)n0 * P->rq.add_s[0] + (int32_t)k0 * P->rq.add_s[1] + (int32_t)oh0 * P->rq.add_s[2];',
+    ];
+  },
+  scratch(p, t, [, tk, toh], cores) {
+    const { cc } = convGeometry(p, 0, tk!);
+    const [ih0, ih1] = convInputRows(p, 0, toh!);
+    return convScratch(p, t, tk!, cc, Math.max(ih1 - ih0, Math.min(p.H, (toh! - 1) * p.strides[0] + (p.KH - 1) * p.dils[0] + 1)), cores);
+  },
+  compute: (p, t, [, tk, toh], cores) => convTileCycles(p, t, tk!, toh!, cores),
+};
+
 const convBinding: Binding<ConvParams> = {
   kernel: 'dk_conv',
+  tiling: convTiling,
   check(p, t) {
     return onlyTypes([t.inputs[0]], ACC_INPUT_TYPES, 'X') ?? (p.C % p.group !== 0 || p.K % p.group !== 0 ? `group ${p.group} does not divide C ${p.C} and K ${p.K}` : undefined);
   },
@@ -409,8 +614,6 @@ const convBinding: Binding<ConvParams> = {
         y_type: dkType(out.dtype),
         rq: rqInit(p.rq, p.outShape, [p.N, p.K, p.OH, p.OW], ctx, p.layer),
       },
-      // im2col scratch: the free L1 between the planned arena and the stacks, when big enough.
-      prepare: ['ARGS.scratch = dk_conv_scratch_bytes(&ARGS, cores) <= dsim_l1_free_bytes() ? dsim_l1_free_start() : 0;'],
     };
   },
 };

@@ -1,0 +1,237 @@
+// The C of a tiled layer (tile.ts decided the schedule): a table with one row per tile (its
+// coordinates, the ext offset / bytes / row / stride of each DMA, the offsets of operands read in
+// place), and a loop in which core 0 starts tile i+1's DMA-in, waits for tile i's inputs and the
+// output buffer it reuses, points the tile's args at the L1 buffers, and every core runs the
+// kernel on the tile; tile i's DMA-out leaves while tile i+1 computes.
+import type { EmittedLayer } from './constants.js';
+import type { MemoryPlan } from './plan.js';
+import type { LayerTiling, TileBuffer } from './tile.js';
+
+/** Name of copy k of a tile buffer in the memory plan. */
+export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
+
+/** The network.c helper every tiled layer uses (printed once). */
+export const TILE_DMA_HELPER = [
+  '/* one tile transfer: 1D when its rows are contiguous, else 2D (rows strided on the external side) */',
+  'static inline uint32_t tile_dma(void *l1, const void *ext, uint32_t bytes, uint32_t row, uint32_t stride, int in) {',
+  '  return row == bytes ? dsim_dma_copy_1d(l1, ext, bytes, in) : dsim_dma_copy_2d(l1, ext, bytes, row, stride, in);',
+  '}',
+];
+
+const hex = (x: number) => `0x${x.toString(16)}`;
+
+export interface TiledLayerText {
+  /** Comment lines (without the comment markers) for the layer's header. */
+  comment: string[];
+  /** Declarations and functions, ending with `static void <fn>(unsigned cores)`. */
+  code: string[];
+  /** The code defines the layer's args struct itself (single tile: pointing at the L1 buffers). */
+  ownsArgs: boolean;
+}
+
+export function emitTiledLayer(
+  L: EmittedLayer,
+  t: LayerTiling,
+  plan: MemoryPlan,
+  argsName: string,
+  argsSection: string,
+  tablesInL1: boolean,
+  forkPerLayer: boolean,
+): TiledLayerText {
+  const fn = L.function;
+  const kernel = L.bound.binding.kernel;
+  const rule = L.bound.binding.tiling!;
+  const T = t.tiles.length;
+  const double = T > 1;
+  const offsetOf = (name: string) => {
+    const b = plan.buffers.find((x) => x.name === name);
+    if (!b) throw new Error(`internal: tile buffer '${name}' is not in the memory plan`);
+    return b.offset;
+  };
+  const macro = (b: TileBuffer, k: number) => `((void *)&dsim_arena_l1[${offsetOf(tileBufferName(b, k))}])`;
+  const first = t.tiles[0]!;
+  const coordNames = Object.keys(first.coords);
+  const ins = first.transfers.filter((x) => x.dir === 'in');
+  const outs = first.transfers.filter((x) => x.dir === 'out');
+  const bufOf = (field: string) => t.buffers.find((b) => b.field === field)!;
+
+  const comment: string[] = [];
+  comment.push(
+    `tiled: ${t.dims.map((d) => `${d.name} ${d.size}${d.tile < d.size ? ` by ${d.tile}` : ''}`).join(' x ')} = ${T} tile${T > 1 ? 's' : ''}` +
+      (double ? ', double-buffered (DMA-in of tile i+1 and DMA-out of tile i-1 while tile i computes)' : ''),
+  );
+  for (const b of t.buffers)
+    comment.push(`  L1 ${b.field}: ${b.copies} x ${b.bytes} B at ${Array.from({ length: b.copies }, (_, k) => `L1+${hex(offsetOf(tileBufferName(b, k)))}`).join(', ')}`);
+  for (const x of t.once) comment.push(`  ${x.field}: one DMA of ${x.bytes} B before the first tile (the same slice for every tile)`);
+  for (const p of first.inPlace) comment.push(`  ${p.field}: read in place`);
+  comment.push(`  DMA in ${t.dmaBytesIn} B, out ${t.dmaBytesOut} B; predicted ${t.predicted.total} cycles (kernel ${t.predicted.compute}, DMA ${t.predicted.dma})`);
+
+  const code: string[] = [];
+  if (T === 1) return { comment, code: singleTile(L, t, argsName, argsSection, forkPerLayer, macro, bufOf), ownsArgs: true };
+  const tableSection = tablesInL1 ? '__attribute__((section(".l1.const"))) ' : '';
+  const cols = [...coordNames, ...first.transfers.flatMap((x) => [`${x.field}.off`, `${x.field}.bytes`, `${x.field}.row`, `${x.field}.stride`]), ...first.inPlace.map((p) => `${p.field}.off`)];
+  code.push(`static ${tablesInL1 ? 'DSIM_L1 ' : ''}${L.call.argsType} ${fn}_targs;`);
+  code.push(`/* ${cols.join(', ')} */`);
+  code.push(`static const uint32_t ${fn}_tiles[${T}][${cols.length}] ${tableSection}= {`);
+  for (const tile of t.tiles) {
+    const row = [...coordNames.map((c) => tile.coords[c]!), ...tile.transfers.flatMap((x) => [x.offset, x.bytes, x.rowBytes, x.stride]), ...tile.inPlace.map((p) => p.offset)];
+    code.push(`  { ${row.join(', ')} },`);
+  }
+  code.push('};');
+  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${b.field}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
+  const sel = (b: TileBuffer) => (b.copies > 1 ? 'i & 1' : '0');
+  const colOf = (name: string) => cols.indexOf(name);
+  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
+  const dmaFn = (dir: 'in' | 'out', list: typeof ins) => {
+    code.push(`static void ${fn}_${dir}(uint32_t i, uint32_t *id) {`);
+    code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
+    list.forEach((x, k) => {
+      const c = colOf(`${x.field}.off`);
+      code.push(`  id[${k}] = tile_dma(${fn}_buf_${x.field}[${sel(bufOf(x.field))}], ${ext(x.field)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], ${dir === 'in' ? 1 : 0});`);
+    });
+    code.push('}');
+  };
+  if (ins.length) dmaFn('in', ins);
+  if (outs.length) dmaFn('out', outs);
+  code.push(`static void ${fn}_set(uint32_t i) {`);
+  code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
+  coordNames.forEach((c, k) => code.push(`  const uint32_t ${c} = t[${k}];`));
+  code.push(`  const ${L.call.argsType} *P = &${argsName};`);
+  code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
+  for (const x of [...t.once, ...first.transfers]) code.push(`  T->${x.field} = ${fn}_buf_${x.field}[${sel(bufOf(x.field))}];`);
+  for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + t[${colOf(`${p.field}.off`)}]);`);
+  const scratch = t.buffers.find((b) => b.field === 'scratch');
+  if (scratch) code.push(`  T->scratch = ${fn}_buf_scratch[0];`);
+  for (const st of rule.setup(L.bound.params)) code.push(`  ${st}`);
+  code.push(`  (void)P; (void)i; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
+  code.push('}');
+
+  const ni = Math.max(1, ins.length);
+  const no = Math.max(1, outs.length);
+  code.push(`static void ${fn}(unsigned cores) {`);
+  code.push('  (void)cores;');
+  const core0 = forkPerLayer ? '1' : 'dsim_core_id() == 0';
+  code.push(`  const int core0 = ${core0};`);
+  code.push(`  uint32_t in_id[2][${ni}], out_id[2][${no}];`);
+  code.push('  (void)in_id; (void)out_id;');
+  code.push(`  if (core0) {`);
+  code.push(`    ${fn}_targs = ${argsName};`);
+  if (t.once.length) {
+    code.push(`    uint32_t once_id[${t.once.length}];`);
+    t.once.forEach((x, k) =>
+      code.push(
+        t.prefetchAt !== undefined
+          ? `    once_id[${k}] = ${fn}_prefetch[${k}]; /* the same for every tile, started by the layer before */`
+          : `    once_id[${k}] = tile_dma(${fn}_buf_${x.field}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
+      ),
+    );
+  }
+  if (ins.length && t.prefetchAt !== undefined)
+    code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) in_id[0][k] = ${fn}_prefetch[${t.once.length} + k]; /* tile 0: started by the layer before */`);
+  else if (ins.length) code.push(`    ${fn}_in(0, in_id[0]);`);
+  if (t.once.length) code.push(`    for (unsigned k = 0; k < ${t.once.length}u; k++) dsim_dma_wait(once_id[k]);`);
+  code.push('  }');
+  code.push(`  for (uint32_t i = 0; i < ${T}u; i++) {`);
+  code.push('    if (core0) {');
+  if (ins.length) {
+    if (double) code.push(`      if (i + 1 < ${T}u) ${fn}_in(i + 1, in_id[(i + 1) & 1]);`);
+    code.push(`      for (unsigned k = 0; k < ${ins.length}u; k++) dsim_dma_wait(in_id[i & 1][k]);`);
+  }
+  if (outs.length && double) code.push(`      if (i >= 2) for (unsigned k = 0; k < ${outs.length}u; k++) dsim_dma_wait(out_id[i & 1][k]);`);
+  code.push(`      ${fn}_set(i);`);
+  code.push('    }');
+  if (forkPerLayer) code.push(`    dsim_fork(cores, ${kernel}, &${fn}_targs);`);
+  else {
+    code.push('    dsim_barrier();');
+    code.push(`    ${kernel}(&${fn}_targs);`);
+    code.push('    dsim_barrier();');
+  }
+  if (outs.length) code.push(`    if (core0) ${fn}_out(i, out_id[i & 1]);`);
+  code.push('  }');
+  if (outs.length) {
+    code.push('  if (core0) {');
+    code.push(`    for (uint32_t i = ${T > 1 ? T - 2 : 0}u; i < ${T}u; i++)`);
+    code.push(`      for (unsigned k = 0; k < ${outs.length}u; k++) dsim_dma_wait(out_id[i & 1][k]);`);
+    code.push('  }');
+  }
+  code.push('}');
+  return { comment, code, ownsArgs: false };
+}
+
+/**
+ * One tile: the args struct points at the L1 buffers from the start (no table, no per-tile
+ * set-up); core 0 brings the inputs, every core computes, core 0 sends the output back.
+ */
+function singleTile(
+  L: EmittedLayer,
+  t: LayerTiling,
+  argsName: string,
+  argsSection: string,
+  forkPerLayer: boolean,
+  macro: (b: TileBuffer, k: number) => string,
+  bufOf: (field: string) => TileBuffer,
+): string[] {
+  const kernel = L.bound.binding.kernel;
+  const tile = t.tiles[0]!;
+  const moved = [...t.once, ...tile.transfers];
+  const fields: Record<string, string> = {};
+  for (const x of moved) fields[x.field] = macro(bufOf(x.field), 0);
+  const scratch = t.buffers.find((b) => b.field === 'scratch');
+  if (scratch) fields.scratch = macro(scratch, 0);
+  const code: string[] = [];
+  code.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
+  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : String(v))},`);
+  code.push('};');
+  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
+  const dma = (x: (typeof moved)[number]) => `tile_dma(${fields[x.field]}, ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, ${x.dir === 'in' ? 1 : 0})`;
+  const ins = moved.filter((x) => x.dir === 'in');
+  const outs = moved.filter((x) => x.dir === 'out');
+  const core0 = forkPerLayer ? '1' : 'dsim_core_id() == 0';
+  if (t.prefetchAt !== undefined) {
+    // the previous layer started these DMAs (prefetchStatements)
+    code.push(`static void ${L.function}(unsigned cores) {`);
+    code.push('  (void)cores;');
+    code.push(`  if (${core0}) for (unsigned k = 0; k < ${ins.length}u; k++) dsim_dma_wait(${L.function}_prefetch[k]);`);
+  } else {
+    code.push(`static void ${L.function}(unsigned cores) {`);
+    code.push('  (void)cores;');
+  }
+  if (ins.length && t.prefetchAt === undefined) {
+    code.push(`  if (${core0}) {`);
+    code.push(`    uint32_t id[${ins.length}];`);
+    ins.forEach((x, k) => code.push(`    id[${k}] = ${dma(x)};`));
+    code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) dsim_dma_wait(id[k]);`);
+    code.push('  }');
+  }
+  if (forkPerLayer) code.push(`  dsim_fork(cores, ${kernel}, &${argsName});`);
+  else {
+    if (ins.length) code.push('  dsim_barrier();');
+    code.push(`  ${kernel}(&${argsName});`);
+    if (outs.length) code.push('  dsim_barrier();');
+  }
+  if (outs.length) {
+    code.push(`  if (${core0}) {`);
+    code.push(`    uint32_t id[${outs.length}];`);
+    outs.forEach((x, k) => code.push(`    id[${k}] = ${dma(x)};`));
+    code.push(`    for (unsigned k = 0; k < ${outs.length}u; k++) dsim_dma_wait(id[k]);`);
+    code.push('  }');
+  }
+  code.push('}');
+  return code;
+}
+
+/** The DMAs a prefetched single-tile layer's inputs need, started by the previous layer (core 0). */
+export function prefetchStatements(L: EmittedLayer, t: LayerTiling, plan: MemoryPlan): { decl: string; issue: string[] } {
+  const ins = [...t.once, ...t.tiles[0]!.transfers].filter((x) => x.dir === 'in');
+  const buf = (field: string) => {
+    const b = t.buffers.find((x) => x.field === field)!;
+    const p = plan.buffers.find((x) => x.name === tileBufferName(b, 0))!;
+    return `((void *)&dsim_arena_l1[${p.offset}])`;
+  };
+  return {
+    decl: `static uint32_t ${L.function}_prefetch[${ins.length}]; /* DMAs of ${L.function}'s weights, started by the layer before it */`,
+    issue: ins.map(
+      (x, k) => `${L.function}_prefetch[${k}] = tile_dma(${buf(x.field)}, (const uint8_t *)(${String(L.call.fields[x.field])}) + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1);`,
+    ),
+  };
+}

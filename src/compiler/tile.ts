@@ -1,0 +1,526 @@
+// Phase 6: tiling. Owns placement: decides where activations live (L1 when the whole activation
+// plan and the tiles of every layer fit the L1 budget, else L2), which constants stay in L1, and
+// for every layer whose binding has a tiling rule (registry.ts TilingRule) the tile shapes that
+// minimise the predicted cycles under the L1 budget.
+//
+// A tiled layer runs a schedule of tiles: the DMA brings tile i+1's inputs into the other half
+// of a ping-pong buffer while the cores compute tile i, and tile i's output leaves behind them.
+// The search is exact over the candidate tile sizes of each dimension (every tile count's size
+// rounded up to the kernel's alignment: all distinct schedules), pruned by the L1 need, which
+// grows with every tile size. The cost model (`layerCost`) is the one the tests check against
+// brute force and the bench checks against the cluster's counters.
+import { InputError } from '../errors.js';
+import { siracusa, type Platform } from '../sim/platform/siracusa.js';
+import type { ConstantsPhase, EmittedLayer } from './constants.js';
+import { ALIGN, ARGS_BYTES_PER_LAYER, l1Capacity, liveness, packGreedyBySize, PlanError, type Level, type MemoryPlan } from './plan.js';
+import type { TileDim, TileSlice, TilingRule, TypeSignature } from './registry.js';
+import type { TypedGraph } from './types.js';
+
+const align4 = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
+
+/** One DMA of one tile (bytes in rows of rowBytes, `stride` apart on the external side). */
+export interface TileTransfer extends TileSlice {
+  bytes: number;
+}
+
+export interface Tile {
+  at: number[];
+  size: number[];
+  coords: Record<string, number>;
+  /** DMAs of the operands that move (in: before the tile, out: after it). */
+  transfers: TileTransfer[];
+  /** Byte offsets of the operands read or written in place (already in L1). */
+  inPlace: { field: string; offset: number }[];
+}
+
+/** An L1 buffer of a tiled layer: one per moved operand (x2 when double-buffered), one scratch. */
+export interface TileBuffer {
+  /** Unique name (plan + C macro). */
+  name: string;
+  field: string;
+  bytes: number;
+  copies: number;
+}
+
+export interface LayerTiling {
+  step: number;
+  /** First tile's inputs are all constants: the previous layer (this step) starts their DMA. */
+  prefetchAt?: number;
+  /** Moved operands whose slice is the same for every tile: one DMA before the first tile. */
+  once: TileTransfer[];
+  layer: string;
+  function: string;
+  dims: { name: string; size: number; tile: number }[];
+  tiles: Tile[];
+  buffers: TileBuffer[];
+  /** L1 bytes of the tile buffers (all copies, aligned). */
+  l1Bytes: number;
+  /** Smallest L1 any legal tiling of this layer needs. */
+  minL1: number;
+  predicted: { total: number; compute: number; dma: number };
+  dmaBytesIn: number;
+  dmaBytesOut: number;
+}
+
+export interface TilingPlan {
+  /** Level of each activation buffer (by storage name): L1 unless spilled to L2. */
+  activationLevels: Map<string, Level>;
+  /** Bytes of L1 the tiles may use per layer (after the activation arena and args). */
+  budget: number;
+  layers: LayerTiling[];
+  /** Constants the tiler keeps in L1 (read in place); the others live in L2 / weight memory. */
+  l1Constants: Set<string>;
+  /** The layers' args structs, and the tile tables, fit L1 beside the tiles. */
+  argsInL1: boolean;
+  tablesInL1: boolean;
+}
+
+export interface TileOptions {
+  l1: number;
+  cores: number;
+  wmem: boolean;
+  platform?: Platform;
+}
+
+/** Cycles one tile adds on the cores besides its kernel: two barriers and core 0's set-up. */
+export const TILE_OVERHEAD = 120;
+/** Cycles core 0 spends programming one DMA (5 words to MCHAN plus the call). */
+export const DMA_PROGRAM = 24;
+
+/** DMA cycles of one transfer (platform bandwidth, burst and latency model). */
+export function dmaCycles(t: { rowBytes: number; rows: number }, latency: number, pf: Platform = siracusa): number {
+  const { burstBytes, bytesPerCycle, setupCycles } = pf.dma;
+  const perBurstMin = Math.ceil(latency / pf.cluster.dmaMaxOutstanding);
+  const full = Math.floor(t.rowBytes / burstBytes);
+  const rest = t.rowBytes % burstBytes;
+  const perRow = full * Math.max(burstBytes / bytesPerCycle, perBurstMin) + (rest ? Math.max(Math.ceil(rest / bytesPerCycle), perBurstMin) : 0);
+  return setupCycles + latency + t.rows * perRow;
+}
+
+/** What the tiler needs to know of a layer to evaluate a tiling. */
+export interface LayerProblem<P = unknown> {
+  rule: TilingRule<P>;
+  params: P;
+  types: TypeSignature;
+  cores: number;
+  /** Whether the operand in args field `field` is outside L1 (moved by DMA), and its DMA latency. */
+  moved(field: string): boolean;
+  latency(field: string): number;
+  platform?: Platform;
+}
+
+export interface Evaluation {
+  legal: boolean;
+  /** L1 bytes of the tile buffers. */
+  need: number;
+  cycles: number;
+  compute: number;
+  dma: number;
+  tiles: number;
+  /** Moved operands loaded once (same slice in every tile). */
+  stationary: string[];
+}
+
+function tileStarts(size: number, t: number): number[] {
+  const s: number[] = [];
+  for (let a = 0; a < size; a += t) s.push(a);
+  return s;
+}
+
+/** The tiles of a choice of tile sizes, each with its slices (row-merged when contiguous). */
+function slicesOf<P>(pb: LayerProblem<P>, at: number[], size: number[]): TileTransfer[] {
+  return pb.rule.slices(pb.params, pb.types, at, size).map((s) => {
+    const merged = s.rows > 1 && s.stride === s.rowBytes ? { ...s, rowBytes: s.rowBytes * s.rows, rows: 1, stride: 0 } : s;
+    return { ...merged, bytes: merged.rowBytes * merged.rows };
+  });
+}
+
+/**
+ * Cost and L1 need of tile sizes `sizes` (one per dimension). Tiles of a dimension are full
+ * but for the last; tiles are evaluated by class (first / middle / last per dimension: the
+ * halo and the edges differ), weighted by how many tiles each class stands for.
+ */
+export function evaluateTiling<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: number[]): Evaluation {
+  const pf = pb.platform ?? siracusa;
+  const starts = dims.map((d, k) => tileStarts(d.size, sizes[k]!));
+  const T = starts.reduce((a, s) => a * s.length, 1);
+  const copies = T > 1 ? 2 : 1;
+  if (pb.rule.legal && !pb.rule.legal(pb.params, sizes)) return { legal: false, need: Infinity, cycles: Infinity, compute: 0, dma: 0, tiles: T, stationary: [] };
+  // classes per dimension: index 0, 1 (a middle one), last; with the number of tiles each stands for
+  const classes = starts.map((s) => {
+    if (s.length === 1) return [{ i: 0, n: 1 }];
+    if (s.length === 2) return [{ i: 0, n: 1 }, { i: 1, n: 1 }];
+    return [{ i: 0, n: 1 }, { i: 1, n: s.length - 2 }, { i: s.length - 1, n: 1 }];
+  });
+  // operands whose slice is the same in every tile come once, into one buffer
+  const stationary = new Set<string>();
+  const classTiles: { at: number[]; size: number[]; n: number }[] = [];
+  const collect = (k: number, at: number[], size: number[], n: number) => {
+    if (k === dims.length) return void classTiles.push({ at, size, n });
+    for (const { i, n: m } of classes[k]!) {
+      const a = starts[k]![i]!;
+      collect(k + 1, [...at, a], [...size, Math.min(sizes[k]!, dims[k]!.size - a)], n * m);
+    }
+  };
+  collect(0, [], [], 1);
+  if (T > 1) {
+    const keys = new Map<string, Set<string>>();
+    for (const ct of classTiles)
+      for (const sl of slicesOf(pb, ct.at, ct.size)) {
+        if (sl.dir !== 'in') continue;
+        const set = keys.get(sl.field) ?? new Set<string>();
+        set.add(`${sl.offset}/${sl.rowBytes}/${sl.rows}`);
+        keys.set(sl.field, set);
+      }
+    for (const [f, set] of keys) if (set.size === 1 && pb.moved(f)) stationary.add(f);
+  }
+  const need = new Map<string, number>();
+  let onceBytes = 0;
+  let onceCycles = 0;
+  let scratch = 0;
+  let steady = 0;
+  let compute = 0;
+  let dma = 0;
+  let firstIn = 0;
+  let lastOut = 0;
+  let legal = true;
+  const visit = (k: number, at: number[], size: number[], n: number) => {
+    if (k === dims.length) {
+      const sl = slicesOf(pb, at, size);
+      let tin = 0;
+      let tout = 0;
+      let programs = 0;
+      for (const s of sl) {
+        if (stationary.has(s.field)) {
+          if (at.every((a) => a === 0)) {
+            onceBytes += align4(s.bytes);
+            onceCycles += dmaCycles(s, pb.latency(s.field), pf);
+            if (s.bytes > pf.dma.maxTransferBytes) legal = false;
+          }
+          continue;
+        }
+        if (!pb.moved(s.field)) {
+          if (s.rows > 1 && T > 1) legal = false; // read in place: the kernel needs it dense
+          continue;
+        }
+        if (s.bytes > pf.dma.maxTransferBytes) legal = false;
+        need.set(s.field, Math.max(need.get(s.field) ?? 0, align4(s.bytes)));
+        const c = dmaCycles(s, pb.latency(s.field), pf);
+        programs++;
+        if (s.dir === 'in') tin += c;
+        else tout += c;
+      }
+      scratch = Math.max(scratch, align4(pb.rule.scratch(pb.params, pb.types, size, pb.cores)));
+      const c = pb.rule.compute(pb.params, pb.types, size, pb.cores);
+      compute += n * c;
+      dma += n * (tin + tout);
+      const core = c + TILE_OVERHEAD + programs * DMA_PROGRAM;
+      steady += n * (T > 1 ? Math.max(core, tin, tout) : core + tin + tout);
+      if (at.every((a) => a === 0)) firstIn = tin;
+      if (at.every((a, j) => a === starts[j]![starts[j]!.length - 1])) lastOut = tout;
+      return;
+    }
+    for (const { i, n: m } of classes[k]!) {
+      const a = starts[k]![i]!;
+      visit(k + 1, [...at, a], [...size, Math.min(sizes[k]!, dims[k]!.size - a)], n * m);
+    }
+  };
+  for (const ct of classTiles) visit(dims.length, ct.at, ct.size, ct.n);
+  let bytes = scratch + onceBytes;
+  for (const b of need.values()) bytes += b * copies;
+  const cycles = (T > 1 ? steady + firstIn + lastOut : steady) + onceCycles + (onceCycles ? DMA_PROGRAM : 0);
+  return { legal, need: bytes, cycles: Math.round(cycles), compute: Math.round(compute), dma: Math.round(dma + onceCycles), tiles: T, stationary: [...stationary] };
+}
+
+/**
+ * Candidate tile sizes of a dimension: every multiple of the alignment and the whole size (the
+ * kernels' per-core splits make uneven sizes matter, so the search cannot stop at one size per
+ * tile count); `reduced`: one size per tile count, for very large search spaces.
+ */
+export function candidateSizes(d: TileDim, reduced = false): number[] {
+  if (d.choices) return [...new Set(d.choices.map((c) => Math.min(c, d.size)))].sort((a, b) => a - b);
+  const out = new Set<number>([d.size]);
+  if (!reduced) {
+    for (let t = d.align; t < d.size; t += d.align) out.add(t);
+    return [...out].sort((a, b) => a - b);
+  }
+  const maxCount = Math.ceil(d.size / d.align);
+  for (let c = 1; c <= maxCount; c++) {
+    const t = Math.min(d.size, Math.ceil(Math.ceil(d.size / c) / d.align) * d.align);
+    if (t > 0) out.add(t);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Above this many combinations the search takes one size per tile count on the largest dimensions. */
+export const EXACT_SEARCH_LIMIT = 4096;
+
+export interface Solution {
+  sizes: number[];
+  eval: Evaluation;
+  /** Smallest L1 need of any legal tiling. */
+  minL1: number;
+}
+
+/**
+ * Exact search: every combination of candidate sizes, the innermost dimension ascending and
+ * cut at the first size over the budget (the need grows with each size but for the whole
+ * size, which is tried too). Ties: fewer tiles.
+ */
+export function solveTiling<P>(pb: LayerProblem<P>, budget: number): Solution | { minL1: number } {
+  const dims = pb.rule.dims(pb.params);
+  const cands = dims.map((d) => candidateSizes(d));
+  // keep the search exact when it is small enough; else reduce the largest dimensions first
+  const order = dims.map((_, k) => k).sort((a, b) => cands[b]!.length - cands[a]!.length);
+  for (const k of order) {
+    if (cands.reduce((n, c) => n * c.length, 1) <= EXACT_SEARCH_LIMIT) break;
+    cands[k] = candidateSizes(dims[k]!, true);
+  }
+  let best: Solution | undefined;
+  let minL1 = Infinity;
+  const walk = (k: number, sizes: number[]) => {
+    if (k === dims.length - 1) {
+      const list = cands[k]!;
+      for (let i = 0; i < list.length; i++) {
+        const s = [...sizes, list[i]!];
+        const e = evaluateTiling(pb, dims, s);
+        if (!e.legal) continue;
+        minL1 = Math.min(minL1, e.need);
+        if (e.need > budget) {
+          // the need grows with the size, except at the whole size (one copy instead of two,
+          // operands that become the same for every tile): jump there, then stop
+          if (i < list.length - 2) i = list.length - 2;
+          continue;
+        }
+        if (!best || e.cycles < best.eval.cycles || (e.cycles === best.eval.cycles && e.tiles < best.eval.tiles)) best = { sizes: s, eval: e, minL1: 0 };
+      }
+      return;
+    }
+    for (const t of cands[k]!) walk(k + 1, [...sizes, t]);
+  };
+  walk(0, []);
+  if (!best) return { minL1 };
+  best.minL1 = minL1;
+  return best;
+}
+
+function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer): LayerTiling {
+  const dims = pb.rule.dims(pb.params);
+  const starts = dims.map((d, k) => tileStarts(d.size, sol.sizes[k]!));
+  const tiles: Tile[] = [];
+  const once: TileTransfer[] = [];
+  const stationary = new Set(sol.eval.stationary);
+  const walk = (k: number, at: number[]) => {
+    if (k === dims.length) {
+      const size = at.map((a, j) => Math.min(sol.sizes[j]!, dims[j]!.size - a));
+      const sl = slicesOf(pb, at, size);
+      if (tiles.length === 0) once.push(...sl.filter((s) => stationary.has(s.field)));
+      tiles.push({
+        at,
+        size,
+        coords: pb.rule.coords(pb.params, at, size),
+        transfers: sl.filter((s) => pb.moved(s.field) && !stationary.has(s.field)),
+        inPlace: sl.filter((s) => !pb.moved(s.field)).map((s) => ({ field: s.field, offset: s.offset })),
+      });
+      return;
+    }
+    for (const a of starts[k]!) walk(k + 1, [...at, a]);
+  };
+  walk(0, []);
+  const copies = tiles.length > 1 ? 2 : 1;
+  const buffers: TileBuffer[] = [];
+  for (const x of once) buffers.push({ name: `${L.function}.${x.field}`, field: x.field, bytes: align4(x.bytes), copies: 1 });
+  const fields = [...new Set(tiles.flatMap((t) => t.transfers.map((x) => x.field)))];
+  for (const f of fields) {
+    const bytes = Math.max(...tiles.flatMap((t) => t.transfers.filter((x) => x.field === f).map((x) => x.bytes)));
+    buffers.push({ name: `${L.function}.${f}`, field: f, bytes: align4(bytes), copies });
+  }
+  const scratch = Math.max(0, ...tiles.map((t) => align4(pb.rule.scratch(pb.params, pb.types, t.size, pb.cores))));
+  if (scratch > 0) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: scratch, copies: 1 });
+  const sum = (dir: 'in' | 'out') =>
+    once.filter((x) => x.dir === dir).reduce((a, x) => a + x.bytes, 0) + tiles.reduce((s, t) => s + t.transfers.filter((x) => x.dir === dir).reduce((a, x) => a + x.bytes, 0), 0);
+  return {
+    step: L.index,
+    once,
+    layer: L.name,
+    function: L.function,
+    dims: dims.map((d, k) => ({ name: d.name, size: d.size, tile: sol.sizes[k]! })),
+    tiles,
+    buffers,
+    l1Bytes: buffers.reduce((s, b) => s + b.bytes * b.copies, 0),
+    minL1: sol.minL1,
+    predicted: { total: sol.eval.cycles, compute: sol.eval.compute, dma: sol.eval.dma },
+    dmaBytesIn: sum('in'),
+    dmaBytesOut: sum('out'),
+  };
+}
+
+/** Bytes of the tiled layers' per-tile tables and working args (they sit with the args structs). */
+export function tileTableBytes(t: LayerTiling): number {
+  const cols = Object.keys(t.tiles[0]!.coords).length + 4 * t.tiles[0]!.transfers.length + t.tiles[0]!.inPlace.length;
+  return (t.tiles.length > 1 ? ARGS_BYTES_PER_LAYER : 0) + 4 * cols * (t.tiles.length > 1 ? t.tiles.length : 0);
+}
+
+/** The tiling phase (see the file comment). */
+export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOptions): TilingPlan {
+  const pf = opts.platform ?? siracusa;
+  const storages = liveness(tg);
+  const arenaOf = (ss: typeof storages) => align4(packGreedyBySize(ss.map((s) => ({ size: s.size, first: s.first, last: s.last, offset: undefined as number | undefined }))));
+  // Spill order: the largest memory-time product first (long-lived graph outputs such as KV
+  // caches, big intermediates), so that what stays in L1 is what layers touch most per byte.
+  const spillOrder = [...storages].sort((a, b) => b.size * (b.last - b.first + 1) - a.size * (a.last - a.first + 1) || b.size - a.size);
+  const macroOf = (s: (typeof storages)[number]) => cs.macroIds.get(s.tensors[0]!)!;
+  const l1Cap = l1Capacity(opts.l1, pf);
+  const argsBytes = cs.argsBytes;
+  const far: Level = opts.wmem ? 'WMEM' : 'L2';
+  const activationMacros = new Set(cs.bufferMacro.values());
+  const ruled = cs.layers.filter((L) => L.bound.binding.tiling);
+
+  const attempt = (inL2: Set<string>, l1Consts: Set<string>, budget: number): LayerTiling[] | { layer: EmittedLayer; minL1: number } => {
+    const out: LayerTiling[] = [];
+    for (const L of ruled) {
+      const rule = L.bound.binding.tiling as TilingRule<unknown>;
+      const symbol = (field: string) => String(L.call.fields[field] ?? '');
+      const moved = (field: string) => {
+        const s = symbol(field);
+        if (activationMacros.has(s)) return inL2.has(s);
+        if (cs.bytes.has(s)) return !l1Consts.has(s);
+        return false;
+      };
+      const latency = (field: string) => (activationMacros.has(symbol(field)) ? pf.memory.L2.dmaLatency! : pf.memory[far].dmaLatency!);
+      const pb: LayerProblem = { rule, params: L.bound.params, types: L.bound.types, cores: opts.cores, moved, latency, platform: pf };
+      const dims = rule.dims(L.bound.params);
+      const anyMoved = rule.slices(L.bound.params, L.bound.types, dims.map(() => 0), dims.map((d) => d.size)).some((s) => moved(s.field));
+      const needsScratch = rule.scratch(L.bound.params, L.bound.types, dims.map((d) => d.size), opts.cores) > 0;
+      if (!anyMoved && !needsScratch) continue;
+      const sol = solveTiling(pb, budget);
+      if (!('sizes' in sol)) return { layer: L, minL1: sol.minL1 };
+      out.push(buildLayerTiling(pb, sol, L));
+    }
+    return out;
+  };
+
+  const none = new Set<string>();
+  // Activations: all in L1 when they, the args and the tiles fit; else spill (spillOrder) until
+  // the L1 arena (and the args) take at most a shrinking share of the budget and every layer
+  // tiles in what is left.
+  let inL2 = new Set<string>();
+  let budget = 0;
+  let first: ReturnType<typeof attempt> | undefined;
+  // first with room kept for the args structs (every core reads them at every layer), then without
+  search: for (const keepArgs of [true, false])
+    for (const share of [1, 0.75, 0.5, 0.25, 0]) {
+      const target = share * l1Cap - (keepArgs ? argsBytes : 0);
+      if (target < 0) continue;
+      const spilled = new Set<string>();
+      let kept = [...storages];
+      let arena = arenaOf(kept);
+      for (const sp of spillOrder) {
+        if (arena <= target) break;
+        spilled.add(macroOf(sp));
+        kept = kept.filter((x) => x !== sp);
+        arena = arenaOf(kept);
+      }
+      if (arena > target) continue;
+      inL2 = spilled;
+      budget = l1Cap - arena;
+      first = attempt(inL2, none, budget - (keepArgs ? argsBytes : 0));
+      if (Array.isArray(first)) break search;
+    }
+  if (!first) throw new Error('internal: the tiler tried no activation placement');
+  if (!Array.isArray(first)) {
+    const need = first.minL1 === Infinity ? 'no legal tiling (a single row or channel exceeds the DMA length limit)' : `its smallest tiling needs ${first.minL1} B of L1 tile buffers`;
+    const minL1 = first.minL1 === Infinity ? '' : `; minimum --l1 ${first.minL1 + pf.l1RuntimeBytes}`;
+    throw new InputError(
+      `layer '${first.layer.name}' (${first.layer.bound.node.op}) cannot be tiled under --l1 ${opts.l1}: ${need} but ${Math.max(0, budget)} B are left ` +
+        `(after ${pf.l1RuntimeBytes} B of runtime)${minL1}`,
+    );
+  }
+  // The L1 the tiles leave: the layers' args structs and tile tables first (every core reads them
+  // at every layer), then constants, smallest first (requant vectors and small weights are read
+  // on every output); then the layers are tiled again with those constants read in place.
+  const placeRest = (ls: LayerTiling[]) => {
+    let left = budget - Math.max(0, ...ls.map((t) => t.l1Bytes));
+    const argsInL1 = align4(argsBytes) <= left;
+    if (argsInL1) left -= align4(argsBytes);
+    const tables = align4(ls.reduce((s, t) => s + tileTableBytes(t), 0));
+    const tablesInL1 = tables > 0 && tables <= left;
+    if (tablesInL1) left -= tables;
+    return { left, argsInL1, tablesInL1, argsTotal: (argsInL1 ? align4(argsBytes) : 0) + (tablesInL1 ? tables : 0) };
+  };
+  const rest = placeRest(first);
+  let left = rest.left;
+  const l1Constants = new Set<string>();
+  for (const [name, size] of [...cs.bytes].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))) {
+    if (align4(size) > left) break;
+    l1Constants.add(name);
+    left -= align4(size);
+  }
+  const used = [...l1Constants].reduce((s, n) => s + align4(cs.bytes.get(n)!), 0);
+  const again = attempt(inL2, l1Constants, budget - used - rest.argsTotal);
+  const withPrefetch = (ls: LayerTiling[]) => planPrefetch(ls, cs);
+  const activationLevels = new Map(storages.map((st) => [st.tensors[0]!, (inL2.has(macroOf(st)) ? 'L2' : 'L1') as Level]));
+  if (Array.isArray(again)) {
+    const r = placeRest(again);
+    if (r.argsInL1 === rest.argsInL1 && r.tablesInL1 === rest.tablesInL1 && r.left >= used)
+      return { activationLevels, budget, layers: withPrefetch(again), l1Constants, argsInL1: r.argsInL1, tablesInL1: r.tablesInL1 };
+  }
+  return { activationLevels, budget, layers: withPrefetch(first), l1Constants: none, argsInL1: rest.argsInL1, tablesInL1: rest.tablesInL1 };
+}
+
+/**
+ * Weights of a single-tile layer can come while the previous layer computes: its DMA starts at
+ * the previous layer, its buffer lives over both steps. Only where the previous step's tile
+ * buffers and these together stay within the largest tile workspace (the plan's L1 does not grow).
+ */
+function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
+  const workspace = Math.max(0, ...ls.map((t) => t.l1Bytes));
+  const byStep = new Map(ls.map((t) => [t.step, t]));
+  const extra = new Map<number, number>();
+  const steps = cs.layers.map((L) => L.index);
+  for (const t of ls) {
+    const k = steps.indexOf(t.step);
+    if (k <= 0) continue;
+    const L = cs.layers[k]!;
+    const ins = [...t.once, ...t.tiles[0]!.transfers].filter((x) => x.dir === 'in');
+    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(String(L.call.fields[x.field])))) continue;
+    const prev = steps[k - 1]!;
+    const bytes = t.buffers.filter((b) => ins.some((x) => x.field === b.field)).reduce((s, b) => s + b.bytes, 0); // copy 0 only
+    const atPrev = (byStep.get(prev)?.l1Bytes ?? 0) + (extra.get(prev) ?? 0);
+    if (atPrev + bytes > workspace || (byStep.get(prev)?.prefetchAt !== undefined && byStep.get(prev)!.prefetchAt! < prev)) continue;
+    t.prefetchAt = prev;
+    extra.set(prev, (extra.get(prev) ?? 0) + bytes);
+  }
+  return ls;
+}
+
+/**
+ * Proves a tiling safe against its memory plan (runs on every compile, after verifyPlan has
+ * checked that no two live buffers overlap at any level): every tile buffer is planned in L1
+ * with its size, every transfer fits its buffer, lies within MCHAN's length limit, has whole
+ * rows, and stays inside its operand.
+ */
+export function verifyTiling(tiling: TilingPlan, plan: MemoryPlan, pf: Platform = siracusa): void {
+  const planned = new Map(plan.buffers.map((b) => [b.name, b]));
+  for (const t of tiling.layers) {
+    for (const b of t.buffers)
+      for (let k = 0; k < b.copies; k++) {
+        const p = planned.get(`${b.name}[${k}]`);
+        if (!p) throw new PlanError(`layer '${t.layer}': tile buffer ${b.name}[${k}] is not in the memory plan`);
+        if (p.level !== 'L1' || p.size < b.bytes || p.first > t.step || p.last < t.step)
+          throw new PlanError(`layer '${t.layer}': tile buffer ${b.name}[${k}] is ${p.level}+${p.offset} ${p.size} B live ${p.first}..${p.last}, needs L1 ${b.bytes} B at step ${t.step}`);
+      }
+    const all = [{ transfers: t.once }, ...t.tiles];
+    all.forEach((tile, i) => {
+      for (const x of tile.transfers) {
+        const where = `layer '${t.layer}' ${i === 0 ? 'prologue' : `tile ${i - 1}`} ${x.dir} ${x.field}`;
+        const buf = t.buffers.find((b) => b.field === x.field);
+        if (!buf) throw new PlanError(`${where}: no tile buffer`);
+        if (x.bytes > buf.bytes) throw new PlanError(`${where}: ${x.bytes} B into a ${buf.bytes} B buffer`);
+        if (x.bytes > pf.dma.maxTransferBytes) throw new PlanError(`${where}: ${x.bytes} B exceeds the DMA's ${pf.dma.maxTransferBytes} B per transfer`);
+        if (x.bytes <= 0 || x.rowBytes <= 0 || x.bytes !== x.rows * x.rowBytes) throw new PlanError(`${where}: ${x.bytes} B is not ${x.rows} rows of ${x.rowBytes} B`);
+        if (x.rows > 1 && x.stride < x.rowBytes) throw new PlanError(`${where}: rows of ${x.rowBytes} B overlap at stride ${x.stride}`);
+      }
+    });
+  }
+}
