@@ -12,6 +12,9 @@ export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
 
 /** The network.c helper every tiled layer uses (printed once). */
 export const TILE_DMA_HELPER = [
+  '/* cycles core 0 waited for tile DMAs in the current layer (run --profile: DMA-wait column) */',
+  'static uint32_t tile_wait_cycles;',
+  'static inline void tile_wait(uint32_t id) { uint32_t t0 = dsim_cycles(); dsim_dma_wait(id); tile_wait_cycles += dsim_cycles() - t0; }',
   '/* one tile transfer: 1D when its rows are contiguous, else 2D (rows strided on the external side) */',
   'static inline uint32_t tile_dma(void *l1, const void *ext, uint32_t bytes, uint32_t row, uint32_t stride, int in) {',
   '  return row == bytes ? dsim_dma_copy_1d(l1, ext, bytes, in) : dsim_dma_copy_2d(l1, ext, bytes, row, stride, in);',
@@ -129,15 +132,15 @@ export function emitTiledLayer(
   if (ins.length && t.prefetchAt !== undefined)
     code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) in_id[0][k] = ${fn}_prefetch[${t.once.length} + k]; /* tile 0: started by the layer before */`);
   else if (ins.length) code.push(`    ${fn}_in(0, in_id[0]);`);
-  if (t.once.length) code.push(`    for (unsigned k = 0; k < ${t.once.length}u; k++) dsim_dma_wait(once_id[k]);`);
+  if (t.once.length) code.push(`    for (unsigned k = 0; k < ${t.once.length}u; k++) tile_wait(once_id[k]);`);
   code.push('  }');
   code.push(`  for (uint32_t i = 0; i < ${T}u; i++) {`);
   code.push('    if (core0) {');
   if (ins.length) {
     if (double) code.push(`      if (i + 1 < ${T}u) ${fn}_in(i + 1, in_id[(i + 1) & 1]);`);
-    code.push(`      for (unsigned k = 0; k < ${ins.length}u; k++) dsim_dma_wait(in_id[i & 1][k]);`);
+    code.push(`      for (unsigned k = 0; k < ${ins.length}u; k++) tile_wait(in_id[i & 1][k]);`);
   }
-  if (outs.length && double) code.push(`      if (i >= 2) for (unsigned k = 0; k < ${outs.length}u; k++) dsim_dma_wait(out_id[i & 1][k]);`);
+  if (outs.length && double) code.push(`      if (i >= 2) for (unsigned k = 0; k < ${outs.length}u; k++) tile_wait(out_id[i & 1][k]);`);
   code.push(`      ${fn}_set(i);`);
   code.push('    }');
   if (forkPerLayer) code.push(`    dsim_fork(cores, ${kernel}, &${fn}_targs);`);
@@ -151,7 +154,7 @@ export function emitTiledLayer(
   if (outs.length) {
     code.push('  if (core0) {');
     code.push(`    for (uint32_t i = ${T > 1 ? T - 2 : 0}u; i < ${T}u; i++)`);
-    code.push(`      for (unsigned k = 0; k < ${outs.length}u; k++) dsim_dma_wait(out_id[i & 1][k]);`);
+    code.push(`      for (unsigned k = 0; k < ${outs.length}u; k++) tile_wait(out_id[i & 1][k]);`);
     code.push('  }');
   }
   code.push('}');
@@ -191,7 +194,7 @@ function singleTile(
     // the previous layer started these DMAs (prefetchStatements)
     code.push(`static void ${L.function}(unsigned cores) {`);
     code.push('  (void)cores;');
-    code.push(`  if (${core0}) for (unsigned k = 0; k < ${ins.length}u; k++) dsim_dma_wait(${L.function}_prefetch[k]);`);
+    code.push(`  if (${core0}) for (unsigned k = 0; k < ${ins.length}u; k++) tile_wait(${L.function}_prefetch[k]);`);
   } else {
     code.push(`static void ${L.function}(unsigned cores) {`);
     code.push('  (void)cores;');
@@ -200,7 +203,7 @@ function singleTile(
     code.push(`  if (${core0}) {`);
     code.push(`    uint32_t id[${ins.length}];`);
     ins.forEach((x, k) => code.push(`    id[${k}] = ${dma(x)};`));
-    code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) dsim_dma_wait(id[k]);`);
+    code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) tile_wait(id[k]);`);
     code.push('  }');
   }
   if (forkPerLayer) code.push(`  dsim_fork(cores, ${kernel}, &${argsName});`);
@@ -213,7 +216,7 @@ function singleTile(
     code.push(`  if (${core0}) {`);
     code.push(`    uint32_t id[${outs.length}];`);
     outs.forEach((x, k) => code.push(`    id[${k}] = ${dma(x)};`));
-    code.push(`    for (unsigned k = 0; k < ${outs.length}u; k++) dsim_dma_wait(id[k]);`);
+    code.push(`    for (unsigned k = 0; k < ${outs.length}u; k++) tile_wait(id[k]);`);
     code.push('  }');
   }
   code.push('}');

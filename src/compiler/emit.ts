@@ -212,13 +212,16 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('void InitNetwork(void) {}');
   out.push('');
   out.push(`uint32_t dsim_layer_cycles[${Math.max(1, layers.length)}];`);
+  out.push('/* per layer: cycles core 0 waited for its tile DMAs (0 for layers without tiles) */');
+  out.push(`uint32_t dsim_layer_dma_wait[${Math.max(1, layers.length)}];`);
+  const dmaWait = (k: number) => (tiledAt.size ? ` dsim_layer_dma_wait[${k}] = tile_wait_cycles; tile_wait_cycles = 0;` : '');
   out.push('');
   if (opts.forkPerLayer) {
     out.push('void RunNetwork(unsigned cores) {');
     out.push('  uint32_t t = dsim_cycles();');
     for (const [k, L] of layers.entries()) {
       out.push(`  ${L.function}(cores);`);
-      out.push(`  { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now; }`);
+      out.push(`  { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }
     out.push('}');
   } else {
@@ -232,7 +235,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     for (const [k, L] of layers.entries()) {
       out.push(`  ${L.function}(cores);`);
       out.push('  dsim_barrier();');
-      out.push(`  if (core0) { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now; }`);
+      out.push(`  if (core0) { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }
     out.push('  (void)cores;');
     out.push('}');

@@ -78,6 +78,8 @@ export interface TileDim {
   name: string;
   size: number;
   align: number;
+  /** The kernel also takes multiples of this (slower): tried when `align` finds no tiling. */
+  minAlign?: number;
   choices?: number[];
 }
 

@@ -82,6 +82,12 @@ export interface TileOptions {
   platform?: Platform;
 }
 
+/** Placement scores (tileNetwork): a layer without tiles pays about this per byte of an operand
+ *  in L2 (core loads at L2 latency, 8 cores), and about this per layer when the args are in L2
+ *  (each core copies its args struct word by word); from microLlama64 at --l1 64000. */
+export const L2_OPERAND_CYCLES_PER_BYTE = 1;
+export const ARGS_IN_L2_PER_LAYER = 400;
+
 /** Cycles one tile adds on the cores besides its kernel: two barriers and core 0's set-up. */
 export const TILE_OVERHEAD = 120;
 /** Cycles core 0 spends programming one DMA (5 words to MCHAN plus the call). */
@@ -268,7 +274,12 @@ export interface Solution {
  * size, which is tried too). Ties: fewer tiles.
  */
 export function solveTiling<P>(pb: LayerProblem<P>, budget: number): Solution | { minL1: number } {
-  const dims = pb.rule.dims(pb.params);
+  const preferred = searchTiling(pb, budget, pb.rule.dims(pb.params));
+  if ('sizes' in preferred || !pb.rule.dims(pb.params).some((d) => d.minAlign !== undefined && d.minAlign < d.align)) return preferred;
+  return searchTiling(pb, budget, pb.rule.dims(pb.params).map((d) => ({ ...d, align: d.minAlign ?? d.align })));
+}
+
+function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): Solution | { minL1: number } {
   const cands = dims.map((d) => candidateSizes(d));
   // keep the search exact when it is small enough; else reduce the largest dimensions first
   const order = dims.map((_, k) => k).sort((a, b) => cands[b]!.length - cands[a]!.length);
@@ -407,7 +418,12 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   let inL2 = new Set<string>();
   let budget = 0;
   let first: ReturnType<typeof attempt> | undefined;
-  // first with room kept for the args structs (every core reads them at every layer), then without
+  // Placements tried: room kept for the args structs (every core reads them at every layer) or
+  // not, times the share of L1 the activations may take (the rest spilled in spillOrder). Each
+  // feasible one is scored: predicted cycles of the tiled layers, plus what layers without tiles
+  // pay for operands in L2 and for args in L2; the lowest wins (everything in L1 stops early).
+  const ruledSteps = new Set(ruled.map((L) => L.index));
+  let bestScore = Infinity;
   search: for (const keepArgs of [true, false])
     for (const share of [1, 0.75, 0.5, 0.25, 0]) {
       const target = share * l1Cap - (keepArgs ? argsBytes : 0);
@@ -422,10 +438,27 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         arena = arenaOf(kept);
       }
       if (arena > target) continue;
-      inL2 = spilled;
-      budget = l1Cap - arena;
-      first = attempt(inL2, none, budget - (keepArgs ? argsBytes : 0));
-      if (Array.isArray(first)) break search;
+      const b = l1Cap - arena;
+      const got = attempt(spilled, none, b - (keepArgs ? argsBytes : 0));
+      if (!Array.isArray(got)) {
+        if (!first) first = got;
+        continue;
+      }
+      let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
+      for (const L of cs.layers) {
+        if (ruledSteps.has(L.index)) continue;
+        for (const t of [...L.bound.node.inputs, ...L.bound.node.outputs]) {
+          const st = storages.find((x) => x.tensors.includes(t));
+          if (st && spilled.has(macroOf(st))) score += st.size * L2_OPERAND_CYCLES_PER_BYTE;
+        }
+      }
+      if (score < bestScore) {
+        bestScore = score;
+        first = got;
+        inL2 = spilled;
+        budget = b;
+      }
+      if (spilled.size === 0 && keepArgs) break search;
     }
   if (!first) throw new Error('internal: the tiler tried no activation placement');
   if (!Array.isArray(first)) {

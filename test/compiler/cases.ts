@@ -23,3 +23,26 @@ export function findCases(root: string): { name: string; dir: string }[] {
   if (existsSync(root)) walk(root);
   return out;
 }
+
+/**
+ * L1 budgets of the end-to-end runs (issue 10): `make test` runs each case at one budget, rotating
+ * over the list by case index; `npm run test:full` (DSIM_FULL_SWEEP=1) runs every case at all.
+ */
+export const L1_BUDGETS = [256 * 1024, 64000, 16000, 8000] as const;
+export const FULL_SWEEP = process.env.DSIM_FULL_SWEEP === '1';
+export function budgetsFor(index: number): number[] {
+  return FULL_SWEEP ? [...L1_BUDGETS] : [L1_BUDGETS[index % L1_BUDGETS.length]!];
+}
+
+/**
+ * Cases whose smallest tile does not fit small budgets (a whole input row of all channels: the
+ * tiler splits neither input channels nor output columns), with the minimum --l1 the compiler
+ * reports; below it the compile must fail with exactly that message.
+ */
+export const MIN_L1: Record<string, number> = {
+  'Kernels/Integer/Conv/PW_2D_RQ/Regular_RQ': 31760,
+  'Kernels/Integer/Conv/PW_2D_RQ/Unsigned_RQ': 20048,
+  'Kernels/Integer/Conv/Regular_3x3': 9984,
+  'Kernels/Integer/Conv/Regular_3x3_RQ': 9040,
+  'Kernels/Integer/Conv/PW_2D': 5440,
+};

@@ -4,19 +4,26 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testCase } from '../../src/compiler/test-runner.js';
-import { cleanUp, CONFORMANCE, findCases, OUT } from './cases.js';
+import { budgetsFor, cleanUp, CONFORMANCE, findCases, MIN_L1, OUT } from './cases.js';
 
 const cases = findCases(CONFORMANCE).filter((c) => c.name.startsWith('Kernels/'));
 
 describe.skipIf(!existsSync(CONFORMANCE))(`conformance kernels (${CONFORMANCE})`, () => {
   it('finds the 44 kernel cases', () => expect(cases.length).toBe(44));
-  for (const c of cases)
-    it(c.name, async () => {
-      const out = join(OUT, 'conformance', c.name.replace(/\//g, '_'));
-      const r = await testCase(c.dir, out);
-      expect(r.reason).toBeUndefined();
-      expect(r.passed).toBe(true);
-      cleanUp(out, r.passed);
-      expect(r.run!.host.total).toBeGreaterThan(0);
-    });
+  cases.forEach((c, k) => {
+    for (const l1 of budgetsFor(k))
+      it(`${c.name} --l1 ${l1}`, async () => {
+        const out = join(OUT, 'conformance', `${c.name.replace(/\//g, '_')}-${l1}`);
+        const r = await testCase(c.dir, out, { l1 });
+        const min = MIN_L1[c.name];
+        if (min !== undefined && l1 < min) {
+          expect(r.reason).toMatch(new RegExp(`^compile: layer '.*' \\(.*\\) cannot be tiled under --l1 ${l1}: .*; minimum --l1 ${min}$`));
+          return;
+        }
+        expect(r.reason).toBeUndefined();
+        expect(r.passed).toBe(true);
+        cleanUp(out, r.passed);
+        expect(r.run!.host.total).toBeGreaterThan(0);
+      });
+  });
 });

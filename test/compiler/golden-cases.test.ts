@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateGoldenCases } from '../../golden/generate.js';
 import { testCase } from '../../src/compiler/test-runner.js';
-import { cleanUp, OUT } from './cases.js';
+import { budgetsFor, cleanUp, OUT } from './cases.js';
 
 const dir = join(OUT, 'golden-cases');
 rmSync(dir, { recursive: true, force: true });
@@ -13,12 +13,14 @@ const cases = generateGoldenCases(join(dir, 'cases'));
 
 describe('golden cases of golden/generate.ts', () => {
   it('generates the cases', () => expect(cases.length).toBeGreaterThan(30));
-  for (const c of cases)
-    it(c.name, async () => {
-      const out = join(dir, 'build', c.name.replace(/\//g, '_'));
-      const r = await testCase(c.dir, out);
-      expect(r.reason).toBeUndefined();
-      expect(r.passed).toBe(true);
-      cleanUp(out, r.passed);
-    });
+  cases.forEach((c, k) => {
+    for (const l1 of budgetsFor(k))
+      it(`${c.name} --l1 ${l1}`, async () => {
+        const out = join(dir, 'build', `${c.name.replace(/\//g, '_')}-${l1}`);
+        const r = await testCase(c.dir, out, { l1 });
+        expect(r.reason).toBeUndefined();
+        expect(r.passed).toBe(true);
+        cleanUp(out, r.passed);
+      });
+  });
 });

@@ -9,7 +9,7 @@ import { ARGS_STRUCT_BYTES, materializeConstants } from '../../src/compiler/cons
 import { lower } from '../../src/compiler/lower.js';
 import { compileGraph, DEFAULT_OPTIONS, referenceEvaluator } from '../../src/compiler/pipeline.js';
 import { PlanError, verifyPlan } from '../../src/compiler/plan.js';
-import type { TilingRule } from '../../src/compiler/registry.js';
+import type { TileDim, TilingRule } from '../../src/compiler/registry.js';
 import { candidateSizes, evaluateTiling, solveTiling, verifyTiling, type LayerProblem } from '../../src/compiler/tile.js';
 import { inferTypes } from '../../src/compiler/types.js';
 import { InputError } from '../../src/errors.js';
@@ -64,9 +64,14 @@ function problem(g: Graph): LayerProblem {
   };
 }
 
-/** Every tile size of every dimension the kernel accepts (no pruning, no candidate reduction). */
+/** Every tile size of every dimension the kernel accepts (no pruning, no candidate reduction):
+ *  the preferred alignment, else the smallest one the kernel takes. */
 function bruteForce(pb: LayerProblem, budget: number): number {
-  const dims = pb.rule.dims(pb.params);
+  const best = bruteForceAligned(pb, budget, pb.rule.dims(pb.params));
+  return best < Infinity ? best : bruteForceAligned(pb, budget, pb.rule.dims(pb.params).map((d) => ({ ...d, align: d.minAlign ?? d.align })));
+}
+
+function bruteForceAligned(pb: LayerProblem, budget: number, dims: TileDim[]): number {
   const all = dims.map((d) => (d.choices ? d.choices.map((c) => Math.min(c, d.size)) : seq(d.size, (i) => i + 1).filter((t) => t % d.align === 0 || t === d.size)));
   let best = Infinity;
   const walk = (k: number, sizes: number[]) => {

@@ -5,6 +5,7 @@ import { FaultError, InputError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
 import { Cluster } from '../../sim/cluster/cluster.js';
 import { goldenHook } from '../../compiler/golden-check.js';
+import { formatProfile, readProfile } from '../../compiler/profile.js';
 
 interface RunArgs {
   program: string;
@@ -15,6 +16,7 @@ interface RunArgs {
   cores: number;
   trace?: string;
   'freq-mhz'?: number;
+  profile?: boolean;
 }
 
 const hex = (v: number, w: number) => (v >>> 0).toString(16).padStart(w, '0');
@@ -39,7 +41,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' })
       .option('cores', { type: 'number', default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' })
       .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core and the DMA to FILE' })
-      .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }),
+      .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' })
+      .option('profile', { type: 'boolean', default: false, describe: 'print the per-layer table of a build folder (cycles, DMA wait, DMA bytes, MAC/cycle, tiles, predicted)' }),
   handler: (args) => {
     let traceFd: number | undefined;
     let traceBuf = '';
@@ -93,6 +96,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
     writeSync(1, harnessRuntime ? `Total: ${result.cycles} cycles (whole program)\n` : `Runtime: ${result.cycles} cycles\n`);
     // A build folder: check the outputs in simulated memory against its golden outputs too.
     const golden = goldenHook(args.program, (a, n) => cluster!.memory.readBytes(a, n));
+    if (args.profile) {
+      const rows = result.elf ? readProfile(result.elf, (a, n) => cluster!.memory.readBytes(a, n)) : undefined;
+      if (!rows) throw new InputError(`${args.program}: --profile needs a build folder of deeploy-sim compile (manifest.json and the layer counters)`);
+      writeSync(1, formatProfile(rows));
+    }
     if (args.json)
       writeSync(
         1,

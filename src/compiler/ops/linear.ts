@@ -171,7 +171,7 @@ function constantB(p: GemmParams, bt: Tensor, ctx: EmitContext, dtype: DType): s
 
 
 // ---------------------------------------------------------------- GEMM tiling
-// Tiles are (one batch) x (rows of 4) x (columns of 4): A's rows and B^T's rows are contiguous,
+// Tiles are (one batch, or all) x rows x columns: A's rows and B^T's rows are contiguous,
 // Y's tile is a block of rows (2D DMA). K is never split: at these sizes a K x 4 panel always
 // fits, and whole-K tiles keep the int32 accumulation inside the kernel.
 
@@ -238,8 +238,10 @@ const gemmTiling: TilingRule<GemmParams> = {
     const nb = p.batch[0] * p.batch[1];
     return [
       { name: 'batch', size: nb, align: 1, choices: [1, nb] },
-      { name: 'm', size: p.M, align: 4, choices: p.transA ? [p.M] : undefined },
-      { name: 'n', size: p.N, align: 4 },
+      // blocks of 4 rows and column quads are the micro-kernels' fast shapes; any count runs
+      // (edge paths), which the search falls back to when an L1 budget is too small for quads
+      { name: 'm', size: p.M, align: 4, minAlign: 1, choices: p.transA ? [p.M] : undefined },
+      { name: 'n', size: p.N, align: 4, minAlign: 1 },
     ];
   },
   // several batches in one tile: whole matrices only, each operand's whole extent
