@@ -43,10 +43,8 @@ export async function run(): Promise<void> {
     { label: '8 cores, B as K x N (packed on the fly)', defines: ['BENCH_NCORES=8', 'BENCH_TRANS_B=0'] },
     { label: '8 cores, B as K x N, transposed into scratch', defines: ['BENCH_NCORES=8', 'BENCH_TRANS_B=0', 'BENCH_STAGE=1'] },
     { label: '8 cores, B in L2 (direct loads)', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1'] },
-    { label: '8 cores, B in L2, DMA-staged into L1', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1', 'BENCH_STAGE=1'] },
     { label: '8 cores, decode 1x64 by 64x256, rq int8', defines: ['BENCH_NCORES=8'], dims: [1, 64, 256] },
     { label: '8 cores, decode, B in L2 (direct loads)', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1'], dims: [1, 64, 256] },
-    { label: '8 cores, decode, B in L2, DMA-staged', defines: ['BENCH_NCORES=8', 'BENCH_B_L2=1', 'BENCH_STAGE=1'], dims: [1, 64, 256] },
   ];
   console.log(`kernels-gemm: dk_gemm int8 ${M0}x${K0} by ${K0}x${N0} (${M0 * K0 * N0} MACs), peak 32 MAC/cycle on 8 cores`);
   for (const v of variants) {

@@ -45,7 +45,7 @@ export interface GemmCaseOpts {
   bRange?: [number, number];
   /** custom rq (edge cases) */
   rqFixed?: Rq;
-  /** B in L2; stage: give the kernel an L1 scratch to DMA it into */
+  /** B in L2 (read in place); stage: give the kernel an L1 scratch (transposition of a plain B) */
   bL2?: boolean;
   /** true: scratch of max(B bytes, 8*K*N); 'slices': too small for all of B (K*N - 1 bytes), per-core slices */
   stage?: boolean | 'slices';

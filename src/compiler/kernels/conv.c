@@ -26,14 +26,6 @@ DK_INLINE int32_t mul1(int mode, uint8_t w, uint8_t x) {
 
 static uint32_t round4(uint32_t v) { return (v + 3u) & ~3u; }
 
-static uint32_t wsize(uint32_t t) { return t <= DK_U8 ? 1u : t <= DK_U16 ? 2u : 4u; }
-
-/* Bytes of the weights when they lie outside L1 and get staged into the scratch, else 0. */
-static uint32_t staged_w_bytes(const dk_conv_args_t *a) {
-  const uint32_t L = (a->C / (a->group ? a->group : 1)) * a->KH * a->KW;
-  const uint32_t wb = a->K * L * wsize(a->w_type);
-  return (wb > 0 && wb < (1u << 17) && !dk_in_l1(a->W, wb)) ? round4(wb) : 0;
-}
 
 /* Pointwise (1x1, stride 1, no padding, one group), 8-bit: a GEMM per image, Y[k, p] =
  * W[k, :] . X[:, p], run by dk_gemm with the scratch holding X transposed (pixels x channels). */
@@ -44,8 +36,9 @@ static int pointwise(const dk_conv_args_t *a) {
          a->x_off == 0 && (!q->mul || (q->mul_s[2] == q->mul_s[3] * (int32_t)a->OW && q->add_s[2] == q->add_s[3] * (int32_t)a->OW));
 }
 
-/* Scratch layout: [weights copied from L2 by DMA, when outside L1][2 im2col columns per core, or
- * for a pointwise conv the transposed input of all images]. */
+/* Scratch: 2 im2col columns per core, or for a pointwise conv the transposed input of all
+ * images. The kernel computes on its operands where they are (the compiler's tiles bring them to
+ * L1 by DMA); it never stages or streams on its own. */
 uint32_t dk_conv_scratch_bytes(const dk_conv_args_t *a, unsigned ncores) {
   uint32_t L = (a->C / (a->group ? a->group : 1)) * a->KH * a->KW;
   uint32_t work = (ncores ? ncores : 1) * 2u * round4(L);
@@ -53,7 +46,7 @@ uint32_t dk_conv_scratch_bytes(const dk_conv_args_t *a, unsigned ncores) {
     const uint32_t pw = round4(a->N * a->C * a->H * a->W_in);
     if (pw > work) work = pw;
   }
-  return staged_w_bytes(a) + work;
+  return work;
 }
 
 static void conv_pointwise(const dk_conv_args_t *a) {
@@ -226,17 +219,6 @@ void dk_conv(void *args) {
   const dk_conv_args_t *a = &al;
   const uint32_t G = a->group ? a->group : 1, Cg = a->C / G, Kg = a->K / G;
   const uint32_t L = Cg * a->KH * a->KW;
-  if (a->scratch) {
-    /* weights outside L1: core 0 DMAs them to the front of the scratch, one barrier, then every
-     * core reads them from L1 (the im2col columns follow them) */
-    const uint32_t wb = staged_w_bytes(a);
-    if (wb && dk_in_l1(a->scratch, wb)) {
-      if (DK_CORE_ID() == 0) dsim_dma_wait(dsim_dma_copy_1d(a->scratch, a->W, a->K * L * wsize(a->w_type), 1));
-      dk_barrier();
-      al.W = a->scratch;
-      al.scratch = (uint8_t *)a->scratch + wb;
-    }
-  }
   if (a->scratch && pointwise(a)) {
     conv_pointwise(a);
     return;

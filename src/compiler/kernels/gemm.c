@@ -442,44 +442,10 @@ static void block_generic(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t 
   }
 }
 
-/* bytes of one of the two per-core DMA buffers of the streamed decode GEMM (on the stack) */
-#define DK_GEMM_STAGE 384
-
-/* Columns n0..n1-1 of a decode GEMM task with B (transposed, 8-bit) outside L1: B's rows come by
- * DMA through two stack buffers, the next piece in flight while the current one is computed.
- * noinline: the 768 bytes of buffers are on the stack only while streaming (the 2 KiB per-core
- * stack also carries dk_gemm's frame, and conv's when it calls dk_gemm). */
-__attribute__((noinline)) static void gemm_stream(block_fn blk, batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
-  uint8_t buf[2][DK_GEMM_STAGE] __attribute__((aligned(4)));
-  const uint32_t K = bt->g->K, pc = (DK_GEMM_STAGE / K) & ~1u; /* columns per piece, even, >= 2 */
-  const uint8_t *src = bt->B;
-  uint32_t id[2];
-  uint32_t n = n0, ne = n0 + pc < n1 ? n0 + pc : n1;
-  id[0] = dsim_dma_copy_1d(buf[0], src + n * K, (ne - n) * K, 1);
-  for (uint32_t p = 0; n < n1; p ^= 1) {
-    const uint32_t nn = ne, nne = nn + pc < n1 ? nn + pc : n1;
-    if (nn < n1) id[p ^ 1] = dsim_dma_copy_1d(buf[p ^ 1], src + nn * K, (nne - nn) * K, 1);
-    dsim_dma_wait(id[p]);
-    bt->B = buf[p] - n * K; /* block8 addresses column n at B + n*K */
-    blk(bt, m0, nr, n, ne);
-    n = nn;
-    ne = nne;
-  }
-  bt->B = src;
-}
-
 /* ---- decode GEMV: one row (M = 1, one batch) times a transposed 8-bit B, requant or int32 out.
  * The cores share out the N / 4 column quads; the N % 4 last columns are the quad ending at N,
- * done by the core holding the last quad (its first columns are recomputed, not stored). With B
- * outside L1 each core streams its columns through two halves of its own L1 buffer by DMA, the
- * next piece in flight while the current one is computed: the transfers of all cores keep the
- * DMA busy from the start instead of one whole-matrix copy followed by the compute. */
-
-/* Buffer of one core's stream (NULL: B is read in place) and the bytes of each of its halves */
-typedef struct {
-  uint8_t *buf;
-  uint32_t half;
-} gv_buf_t;
+ * done by the core holding the last quad (its first columns are recomputed, not stored). B is
+ * read where it is: the compiler's tiles bring it to L1 (the kernel never streams on its own). */
 
 /* log2 of the fork size when it is a power of two (up to 8 cores), else -1: the per-call
  * divisions by it cost ~30 cycles each */
@@ -487,11 +453,7 @@ DK_INLINE int log2_cores(uint32_t nc) {
   return (nc & (nc - 1)) || nc > 8 ? -1 : (nc >= 2) + (nc >= 4) + (nc >= 8);
 }
 
-/* bytes of B^T a stream piece aims at: small pieces let a core compute one while the DMA still
- * serves the others' earlier pieces, so little compute is left once the last bytes arrive */
-#define DK_GEMV_PIECE 512
-
-DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g, gv_buf_t sb) {
+DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g) {
   const uint32_t K = g->K, N = g->N, Q = N / 4, qb = 4 * K; /* bytes of one quad of B^T rows */
   /* this core's quads [qs, qe): contiguous shares, the first ones larger (dk_split) */
   const uint32_t nc = DK_NCORES() ? DK_NCORES() : 1, core = DK_CORE_ID();
@@ -503,16 +465,7 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g, gv_buf_t sb) {
   const uint8_t *B = (const uint8_t *)g->B;
   /* item i: the quad starting at column 4 * (qs + i), or the tail quad at N - 4 */
 #define GV_START(i) ((i) < nreg ? 4 * (qs + (i)) : N - 4)
-  /* a piece: items [i, gv_end(i)) contiguous in B^T and at most pq of them (the tail alone) */
-  uint32_t pq = cnt;
-  if (sb.buf)
-    for (pq = 1; (pq + 1) * qb <= DK_GEMV_PIECE && (pq + 1) * qb <= sb.half;) pq++;
-#define GV_END(i) ((i) < nreg ? ((i) + pq < nreg ? (i) + pq : nreg) : cnt)
-  uint32_t id[2] = {0, 0};
-  uint32_t i = 0, e = cnt ? GV_END(0) : 0;
-  if (sb.buf && cnt) id[0] = dsim_dma_copy_1d(sb.buf, B + GV_START(0) * K, (e - i) * qb, 1);
-  /* the rest of the set-up runs while the first piece is in flight; requant parameters in
-   * locals: stores through Y may alias anything the compiler cannot see */
+  /* requant parameters in locals: stores through Y may alias anything the compiler cannot see */
   const dk_rq_t *q = &g->rq;
   const int32_t zero = 0;
   const int32_t *mul = q->mul, *add = q->add ? q->add : &zero;
@@ -520,37 +473,28 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g, gv_buf_t sb) {
   const int32_t rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off, lo = q->lo, hi = q->hi;
   const uint8_t *A = (const uint8_t *)g->A;
   void *Y = g->Y;
-  for (uint32_t p = 0; i < cnt; p ^= 1) {
-    const uint32_t ne = e < cnt ? GV_END(e) : e;
-    const uint8_t *pb = B + GV_START(i) * K;
-    if (sb.buf) {
-      if (e < cnt) id[p ^ 1] = dsim_dma_copy_1d(sb.buf + (p ^ 1) * sb.half, B + GV_START(e) * K, (ne - e) * qb, 1);
-      dsim_dma_wait(id[p]);
-      pb = sb.buf + p * sb.half;
-    }
-    for (; i < e; i++, pb += qb) {
-      const uint32_t n = GV_START(i), j0 = i < nreg ? 0 : 4 - tail;
-      int32_t c[4];
-      dot1x4(mode, A, pb, K, c);
-      for (uint32_t j = j0; j < 4; j++) {
-        if (epi == EPI_I32) {
-          ((int32_t *)Y)[n + j] = c[j];
-          continue;
-        }
-        const int32_t ci = (int32_t)(n + j);
-        const int32_t v = (((c[j] + in_off) * mul[ci * ms] + add[ci * as] + rnd) >> sh) + out_off;
-        st_rq(epi, Y, n + j, dk_min(dk_max(v, lo), hi));
+  const uint8_t *pb = B + (cnt ? GV_START(0) : 0) * K;
+  for (uint32_t i = 0; i < cnt; i++, pb += qb) {
+    if (i == nreg) pb = B + (N - 4) * K;
+    const uint32_t n = GV_START(i), j0 = i < nreg ? 0 : 4 - tail;
+    int32_t c[4];
+    dot1x4(mode, A, pb, K, c);
+    for (uint32_t j = j0; j < 4; j++) {
+      if (epi == EPI_I32) {
+        ((int32_t *)Y)[n + j] = c[j];
+        continue;
       }
+      const int32_t ci = (int32_t)(n + j);
+      const int32_t v = (((c[j] + in_off) * mul[ci * ms] + add[ci * as] + rnd) >> sh) + out_off;
+      st_rq(epi, Y, n + j, dk_min(dk_max(v, lo), hi));
     }
-    e = ne;
   }
 #undef GV_START
-#undef GV_END
 }
 
-typedef void (*gemv_fn)(const dk_gemm_args_t *, gv_buf_t);
+typedef void (*gemv_fn)(const dk_gemm_args_t *);
 #define GEMV(name, mode, epi) \
-  static void name(const dk_gemm_args_t *g, gv_buf_t sb) { gemv(mode, epi, g, sb); }
+  static void name(const dk_gemm_args_t *g) { gemv(mode, epi, g); }
 GEMV(gv_ss_rq8, MODE_SS, EPI_RQ8)
 GEMV(gv_us_rq8, MODE_US, EPI_RQ8)
 GEMV(gv_su_rq8, MODE_SU, EPI_RQ8)
@@ -569,14 +513,6 @@ static const gemv_fn GEMV_FNS[3][4] = {
     {gv_ss_i32, gv_us_i32, gv_su_i32, gv_uu_i32},
     {gv_ss_rq32, gv_us_rq32, gv_su_rq32, gv_uu_rq32},
 };
-
-/* The stream through two DK_GEMM_STAGE-byte halves on this core's stack (no L1 scratch given);
- * noinline for the same reason as gemm_stream. */
-__attribute__((noinline)) static void gemv_stack(gemv_fn fn, const dk_gemm_args_t *g) {
-  uint8_t buf[2 * DK_GEMM_STAGE] __attribute__((aligned(4)));
-  gv_buf_t sb = {buf, DK_GEMM_STAGE};
-  fn(g, sb);
-}
 
 /* Kind of the GEMM: 1 for the 8-bit fast paths (with *mode = MODE_*), 0 for the generic loop;
  * *epi = EPI_* */
@@ -598,24 +534,7 @@ static int try_gemv(const dk_gemm_args_t *g) {
   if (!gemm_kind(g, &mode, &epi)) return 0;
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   if (epi == EPI_GEN || g->M != 1 || B0 * B1 != 1 || !g->trans_b || g->N < 4 || g->K == 0) return 0;
-  const gemv_fn fn = GEMV_FNS[epi - 1][mode];
-  const uint32_t K = g->K, nc = DK_NCORES() ? DK_NCORES() : 1;
-  gv_buf_t sb = {0, 0};
-  if (!dk_in_l1(g->B, K * g->N)) {
-    /* halves of this core's share of the scratch, word-aligned, each holding >= 1 quad */
-    const int l2c = log2_cores(nc);
-    const uint32_t half = ((l2c >= 0 ? g->scratch_bytes >> l2c : g->scratch_bytes / nc) / 2) & ~3u;
-    if (g->scratch && dk_in_l1(g->scratch, g->scratch_bytes) && half >= 4 * K) {
-      sb.buf = (uint8_t *)g->scratch + DK_CORE_ID() * 2 * half;
-      sb.half = half;
-    } else if (4 * K <= DK_GEMM_STAGE) {
-      gemv_stack(fn, g);
-      return 1;
-    } else {
-      return 0;
-    }
-  }
-  fn(g, sb);
+  GEMV_FNS[epi - 1][mode](g);
   return 1;
 }
 
@@ -634,18 +553,7 @@ void dk_gemm(void *args) {
   if (!args_l1 && try_gemv(g)) return;
   int mode, epi;
   const int fast8 = gemm_kind(g, &mode, &epi);
-  int staged = 0;
-  {
-    /* stage a shared B that lives outside L1 into the L1 scratch (header: scratch) */
-    const uint32_t bbytes = g->K * g->N * (g->b_type <= DK_U8 ? 1u : g->b_type <= DK_U16 ? 2u : 4u);
-    if (g->scratch && bbytes > 0 && bbytes <= g->scratch_bytes && bbytes < (1u << 17) && g->b_bs[0] == 0 &&
-        g->b_bs[1] == 0 && !dk_in_l1(g->B, bbytes) && dk_in_l1(g->scratch, bbytes)) {
-      if (DK_CORE_ID() == 0) dsim_dma_wait(dsim_dma_copy_1d(g->scratch, g->B, bbytes, 1));
-      dk_barrier();
-      gl.B = g->scratch;
-      staged = 1;
-    }
-  }
+  int staged = 0; /* B transposed into the scratch */
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   const uint32_t M = g->M, N = g->N;
   if (M == 0 || N == 0) return;
@@ -701,14 +609,6 @@ void dk_gemm(void *args) {
     }
   }
   uint32_t last_key = 0xFFFFFFFFu;
-  /* Decode GEMMs (M <= 4, one row block) with a transposed 8-bit B outside L1 and no scratch:
-   * each core streams the B rows (= output columns) of its task through two small buffers on
-   * its own stack by DMA, the next piece in flight while the current one is computed. Direct L2
-   * loads cost 15 cycles a word; the DMA moves 8 B/cycle (stories260K: every weight matrix is
-   * read this way once per token). The stack is 2 KiB per core: 2 x DK_GEMM_STAGE bytes. */
-  const int stream = blk != block_generic && g->trans_b && !staged && !slice && M <= 4 && (g->K & 3u) == 0 &&
-                     2 * g->K <= DK_GEMM_STAGE && !dk_in_l1(g->B, g->K * N);
-
   uint32_t s, e;
   dk_split(nb * mblk * chunks, &s, &e);
   const uint32_t ea = esize(g->a_type), eb = esize(g->b_type);
@@ -739,10 +639,6 @@ void dk_gemm(void *args) {
       }
       bt.g = &gt;
       bt.B = slice - n0 * K; /* block8 addresses column n at B + n*K */
-    }
-    if (stream && n0 < n1) {
-      gemm_stream(blk, &bt, m0, nr, n0, n1);
-      continue;
     }
     blk(&bt, m0, nr, n0, n1);
   }

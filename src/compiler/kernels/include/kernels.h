@@ -94,13 +94,11 @@ typedef struct {
   uint8_t a_type, b_type, y_type;
   uint8_t trans_a, trans_b;
   dk_rq_t rq;
-  /* Optional L1 buffer (NULL = none). When B lies outside L1 (L2 / weight memory), is shared by
-   * all batches (b_bs = {0, 0}) and its bytes fit scratch_bytes, core 0 copies B into it with the
-   * cluster DMA and the fork's cores meet at a barrier before computing: L2 latency on every B
-   * word costs far more than the transfer. Otherwise, with 8-bit B NOT transposed: if all
-   * distinct B matrices fit (K*N bytes at each batch offset), the cores transpose them into the
-   * scratch together (one barrier) and run the transposed-B fast path; if not, each core uses
-   * scratch_bytes / cores to transpose the B columns of its own tasks when they fit.
+  /* Optional L1 buffer (NULL = none), for 8-bit B NOT transposed: if all distinct B matrices
+   * fit (K*N bytes at each batch offset), the cores transpose them into the scratch together
+   * (one barrier) and run the transposed-B fast path; if not, each core uses scratch_bytes /
+   * cores to transpose the B columns of its own tasks when they fit. The kernel reads its
+   * operands where they are and never moves them by DMA: the compiler's tiles bring them to L1.
    * Added after v1: zero-initialised = off. */
   void *scratch;
   uint32_t scratch_bytes;
