@@ -317,7 +317,7 @@ function makeManifest(
         dmaBytesOut: t.dmaBytesOut,
         predictedCycles: t.predicted.total,
       },
-      estimatedCycles: t ? t.predicted.total : Math.round(L.bound.mapping.cycles(L.bound.params, opts.cores)),
+      estimatedCycles: t ? t.predicted.total : untiledEstimate(L, opts.cores),
       ops: L.bound.mapping.ops(L.bound.params),
       inputs: L.bound.node.inputs.filter((i) => i),
       outputs: L.bound.node.outputs,
@@ -332,6 +332,13 @@ function makeManifest(
     build: { command },
     compileMs,
   };
+}
+
+/** A layer without tiles: its kernel's cycle model on the whole layer when it has a tiling rule. */
+function untiledEstimate(L: Compiled['constants']['layers'][number], cores: number): number {
+  const rule = L.bound.binding.tiling;
+  if (!rule) return Math.round(L.bound.mapping.cycles(L.bound.params, cores));
+  return Math.round(rule.compute(L.bound.params, L.bound.types, rule.dims(L.bound.params).map((d) => d.size), cores));
 }
 
 export function readManifest(dir: string): Manifest | undefined {

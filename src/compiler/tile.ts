@@ -458,7 +458,8 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         inL2 = spilled;
         budget = b;
       }
-      if (spilled.size === 0 && keepArgs) break search;
+      // nothing spilled, args in L1, no tile moves a byte: nothing can beat it
+      if (spilled.size === 0 && keepArgs && got.every((t) => t.dmaBytesIn + t.dmaBytesOut === 0)) break search;
     }
   if (!first) throw new Error('internal: the tiler tried no activation placement');
   if (!Array.isArray(first)) {
