@@ -441,7 +441,11 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       const b = l1Cap - arena;
       const got = attempt(spilled, none, b - (keepArgs ? argsBytes : 0));
       if (!Array.isArray(got)) {
-        if (!first) first = got;
+        // the error reports the last placement tried: everything spilled, the most L1 for tiles
+        if (!Array.isArray(first)) {
+          first = got;
+          budget = b;
+        }
         continue;
       }
       let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
