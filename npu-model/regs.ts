@@ -1,16 +1,19 @@
 // N-EUREKA's programming interface (../shared/spec/neureka.md, pulp-nnx neureka_task_defs.h): the
 // one place for its register offsets, job-word indices, CONF0 fields and subtile geometry. The C
 // driver (src/runtime/include/dsim_npu.h) spells the same numbers for the chip side.
+import { EVT } from '../src/sim/cluster/event-unit.js';
+import { PERIPH } from '../src/sim/cluster/periph.js';
+import { siracusa } from '../src/sim/platform/siracusa.js';
 
 /** Offset of the NPU's registers inside the cluster peripheral region (base 0x10200000). */
-export const NPU_WINDOW = 0x1000;
+export const NPU_WINDOW = PERIPH.npu;
 export const NPU_WINDOW_SIZE = 0x400;
 /** Cluster control register holding the interconnect priority (bit 8: NPU first; [7:0] max stall). */
-export const NPU_PRIORITY_WINDOW = 0x18;
+export const NPU_PRIORITY_WINDOW = PERIPH.ctrl + 0x18;
 /** Weight pointers are relative to this address when CONF0 bit 9 (weights from weight memory) is set. */
-export const WMEM_BASE = 0x10400000;
+export const WMEM_BASE = siracusa.mram.base;
 /** Event line raised at the end of each job (platform.md). */
-export const NPU_EVENT_LINE = 12;
+export const NPU_EVENT_LINE = EVT.npu;
 
 /** HWPE control registers (offsets in the NPU window). */
 export const REG = {

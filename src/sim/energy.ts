@@ -45,7 +45,7 @@ export const energyTable = {
   l1LeakCycle: { pj: pjPerCycle(leakMw * 0.2), per: 'cycle', status: 'derived', source: '20% of the leakage budget (same anchor and clock)' },
   l2LeakCycle: { pj: pjPerCycle(leakMw * 0.3), per: 'cycle', status: 'derived', source: '30% of the leakage budget (same anchor and clock)' },
   dmaLeakCycle: { pj: pjPerCycle(leakMw * 0.1), per: 'cycle', status: 'derived', source: '10% of the leakage budget (same anchor and clock)' },
-  npuMac: { pj: 1 / 8.84, per: 'mac', status: 'derived', source: 'Siracusa JSSC 2024 peak 8.84 TOp/J at 8 bit -> 0.113 pJ/op (a MAC counted as one op)' },
+  npuMac: { pj: 1 / 8.84, per: 'mac', status: 'derived', source: 'Siracusa JSSC 2024 peak 8.84 TOp/J at 8 bit -> 0.113 pJ/op (a MAC counted as one op); charged per MAC of the NPU jobs (npu-model: the useful MACs of each job), its L1 bytes under l1Byte' },
 } satisfies Record<string, EnergyEntry>;
 
 export type EnergyKey = keyof typeof energyTable;

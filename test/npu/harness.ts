@@ -236,3 +236,29 @@ export function runJobs(elf: string, jobs: TestJob[], mode = 0, maxPerRun = 128)
 export function rngFor(seed: string): () => number {
   return seedrandom(seed);
 }
+
+/** A job of a given shape and options, random data (the timing and protocol tests). */
+export function makeJob(
+  rng: () => number,
+  shape: Partial<Omit<TestJob, 'x' | 'w' | 'init' | 'scale' | 'bias' | 'shifts'>> & { mode: Mode; ko: number; ki: number; ho: number; wo: number },
+  opts: { bias?: boolean; perChannelShift?: boolean } = {},
+): TestJob {
+  const base = randomJob(rng, shape.mode);
+  const j: TestJob = {
+    ...base, stride: 1, qw: 8, woff: -128, outBits: 8, normQuant: true, streamIn: false, prefetch: false, wmem: false,
+    scaleBits: 8, relu: true, pad: { top: 0, right: 0, bottom: 0, left: 0, value: 0 }, mask: { top: false, right: false, bottom: false, left: false },
+    gapIn: [0, 0], gapOut: [0, 0], ...shape,
+  };
+  const fs = j.mode === 'conv1x1' ? 1 : 3;
+  const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+  j.hr = (j.ho - 1) * j.stride + fs - j.pad.top - j.pad.bottom;
+  j.wr = (j.wo - 1) * j.stride + fs - j.pad.left - j.pad.right;
+  j.x = Array.from({ length: j.hr * j.wr * j.ki }, () => (j.inSigned ? int(-128, 127) : int(0, 255)));
+  j.w = Array.from({ length: (j.mode === 'dw3x3' ? j.ko : j.ko * j.ki) * fs * fs }, () => j.woff + int(0, (1 << j.qw) - 1));
+  j.init = j.streamIn ? Array.from({ length: j.ho * j.wo * j.ko }, () => int(-1000, 1000)) : [];
+  j.scale = Array.from({ length: j.ko }, () => int(0, 255));
+  j.bias = opts.bias === false ? null : Array.from({ length: j.ko }, () => int(-5000, 5000));
+  j.shifts = opts.perChannelShift ? Array.from({ length: j.ko }, () => int(0, 12)) : null;
+  j.shift = 8;
+  return j;
+}

@@ -38,7 +38,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('itrace', { type: 'string', describe: 'write one line per retired instruction to FILE' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' })
       .option('cores', { type: 'number', default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' })
-      .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core and the DMA to FILE' })
+      .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core, the DMA and the NPU to FILE' })
       .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }),
   handler: (args) => {
     let traceFd: number | undefined;
@@ -110,6 +110,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           barriers: result.barriers,
           memory: { l1Accesses: result.cores.reduce((s, c) => s + c.l1Accesses, 0), l2Accesses: result.l2Accesses },
           dma: result.dma,
+          npu: result.engines.npu,
           utilisation: result.cores.map((c) => Number(c.utilisation.toFixed(4))),
           energy: result.energy,
         }) + '\n',

@@ -1,4 +1,5 @@
-/* NPU jobs that must end in a simulated fault naming the NPU, the job and the field (-DCASE=n). */
+/* NPU jobs that must end in a simulated fault naming the NPU, the job and the field (-DCASE=n);
+ * CASE=0 runs the valid job (a self-contained NPU program for the CLI tests). */
 #include <dsim.h>
 #include <dsim_cluster.h>
 #include <dsim_npu.h>
@@ -30,15 +31,15 @@ int main(void) {
   j.w[DSIM_NPU_W_OUTFEAT] += 1;
 #elif CASE == 3 /* unmapped input */
   j.w[DSIM_NPU_W_INFEAT] = 0x30000000u;
-#elif CASE == 4 /* trigger without acquire */
+#elif CASE == 4 /* job registers written without acquire */
   dsim_npu_write_job(&j);
 #endif
-#if CASE == 4
+#if CASE == 4 || CASE == 5 /* 5: a trigger without acquire */
   dsim_npu_trigger();
 #else
   dsim_npu_submit(&j);
 #endif
   dsim_npu_wait();
-  printf("not reached\n");
+  printf(CASE == 0 ? "npu ok\n" : "not reached\n");
   return 0;
 }

@@ -8,9 +8,9 @@
 #define MAX_JOBS 128
 
 /* in .data (loaded, not zeroed): the host overwrites them after loading the ELF */
-volatile uint32_t npu_njobs = 1;
-volatile uint32_t npu_mode = 1;
-dsim_npu_job_t npu_jobs[MAX_JOBS] = {{{1}}};
+__attribute__((used)) volatile uint32_t npu_njobs = 1;
+__attribute__((used)) volatile uint32_t npu_mode = 1;
+__attribute__((used)) dsim_npu_job_t npu_jobs[MAX_JOBS] = {{{1}}};
 
 int main(void) {
   uint32_t n = npu_njobs;
