@@ -123,6 +123,7 @@ export class JobTimer {
   private i = 0;
   private loadLat = 0;
   private mvLat = 0;
+  private mvCursor = 0;
   clock: number;
   stallCycles = 0;
   l1Bytes = 0;
@@ -160,8 +161,11 @@ export class JobTimer {
         const a = s.addr[k]!;
         if (a < 0) lat = s.value[k]!;
         else {
-          // a deferred matrix-vector read happens in the overlapped stream, after the pending ones
-          const st = access(a, s.len[k]!, deferred ? this.clock + this.mvLat : this.clock);
+          // a deferred matrix-vector read belongs to the overlapped stream: its own cursor, never
+          // behind the FSM clock, one read after the other
+          const t = deferred ? Math.max(this.mvCursor, this.clock) : this.clock;
+          const st = access(a, s.len[k]!, t);
+          if (deferred) this.mvCursor = t + 1 + st;
           this.stallCycles += st;
           this.l1Bytes += s.len[k]!;
           lat = 1 + st;
