@@ -21,8 +21,9 @@ export const REG = {
   JOB: 0x20,
 } as const;
 export const JOB_WORDS = 24;
-/** ACQUIRE returns this (>= 256) while both contexts are taken. */
-export const ACQUIRE_FULL = 0x100;
+/** ACQUIRE returns this while both contexts are taken: >= 256 unsigned (pulp-nnx's test, the
+ * spec's wording) and negative as an int (the HWPE drivers that loop while acquire < 0). */
+export const ACQUIRE_FULL = 0xffffffff;
 /** STATUS bits: context 0 busy, context 1 busy. */
 export const STATUS_CTX = [1 << 0, 1 << 8] as const;
 

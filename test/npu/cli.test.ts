@@ -27,3 +27,17 @@ describe('deeploy-sim run with an NPU job', () => {
     expect(t.traceEvents.filter((e) => e.ph === 'X' && e.tid === track!.tid).map((e) => e.name)).toEqual(['job 0 conv1x1']);
   });
 });
+
+describe('examples/npu', () => {
+  it('the README example: a 1x1 conv on the NPU matches core 0 computing it', async () => {
+    const { buildProgram } = await import('../../src/runtime/build.js');
+    const { runCluster } = await import('../../src/sim/cluster/cluster.js');
+    const elf = join(OUT, 'example-npu.elf');
+    await buildProgram({ sources: [join(import.meta.dirname, '../../examples/npu/main.c')], out: elf });
+    const r = runCluster(elf);
+    expect(r.exitCode).toBe(0);
+    expect(new TextDecoder().decode(r.stdout)).toMatch(/^npu: 36 pixels x 32 channels, 0 mismatches; NPU \d+ cycles/);
+    // 2 Ki subtiles x (load 48 + prepare 10 + 32 outputs) + normquant 29 + streamout 36 + 3 + end 1
+    expect(r.engines.npu).toEqual({ jobs: 1, busyCycles: 2 * (48 + 10 + 32) + 29 + 39 + 1, macs: 36 * 32 * 48, stallCycles: 0 });
+  });
+});

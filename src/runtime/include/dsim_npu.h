@@ -32,7 +32,7 @@ extern "C" {
 #define DSIM_NPU_SWSYNC 0x18u
 #define DSIM_NPU_JOB 0x20u         /* + 4 * i, i = 0..23 */
 #define DSIM_NPU_JOB_WORDS 24u
-#define DSIM_NPU_ACQUIRE_FULL 0x100u
+#define DSIM_NPU_ACQUIRE_FULL 0x100u /* an ACQUIRE read >= this: both contexts taken (the model answers 0xFFFFFFFF) */
 /* cluster control: interconnect priority (bit 8: NPU first; bits 7:0: cycles the NPU waits at most) */
 #define DSIM_NPU_PRIORITY (DSIM_CLUSTER_PERIPH + 0x18u)
 #define DSIM_NPU_PRIORITY_NPU_FIRST (1u << 8)
