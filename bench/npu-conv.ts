@@ -1,24 +1,19 @@
 // NPU job throughput in simulated cycles against the 8-core cluster doing the same requantised conv
 // (bench/programs/npu-conv.c): 1x1, 3x3 and 3x3 depthwise on 16x16 pixels, NPU weights in L1 or
 // the weight memory, with and without activation prefetch. Numbers, never assertions.
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProgram } from '../src/runtime/build.js';
+import { buildProgram, RUNTIME_DIR } from '../src/runtime/build.js';
 import { runClusterOrThrow } from '../src/sim/cluster/cluster.js';
 
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
-  return d;
-}
-const REPO = repoRoot();
+const REPO = join(RUNTIME_DIR, '..', '..'); // the runtime finds its sources in src/runtime
 const KDIR = join(REPO, 'src', 'compiler', 'kernels');
 
 export async function run(): Promise<void> {
   const elf = join(REPO, 'bench', '.out', 'npu-conv', 'npu-conv.elf');
   const sources = [
-    join(REPO, 'bench', 'programs', 'npu-conv.c'), join(REPO, 'src', 'runtime', 'cluster.c'),
+    join(REPO, 'bench', 'programs', 'npu-conv.c'), join(RUNTIME_DIR, 'cluster.c'),
     ...readdirSync(KDIR).filter((f) => f.endsWith('.c')).map((f) => join(KDIR, f)),
   ];
   await buildProgram({ sources, out: elf, includeDirs: [join(KDIR, 'include')] });

@@ -161,7 +161,7 @@ export class Neureka implements ClusterDevice {
       this.timer = null;
       this.running = null;
     }
-    this.queue = this.queue.filter((q) => q.end <= t || (q.end !== Infinity && q.posted));
+    this.queue = this.queue.filter((q) => q.end <= t);
     this.nextId = 0;
     this.nextCtx = 0;
   }
