@@ -6,3 +6,4 @@ export { computeJob, unpackWeights } from './compute.js';
 export { jobSteps, JobTimer, NPU_OVERHEAD } from './timing.js';
 export { Neureka, neurekaDevice, PRIORITY_RESET, type NpuJobStats } from './device.js';
 export { packWeights, type PackedWeights } from './pack.js';
+export { npuJobCycles, type NpuJobShape } from './cost.js';

@@ -69,3 +69,15 @@ describe('job decoder', () => {
     expect(decodeJob(7, words(() => {}), l1).macs).toBe(36 * 32 * 32);
   });
 });
+
+describe('cost model (npuJobCycles): the simulated job cycles without bank waits', () => {
+  it('gives the hand-computed cycles of test/npu/protocol.test.ts', async () => {
+    const { npuJobCycles } = await import('../../npu-model/cost.js');
+    expect(npuJobCycles({ mode: 'conv1x1', ko: 32, ki: 32, ho: 6, wo: 6 })).toBe(159);
+    expect(npuJobCycles({ mode: 'conv3x3', ko: 32, ki: 28, ho: 6, wo: 6 })).toBe(406);
+    expect(npuJobCycles({ mode: 'dw3x3', ko: 28, ki: 28, ho: 6, wo: 6 })).toBe(394);
+    expect(npuJobCycles({ mode: 'conv3x3', ko: 32, ki: 28, ho: 3, wo: 3, stride: 2 })).toBe(364);
+    expect(npuJobCycles({ mode: 'conv1x1', ko: 32, ki: 64, ho: 6, wo: 6, prefetch: true, wmem: true, outBits: 32, normQuant: false })).toBe(282);
+    expect(npuJobCycles({ mode: 'conv1x1', ko: 40, ki: 40, ho: 7, wo: 7 })).toBe(1603);
+  });
+});
