@@ -106,7 +106,7 @@ export function decodeJob(id: number, w: Uint32Array, resolve: Resolve): NpuJob 
     inD0: w[W.inD0]! | 0, inD1: w[W.inD1]! | 0, outD1: w[W.outD1]! | 0, outD2: w[W.outD2]! | 0, wD0: w[W.wD0]! | 0, wD1: w[W.wD1]! | 0,
     macs: mode === 'dw3x3' ? ho * wo * ko * 9 : ho * wo * ko * ki * fs * fs,
   };
-  checkMemory(j, w, bad, resolve);
+  checkMemory(j, bad, resolve);
   return j;
 }
 
@@ -121,9 +121,11 @@ function extent(base: number, ny: number, dy: number, nx: number, dx: number, le
   return [lo, hi];
 }
 
-function checkMemory(j: NpuJob, w: Uint32Array, bad: (f: JobWordName, what: string) => never, resolve: Resolve): void {
-  const need = (field: JobWordName, [lo, hi]: [number, number], where: 'l1' | 'weights', align: number) => {
-    const a = j[field as 'infeat'] as number;
+type Pointer = 'weights' | 'infeat' | 'outfeat' | 'scale' | 'scaleShift' | 'scaleBias';
+
+function checkMemory(j: NpuJob, bad: (f: JobWordName, what: string) => never, resolve: Resolve): void {
+  const need = (field: Pointer, [lo, hi]: [number, number], where: 'l1' | 'weights', align: number) => {
+    const a = j[field];
     if (align > 1 && a % align !== 0) bad(field, `address ${hex(a)} is not ${align}-byte aligned`);
     const r = lo < 0 || hi > 0xffffffff ? null : resolve(lo, hi - lo + 1);
     const range = `${hex(lo)}..${hex(hi + 1)}`;
@@ -145,5 +147,4 @@ function checkMemory(j: NpuJob, w: Uint32Array, bad: (f: JobWordName, what: stri
     if (j.perChannelShift) need('scaleShift', [j.scaleShift, j.scaleShift + j.ko - 1], 'l1', 1);
     if (j.bias) need('scaleBias', [j.scaleBias, j.scaleBias + j.ko * 4 - 1], 'l1', 4);
   }
-  void w;
 }
