@@ -38,7 +38,7 @@ describe('deeploy-sim run (cluster)', () => {
     expect(j.dma.bytesL1ToL2).toBe(0);
     expect(j.utilisation).toHaveLength(8);
     expect(j.energy.totalUJ).toBeGreaterThan(0);
-    expect(j.energy.calibrated).toEqual([]);
+    expect(j.energy.calibrated).toEqual(['coreLeakCycle', 'l1LeakCycle', 'l2LeakCycle', 'dmaLeakCycle']);
     expect(j.energy.freqMHz).toBe(360);
     const t = JSON.parse(readFileSync(trace, 'utf8'));
     expect(t.traceEvents.some((e: { name: string }) => e.name === 'thread_name')).toBe(true);
