@@ -115,6 +115,7 @@ export async function runWorker(url: string, opts: { concurrency: number; lockMs
     stalledInterval: opts.lockMs,
     maxStalledCount: 5,
   });
+  worker.on('active', (job: Job<PointJob, PointRow>) => opts.log(`start ${job.id}`));
   worker.on('completed', (job: Job<PointJob, PointRow>) => opts.log(`done ${job.id} ${job.data.point.case} cores=${job.data.point.cores} l1=${job.data.point.l1}: ${job.returnvalue.status} ${job.returnvalue.cycles} cycles`));
   worker.on('failed', (job, err) => opts.log(`failed ${job?.id ?? '?'}: ${err.message}`));
   worker.on('error', (err) => opts.log(`worker error: ${err.message}`));

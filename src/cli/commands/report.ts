@@ -4,9 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../report/files.js';
-import { networkReport } from '../../report/network-report.js';
 import { latestRecord, requireBuildFolder, runAndRecord } from '../../report/record.js';
-import { sweepReport } from '../../report/sweep-report.js';
 import { readPointsCsv } from '../../sweep/csv.js';
 import { estimateEnergy } from '../../sim/energy.js';
 import { operatingPointArgs, operatingPointOptions, type OperatingPointArgs } from './operating-point.js';
@@ -29,6 +27,9 @@ export const reportCommand: CommandModule<object, Args> = {
     ) as never,
   handler: async (args) => {
     const t0 = performance.now();
+    // the charting library loads only when a report is drawn (it is most of the CLI's start-up)
+    const { networkReport } = await import('../../report/network-report.js');
+    const { sweepReport } = await import('../../report/sweep-report.js');
     const op = operatingPointArgs(args);
     if (!existsSync(args.input)) throw new InputError(`${args.input}: no such file or folder (expected a build folder or a sweep's points.csv)`);
     let html: string;

@@ -3,12 +3,10 @@
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../report/files.js';
-import { sweepReport } from '../../report/sweep-report.js';
 import { writePointsCsv } from '../../sweep/csv.js';
 import { gridPoints, type GridOptions } from '../../sweep/grid.js';
 import type { PointRow } from '../../sweep/point.js';
 import { checkJobs, runPool } from '../../sweep/pool.js';
-import { sweepOnQueue } from '../../sweep/queue.js';
 import { expandCases } from './test.js';
 
 interface Args extends GridOptions {
@@ -46,6 +44,7 @@ export const sweepCommand: CommandModule<object, Args> = {
     let rows: PointRow[];
     if (args.queue !== undefined) {
       if (!(args['queue-timeout'] > 0)) throw new InputError(`--queue-timeout ${args['queue-timeout']}: expected a positive number of seconds`);
+      const { sweepOnQueue } = await import('../../sweep/queue.js'); // BullMQ loads only for --queue
       rows = await sweepOnQueue(points, args.queue, { timeoutSeconds: args['queue-timeout'], onProgress: (d, n) => err.write(`sweep: ${d}/${n} points done\n`) });
     } else {
       rows = await runPool<PointRow>(points.map((point) => ({ kind: 'point', point })), jobs, (k, r) =>
@@ -53,7 +52,10 @@ export const sweepCommand: CommandModule<object, Args> = {
       );
     }
     writePointsCsv(args.output, rows);
-    if (args.report !== undefined) writeFileAtomic(args.report, await sweepReport(rows, args.output));
+    if (args.report !== undefined) {
+      const { sweepReport } = await import('../../report/sweep-report.js');
+      writeFileAtomic(args.report, await sweepReport(rows, args.output));
+    }
     const ok = rows.filter((r) => r.status === 'ok').length;
     process.stdout.write(`${rows.length} points (${ok} bit-exact) -> ${args.output}${args.report ? `, ${args.report}` : ''}\n`);
   },

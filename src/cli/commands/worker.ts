@@ -2,7 +2,6 @@
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { checkJobs } from '../../sweep/pool.js';
-import { runWorker } from '../../sweep/queue.js';
 
 interface Args {
   queue: string;
@@ -21,6 +20,7 @@ export const workerCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const concurrency = checkJobs(args.jobs);
     if (!Number.isInteger(args['lock-ms']) || args['lock-ms'] < 500) throw new InputError(`--lock-ms ${args['lock-ms']}: expected an integer >= 500`);
+    const { runWorker } = await import('../../sweep/queue.js');
     await runWorker(args.queue, { concurrency, lockMs: args['lock-ms'], log: (l) => process.stderr.write(`worker: ${l}\n`) });
   },
 };
