@@ -82,3 +82,23 @@ describe('report: bad input is one line, exit 2', () => {
     expect(v.err.trim().split('\n')).toHaveLength(1);
   });
 });
+
+const MODELS = join(process.cwd(), '..', 'shared', 'models');
+describe.skipIf(!existsSync(join(MODELS, 'stories260K.bin')))('generate --engine sim --report', () => {
+  it('one point per token in both charts, in Chromium with the network off', async () => {
+    const html = join(OUT, 'tokens.html');
+    const steps = 5;
+    const r = cli('generate', '--engine', 'sim', '--model', join(MODELS, 'stories260K.bin'), '--tokenizer', join(MODELS, 'tok512.bin'), '--steps', String(steps), '--windows', 'none', '--report', html);
+    expect(r.code, r.err).toBe(0);
+    if (!CHROMIUM) return;
+    const o = await openReport(html, join(OUT, 'tokens.png'));
+    expect(o.errors).toEqual([]);
+    expect(o.requests).toEqual([]);
+    expect(o.charts.map((c) => [c.id, c.marks])).toEqual([['token-cycles', steps], ['token-energy', steps]]);
+  }, 300_000);
+  it('--report without --engine sim is bad usage', () => {
+    const r = cli('generate', '--model', join(MODELS, 'stories260K.bin'), '--tokenizer', join(MODELS, 'tok512.bin'), '--report', join(OUT, 'x.html'));
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+});
