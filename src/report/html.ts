@@ -45,7 +45,7 @@ body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1500px}
 h1{font-size:1.4em;margin-bottom:.2em} h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ddd}
 .meta{color:#555;font-size:.9em} .note{color:#555;font-size:.85em;max-width:70em}
 .pair{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}
-figure{margin:0} figcaption{font-size:.8em;color:#555;max-width:40em}
+figure{margin:0;max-width:100%;overflow-x:auto} figcaption{font-size:.8em;color:#555;max-width:40em}
 .table{overflow-x:auto;max-height:32em;overflow-y:auto}
 table{border-collapse:collapse;font-size:.8em} th,td{border:1px solid #ddd;padding:2px 6px;text-align:left}
 th{background:#f4f4f4;position:sticky;top:0} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}

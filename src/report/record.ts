@@ -72,7 +72,8 @@ export function requireBuildFolder(dir: string): Manifest {
   return m;
 }
 
-function sumStalls(cores: { stalls: Record<string, number> }[]): Record<string, number> {
+/** Stall cycles by cause, summed over the cores. */
+export function sumStalls(cores: { stalls: Record<string, number> }[]): Record<string, number> {
   const s: Record<string, number> = {};
   for (const c of cores) for (const [k, v] of Object.entries(c.stalls)) s[k] = (s[k] ?? 0) + v;
   return s;

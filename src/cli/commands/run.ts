@@ -8,7 +8,7 @@ import { goldenHook } from '../../compiler/golden-check.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../compiler/build-folder.js';
-import { makeRecord, saveRecord } from '../../report/record.js';
+import { makeRecord, saveRecord, sumStalls } from '../../report/record.js';
 import { estimateEnergy } from '../../sim/energy.js';
 import { operatingPointArgs } from './operating-point.js';
 
@@ -26,12 +26,6 @@ interface RunArgs {
 }
 
 const hex = (v: number, w: number) => (v >>> 0).toString(16).padStart(w, '0');
-
-function sumStalls(cores: { stalls: Record<string, number> }[]): Record<string, number> {
-  const s: Record<string, number> = {};
-  for (const c of cores) for (const [k, v] of Object.entries(c.stalls)) s[k] = (s[k] ?? 0) + v;
-  return s;
-}
 
 const RUNTIME_LINE = /^Runtime: \d+ cycles$/m;
 
