@@ -2,7 +2,7 @@
 // not through deriveTable), and the operating points checked against the measured ones.
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_OPERATING_POINT, deriveTable, energyTable, estimateEnergy, fitPowerModel, fmaxAt, operatingPointProblem, POWER_FIT, SOURCES,
+  DEFAULT_OPERATING_POINT, deriveTable, dynamicScale, energyTable, estimateEnergy, fitPowerModel, fmaxAt, operatingPointProblem, POWER_FIT, SOURCES,
 } from '../../src/sim/energy.js';
 
 describe('energy calibration', () => {
@@ -33,23 +33,37 @@ describe('energy calibration', () => {
     for (const k of ['coreLeakCycle', 'l1LeakCycle', 'l2LeakCycle', 'dmaLeakCycle'] as const) expect(energyTable[k].status).toBe('calibrated');
   });
 
-  it('dynamic entries: GVSoC figures at 1.2 V scaled by (0.8/1.2)^2, class ratios as stated', () => {
+  it('dynamic scale: Siracusa cluster peak 120.6 GOp/s at 1.13 TOp/J (0.8 V, 360 MHz) over one SIMD dot product + one L1 word per core-cycle', () => {
+    const clusterMw = (120.6 / 1130) * 1e3; // 106.73 mW
+    const perCoreCycle = (clusterMw * 1e-3) / (8 * 360e6) * 1e12; // 37.06 pJ
+    const leak = (67.7037319 * 0.8 * 0.7 * 1e-3) / (8 * 360e6) * 1e12; // cores + L1 + DMA leakage: 13.16 pJ
     const s = (0.8 / 1.2) ** 2;
-    expect(energyTable.instrAlu.pj).toBeCloseTo(2.49 * s, 12); // 1.107 pJ
-    expect(energyTable.instrLoadStore.pj).toBeCloseTo(2.49 * s, 12);
-    expect(energyTable.instrBranchJump.pj).toBeCloseTo(2.49 * s, 12);
-    expect(energyTable.instrSystem.pj).toBeCloseTo(2.49 * s, 12);
-    expect(energyTable.instrMulMac.pj).toBeCloseTo(1.5 * 2.49 * s, 12);
-    expect(energyTable.instrSimd.pj).toBeCloseTo(2 * 2.49 * s, 12);
-    expect(energyTable.instrDiv.pj).toBeCloseTo(3 * 2.49 * s, 12);
-    expect(energyTable.l1Byte.pj).toBeCloseTo((2.12 / 4) * s, 12); // 0.236 pJ/B
-    expect(energyTable.l2Byte.pj).toBeCloseTo(3 * (2.12 / 4) * s, 12);
-    expect(energyTable.wmemByte.pj).toBeCloseTo(2 * (2.12 / 4) * s, 12);
+    const gvsoc = (2 * 2.49 + 2.12) * s; // a SIMD instruction (2x) and one 32-bit L1 access, V^2-scaled
+    const k = (perCoreCycle - leak) / gvsoc;
+    expect(clusterMw).toBeCloseTo(106.726, 2);
+    expect(perCoreCycle).toBeCloseTo(37.058, 2);
+    expect(leak).toBeCloseTo(13.165, 2);
+    expect(k).toBeCloseTo(7.5717, 3);
+    expect(dynamicScale().scale).toBeCloseTo(k, 6);
+    // the entries: GVSoC x (0.8/1.2)^2 x k x class ratio
+    expect(energyTable.instrAlu.pj).toBeCloseTo(2.49 * s * k, 6); // 8.38 pJ
+    expect(energyTable.instrLoadStore.pj).toBeCloseTo(2.49 * s * k, 6);
+    expect(energyTable.instrBranchJump.pj).toBeCloseTo(2.49 * s * k, 6);
+    expect(energyTable.instrSystem.pj).toBeCloseTo(2.49 * s * k, 6);
+    expect(energyTable.instrMulMac.pj).toBeCloseTo(1.5 * 2.49 * s * k, 6);
+    expect(energyTable.instrSimd.pj).toBeCloseTo(2 * 2.49 * s * k, 6);
+    expect(energyTable.instrDiv.pj).toBeCloseTo(3 * 2.49 * s * k, 6);
+    expect(energyTable.l1Byte.pj).toBeCloseTo((2.12 / 4) * s * k, 6); // 1.78 pJ/B
+    expect(energyTable.l2Byte.pj).toBeCloseTo(3 * (2.12 / 4) * s * k, 6);
+    expect(energyTable.wmemByte.pj).toBeCloseTo(2 * (2.12 / 4) * s * k, 6);
     expect(energyTable.dmaByte.pj).toBeCloseTo(0.1, 12);
-    // at GVSoC's own 1.2 V the table gives GVSoC's figures back
+    // a peak core-cycle with its leakage gives the measured cluster power back
+    const peak = energyTable.instrSimd.pj + 4 * energyTable.l1Byte.pj + energyTable.coreLeakCycle.pj + (energyTable.l1LeakCycle.pj + energyTable.dmaLeakCycle.pj) / 8;
+    expect(peak * 8 * 360e6 * 1e-12 * 1e3).toBeCloseTo(clusterMw, 6);
+    // at GVSoC's own 1.2 V the table gives GVSoC's figures times the scale
     const at12 = deriveTable({ voltage: 1.2, freqMHz: 360 });
-    expect(at12.instrAlu.pj).toBeCloseTo(2.49, 12);
-    expect(at12.l1Byte.pj * 4).toBeCloseTo(2.12, 12);
+    expect(at12.instrAlu.pj / k).toBeCloseTo(2.49, 9);
+    expect((at12.l1Byte.pj * 4) / k).toBeCloseTo(2.12, 9);
   });
 
   it('NPU MAC: 8.84 TOp/J taken at 0.65 V, 2 ops per MAC, V^2-scaled to 0.8 V', () => {
@@ -60,7 +74,7 @@ describe('energy calibration', () => {
   it('every entry names its source; the report lists the calibrated ones', () => {
     for (const e of Object.values(energyTable)) expect(e.source.length).toBeGreaterThan(20);
     const r = estimateEnergy({ cycles: 1000, cores: 8, instrAlu: 0, instrMulMac: 0, instrLoadStore: 0, l1Bytes: 0, l2Bytes: 0, wmemBytes: 0, dmaBytes: 0 }, 360);
-    expect(r.calibrated).toEqual(['coreLeakCycle', 'l1LeakCycle', 'l2LeakCycle', 'dmaLeakCycle']);
+    expect(r.calibrated).toEqual(['instrAlu', 'instrLoadStore', 'instrBranchJump', 'instrSystem', 'l1Byte', 'coreLeakCycle', 'l1LeakCycle', 'l2LeakCycle', 'dmaLeakCycle']);
     // an idle cluster draws the fitted leakage: 54.16 mW at 0.8 V
     expect(r.averageMw).toBeCloseTo(67.7037319 * 0.8, 3);
     // and at the slow point the leakage of that point
