@@ -80,10 +80,12 @@ export async function sweepOnQueue(
     while (rows.size < new Set(ids).size) {
       for (const id of new Set(ids)) {
         if (rows.has(id)) continue;
-        const job = await queue.getJob(id);
-        if (!job) throw new InputError(`--queue ${url}: job ${id} disappeared from the queue (was it obliterated?)`);
-        const state = await job.getState();
-        if (state === 'completed') rows.set(id, job.returnvalue);
+        // the state first, then the job: a job read before it finished would carry no row yet
+        const state = await queue.getJobState(id);
+        if (state === 'unknown') throw new InputError(`--queue ${url}: job ${id} disappeared from the queue (was it obliterated?)`);
+        if (state !== 'completed' && state !== 'failed') continue;
+        const job = (await queue.getJob(id))!;
+        if (state === 'completed' && job.returnvalue) rows.set(id, job.returnvalue);
         else if (state === 'failed') throw new InputError(`sweep: point ${JSON.stringify(job.data.point)} failed on the workers after ${job.attemptsMade} attempts: ${job.failedReason}`);
       }
       if (rows.size !== reported) opts.onProgress?.((reported = rows.size), new Set(ids).size);
