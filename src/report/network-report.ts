@@ -239,6 +239,10 @@ export async function networkReport(m: Manifest, rec: RunRecord, buildDir: strin
     section({ chart: byId.get('roofline'), tableHtml: rooflineTable }),
     ...levels.map((lv) => section({ chart: byId.get(`memory-${lv.level}`), tableHtml: memTable(lv.level) })),
     section({ chart: byId.get('energy'), note: rec.energy.note, tableHtml: energyTableHtml }),
+    // other engines' statistics (the NPU's), when the run recorded any
+    ...Object.entries(rec.engines ?? {}).map(([name, stats]) =>
+      section({ title: `Engine: ${name}`, tableHtml: table({ head: ['statistic', 'value'], numeric: [false, true], rows: Object.entries(stats).map(([k, v]) => [k, fmt(v, 2)]) }) }),
+    ),
   ];
   const avgMw = rec.energy.averageMw;
   const meta = [
