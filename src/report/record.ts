@@ -9,8 +9,7 @@ import { readManifest, type Manifest } from '../compiler/build-folder.js';
 import { readElfSymbols } from '../compiler/elf.js';
 import { hostCheck, parseSummary } from '../compiler/golden-check.js';
 import { InputError } from '../errors.js';
-import type { Cluster, ClusterResult } from '../sim/cluster/cluster.js';
-import { Cluster as ClusterImpl } from '../sim/cluster/cluster.js';
+import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
 import { estimateEnergy, type EnergyReport, type OperatingPoint } from '../sim/energy.js';
 import { attributeLayers, type CoreSpan } from './attribute.js';
 
@@ -162,7 +161,7 @@ export function runAndRecord(dir: string, opts: { cores?: number; op: OperatingP
   const manifest = requireBuildFolder(dir);
   const elf = join(dir, 'network.elf');
   if (!existsSync(elf)) throw new InputError(`${dir}: no network.elf (compiled with --no-build?)`);
-  const cluster = new ClusterImpl(elf, { cores: opts.cores ?? manifest.platform.cores, trace: true, stats: true, freqMHz: opts.op.freqMHz, maxCycles: opts.maxCycles ?? 2e9 });
+  const cluster = new Cluster(elf, { cores: opts.cores ?? manifest.platform.cores, trace: true, stats: true, freqMHz: opts.op.freqMHz, maxCycles: opts.maxCycles ?? 2e9 });
   const result = cluster.run();
   const rec = makeRecord(dir, manifest, cluster, result, opts.op);
   saveRecord(dir, rec);

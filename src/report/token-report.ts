@@ -25,7 +25,7 @@ export async function tokenReport(run: TokenRun): Promise<string> {
       data: { values: rows },
       mark: { type: 'point', filled: true, size: 30 },
       encoding: {
-        x: { field: 'pos', type: 'quantitative', title: 'position' },
+        x: { field: 'pos', type: 'quantitative', title: 'position', scale: { padding: 8 } },
         y: { field, type: 'quantitative', title: axis, scale: { zero: false } },
         color: { field: 'window', type: 'nominal', title: 'window' },
         tooltip: [{ field: 'pos' }, { field }],
