@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFORMANCE } from '../compiler/cases.js';
+import { CHROMIUM, openReport } from './browser.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const OUT = join(process.cwd(), 'test', '.out', 'report', `sweep-${process.pid}`);
@@ -39,7 +40,7 @@ function waitFor(p: ChildProcess, re: RegExp, ms: number, seen: string[] = []): 
 }
 
 describe.skipIf(!CASES.every((c) => existsSync(c)))('sweep', () => {
-  it('a 2x2x2 grid on two cases: one row per point, the same rows with -j 1 and -j 2', () => {
+  it('a 2x2x2 grid on two cases: one row per point, the same rows with -j 1 and -j 2', async () => {
     mkdirSync(OUT, { recursive: true });
     const a = cli('sweep', ...CASES, ...GRID, '-j', '1', '-o', join(OUT, 'j1.csv'));
     expect(a.code, a.err).toBe(0);
@@ -52,6 +53,15 @@ describe.skipIf(!CASES.every((c) => existsSync(c)))('sweep', () => {
     const html = readFileSync(join(OUT, 'pareto.html'), 'utf8');
     expect(html).toContain('data-chart="pareto"');
     expect(html).toContain('NPU axis is not available yet');
+    // `report points.csv` draws the same page from the CSV; in Chromium: a point per row and a
+    // Pareto line per case
+    const again = cli('report', join(OUT, 'j1.csv'), '-o', join(OUT, 'pareto2.html'));
+    expect(again.code, again.err).toBe(0);
+    if (!CHROMIUM) return;
+    const o = await openReport(join(OUT, 'pareto2.html'), join(OUT, 'pareto.png'));
+    expect(o.errors).toEqual([]);
+    expect(o.requests).toEqual([]);
+    expect(o.charts).toEqual([{ id: 'pareto', expected: 16 + 2, marks: 16 + 2 }]);
   }, 180_000);
 
   it.skipIf(!REDIS)('through BullMQ: two workers, one killed mid-job, give the complete identical rows', async () => {
