@@ -40,7 +40,7 @@ export async function sweepReport(rows: PointRow[], source: string): Promise<str
             mark: { type: 'line', color: '#999' },
             encoding: {
               x: { field: 'cycles', type: 'quantitative', scale: { type: 'log' }, title: 'network cycles' },
-              y: { field: 'energy', type: 'quantitative', scale: { type: 'log' }, title: 'energy (uJ)' },
+              y: { field: 'energy', type: 'quantitative', scale: { type: 'log' }, title: 'energy (uJ, whole program)' },
               detail: { field: 'case', type: 'nominal' },
               order: { field: 'cycles', type: 'quantitative' },
             },
@@ -68,7 +68,7 @@ export async function sweepReport(rows: PointRow[], source: string): Promise<str
     rows: frontRows.map((r) => [r.case, r.cores, r.l1, r.wmem, r.voltage, r.freq, r.cycles, r.energy, r.l1_used]),
   });
   const npuNote = COMPILER_HAS_NPU ? '' : 'The NPU axis is not available yet: the compiler has no NPU option, so every point ran on the cluster cores (npu = off).';
-  const meta = `${rows.length} points from ${esc(source)}, ${good.length} bit-exact; ${esc(npuNote)}`;
+  const meta = `${rows.length} points from ${esc(source)}, ${good.length} bit-exact. ${esc(npuNote)}`;
   return page('deeploy-sim sweep', meta, [
     section({ chart, tableHtml: frontTable }),
     section({ title: 'All points', tableHtml: allTable }),
