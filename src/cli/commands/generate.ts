@@ -27,6 +27,7 @@ interface Args {
   'freq-mhz': number;
   'build-dir'?: string;
   windows?: string;
+  report?: string;
 }
 
 export const generateCommand: CommandModule<object, Args> = {
@@ -46,6 +47,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('cores', { type: 'number', default: 8, describe: 'sim: cluster cores the compiled step runs on (1..8)' })
       .option('freq-mhz', { type: 'number', default: DEFAULT_FREQ_MHZ, describe: 'sim: cluster clock for tokens/s and power (MHz)' })
       .option('windows', { type: 'string', describe: "sim: state windows compiled besides the graph's own, comma-separated (default 63,127,255; 'none': only the graph's)" })
+      .option('report', { type: 'string', describe: 'sim: write an HTML report of cycles and energy per token over the positions' })
       .option('build-dir', { type: 'string', describe: 'sim: build folder of the compiled step graph (default: a cache under the OS temp dir)' })
       .option('graph', { type: 'string', describe: 'int8/sim: run an exported step graph (case folder or network.onnx with llm.json) instead of quantizing' })
       .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
@@ -58,6 +60,7 @@ export const generateCommand: CommandModule<object, Args> = {
     if (!(Number.isFinite(args['freq-mhz']) && args['freq-mhz'] > 0)) throw new InputError(`--freq-mhz ${args['freq-mhz']}: expected a positive number`);
     if (args['build-dir'] !== undefined && args.engine !== 'sim') throw new InputError('--build-dir needs --engine sim');
     if (args.windows !== undefined && args.engine !== 'sim') throw new InputError('--windows needs --engine sim');
+    if (args.report !== undefined && args.engine !== 'sim') throw new InputError('--report needs --engine sim');
     const windows = args.windows === undefined ? undefined : parseWindows(args.windows);
     const model = loadLlama2c(args.model);
     const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
@@ -76,6 +79,7 @@ export const generateCommand: CommandModule<object, Args> = {
     const live = err.isTTY === true && process.stdout.isTTY !== true;
     // A reader that goes away (`| head`) ends the run quietly, as it would for llama2.c.
     let closed = false;
+    const textParts: Uint8Array[] = [];
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e;
       closed = true;
@@ -93,6 +97,7 @@ export const generateCommand: CommandModule<object, Args> = {
         steps: args.steps,
         sampler: makeSampler({ temperature: args.temperature, topp: args.topp, seed: args.seed, rng: args.rng }),
         onText: (bytes) => {
+          if (args.report !== undefined) textParts.push(bytes);
           if (bytes.length > 0 && !closed) process.stdout.write(bytes);
         },
         onStep: (done, total) => {
@@ -116,6 +121,13 @@ export const generateCommand: CommandModule<object, Args> = {
     if (args.engine === 'sim') {
       const e = engine as SimEngine;
       err.write(formatSummary(summarize(e.stats, e.freqMHz), e.cores) + '\n');
+      if (args.report !== undefined) {
+        const { tokenReport } = await import('../../report/token-report.js');
+        const { writeFileAtomic } = await import('../../report/files.js');
+        const text = Buffer.concat(textParts).toString('utf8');
+        writeFileAtomic(args.report, await tokenReport({ model: args.model, cores: e.cores, freqMHz: e.freqMHz, text, steps: e.stats }));
+        err.write(`wrote ${args.report}\n`);
+      }
     }
   },
 };

@@ -5,6 +5,12 @@ import { FaultError, InputError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
 import { Cluster } from '../../sim/cluster/cluster.js';
 import { goldenHook } from '../../compiler/golden-check.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest } from '../../compiler/build-folder.js';
+import { makeRecord, saveRecord, sumStalls } from '../../report/record.js';
+import { estimateEnergy } from '../../sim/energy.js';
+import { operatingPointArgs } from './operating-point.js';
 
 interface RunArgs {
   program: string;
@@ -15,15 +21,11 @@ interface RunArgs {
   cores: number;
   trace?: string;
   'freq-mhz'?: number;
+  voltage?: number;
+  record: boolean;
 }
 
 const hex = (v: number, w: number) => (v >>> 0).toString(16).padStart(w, '0');
-
-function sumStalls(cores: { stalls: Record<string, number> }[]): Record<string, number> {
-  const s: Record<string, number> = {};
-  for (const c of cores) for (const [k, v] of Object.entries(c.stalls)) s[k] = (s[k] ?? 0) + v;
-  return s;
-}
 
 const RUNTIME_LINE = /^Runtime: \d+ cycles$/m;
 
@@ -39,7 +41,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' })
       .option('cores', { type: 'number', default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' })
       .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core, the DMA and the NPU to FILE' })
-      .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }),
+      .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' })
+      .option('voltage', { type: 'number', describe: 'supply voltage of the energy estimate (0.65..0.8 V; default 0.8)' })
+      .option('record', { type: 'boolean', default: true, describe: 'a build folder: keep the run\'s statistics in <build>/stats for `deeploy-sim report` (--no-record: do not)' }),
   handler: (args) => {
     let traceFd: number | undefined;
     let traceBuf = '';
@@ -51,6 +55,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     if (!Number.isInteger(args.cores) || args.cores < 1 || args.cores > 8)
       throw new InputError(`--cores ${args.cores}: the cluster has 1 to 8 cores`);
+    // checked before the run: an operating point outside the sources' range is bad usage
+    const op = args.voltage !== undefined || args['freq-mhz'] !== undefined ? operatingPointArgs({ voltage: args.voltage, 'freq-mhz': args['freq-mhz'] }) : undefined;
+    // a build folder's run is recorded for `report`: it needs the trace (per-layer causes) and stats
+    const record = args.record && existsSync(join(args.program, 'manifest.json'));
     if (args.itrace) traceFd = openSync(args.itrace, 'w');
     const start = process.hrtime.bigint();
     let result;
@@ -60,10 +68,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       const elf = resolveProgram(args.program);
       cluster = new Cluster(elf, {
         cores: args.cores,
-        trace: args.trace !== undefined,
+        trace: args.trace !== undefined || record,
         freqMHz: args['freq-mhz'],
         // per-cause stalls and instruction classes cost ~10% on branchy code: only for --json
-        stats: args.json === true,
+        stats: args.json === true || record,
         maxInstructions: args['max-instructions'],
         maxCycles: args['max-cycles'],
         onOutput: (fd, bytes) => {
@@ -86,6 +94,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (traceFd !== undefined) closeSync(traceFd);
     }
     if (args.trace && result.trace) result.trace.write(args.trace);
+    if (op) result.energy = estimateEnergy(result.energy.counts, op);
+    if (record && !result.fault) {
+      const manifest = readManifest(args.program)!;
+      saveRecord(args.program, makeRecord(args.program, manifest, cluster!, result, op ?? { voltage: result.energy.voltage, freqMHz: 360 }));
+    }
     if (result.fault) throw new FaultError(result.fault);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     // One `Runtime:` line for parsers: a Deeploy-style harness prints the network's own; then the
