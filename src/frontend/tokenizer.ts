@@ -3,6 +3,7 @@
 // (one char per byte) so that concatenation and lookup work on bytes, as the C code does.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { checkFileSize } from './limits.js';
 
 export const BOS = 1;
 export const EOS = 2;
@@ -112,6 +113,7 @@ export class Tokenizer {
 
 export function loadTokenizer(path: string, vocabSize: number): Tokenizer {
   let bytes: Uint8Array;
+  checkFileSize(path, 'tokenizer');
   try {
     bytes = readFileSync(path);
   } catch (err) {

@@ -1,10 +1,12 @@
 // deeploy-sim run <build-dir | program.elf>: run a program on the simulated core (contracts.md).
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { FaultError, InputError } from '../../errors.js';
+import { FaultError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
 import { Cluster } from '../../sim/cluster/cluster.js';
 import { goldenHook } from '../../compiler/golden-check.js';
+import { AtomicFileStream, checkOutputFile, writeOutputFile } from '../../io/outputs.js';
+import { CORES, numberOption } from '../options.js';
 
 interface RunArgs {
   program: string;
@@ -33,66 +35,68 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .positional('program', { type: 'string', demandOption: true, describe: 'program.elf or build directory' })
-      .option('max-instructions', { type: 'number', describe: 'stop with exit 3 after N instructions' })
-      .option('max-cycles', { type: 'number', describe: 'stop with exit 3 after N cycles' })
+      .option('max-instructions', numberOption('max-instructions', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N instructions' }))
+      .option('max-cycles', numberOption('max-cycles', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N cycles' }))
       .option('itrace', { type: 'string', describe: 'write one line per retired instruction to FILE' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' })
-      .option('cores', { type: 'number', default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' })
+      .option('cores', numberOption('cores', CORES, { default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' }))
       .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core and the DMA to FILE' })
-      .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }),
+      .option('freq-mhz', numberOption('freq-mhz', { min: 0, exclusiveMin: true }, { describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' })) as never,
   handler: (args) => {
-    let traceFd: number | undefined;
+    // Inputs first: a missing or malformed ELF is reported before any output file is touched.
+    const elf = resolveProgram(args.program);
+    if (args.itrace) checkOutputFile(args.itrace, '--itrace');
+    if (args.trace) checkOutputFile(args.trace, '--trace');
+    let itrace: AtomicFileStream | undefined;
     let traceBuf = '';
     const flush = () => {
-      if (traceFd !== undefined && traceBuf) {
-        writeSync(traceFd, traceBuf);
+      if (itrace !== undefined && traceBuf) {
+        itrace.write(traceBuf);
         traceBuf = '';
       }
     };
-    if (!Number.isInteger(args.cores) || args.cores < 1 || args.cores > 8)
-      throw new InputError(`--cores ${args.cores}: the cluster has 1 to 8 cores`);
-    if (args.itrace) traceFd = openSync(args.itrace, 'w');
     const start = process.hrtime.bigint();
-    let result;
-    let cluster: Cluster | undefined;
     let harnessRuntime = false;
+    const cluster = new Cluster(elf, {
+      cores: args.cores,
+      trace: args.trace !== undefined,
+      freqMHz: args['freq-mhz'],
+      // per-cause stalls and instruction classes cost ~10% on branchy code: only for --json
+      stats: args.json === true,
+      maxInstructions: args['max-instructions'],
+      maxCycles: args['max-cycles'],
+      onOutput: (fd, bytes) => {
+        if (fd === 2) return void process.stderr.write(bytes);
+        if (!harnessRuntime && RUNTIME_LINE.test(Buffer.from(bytes).toString('latin1'))) harnessRuntime = true;
+        writeSync(1, bytes);
+      },
+      onRetire: !args.itrace
+        ? undefined
+        : (core, pc, raw, text) => {
+            traceBuf += `core ${core.hartId} ${hex(pc, 8)} ${hex(raw, (raw & 3) === 3 ? 8 : 4)} ${text}\n`;
+            if (traceBuf.length > 1 << 16) flush();
+          },
+    });
+    if (args.itrace) itrace = new AtomicFileStream(args.itrace, '--itrace');
+    let result;
     try {
-      const elf = resolveProgram(args.program);
-      cluster = new Cluster(elf, {
-        cores: args.cores,
-        trace: args.trace !== undefined,
-        freqMHz: args['freq-mhz'],
-        // per-cause stalls and instruction classes cost ~10% on branchy code: only for --json
-        stats: args.json === true,
-        maxInstructions: args['max-instructions'],
-        maxCycles: args['max-cycles'],
-        onOutput: (fd, bytes) => {
-          if (fd === 2) return void process.stderr.write(bytes);
-          if (!harnessRuntime && RUNTIME_LINE.test(Buffer.from(bytes).toString('latin1'))) harnessRuntime = true;
-          writeSync(1, bytes);
-        },
-        onRetire:
-          traceFd === undefined
-            ? undefined
-            : (core, pc, raw, text) => {
-                traceBuf += `core ${core.hartId} ${hex(pc, 8)} ${hex(raw, (raw & 3) === 3 ? 8 : 4)} ${text}\n`;
-                if (traceBuf.length > 1 << 16) flush();
-              },
-      });
       result = cluster.run();
       result.elf = elf;
-    } finally {
       flush();
-      if (traceFd !== undefined) closeSync(traceFd);
+      itrace?.commit();
+    } catch (e) {
+      itrace?.abort();
+      throw e;
     }
-    if (args.trace && result.trace) result.trace.write(args.trace);
+    // a faulting run still writes its traces: they show how it got there
+    if (args.trace && result.trace) writeOutputFile(args.trace, JSON.stringify(result.trace.toJSON()), '--trace');
     if (result.fault) throw new FaultError(result.fault);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     // One `Runtime:` line for parsers: a Deeploy-style harness prints the network's own; then the
     // whole program's count (start-up and checks included) gets another name.
     writeSync(1, harnessRuntime ? `Total: ${result.cycles} cycles (whole program)\n` : `Runtime: ${result.cycles} cycles\n`);
     // A build folder: check the outputs in simulated memory against its golden outputs too.
-    const golden = goldenHook(args.program, (a, n) => cluster!.memory.readBytes(a, n));
+    const golden = goldenHook(args.program, (a, n) => cluster.memory.readBytes(a, n));
     if (args.json)
       writeSync(
         1,

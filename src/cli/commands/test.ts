@@ -6,6 +6,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { testCase } from '../../compiler/test-runner.js';
+import { CORES, numberOption } from '../options.js';
 
 interface Args {
   cases: string[];
@@ -20,7 +21,7 @@ export const testCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .positional('cases', { type: 'string', array: true, demandOption: true, describe: 'case folders (network.onnx, inputs.npz, outputs.npz), or folders to search for them' })
-      .option('cores', { type: 'number', default: 8 })
+      .option('cores', numberOption('cores', CORES, { default: 8 }))
       .option('wmem', { type: 'boolean', default: false, describe: 'constants in the weight memory' })
       .option('keep', { type: 'string', describe: 'keep the build folders under this folder' }) as never,
   handler: async (args) => {
