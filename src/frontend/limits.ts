@@ -74,9 +74,6 @@ const WINDOW_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'ConvInteger']);
  * a non-empty output: checked before the reference executor or the compiler allocates anything.
  */
 export function checkGraphSizes(graph: Graph, source: string): void {
-  let total = 0;
-  for (const [name, v] of graph.values) total += checkedCount(v.shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: tensor '${name}'`);
-  checkBudget(total * EXECUTOR_BYTES_PER_ELEMENT, `${source}: the graph's tensors together (${total} elements)`);
   for (const n of graph.nodes) {
     if (!WINDOW_OPS.has(n.op)) continue;
     const where = `${source}: node '${n.name}' (${n.op})`;
@@ -107,4 +104,7 @@ export function checkGraphSizes(graph: Graph, source: string): void {
           `${where}: a window of kernel ${k![i]} with dilation ${dl[i]} spans ${dl[i]! * (k![i]! - 1) + 1} elements, more than the padded input ${x[i + 2]! + pd[i]! + pd[i + sp]!} along spatial axis ${i}`,
         );
   }
+  let total = 0;
+  for (const [name, v] of graph.values) total += checkedCount(v.shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: tensor '${name}'`);
+  checkBudget(total * EXECUTOR_BYTES_PER_ELEMENT, `${source}: the graph's tensors together (${total} elements)`);
 }
