@@ -1,7 +1,7 @@
 // The one place where text from a model file (node, tensor, graph and file names) becomes C or
 // shell text. A hostile model can name a node `x */\n#include "/etc/passwd"\n/*`: identifiers are
-// derived (never copied), comments and string literals are escaped, and no preprocessor line of
-// the generated sources carries any of it.
+// derived (never copied), comments are escaped, and no preprocessor line of the generated sources
+// carries any of it. (The generated C has no string literal made from model text.)
 
 /** Longest model-derived part of an identifier; longer names are cut and keep a hash of the whole. */
 const MAX_IDENT_PART = 48;
@@ -66,18 +66,6 @@ export function cComment(text: string): string {
   }
   // `*/` would end the comment, `/*` nests (a -Wcomment warning), `??/` is a trigraph backslash.
   return out.replace(/\*\//g, '*\\/').replace(/\/\*/g, '/\\*').replace(/\?\?/g, '?\\?');
-}
-
-/** A C string literal (quotes included) holding `text` as UTF-8; every byte outside printable ASCII is an octal escape. */
-export function cString(text: string): string {
-  let out = '"';
-  for (const b of Buffer.from(text, 'utf8')) {
-    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
-    else if (b === 0x3f) out += '\\?'; // no trigraphs
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else out += `\\${b.toString(8).padStart(3, '0')}`;
-  }
-  return `${out}"`;
 }
 
 /** One POSIX shell word: left bare when it is plainly safe, else single-quoted. */
