@@ -7,7 +7,8 @@
 // DSIM_HOST_BUDGET=<bytes>[K|M|G] changes it (default 512 MiB).
 import { statSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { attrInts, windowOut } from './shapes.js';
+import { toNumberArray } from './dtype.js';
+import { attrInts, SHAPE_RULES, windowOut } from './shapes.js';
 import type { Graph } from './ir.js';
 
 export const DEFAULT_HOST_BUDGET = 512 * 1024 * 1024;
@@ -103,6 +104,23 @@ export function checkGraphSizes(graph: Graph, source: string): void {
         throw new InputError(
           `${where}: a window of kernel ${k![i]} with dilation ${dl[i]} spans ${dl[i]! * (k![i]! - 1) + 1} elements, more than the padded input ${x[i + 2]! + pd[i]! + pd[i + sp]!} along spatial axis ${i}`,
         );
+  }
+  // Declared shapes need not agree with the operators: what the executor will compute from the
+  // inputs and attributes must be a valid shape within the budget too.
+  const konst = (name: string) => {
+    const t = graph.initializers.get(name);
+    return t && t.data.length <= 1 << 16 ? Array.from(toNumberArray(t.data)) : undefined;
+  };
+  for (const n of graph.nodes) {
+    const rule = Object.hasOwn(SHAPE_RULES, n.op) ? SHAPE_RULES[n.op] : undefined;
+    if (!rule) continue;
+    let shape: number[] | undefined;
+    try {
+      shape = rule(n, n.inputs.map((i) => (i === '' ? undefined : graph.values.get(i))), konst)?.shape;
+    } catch {
+      shape = undefined; // attributes the rule cannot read: the executor reports them
+    }
+    if (shape) checkedCount(shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: node '${n.name}' (${n.op}): its inputs and attributes give output shape [${shape.join(', ')}]; tensor '${n.outputs[0]}'`);
   }
   let total = 0;
   for (const [name, v] of graph.values) total += checkedCount(v.shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: tensor '${name}'`);

@@ -131,6 +131,8 @@ export function parseTokenizer(bytes: Uint8Array, vocabSize: number, name: strin
   const fail = (what: string): never => {
     throw new InputError(`${name}: tokenizer does not match the model's vocabulary of ${vocabSize} tokens: ${what}`);
   };
+  // encode() falls back to the byte tokens <0x00>..<0xFF> at ids 3..258, as run.c does
+  if (vocabSize < BYTE_TOKEN_OFFSET + 256) fail(`a vocabulary needs at least ${BYTE_TOKEN_OFFSET + 256} tokens (<unk>, <s>, </s>, then the 256 byte-fallback tokens)`);
   if (bytes.length < 4) fail(`file is ${bytes.length} bytes long`);
   const maxTokenLength = view.getInt32(0, true);
   if (maxTokenLength <= 0 || maxTokenLength > 1 << 16) fail(`max_token_length ${maxTokenLength} is not plausible`);

@@ -210,7 +210,7 @@ export async function buildProgram(opts: BuildOptions): Promise<BuildResult> {
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     const diag = (e.stderr ?? '').trim() || e.message;
-    throw new InputError(`building ${opts.out} from ${opts.sources.join(', ')} failed:\n${firstErrors(diag)}`);
+    throw new InputError(`building ${opts.out} from ${opts.sources.join(', ')} failed:\n${firstErrors(diag)}`, { multiline: true });
   }
   return { elf: opts.out, command: [GCC, ...args] };
 }

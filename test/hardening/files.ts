@@ -1,9 +1,9 @@
 // Small valid binary files built byte by byte (no toolchain needed): a llama2.c checkpoint, its
 // tokenizer, and an RV32 ELF that exits 0. The probes and the fuzz harness mutate them.
 
-/** dim 8, hidden 16, 1 layer, 2 heads (2 kv), vocab 32 shared, seq_len 8; no RoPE tables. */
+/** dim 8, hidden 16, 1 layer, 2 heads (2 kv), vocab 260 shared, seq_len 8; no RoPE tables. */
 export function tinyCheckpoint(): { bytes: Uint8Array; offsets: Record<string, number> } {
-  const [dim, hidden, layers, heads, kv, vocab, seq] = [8, 16, 1, 2, 2, 32, 8];
+  const [dim, hidden, layers, heads, kv, vocab, seq] = [8, 16, 1, 2, 2, 260, 8];
   const kvDim = (dim * kv) / heads;
   const sizes: [string, number][] = [
     ['tokenEmbedding', vocab * dim],
@@ -32,9 +32,10 @@ export function tinyCheckpoint(): { bytes: Uint8Array; offsets: Record<string, n
   return { bytes, offsets };
 }
 
-/** 32 tokens: <unk> <s> </s>, then ' ', 'a'..'z', '.', ' a'. */
+/** 260 tokens: <unk> <s> </s>, the byte tokens <0x00>..<0xFF>, then ' a'. */
 export function tinyTokenizer(): Uint8Array {
-  const pieces = ['<unk>', '\n<s>\n', '\n</s>\n', ' ', ...'abcdefghijklmnopqrstuvwxyz', '.', ' a'];
+  const bytes = Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+  const pieces = ['<unk>', '\n<s>\n', '\n</s>\n', ...bytes, ' a'];
   const parts: number[] = [];
   const i32 = (v: number) => parts.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
   i32(8);
