@@ -120,7 +120,7 @@ export function checkGraphSizes(graph: Graph, source: string): void {
     } catch {
       shape = undefined; // attributes the rule cannot read: the executor reports them
     }
-    if (shape) checkedCount(shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: node '${n.name}' (${n.op}): its inputs and attributes give output shape [${shape.join(', ')}]; tensor '${n.outputs[0]}'`);
+    if (shape) checkedCount(shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: node '${n.name}' (${n.op}): output '${n.outputs[0]}' as its inputs and attributes give it`);
   }
   let total = 0;
   for (const [name, v] of graph.values) total += checkedCount(v.shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: tensor '${name}'`);

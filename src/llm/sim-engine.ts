@@ -27,6 +27,7 @@ import { elementCount } from '../frontend/ir.js';
 import { writeNpz } from '../frontend/npy.js';
 import { writeOnnx } from '../frontend/onnx.js';
 import { compileToFolder, kernelDir } from '../compiler/build-folder.js';
+import { removeOnSignal } from '../io/outputs.js';
 import { readElfSymbols } from '../compiler/elf.js';
 import { buildProgram, gccArgs, RUNTIME_DIR, RUNTIME_INCLUDE_DIR } from '../runtime/build.js';
 import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
@@ -166,6 +167,9 @@ export async function buildSimProgram(step: StepGraphInfo, vocabSize: number, se
   const dir = opts.buildDir ?? join(root, `tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   // the case folder is the compile's input: beside the build folder, which compile replaces whole
   const caseDir = `${dir}.case`;
+  // interrupted: the temporaries go (once renamed into the cache, the old names are gone anyway)
+  removeOnSignal(caseDir);
+  if (opts.buildDir === undefined) removeOnSignal(dir);
   mkdirSync(caseDir, { recursive: true });
   writeFileSync(join(caseDir, 'network.onnx'), writeOnnx(step.graph, { producer: 'deeploy-sim llm' }));
   writeNpz(join(caseDir, 'inputs.npz'), fullRangeInputs(step, vocabSize, seqLen));

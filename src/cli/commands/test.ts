@@ -6,6 +6,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { testCase } from '../../compiler/test-runner.js';
+import { removeOnSignal } from '../../io/outputs.js';
 import { CORES, numberOption } from '../options.js';
 
 interface Args {
@@ -26,6 +27,7 @@ export const testCommand: CommandModule<object, Args> = {
       .option('keep', { type: 'string', describe: 'keep the build folders under this folder' }) as never,
   handler: async (args) => {
     const root = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'deeploy-sim-test-'));
+    const releaseRoot = args.keep ? () => undefined : removeOnSignal(root);
     let pass = 0;
     let fail = 0;
     try {
@@ -38,6 +40,7 @@ export const testCommand: CommandModule<object, Args> = {
       }
     } finally {
       if (!args.keep) rmSync(root, { recursive: true, force: true });
+      releaseRoot();
     }
     process.stdout.write(`${pass} passed, ${fail} failed\n`);
     if (fail > 0) process.exitCode = 1;
