@@ -6,6 +6,7 @@
 //                 `Errors: E out of T` and `Runtime: N cycles` (the words of Deeploy's harness)
 // Every layer function runs its kernel on `cores` cores with dsim_fork (kernels.h convention:
 // the args struct is shared, each core takes its share of the work).
+import { InputError } from '../errors.js';
 import { DTYPES, toNumberArray } from '../frontend/dtype.js';
 import type { DType, Tensor, TensorData } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
@@ -314,7 +315,7 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
       const lim = DTYPES[d];
       for (let i = 0; i < v.length; i++)
         if (v[i]! < lim.min || v[i]! > lim.max || (lim.integer && !Number.isInteger(v[i]!)))
-          throw new Error(`internal: ${prefix} '${info.name}' value ${v[i]} at ${i} does not fit the inferred ${d}`);
+          throw new InputError(`${prefix.replace('_', ' ')} '${info.name}' holds ${v[i]} at index ${i}, which the network's ${d} ${prefix === 'test_input' ? 'input' : 'output'} cannot hold`);
       t.push(`/* ${cComment(info.name)}: ${d} ${fmtShape(g.values.get(info.name)!.shape)} */`);
       t.push(`const ${C_TYPE[d]} ${prefix}_${k}[${Math.max(1, v.length)}] = {`);
       t.push(v.length ? cValues(v, 24) : '  0,');

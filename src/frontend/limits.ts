@@ -105,6 +105,8 @@ export function checkGraphSizes(graph: Graph, source: string): void {
           `${where}: a window of kernel ${k![i]} with dilation ${dl[i]} spans ${dl[i]! * (k![i]! - 1) + 1} elements, more than the padded input ${x[i + 2]! + pd[i]! + pd[i + sp]!} along spatial axis ${i}`,
         );
   }
+  let total = 0;
+  for (const [name, v] of graph.values) total += checkedCount(v.shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: tensor '${name}'`);
   // Declared shapes need not agree with the operators: what the executor will compute from the
   // inputs and attributes must be a valid shape within the budget too.
   const konst = (name: string) => {
@@ -122,7 +124,5 @@ export function checkGraphSizes(graph: Graph, source: string): void {
     }
     if (shape) checkedCount(shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: node '${n.name}' (${n.op}): output '${n.outputs[0]}' as its inputs and attributes give it`);
   }
-  let total = 0;
-  for (const [name, v] of graph.values) total += checkedCount(v.shape, EXECUTOR_BYTES_PER_ELEMENT, `${source}: tensor '${name}'`);
   checkBudget(total * EXECUTOR_BYTES_PER_ELEMENT, `${source}: the graph's tensors together (${total} elements)`);
 }

@@ -15,6 +15,7 @@ import { formatNpy, parseNpz } from '../../src/frontend/npy.js';
 import { parseOnnx, writeOnnx } from '../../src/frontend/onnx.js';
 import { parseTokenizer } from '../../src/frontend/tokenizer.js';
 import { execute } from '../../src/reference/execute.js';
+import { compileGraph, DEFAULT_OPTIONS } from '../../src/compiler/pipeline.js';
 import { loadElf, parseElf } from '../../src/sim/elf.js';
 import { Memory } from '../../src/sim/memory.js';
 import { siracusa } from '../../src/sim/platform/siracusa.js';
@@ -178,13 +179,25 @@ function zeroInputs(g: ReturnType<typeof parseOnnx>) {
 
 export const onnxCase = fc.record({ seed: fc.nat({ max: ONNX_SEEDS.length - 1 }), mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }), bytes: byteEdits });
 
-export function runOnnxCase(c: { seed: number; mutations: Mutation[]; bytes: ByteEdit[] }): void {
+type OnnxCase = { seed: number; mutations: Mutation[]; bytes: ByteEdit[] };
+
+function mutatedGraph(c: OnnxCase) {
   const model = onnx.ModelProto.decode(ONNX_SEEDS[c.seed]!);
   for (const mu of c.mutations) mutateModel(model, mu);
-  const bytes = applyBytes(onnx.ModelProto.encode(model).finish(), c.bytes);
-  const g = parseOnnx(bytes, { source: 'fuzz.onnx' });
+  return parseOnnx(applyBytes(onnx.ModelProto.encode(model).finish(), c.bytes), { source: 'fuzz.onnx' });
+}
+
+export function runOnnxCase(c: OnnxCase): void {
+  const g = mutatedGraph(c);
   // a graph that loads also runs in the reference executor (what `golden` does next)
   execute(g, zeroInputs(g), { source: 'fuzz-inputs.npz' });
+}
+
+/** What `compile` does before gcc: every phase up to the emitted C, golden from the executor. */
+export function runCompileCase(c: OnnxCase): void {
+  const g = mutatedGraph(c);
+  const inputs = zeroInputs(g);
+  compileGraph(g, inputs.map((i) => i.data), () => execute(g, inputs, { source: 'fuzz-inputs.npz' }).outputs.map((v) => v.data), DEFAULT_OPTIONS);
 }
 
 // ------------------------------------------------------------------------------------ npz
@@ -345,6 +358,7 @@ export function runTokenizerCase(c: { mutations: Mutation[]; bytes: ByteEdit[]; 
 
 export const LOADERS = {
   onnx: { arb: onnxCase, run: runOnnxCase },
+  compile: { arb: onnxCase, run: runCompileCase },
   npz: { arb: npzCase, run: runNpzCase },
   elf: { arb: elfCase, run: runElfCase },
   checkpoint: { arb: checkpointCase, run: runCheckpointCase },

@@ -91,6 +91,7 @@ const RequantShift: OpImpl = (inputs, ctx) => {
     const m = md[mi(i)]!;
     const a = ad[ai(i)]!;
     const t = xv * m + a;
+    if (!Number.isFinite(t) || (!Number.isInteger(xv) && Math.abs(t) >= SAFE)) throw new InputError(`${where}: input holds ${xv} at index ${i}: expected finite integers`);
     if (t > 2147483647 || t < -2147483648) overflow++;
     out[i] = clamp(requant(xv, m, a, div, half, pow2), lo, hi);
   }
