@@ -12,6 +12,8 @@ export interface NumberSpec {
   max?: number;
   /** min itself is refused (a frequency must be > 0) */
   exclusiveMin?: boolean;
+  /** why the range is what it is, appended in parentheses */
+  why?: string;
 }
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -37,7 +39,7 @@ export function parseNumberOption(name: string, raw: unknown, spec: NumberSpec):
     (!spec.integer || Number.isSafeInteger(v)) &&
     (spec.min === undefined || (spec.exclusiveMin ? v > spec.min : v >= spec.min)) &&
     (spec.max === undefined || v <= spec.max);
-  if (!ok) throw new InputError(`--${name} ${String(raw)}: expected ${expected(spec)}`);
+  if (!ok) throw new InputError(`--${name} ${String(raw)}: expected ${expected(spec)}${spec.why ? ` (${spec.why})` : ''}`);
   return v;
 }
 
@@ -47,4 +49,4 @@ export function numberOption(name: string, spec: NumberSpec, opts: Omit<Options,
 }
 
 /** The cluster's cores, for --cores everywhere. */
-export const CORES: NumberSpec = { integer: true, min: 1, max: 8 };
+export const CORES: NumberSpec = { integer: true, min: 1, max: 8, why: 'the cluster has 1 to 8 cores' };

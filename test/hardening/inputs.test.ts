@@ -147,11 +147,11 @@ describe('numeric options: NaN, negative, fractional are exit 2 naming the optio
   const cases: [string[], RegExp][] = [
     [['run', 'x.elf', '--max-cycles', 'abc'], /^deeploy-sim: --max-cycles abc: expected a whole number >= 1$/],
     [['run', 'x.elf', '--max-instructions', '-5'], /^deeploy-sim: --max-instructions -5: expected a whole number >= 1$/],
-    [['run', 'x.elf', '--cores', '2.5'], /^deeploy-sim: --cores 2\.5: expected a whole number 1\.\.8$/],
+    [['run', 'x.elf', '--cores', '2.5'], /^deeploy-sim: --cores 2\.5: expected a whole number 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
     [['run', 'x.elf', '--freq-mhz', 'NaN'], /^deeploy-sim: --freq-mhz NaN: expected a number > 0$/],
     [['compile', 'n.onnx', '-o', 'b', '--l2', '-5'], /^deeploy-sim: --l2 -5: expected a whole number >= 1$/],
-    [['compile', 'n.onnx', '-o', 'b', '--cores', '0'], /^deeploy-sim: --cores 0: expected a whole number 1\.\.8$/],
-    [['test', 'case', '--cores', '9'], /^deeploy-sim: --cores 9: expected a whole number 1\.\.8$/],
+    [['compile', 'n.onnx', '-o', 'b', '--cores', '0'], /^deeploy-sim: --cores 0: expected a whole number 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
+    [['test', 'case', '--cores', '9'], /^deeploy-sim: --cores 9: expected a whole number 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
     [['generate', '--model', 'm', '--tokenizer', 't', '--topp', '1.5'], /^deeploy-sim: --topp 1\.5: expected a number 0\.\.1$/],
     [['generate', '--model', 'm', '--tokenizer', 't', '--temperature', '-1'], /^deeploy-sim: --temperature -1: expected a number >= 0$/],
   ];
