@@ -21,7 +21,8 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const DIGITS = /^[+-]?\d+$/;
 
 function expected(spec: NumberSpec): string {
-  const kind = spec.integer ? 'a whole number' : 'a number';
+  const kind = spec.integer ? 'an integer' : 'a number';
+  if (spec.min === 0 && spec.exclusiveMin && spec.max === undefined) return spec.integer ? 'a positive integer' : 'a positive number';
   const lo = spec.min === undefined ? '' : `${spec.exclusiveMin ? '>' : '>='} ${spec.min}`;
   if (spec.min !== undefined && spec.max !== undefined && !spec.exclusiveMin) return `${kind} ${spec.min}..${spec.max}`;
   return [kind, lo, spec.max === undefined ? '' : `<= ${spec.max}`].filter((s) => s !== '').join(' ');

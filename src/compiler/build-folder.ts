@@ -41,6 +41,8 @@ export interface CompileRequest extends Partial<CompileOptions> {
   build?: boolean;
   /** Replace outDir even when it is not a deeploy-sim build folder. */
   force?: boolean;
+  /** Entries of the old build folder carried into the new one (a caller's own cached artefacts). */
+  keep?: string[];
 }
 
 export interface CompileResult {
@@ -192,8 +194,11 @@ function checkFitsPlatform(graph: Graph, opts: CompileOptions, source: string): 
     throw new InputError(
       `${source}: its constants need at least ${constants} bytes, more than L1 ${opts.l1} + L2 ${opts.l2}${opts.wmem ? ` + weight memory ${siracusa.sram.size}` : ''} bytes of ${siracusa.name}${opts.wmem ? '' : ' (--wmem adds the weight memory)'}`,
     );
+  // Values computed from graph inputs live at run time; the rest folds into constants.
+  const runtime = new Set(graph.inputs.map((i) => i.name));
+  for (const n of graph.nodes) if (n.inputs.some((i) => runtime.has(i))) for (const o of n.outputs) runtime.add(o);
   for (const v of graph.values.values()) {
-    if (graph.initializers.has(v.name)) continue;
+    if (!runtime.has(v.name)) continue;
     const bytes = elementCount(v.shape);
     if (bytes > Math.max(opts.l1, opts.l2))
       throw new InputError(`${source}: tensor '${v.name}' [${v.shape.join(', ')}] needs at least ${bytes} bytes, more than L1 (${opts.l1}) or L2 (${opts.l2}) of ${siracusa.name} holds`);
@@ -228,9 +233,10 @@ async function lockTarget(outDir: string): Promise<() => Promise<void>> {
 }
 
 /** Put the finished `stage` in place of `outDir` (the old folder moves aside first, then goes). */
-function swapInto(stage: string, outDir: string): void {
+function swapInto(stage: string, outDir: string, keep: readonly string[] = []): void {
   const old = existsSync(outDir) ? `${stage}.old` : undefined;
   tryFs(outDir, 'replace the build folder', () => {
+    for (const k of keep) if (old && existsSync(join(outDir, k)) && !existsSync(join(stage, k))) renameSync(join(outDir, k), join(stage, k));
     if (old) renameSync(outDir, old);
     try {
       renameSync(stage, outDir);
@@ -290,7 +296,7 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
       const built = await writeBuild(stage, compiled, graph, inputs, req.build !== false);
       const manifest = makeManifest(compiled, graph, src, opts, goldenSource, built.elf, built.command, compileMs);
       tryFs(stage, 'write manifest.json', () => writeFileSync(join(stage, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n'));
-      swapInto(stage, outDir);
+      swapInto(stage, outDir, req.keep);
       return { outDir, elf: built.elf ? join(outDir, 'network.elf') : undefined, manifest, compiled };
     } finally {
       rmSync(stage, { recursive: true, force: true });

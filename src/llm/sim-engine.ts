@@ -177,7 +177,8 @@ export async function buildSimProgram(step: StepGraphInfo, vocabSize: number, se
   const zeros = step.graph.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape.slice(), data: fromNumbers(v.dtype, new Array<number>(elementCount(v.shape)).fill(0)) }));
   writeNpz(join(caseDir, 'outputs.npz'), zeros);
   const t0 = performance.now();
-  const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8 }).finally(() => rmSync(caseDir, { recursive: true, force: true }));
+  // the linked engine and its key stay: the key below decides whether they are still current
+  const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8, keep: ['engine.elf', 'engine.key'] }).finally(() => rmSync(caseDir, { recursive: true, force: true }));
   log(`sim engine: compiled the step graph with window ${step.window} (${res.manifest.layers.length} layers) in ${Math.round(performance.now() - t0)} ms`);
   writeFileSync(join(dir, 'src', 'engine_main.c'), ENGINE_MAIN_C);
   const sources = [join(RUNTIME_DIR, 'cluster.c'), ...kernelSources(), join(dir, 'src', 'network.c'), join(dir, 'src', 'engine_main.c')];

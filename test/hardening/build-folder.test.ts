@@ -162,6 +162,12 @@ describe('build folder writes', () => {
     const r = cli(['compile', net, '--inputs', inputs, '-o', join(dir, 'big-out'), '--no-build']);
     expectOneLine(r, 2, /big\.onnx: its constants need at least 3145728 bytes, more than L1 262144 \+ L2 2097152 bytes of siracusa \(--wmem adds the weight memory\)/);
     expect(existsSync(join(dir, 'big-out'))).toBe(false);
+    // an activation larger than L1 and L2
+    const wide = join(dir, 'wide.onnx');
+    writeFileSync(wide, encodeModel({ node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'relu' }], input: [valueInfo('x', INT8, [1, 3 << 20])], output: [valueInfo('y', INT8, [1, 3 << 20])] }));
+    const wideIn = join(dir, 'wide.npz');
+    writeFileSync(wideIn, formatNpz([{ name: 'x', dtype: 'int8', shape: [1, 3 << 20], data: new Int8Array(3 << 20) }]));
+    expectOneLine(cli(['compile', wide, '--inputs', wideIn, '-o', join(dir, 'wide-out'), '--no-build']), 2, /wide\.onnx: tensor 'x' \[1, 3145728\] needs at least 3145728 bytes, more than L1 \(262144\) or L2 \(2097152\) of siracusa holds/);
   });
 });
 

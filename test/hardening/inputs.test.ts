@@ -137,9 +137,9 @@ describe('checkpoints', () => {
     writeFileSync(ckpt, tinyCheckpoint().bytes);
     writeFileSync(join(dir, 'tok.bin'), tinyTokenizer());
     const gen = (steps: string) => cli(['generate', '--model', ckpt, '--tokenizer', join(dir, 'tok.bin'), '--steps', steps]);
-    expectOneLine(gen('1e3'), 2, /^deeploy-sim: --steps 1e3: expected a whole number >= 1$/);
-    expectOneLine(gen('abc'), 2, /^deeploy-sim: --steps abc: expected a whole number >= 1$/);
-    expectOneLine(gen('0'), 2, /^deeploy-sim: --steps 0: expected a whole number >= 1$/);
+    expectOneLine(gen('1e3'), 2, /^deeploy-sim: --steps 1e3: expected an integer >= 1$/);
+    expectOneLine(gen('abc'), 2, /^deeploy-sim: --steps abc: expected an integer >= 1$/);
+    expectOneLine(gen('0'), 2, /^deeploy-sim: --steps 0: expected an integer >= 1$/);
     expectOneLine(gen('99999'), 2, /^deeploy-sim: --steps 99999: expected 1\.\.8 \(the model's context, seq_len\)$/);
     expect(gen('3').status).toBe(0);
   });
@@ -147,13 +147,13 @@ describe('checkpoints', () => {
 
 describe('numeric options: NaN, negative, fractional are exit 2 naming the option', () => {
   const cases: [string[], RegExp][] = [
-    [['run', 'x.elf', '--max-cycles', 'abc'], /^deeploy-sim: --max-cycles abc: expected a whole number >= 1$/],
-    [['run', 'x.elf', '--max-instructions', '-5'], /^deeploy-sim: --max-instructions -5: expected a whole number >= 1$/],
-    [['run', 'x.elf', '--cores', '2.5'], /^deeploy-sim: --cores 2\.5: expected a whole number 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
-    [['run', 'x.elf', '--freq-mhz', 'NaN'], /^deeploy-sim: --freq-mhz NaN: expected a number > 0$/],
-    [['compile', 'n.onnx', '-o', 'b', '--l2', '-5'], /^deeploy-sim: --l2 -5: expected a whole number >= 1$/],
-    [['compile', 'n.onnx', '-o', 'b', '--cores', '0'], /^deeploy-sim: --cores 0: expected a whole number 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
-    [['test', 'case', '--cores', '9'], /^deeploy-sim: --cores 9: expected a whole number 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
+    [['run', 'x.elf', '--max-cycles', 'abc'], /^deeploy-sim: --max-cycles abc: expected an integer >= 1$/],
+    [['run', 'x.elf', '--max-instructions', '-5'], /^deeploy-sim: --max-instructions -5: expected an integer >= 1$/],
+    [['run', 'x.elf', '--cores', '2.5'], /^deeploy-sim: --cores 2\.5: expected an integer 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
+    [['run', 'x.elf', '--freq-mhz', 'NaN'], /^deeploy-sim: --freq-mhz NaN: expected a positive number$/],
+    [['compile', 'n.onnx', '-o', 'b', '--l2', '-5'], /^deeploy-sim: --l2 -5: expected an integer >= 1$/],
+    [['compile', 'n.onnx', '-o', 'b', '--cores', '0'], /^deeploy-sim: --cores 0: expected an integer 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
+    [['test', 'case', '--cores', '9'], /^deeploy-sim: --cores 9: expected an integer 1\.\.8 \(the cluster has 1 to 8 cores\)$/],
     [['generate', '--model', 'm', '--tokenizer', 't', '--topp', '1.5'], /^deeploy-sim: --topp 1\.5: expected a number 0\.\.1$/],
     [['generate', '--model', 'm', '--tokenizer', 't', '--temperature', '-1'], /^deeploy-sim: --temperature -1: expected a number >= 0$/],
   ];
