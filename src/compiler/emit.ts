@@ -11,7 +11,7 @@ import { DTYPES, toNumberArray } from '../frontend/dtype.js';
 import type { DType, Tensor, TensorData } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
 import type { BoundNode } from './bind.js';
-import { cComment, cIdent, uniqueIdents } from './names.js';
+import { cComment, uniqueIdents } from './names.js';
 import { ARGS_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
 import type { CValue, EmitContext, KernelCall, Operand } from './registry.js';
 import type { TypedGraph } from './types.js';
@@ -180,7 +180,7 @@ export function emitNetwork(tg: TypedGraph, bound: BoundNode[], plan: MemoryPlan
   out.push('static inline uint32_t dsim_l1_free_bytes(void) { return (uint32_t)(__l1_heap_end - __l1_heap_start); }');
   out.push('static inline int dsim_in_l1(const void *p) { return (uint32_t)p - 0x10000000u < 0x40000u; }');
   out.push('');
-  out.push('/* buffer         level+offset      size  lifetime  tensors */');
+  out.push('/* buffer         level+offset      size  lifetime  (its tensors in the comment above) */');
   for (const b of plan.buffers) {
     if (b.kind === 'constant') continue;
     // model names stay off preprocessor lines: the tensors go in a comment of their own

@@ -380,7 +380,7 @@ export interface FuzzStats {
  * Run `runs` seeded cases of one loader; throws (with fast-check's counterexample) when a case
  * breaks the property. `rssLimit`: the process's resident size may not exceed it.
  */
-export function fuzzLoader(loader: LoaderName, runs: number, seed: number, rssLimit = 1536 * 1024 * 1024): FuzzStats {
+export function fuzzLoader(loader: LoaderName, runs: number, seed: number, rssLimit = 512 * 1024 * 1024): FuzzStats {
   const { arb, run } = LOADERS[loader] as { arb: fc.Arbitrary<unknown>; run: (c: unknown) => void };
   let accepted = 0;
   let refused = 0;
