@@ -12,6 +12,7 @@ import { importGraph } from './import.js';
 import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
 import './ops/index.js';
 import { planMemory, type MemoryPlan, type PlanOptions } from './plan.js';
+import { Unsupported } from './registry.js';
 import { inferTypes, type TypedGraph } from './types.js';
 import { DTYPES } from '../frontend/dtype.js';
 
@@ -59,7 +60,14 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const phaseMs: Record<string, number> = {};
   const timed = <T>(name: string, f: () => T): T => {
     const t0 = performance.now();
-    const r = f();
+    let r: T;
+    try {
+      r = f();
+    } catch (e) {
+      // a mapping's reason (e.g. a fractional constant) that surfaced outside binding
+      if (e instanceof Unsupported) throw new InputError(`${networkName}: unsupported (${name} phase): ${e.message}`);
+      throw e;
+    }
     phaseMs[name] = Math.round((performance.now() - t0) * 10) / 10;
     return r;
   };

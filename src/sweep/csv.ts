@@ -1,7 +1,7 @@
 // points.csv: one row per sweep point, RFC 4180 quoting, written whole (atomically) at the end.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { writeFileAtomic } from '../report/files.js';
+import { writeOutputFile } from '../io/outputs.js';
 import { ROW_COLUMNS, type PointRow } from './point.js';
 
 const quote = (v: string | number | boolean) => {
@@ -14,7 +14,7 @@ export function pointsCsv(rows: PointRow[]): string {
 }
 
 export function writePointsCsv(path: string, rows: PointRow[]): void {
-  writeFileAtomic(path, pointsCsv(rows));
+  writeOutputFile(path, pointsCsv(rows), '-o');
 }
 
 function parseLine(line: string): string[] {

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { writeFileAtomic } from '../../report/files.js';
+import { checkOutputFile, writeOutputFile } from '../../io/outputs.js';
 import { latestRecord, requireBuildFolder, runAndRecord } from '../../report/record.js';
 import { readPointsCsv } from '../../sweep/csv.js';
 import { estimateEnergy } from '../../sim/energy.js';
@@ -31,6 +31,7 @@ export const reportCommand: CommandModule<object, Args> = {
     const { networkReport } = await import('../../report/network-report.js');
     const { sweepReport } = await import('../../report/sweep-report.js');
     const op = operatingPointArgs(args);
+    checkOutputFile(args.output, '-o');
     if (!existsSync(args.input)) throw new InputError(`${args.input}: no such file or folder (expected a build folder or a sweep's points.csv)`);
     let html: string;
     if (statSync(args.input).isFile()) {
@@ -48,7 +49,7 @@ export const reportCommand: CommandModule<object, Args> = {
       }
       html = await networkReport(manifest, rec, args.input);
     }
-    writeFileAtomic(args.output, html);
+    writeOutputFile(args.output, html, '-o');
     process.stdout.write(`wrote ${args.output} (${(html.length / 1024).toFixed(0)} KiB, ${((performance.now() - t0) / 1000).toFixed(2)} s)\n`);
   },
 };

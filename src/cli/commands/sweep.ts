@@ -2,7 +2,7 @@
 // compile+run points on a local worker pool, or on BullMQ workers with --queue redis://...
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { writeFileAtomic } from '../../report/files.js';
+import { checkOutputFile, writeOutputFile } from '../../io/outputs.js';
 import { writePointsCsv } from '../../sweep/csv.js';
 import { gridPoints, type GridOptions } from '../../sweep/grid.js';
 import type { PointRow } from '../../sweep/point.js';
@@ -40,6 +40,8 @@ export const sweepCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const jobs = checkJobs(args.jobs);
     const points = gridPoints(expandCases(args.cases), args);
+    checkOutputFile(args.output, '-o');
+    if (args.report !== undefined) checkOutputFile(args.report, '--report');
     const err = process.stderr;
     let rows: PointRow[];
     if (args.queue !== undefined) {
@@ -54,7 +56,7 @@ export const sweepCommand: CommandModule<object, Args> = {
     writePointsCsv(args.output, rows);
     if (args.report !== undefined) {
       const { sweepReport } = await import('../../report/sweep-report.js');
-      writeFileAtomic(args.report, await sweepReport(rows, args.output));
+      writeOutputFile(args.report, await sweepReport(rows, args.output), '--report');
     }
     const ok = rows.filter((r) => r.status === 'ok').length;
     process.stdout.write(`${rows.length} points (${ok} bit-exact) -> ${args.output}${args.report ? `, ${args.report}` : ''}\n`);

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { writeFileAtomic } from '../../report/files.js';
+import { checkOutputFile, removeOnSignal, writeOutputFile } from '../../io/outputs.js';
 import { junitXml } from '../../report/junit.js';
 import { checkJobs, runPool } from '../../sweep/pool.js';
 import type { CaseSummary } from '../../sweep/tasks.js';
+import { CORES, numberOption } from '../options.js';
 
 interface Args {
   cases: string[];
@@ -25,7 +26,7 @@ export const testCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .positional('cases', { type: 'string', array: true, demandOption: true, describe: 'case folders (network.onnx, inputs.npz, outputs.npz), or folders to search for them' })
-      .option('cores', { type: 'number', default: 8 })
+      .option('cores', numberOption('cores', CORES, { default: 8 }))
       .option('wmem', { type: 'boolean', default: false, describe: 'constants in the weight memory' })
       .option('keep', { type: 'string', describe: 'keep the build folders under this folder' })
       .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'cases compiled and run in parallel (a local worker pool); output stays in case order' })
@@ -33,7 +34,9 @@ export const testCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const jobs = checkJobs(args.jobs ?? 1);
     const cases = expandCases(args.cases);
+    if (args.junit !== undefined) checkOutputFile(args.junit, '--junit');
     const root = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'deeploy-sim-test-'));
+    const releaseRoot = args.keep ? () => undefined : removeOnSignal(root);
     let pass = 0;
     let fail = 0;
     let results: CaseSummary[];
@@ -47,8 +50,9 @@ export const testCommand: CommandModule<object, Args> = {
       });
     } finally {
       if (!args.keep) rmSync(root, { recursive: true, force: true });
+      releaseRoot();
     }
-    if (args.junit !== undefined) writeFileAtomic(args.junit, junitXml('deeploy-sim test', results));
+    if (args.junit !== undefined) writeOutputFile(args.junit, junitXml('deeploy-sim test', results), '--junit');
     process.stdout.write(`${pass} passed, ${fail} failed\n`);
     if (fail > 0) process.exitCode = 1;
   },

@@ -70,6 +70,13 @@ const RequantShift: OpImpl = (inputs, ctx) => {
   const mul = need(inputs, 1, ctx);
   const add = need(inputs, 2, ctx);
   const div = attrNumber(ctx.node, 'div');
+  // integer arithmetic throughout (the C kernel's): a fractional div, mul or add is a bad file
+  const where = `node '${ctx.node.name}' (${ctx.node.op})`;
+  if (!Number.isSafeInteger(div) || div < 1) throw new InputError(`${where}: div ${div}: expected a positive integer`);
+  for (const [what, v] of [['mul', mul], ['add', add]] as const) {
+    const bad = v.data.findIndex((e) => !Number.isSafeInteger(e));
+    if (bad >= 0) throw new InputError(`${where}: ${what} holds ${v.data[bad]} at index ${bad}: expected integers`);
+  }
   const [lo, hi] = levels(ctx, 1);
   const half = Math.floor(div / 2);
   const pow2 = Number.isInteger(Math.log2(div));
@@ -84,6 +91,7 @@ const RequantShift: OpImpl = (inputs, ctx) => {
     const m = md[mi(i)]!;
     const a = ad[ai(i)]!;
     const t = xv * m + a;
+    if (!Number.isFinite(t) || (!Number.isInteger(xv) && Math.abs(t) >= SAFE)) throw new InputError(`${where}: input holds ${xv} at index ${i}: expected finite integers`);
     if (t > 2147483647 || t < -2147483648) overflow++;
     out[i] = clamp(requant(xv, m, a, div, half, pow2), lo, hi);
   }

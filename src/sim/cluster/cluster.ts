@@ -4,10 +4,9 @@
 // least one cycle, so it stops at most `quantum` cycles ahead of the others, plus one instruction's
 // stalls). Bank bookings tolerate that skew (banks.ts). Nothing depends on wall-clock time or on
 // iteration order of hash maps, so the same program gives the same cycles and bytes every run.
-import { readFileSync } from 'node:fs';
 import { FaultError } from '../../errors.js';
 import { ClusterCore } from './cluster-core.js';
-import { parseElf, loadElf } from '../elf.js';
+import { parseElf, loadElf, readElfFile } from '../elf.js';
 import { Memory, Region, WATCH_CODE, WATCH_SHIFT } from '../memory.js';
 import { siracusa, type Platform } from '../platform/siracusa.js';
 import { BankTracker } from './banks.js';
@@ -122,7 +121,7 @@ export class Cluster {
     this.n = Math.max(1, Math.min(opts.cores ?? platform.cores, platform.cores));
     this.timing = opts.timing ?? platform.cluster;
     this.quantum = opts.quantum ?? 512;
-    const img = parseElf(new Uint8Array(readFileSync(elfPath)), elfPath);
+    const img = parseElf(readElfFile(elfPath), elfPath);
     this.memory = new Memory(platform);
     loadElf(img, this.memory, elfPath);
     const n = this.n;
