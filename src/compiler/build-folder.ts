@@ -7,6 +7,7 @@
 //   build/network.elf
 //   build/golden/inputs.npz    the test inputs, keys = graph input names
 //   build/golden/outputs.npz   the golden outputs, keys = graph output names
+import { lowerStandardQuantization } from '../frontend/quant-lower.js';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,7 +165,8 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
   };
   if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > 8) throw new InputError(`--cores ${opts.cores}: must be 1..8`);
   const src = resolveNetwork(req);
-  const graph: Graph = loadOnnx(src.onnx);
+  // Standard ONNX quantization (QDQ / QOperator) is deployed as the integer graph it lowers to.
+  const graph: Graph = lowerStandardQuantization(loadOnnx(src.onnx), src.onnx);
   if (!src.inputs) throw new InputError(`${src.onnx}: no test inputs: pass --inputs i.npz (the harness runs the network on them)`);
   if (!existsSync(src.inputs)) throw new InputError(`${src.inputs}: no such file`);
   const inputs = arraysFor(graph.inputs, readNpz(src.inputs), src.inputs, 'inputs');

@@ -233,7 +233,7 @@ const RequantizediHardswish: OpImpl = (inputs, ctx) => {
 
 // ------------------------------------------------------------------ iNoNorm
 
-/** iNoNorm(x, w, b; D, mul): ((x*w + b) * mul) >> log2 D, cast to the output type (no clamp). */
+/** iNoNorm(x, w, b; D, mul): (int8)(((x*w + b) * mul) >> log2 D) (a cast, no clamp). */
 const iNoNorm: OpImpl = (inputs, ctx) => {
   const x = need(inputs, 0, ctx);
   const w = need(inputs, 1, ctx);
@@ -258,7 +258,9 @@ const iNoNorm: OpImpl = (inputs, ctx) => {
       wi += c * ws[d]!;
       bi += c * bs[d]!;
     }
-    out[i] = wrapTo(ctx, floorDiv((x.data[i]! * w.data[wi]! + b.data[bi]!) * mul, 2 ** log2D));
+    // Deeploy's kernel stores (int8_t) of the shifted value whatever the declared type.
+    const v = floorDiv((x.data[i]! * w.data[wi]! + b.data[bi]!) * mul, 2 ** log2D);
+    out[i] = ((((v + 128) % 256) + 256) % 256) - 128;
   }
   return [{ dtype: ctx.out(0).dtype, shape: x.shape.slice(), data: out }];
 };

@@ -12,6 +12,7 @@ import { type OpContext, type OpImpl, type Value, need, size } from '../value.js
 import { LINALG_OPS } from './linalg.js';
 import { broadcastBinary } from './elementwise.js';
 import { poolGeometry, poolSums } from './deeploy-ext.js';
+import { QUANT_OPS } from './quant.js';
 
 const f32 = Math.fround;
 
@@ -252,7 +253,30 @@ const QLinearAveragePool: OpImpl = (inputs, ctx) => {
   return [{ dtype: t, shape, data: out }];
 };
 
+/**
+ * RequantShiftWide(x, mul, in_off, out_off; div, n_levels, signed): the lowering's requant with a
+ * 64-bit product, y = clamp(floor(((x + in_off) * mul + floor(div/2)) / div) + out_off, lo, hi);
+ * mul and in_off per tensor or per channel (NumPy broadcast or (C,1,..,1) along axis 1), out_off
+ * a scalar. Equal to RequantShift with add = in_off*mul + out_off*div, whose add would not fit int32.
+ */
+const RequantShiftWide: OpImpl = (inputs, ctx) => {
+  const x = need(inputs, 0, ctx);
+  const mul = need(inputs, 1, ctx);
+  const inOff = need(inputs, 2, ctx);
+  const outOff = need(inputs, 3, ctx);
+  const div = attrNumber(ctx.node, 'div');
+  if (!Number.isInteger(Math.log2(div))) throw new InputError(`node '${ctx.node.name}' (RequantShiftWide): attribute div = ${div} is outside the supported range (a power of two)`);
+  if (outOff.data.length !== 1) throw new InputError(`node '${ctx.node.name}' (RequantShiftWide): out_off must be one value`);
+  // add = in_off*mul + out_off*div, exact as a BigInt-capable RequantShift input.
+  const add = new Float64Array(Math.max(mul.data.length, inOff.data.length));
+  const addShape = mul.data.length >= inOff.data.length ? mul.shape : inOff.shape;
+  for (let c = 0; c < add.length; c++) add[c] = inOff.data[inOff.data.length === 1 ? 0 : c]! * mul.data[mul.data.length === 1 ? 0 : c]! + outOff.data[0]! * div;
+  const m = mul.data.length === add.length ? mul : { ...mul, shape: addShape, data: new Float64Array(add.length).fill(mul.data[0]!) };
+  return QUANT_OPS.RequantShift!([x, m, { dtype: 'int64', shape: addShape, data: add }], { ...ctx, warn: () => undefined });
+};
+
 export const ONNX_QUANT_OPS: Record<string, OpImpl> = {
+  RequantShiftWide,
   QuantizeLinear,
   DequantizeLinear,
   MatMulInteger,
