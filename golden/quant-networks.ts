@@ -48,7 +48,7 @@ export interface QuantNetwork {
 }
 
 /** The layers of a network, written once against an abstract builder (float or quantized). */
-type Body = (ops: Ops, x: string) => string;
+type Body = (ops: Ops, x: string) => string[];
 
 interface Ops {
   conv(x: string, cout: number, k: number, attrs?: { stride?: number; pad?: number; group?: number; relu?: boolean }): string;
@@ -67,11 +67,14 @@ interface Ops {
 
 const BODIES: Record<string, { body: Body; inputShape: number[] }> = {
   mlp: {
-    inputShape: [2, 64],
-    body: (o, x) => o.gemm(o.gemm(o.gemm(x, 96, true), 64, true), 10),
+    inputShape: [32, 64],
+    body: (o, x) => {
+      const h = o.gemm(o.gemm(x, 96, true), 64, true);
+      return [o.gemm(h, 10), h];
+    },
   },
   conv: {
-    inputShape: [1, 3, 16, 16],
+    inputShape: [2, 3, 24, 24],
     body: (o, x) => {
       const c1 = o.conv(x, 8, 3, { pad: 1, relu: true });
       const p1 = o.maxpool(c1, 2, 2);
@@ -82,11 +85,11 @@ const BODIES: Record<string, { body: Body; inputShape: number[] }> = {
       const a = o.avgpool(c4, 2, 2);
       const m = o.mul(a, a);
       const g = o.gap(m);
-      return o.gemm(o.flatten(g), 10);
+      return [o.gemm(o.flatten(g), 10), c4];
     },
   },
   attention: {
-    inputShape: [1, 16, 32],
+    inputShape: [1, 32, 32],
     body: (o, x) => {
       const q = o.linear(x, 32);
       const k = o.linear(x, 32);
@@ -94,7 +97,7 @@ const BODIES: Record<string, { body: Body; inputShape: number[] }> = {
       const s = o.relu(o.matmul(q, o.transpose(k, [0, 2, 1])));
       const ctx = o.matmul(s, v);
       const y = o.add(o.linear(ctx, 32), x);
-      return o.linear(y, 16);
+      return [o.linear(y, 16), s];
     },
   },
 };
@@ -420,8 +423,8 @@ function floatNetwork(spec: NetworkSpec, w: Weights): { graph: Graph; shapes: Ma
   const shapes = new Map<string, number[]>();
   b.input('input', 'float32', spec.inputShape);
   shapes.set('input', spec.inputShape);
-  const y = spec.body(new FloatOps(b, w, shapes), 'input');
-  return { graph: b.output(y).build(), shapes };
+  const ys = spec.body(new FloatOps(b, w, shapes), 'input');
+  return { graph: b.output(...ys).build(), shapes };
 }
 
 function randomInput(rng: Rng, shape: number[]): Tensor {
@@ -462,14 +465,13 @@ export function buildQuantNetwork(spec: NetworkSpec, seed: string = QUANT_SEED):
   shapes.set(x, spec.inputShape);
   if (x !== 'input') ranges.set(x, ranges.get('input')!);
   ops.params(x);
-  const yq = spec.body(ops, x);
-  const outShape = shapes.get(yq)!;
-  let y = yq;
-  if (spec.format === 'qoperator') {
+  const ys = spec.body(ops, x).map((yq, k) => {
+    if (spec.format === 'qdq') return yq;
     const op = ops.params(yq);
-    y = b.node('DequantizeLinear', [yq, b.init('output_scale', 'float32', [], [op.scale]), b.init('output_zero_point', spec.act.dtype, [], [op.zp])], {}, { name: 'output', dtype: 'float32', shape: outShape });
-  }
-  const graph = b.output(y).build();
+    const name = k === 0 ? 'output' : `output_${k}`;
+    return b.node('DequantizeLinear', [yq, b.init(`${name}_scale`, 'float32', [], [op.scale]), b.init(`${name}_zero_point`, spec.act.dtype, [], [op.zp])], {}, { name, dtype: 'float32', shape: shapes.get(yq)! });
+  });
+  const graph = b.output(...ys).build();
   for (const n of graph.nodes) if (ops.microsoftNodes.has(n.name)) n.domain = MS;
   graph.opsets = { '': 13, ...(ops.microsoftNodes.size ? { [MS]: 1 } : {}) };
   const inputs = [randomInput(seedrandom(`${seed}/${spec.name}/input`), spec.inputShape)];
