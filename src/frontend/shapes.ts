@@ -277,6 +277,7 @@ function QUANT_SHAPE_RULES(): Record<string, ShapeRule> {
     RQIntegerDiv: sameAsFirst,
     RequantizediGELU: sameAsFirst,
     RequantizediHardswish: sameAsFirst,
+    RequantShiftWide: sameAsFirst,
     iNoNorm: sameAsFirst,
     AveragePool: pool,
     GlobalAveragePool: global,

@@ -48,16 +48,16 @@ void dk_requant_wide(void *args) {
     const int32_t *x = (const int32_t *)a->x;
     uint8_t *y = (uint8_t *)a->y; /* int8 and uint8 store the same low byte */
     for (uint32_t i = s; i < e; i++) {
-      const int32_t v = (int32_t)((((int64_t)x[i] + a->in_off[io.c]) * a->mul[im.c] + half) >> sh) + zo;
-      y[i] = (uint8_t)clamp32(v, lo, hi);
+      const int64_t v = ((((int64_t)x[i] + a->in_off[io.c]) * a->mul[im.c] + half) >> sh) + zo;
+      y[i] = (uint8_t)(v < lo ? lo : v > hi ? hi : (int32_t)v);
       bcast_next(&im);
       bcast_next(&io);
     }
     return;
   }
   for (uint32_t i = s; i < e; i++) {
-    const int32_t v = (int32_t)((((int64_t)dk_ld(a->x, i, a->x_type) + a->in_off[io.c]) * a->mul[im.c] + half) >> sh) + zo;
-    dk_st(a->y, i, a->y_type, clamp32(v, lo, hi));
+    const int64_t v = ((((int64_t)dk_ld(a->x, i, a->x_type) + a->in_off[io.c]) * a->mul[im.c] + half) >> sh) + zo;
+    dk_st(a->y, i, a->y_type, v < lo ? lo : v > hi ? hi : (int32_t)v);
     bcast_next(&im);
     bcast_next(&io);
   }

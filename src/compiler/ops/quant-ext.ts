@@ -334,11 +334,17 @@ interface MeanParams {
   outer: number;
   red: number;
   inner: number;
+  /** Declared float output: ONNX's float mean, which these integer kernels do not compute. */
+  float?: boolean;
 }
+
+/** Pools follow the declared output type (docs/reference.md): float means are not deployed. */
+const declaredFloat = (n: LNode, g: Graph) => !['int8', 'uint8', 'int16', 'uint16', 'int32'].includes(g.values.get(n.outputs[0]!)?.dtype ?? 'float32');
+const FLOAT_POOL = 'a pool with a declared float output computes float means (declare an integer output type, or quantize it: QDQ groups are lowered)';
 
 const meanBinding: Binding<MeanParams> = {
   kernel: 'dk_intmean',
-  check: (_p, t) => onlyTypes([t.inputs[0], t.outputs[0]], INT_IN, 'x/y (integer only: float pools are lowered from QDQ groups)'),
+  check: (p, t) => (p.float ? FLOAT_POOL : onlyTypes([t.inputs[0], t.outputs[0]], INT_IN, 'x/y')),
   emit: (p, ctx) => ({
     argsType: 'dk_intmean_args_t',
     fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, outer: p.outer, red: p.red, inner: p.inner, x_type: dkType(ctx.inputs[0]!.dtype), y_type: dkType(ctx.outputs[0]!.dtype) },
@@ -367,9 +373,9 @@ register<MeanParams>('GlobalAveragePool', {
   name: 'integer global average pool',
   parse(n, g) {
     const x = shapeOfValue(g, n.inputs[0]!);
-    return { outer: (x[0] ?? 1) * (x[1] ?? 1), red: elementCount(x.slice(2)), inner: 1 };
+    return { outer: (x[0] ?? 1) * (x[1] ?? 1), red: elementCount(x.slice(2)), inner: 1, float: declaredFloat(n, g) };
   },
-  range: (_p, ins) => [{ lo: ins[0]!.lo, hi: ins[0]!.hi }],
+  range: (p, ins) => [{ lo: ins[0]!.lo, hi: ins[0]!.hi, ...(p.float ? { float: true } : {}) }],
   inputDomain: () => 'int',
   cycles: (p, cores) => parallelCycles(p.outer * p.red, 4, cores),
   ops: (p) => p.outer * p.red,
@@ -391,6 +397,7 @@ interface AvgParams {
   PT: number;
   PL: number;
   includePad: number;
+  float: boolean;
 }
 
 register<AvgParams>('AveragePool', {
@@ -418,16 +425,17 @@ register<AvgParams>('AveragePool', {
       PT: two ? pads[0]! : 0,
       PL: two ? pads[1]! : pads[0]!,
       includePad: scalarAttr(n, 'count_include_pad', 0) ? 1 : 0,
+      float: declaredFloat(n, g),
     };
   },
-  range: (_p, ins) => [{ lo: ins[0]!.lo, hi: ins[0]!.hi }],
+  range: (p, ins) => [{ lo: ins[0]!.lo, hi: ins[0]!.hi, ...(p.float ? { float: true } : {}) }],
   inputDomain: () => 'int',
   cycles: (p, cores) => parallelCycles(p.bc * p.OH * p.OW * p.KH * p.KW, 5, cores),
   ops: (p) => p.bc * p.OH * p.OW * p.KH * p.KW,
   bindings: [
     {
       kernel: 'dk_avgpool',
-      check: (_p, t) => onlyTypes([t.inputs[0], t.outputs[0]], INT_IN, 'x/y (integer only: float pools are lowered from QDQ groups)'),
+      check: (p, t) => (p.float ? FLOAT_POOL : onlyTypes([t.inputs[0], t.outputs[0]], INT_IN, 'x/y')),
       emit: (p, ctx) => ({
         argsType: 'dk_avgpool_args_t',
         fields: {
