@@ -66,9 +66,18 @@ export function needsQuantLowering(g: Graph): boolean {
   return g.nodes.some((n) => STANDARD_QUANT_OPS.has(n.op));
 }
 
-export function lowerStandardQuantization(g: Graph, source = g.name || '<graph>'): Graph {
+export interface QuantLowerOptions {
+  /**
+   * QuantLib form: graph inputs that feed a QuantizeLinear become integer inputs (the quantized
+   * values) and dequantized graph outputs stay integer, and every requant is a 32-bit
+   * RequantShift where one fits (as QuantLib exports). For comparing with the float-I/O deployment.
+   */
+  quantlibForm?: boolean;
+}
+
+export function lowerStandardQuantization(g: Graph, source = g.name || '<graph>', opts: QuantLowerOptions = {}): Graph {
   if (!needsQuantLowering(g)) return g;
-  return new Lowering(g, source).run();
+  return new Lowering(g, source, opts.quantlibForm === true).run();
 }
 
 class Lowering {
@@ -80,7 +89,9 @@ class Lowering {
   private uses = new Map<string, Node[]>();
   private counter = 0;
 
-  constructor(private readonly g: Graph, private readonly source: string) {
+  private newInputs = new Map<string, TensorInfo>();
+
+  constructor(private readonly g: Graph, private readonly source: string, private readonly quantlib = false) {
     for (const n of g.nodes) for (const i of n.inputs) if (i) this.uses.set(i, [...(this.uses.get(i) ?? []), n]);
     for (const i of g.inputs) this.values.set(i.name, i);
   }
@@ -149,12 +160,14 @@ class Lowering {
       }
     const opsets = { ...(this.g.opsets ?? { '': 13 }) };
     delete opsets['com.microsoft'];
-    return { ...this.g, nodes: this.nodes, initializers: this.inits, values: this.values, outputs, opsets };
+    const inputs = this.g.inputs.map((i) => this.newInputs.get(i.name) ?? i);
+    return { ...this.g, nodes: this.nodes, inputs, initializers: this.inits, values: this.values, outputs, opsets };
   }
 
   /** A graph output: integer tensors stay, dequantized ones are computed in float32. */
   private finishOutput(o: TensorInfo): TensorInfo {
     const q = this.dq.get(o.name);
+    if (q && this.quantlib) return this.values.get(q.name) ?? this.g.values.get(q.name)!;
     if (q && !this.values.has(o.name)) {
       const p = this.g.nodes.find((n) => n.outputs.includes(o.name))!;
       this.materializeFloat(p, o.name, q);
@@ -254,6 +267,12 @@ class Lowering {
     if (q) return this.requantTensor(n, q, out);
     // A float tensor (a graph input, or float computation outside any group).
     const shape = this.shapeOf(x);
+    if (this.quantlib && this.g.inputs.some((i) => i.name === x)) {
+      const info = { name: out.name, dtype: t, shape };
+      this.newInputs.set(x, info);
+      this.values.set(out.name, info);
+      return;
+    }
     const f = (base: string) => ({ name: this.fresh(`${out.name}_${base}`), dtype: 'float32' as DType, shape });
     const lo = DTYPES[t].min;
     const hi = DTYPES[t].max;
@@ -343,7 +362,7 @@ class Lowering {
     for (let s = MAX_SHIFT; s >= 0 && !chosen; s--) chosen = fit(s, INT32_MAX);
     // RequantShift computes in int32: with fewer than MIN_MUL_BITS bits in the multiplier the
     // result drifts from the float scale; the 64-bit RequantShiftWide keeps WIDE_MUL_BITS.
-    const wide = !chosen || Math.min(...chosen.mul.filter((m) => m > 0)) < 2 ** MIN_MUL_BITS;
+    const wide = !chosen || (!this.quantlib && Math.min(...chosen.mul.filter((m) => m > 0)) < 2 ** MIN_MUL_BITS);
     const pshape = M.length === 1 ? [] : channelShape ?? [M.length];
     const attrsOf = (s: number) => ({ div: 2 ** s, n_levels: 256, signed: out.dtype === 'int8' ? 1 : 0 });
     let inputs: string[];

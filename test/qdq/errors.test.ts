@@ -62,3 +62,17 @@ describe('QDQ patterns that cannot be lowered exactly', () => {
     expect(r.stderr).toMatch(/network\.onnx: node 'the_op' \(Softmax\) cannot be lowered to integer arithmetic exactly/);
   });
 });
+
+describe('unsupported op types', () => {
+  it('the compiler lists every unsupported op type of the graph at once', async () => {
+    const { checkCompilable } = await import('../../src/compiler/coverage.js');
+    const { lower } = await import('../../src/compiler/lower.js');
+    await import('../../src/compiler/ops/index.js');
+    const b = new GraphBuilder('many');
+    let v = b.input('x', 'int8', [4]);
+    for (const [i, op] of ['Mystery', 'Enigma', 'Mystery', 'Riddle', 'Puzzle', 'Cipher', 'Rebus'].entries()) v = b.node(op, [v], {}, { shape: [4], dtype: 'int8', nodeName: `n${i}` });
+    const g = lower(b.output(v).build(), { fuse: false });
+    expect(() => checkCompilable(g)).toThrow(InputError);
+    expect(() => checkCompilable(g)).toThrow(/many: 6 op types the compiler does not support: node 'n0' \(Mystery\): unsupported operator Mystery \(2 nodes\); node 'n1' \(Enigma\).*node 'n6' \(Rebus\): unsupported operator Rebus$/);
+  });
+});
