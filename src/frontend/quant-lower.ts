@@ -8,8 +8,8 @@
 // and lowers every group to an integer op (Conv/Gemm/MatMul/Add/Mul/ReduceSum on the stored
 // integers) followed by RequantShift(mul, add, div = 2^shift): the float ratio of scales becomes
 // an integer multiplier and shift, zero points fold into biases (weights' zero points into the
-// weights themselves). Graph inputs and outputs stay float: the first QuantizeLinear becomes
-// Div/Round/Add/Clip/Cast and the last DequantizeLinear Cast/Sub/Mul, all exact in float32.
+// weights themselves). Graph inputs and outputs stay float: the QuantizeLinear of a float input
+// and the DequantizeLinear of an output stay (per tensor; dk_quantize / dk_dequantize run them).
 // A group that has no exact integer form (a float op between DequantizeLinear and QuantizeLinear,
 // a non-constant or non-float32 scale, ...) is an InputError (exit 2) naming the node and why.
 // Formulas and the deviation from the float semantics: docs/reference.md.
@@ -178,13 +178,11 @@ class Lowering {
     return v;
   }
 
-  /** DequantizeLinear in float32 from existing kernels: Cast, Sub zero point, Mul scale. */
+  /** A dequantized tensor used as float: one per-tensor DequantizeLinear (its ONNX meaning is exact in float32). */
   private materializeFloat(n: Node, out: string, q: QTensor): void {
     if (q.scale.length !== 1) this.fail(n, `a per-channel dequantized tensor ('${out}') is used as float`);
-    const shape = q.shape;
-    let v = this.emit('Cast', [q.name], { to: 1 }, { name: this.fresh(`${out}_f`), dtype: 'float32', shape }, `${n.name}_cast`);
-    if (q.zp[0] !== 0) v = this.emit('Sub', [v, this.konst(`${out}_zp`, 'float32', [], [q.zp[0]!])], {}, { name: this.fresh(`${out}_c`), dtype: 'float32', shape }, `${n.name}_sub_zp`);
-    this.emit('Mul', [v, this.konst(`${out}_scale`, 'float32', [], [q.scale[0]!])], {}, { name: out, dtype: 'float32', shape }, `${n.name}_scale`);
+    const zp = this.konst(`${out}_zero_point`, q.dtype, [], [q.zp[0]!]);
+    this.emit('DequantizeLinear', [q.name, this.konst(`${out}_scale`, 'float32', [], [q.scale[0]!]), zp], {}, { name: out, dtype: 'float32', shape: q.shape }, `${n.name}_float`);
   }
 
   private lowerNode(n: Node): void {
@@ -273,14 +271,8 @@ class Lowering {
       this.values.set(out.name, info);
       return;
     }
-    const f = (base: string) => ({ name: this.fresh(`${out.name}_${base}`), dtype: 'float32' as DType, shape });
-    const lo = DTYPES[t].min;
-    const hi = DTYPES[t].max;
-    let v = this.emit('Div', [x, this.konst(`${out.name}_scale`, 'float32', [], [out.scale])], {}, f('div'), `${n.name}_div`);
-    v = this.emit('Round', [v], {}, f('round'), `${n.name}_round`);
-    if (out.zp !== 0) v = this.emit('Add', [v, this.konst(`${out.name}_zp`, 'float32', [], [out.zp])], {}, f('zp'), `${n.name}_add_zp`);
-    v = this.emit('Clip', [v, this.konst(`${out.name}_lo`, 'float32', [], [lo]), this.konst(`${out.name}_hi`, 'float32', [], [hi])], {}, f('clip'), `${n.name}_clip`);
-    this.emit('Cast', [v], { to: DTYPES[t].onnx }, { name: out.name, dtype: t, shape }, `${n.name}_cast`);
+    // Float in, integers out: one per-tensor QuantizeLinear (exact ONNX semantics in float32).
+    this.emit('QuantizeLinear', [x, this.konst(`${out.name}_scale`, 'float32', [], [out.scale]), this.konst(`${out.name}_zero_point`, t, [], [out.zp])], {}, { name: out.name, dtype: t, shape }, n.name);
   }
 
   /** DQ -> (data movement) -> Q with other parameters: one RequantShift (or nothing). */

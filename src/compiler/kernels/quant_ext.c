@@ -184,3 +184,45 @@ void dk_avgpool(void *args) {
     dk_st(a->y, o, a->y_type, int_mean(sum, a->include_pad ? a->KH * a->KW : inside));
   }
 }
+
+/* round_half_even(v) of a float32 given by its bits, saturated to [lo, hi] after adding zp. */
+DK_INLINE int32_t quantize1(uint32_t bits, int32_t zp, int32_t lo, int32_t hi) {
+  const uint32_t exp = (bits >> 23) & 0xffu;
+  const int neg = (int)(bits >> 31);
+  int32_t q;
+  if (exp == 0xffu) return (bits & 0x7fffffu) ? zp : neg ? lo : hi; /* NaN: 0, +-inf: saturate */
+  if (exp < 126u) q = 0;                                             /* |v| < 0.5 */
+  else if (exp >= 158u) return neg ? lo : hi;                        /* |v| >= 2^31 */
+  else {
+    const uint32_t mant = (bits & 0x7fffffu) | 0x800000u;
+    if (exp >= 150u) q = (int32_t)(mant << (exp - 150u));
+    else {
+      const uint32_t sh = 150u - exp, half = 1u << (sh - 1u), rem = mant & ((1u << sh) - 1u);
+      uint32_t ip = mant >> sh;
+      if (rem > half || (rem == half && (ip & 1u))) ip++;
+      q = (int32_t)ip;
+    }
+    if (neg) q = -q;
+  }
+  const int64_t v = (int64_t)q + zp;
+  return v < lo ? lo : v > hi ? hi : (int32_t)v;
+}
+
+void dk_quantize(void *args) {
+  const dk_quantize_args_t *a = (const dk_quantize_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  const float sc = a->scale;
+  for (uint32_t i = s; i < e; i++) {
+    union { float f; uint32_t u; } v = { a->x[i] / sc };
+    dk_st(a->y, i, a->y_type, quantize1(v.u, a->zp, a->lo, a->hi));
+  }
+}
+
+void dk_dequantize(void *args) {
+  const dk_dequantize_args_t *a = (const dk_dequantize_args_t *)args;
+  uint32_t s, e;
+  dk_split(a->n, &s, &e);
+  const float sc = a->scale;
+  for (uint32_t i = s; i < e; i++) a->y[i] = (float)(dk_ld(a->x, i, a->x_type) - a->zp) * sc;
+}

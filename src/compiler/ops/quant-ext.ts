@@ -450,3 +450,75 @@ register<AvgParams>('AveragePool', {
     },
   ],
 });
+
+// ---------------------------------------------------------------- QuantizeLinear / DequantizeLinear (network I/O)
+
+interface QdqParams {
+  n: number;
+  scale: number;
+  zp: number;
+  lo: number;
+  hi: number;
+}
+
+/** Per-tensor scale and zero point of a (De)QuantizeLinear at the network boundary. */
+function parseQdq(n: LNode, g: Graph, quantize: boolean): QdqParams {
+  const s = constOf(n, g, 1, 'scale');
+  if (s.dtype !== 'float32' || elementCount(s.shape) !== 1) unsupported('scale must be one float32 value (per tensor)');
+  const zt = constInput(n, g, 2);
+  const zp = zt ? intValues(zt) : [0];
+  if (zp.length !== 1) unsupported('zero point must be one value (per tensor)');
+  const t = quantize ? g.values.get(n.outputs[0]!)?.dtype ?? zt?.dtype ?? 'uint8' : 'float32';
+  const lo = t === 'int8' ? -128 : 0;
+  const hi = t === 'int8' ? 127 : 255;
+  if (quantize && t !== 'int8' && t !== 'uint8') unsupported(`quantized type ${t} (int8, uint8)`);
+  return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), scale: toNumberArray(s.data)[0]!, zp: zp[0]!, lo, hi };
+}
+
+/** A C float literal that reads back as exactly this float32 value. */
+function cFloat32(v: number): string {
+  const t = Math.fround(v).toPrecision(9);
+  return `${t}f`;
+}
+
+register<QdqParams>('QuantizeLinear', {
+  name: 'quantize (float32 -> 8 bit)',
+  parse: (n, g) => parseQdq(n, g, true),
+  range: (p) => [{ lo: p.lo, hi: p.hi }],
+  inputDomain: () => 'float',
+  cycles: (p, cores) => parallelCycles(p.n, 120, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_quantize',
+      check: (_p, t) => (t.inputs[0] === 'float32' ? onlyTypes([t.outputs[0]], ['int8', 'uint8'], 'y') : 'float32 input only'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_quantize_args_t',
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, scale: cFloat32(p.scale), zp: p.zp, lo: p.lo, hi: p.hi, y_type: dkType(ctx.outputs[0]!.dtype) },
+      }),
+    },
+  ],
+});
+
+register<QdqParams>('DequantizeLinear', {
+  name: 'dequantize (8 bit -> float32)',
+  parse: (n, g) => parseQdq(n, g, false),
+  range: (p, ins) => {
+    const a = Math.fround((ins[0]!.lo - p.zp) * p.scale);
+    const b = Math.fround((ins[0]!.hi - p.zp) * p.scale);
+    return [{ lo: Math.min(a, b), hi: Math.max(a, b), float: true, integral: false }];
+  },
+  inputDomain: () => 'int',
+  cycles: (p, cores) => parallelCycles(p.n, 70, cores),
+  ops: (p) => p.n,
+  bindings: [
+    {
+      kernel: 'dk_dequantize',
+      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x') ?? (t.outputs[0] === 'float32' ? undefined : 'float32 output only'),
+      emit: (p, ctx) => ({
+        argsType: 'dk_dequantize_args_t',
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, scale: cFloat32(p.scale), zp: p.zp, x_type: dkType(ctx.inputs[0]!.dtype) },
+      }),
+    },
+  ],
+});

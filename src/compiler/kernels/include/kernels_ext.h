@@ -102,4 +102,27 @@ typedef struct {
 } dk_avgpool_args_t;
 void dk_avgpool(void *args); /* dk_avgpool_args_t */
 
+/* QuantizeLinear (per tensor, float32 in): y = saturate(round_half_even(x / scale) + zp) into
+ * [lo, hi]; the division is IEEE float32 (soft-float), the rounding integer bit arithmetic. */
+typedef struct {
+  const float *x;
+  void *y;
+  uint32_t n;
+  float scale;
+  int32_t zp, lo, hi;
+  uint8_t y_type;
+} dk_quantize_args_t;
+void dk_quantize(void *args); /* dk_quantize_args_t */
+
+/* DequantizeLinear (per tensor, float32 out): y = (float)(x - zp) * scale. */
+typedef struct {
+  const void *x;
+  float *y;
+  uint32_t n;
+  float scale;
+  int32_t zp;
+  uint8_t x_type;
+} dk_dequantize_args_t;
+void dk_dequantize(void *args); /* dk_dequantize_args_t */
+
 #endif /* DEEPLOY_SIM_KERNELS_EXT_H */
