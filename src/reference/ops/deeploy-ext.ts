@@ -8,6 +8,7 @@ import { attrInts, attrNumber, broadcastShapes, normAxis, windowOut } from '../.
 import { DTYPES } from '../../frontend/dtype.js';
 import { type OpContext, type OpImpl, type Value, need, size, strides, truncDiv, floorDiv, isFloat, roundTo } from '../value.js';
 import { stridesFor } from './elementwise.js';
+import { clamp, levels, rows } from './quant.js';
 
 /** An attribute that must lie in [lo, hi] (exit 2 naming node, attribute and range). */
 export function attrInRange(ctx: OpContext, name: string, lo: number, hi: number, fallback?: number): number {
@@ -17,16 +18,8 @@ export function attrInRange(ctx: OpContext, name: string, lo: number, hi: number
   return v;
 }
 
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
 /** Output range of a requantising op: n_levels / signed as RequantShift (default int8). */
-function rqLevels(ctx: OpContext): [number, number] {
-  const n = ctx.node;
-  const nl = n.attrs.n_levels_out !== undefined ? attrNumber(n, 'n_levels_out') : attrNumber(n, 'n_levels', 256);
-  return attrNumber(n, 'signed', 1) !== 0 ? [-nl / 2, nl / 2 - 1] : [0, nl - 1];
-}
+const rqLevels = (ctx: OpContext) => levels(ctx, 1);
 
 /** C's (intN_t) cast of an exact integer to the declared type (wraps). */
 export function wrapTo(ctx: OpContext, v: number): number {
@@ -90,14 +83,6 @@ const IntegerMean: OpImpl = (inputs, ctx) => {
 };
 
 // ------------------------------------------------------------------ ITAPartialMax
-
-/** Apply f to each row of the last axis. */
-function rows(x: Value, f: (row: Float64Array, out: Float64Array) => void): Float64Array {
-  const L = x.shape[x.shape.length - 1] ?? 1;
-  const out = new Float64Array(x.data.length);
-  for (let o = 0; o + L <= x.data.length && L > 0; o += L) f(x.data.subarray(o, o + L), out.subarray(o, o + L));
-  return out;
-}
 
 /**
  * ITA's streaming softmax: the row is read in groups of group_width; the running sum is shifted

@@ -213,15 +213,22 @@ function qlinearBinary(kind: 'add' | 'mul'): OpImpl {
   };
 }
 
+/** The (x, x_scale, x_zp, y_scale, y_zp) inputs of the com.microsoft pools (NCHW only). */
+function poolQuant(inputs: (Value | undefined)[], ctx: OpContext) {
+  if (attrNumber(ctx.node, 'channels_last', 0) !== 0) throw new InputError(`node '${ctx.node.name}' (${ctx.node.op}): attribute channels_last = 1 is outside the supported range [0, 0]`);
+  return {
+    x: need(inputs, 0, ctx),
+    sx: one(inputs[1], 'x_scale', ctx),
+    zx: one(inputs[2], 'x_zero_point', ctx),
+    sy: one(inputs[3], 'y_scale', ctx),
+    zy: one(inputs[4], 'y_zero_point', ctx),
+    t: quantType(ctx, inputs[4]),
+  };
+}
+
 /** com.microsoft QLinearGlobalAveragePool (NCHW): q((sum - N*zx) * sx/(sy*N)) + zy. */
 const QLinearGlobalAveragePool: OpImpl = (inputs, ctx) => {
-  const x = need(inputs, 0, ctx);
-  if (attrNumber(ctx.node, 'channels_last', 0) !== 0) throw new InputError(`node '${ctx.node.name}' (QLinearGlobalAveragePool): attribute channels_last = 1 is outside the supported range [0, 0]`);
-  const sx = one(inputs[1], 'x_scale', ctx);
-  const zx = one(inputs[2], 'x_zero_point', ctx);
-  const sy = one(inputs[3], 'y_scale', ctx);
-  const zy = one(inputs[4], 'y_zero_point', ctx);
-  const t = quantType(ctx, inputs[4]);
+  const { x, sx, zx, sy, zy, t } = poolQuant(inputs, ctx);
   const BC = x.shape[0]! * x.shape[1]!;
   const N = size(x.shape.slice(2));
   const m = f32(sx / f32(sy * N));
@@ -236,13 +243,7 @@ const QLinearGlobalAveragePool: OpImpl = (inputs, ctx) => {
 
 /** com.microsoft QLinearAveragePool (NCHW): dequantize, average in float32, quantize. */
 const QLinearAveragePool: OpImpl = (inputs, ctx) => {
-  const x = need(inputs, 0, ctx);
-  if (attrNumber(ctx.node, 'channels_last', 0) !== 0) throw new InputError(`node '${ctx.node.name}' (QLinearAveragePool): attribute channels_last = 1 is outside the supported range [0, 0]`);
-  const sx = one(inputs[1], 'x_scale', ctx);
-  const zx = one(inputs[2], 'x_zero_point', ctx);
-  const sy = one(inputs[3], 'y_scale', ctx);
-  const zy = one(inputs[4], 'y_zero_point', ctx);
-  const t = quantType(ctx, inputs[4]);
+  const { x, sx, zx, sy, zy, t } = poolQuant(inputs, ctx);
   const g = poolGeometry(x, ctx);
   const deq = new Float64Array(x.data.length);
   for (let i = 0; i < deq.length; i++) deq[i] = f32((x.data[i]! - zx) * sx);
