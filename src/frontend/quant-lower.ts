@@ -618,12 +618,32 @@ function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName
     return { name, bound, channels: N };
   }
   if (biasIn) l.error(n, 'a bias on a product of two runtime tensors');
-  const as = l.shifted(n, a);
-  const bs = l.shifted(n, b);
+  if (a.scale.length > 1 || b.scale.length > 1) l.error(n, 'a runtime operand is quantized per channel');
+  // sum_k (a - za)(b - zb) = a.b - zb rowsum(a) - za colsum(b) + K za zb: the product stays 8-bit
+  // (the SIMD GEMM) and the zero points cost two reductions and broadcast adds.
   const K = a.shape[a.shape.length - 1]!;
-  l.emitNode('MatMul', [as.name, bs.name], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_int`);
-  const m = (r: { lo: number; hi: number }) => Math.max(Math.abs(r.lo), Math.abs(r.hi));
-  return { name, bound: K * m(as) * m(bs), channels: 1 };
+  const za = a.zp[0]!;
+  const zb = b.zp[0]!;
+  const ra = DTYPES[a.dtype];
+  const rb = DTYPES[b.dtype];
+  const m = (lo: number, hi: number) => Math.max(Math.abs(lo), Math.abs(hi));
+  const bound = K * m(ra.min - za, ra.max - za) * m(rb.min - zb, rb.max - zb);
+  if (za === 0 && zb === 0) {
+    l.emitNode('MatMul', [a.name, b.name], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_int`);
+    return { name, bound, channels: 1 };
+  }
+  let acc = l.emitNode('MatMul', [a.name, b.name], {}, { name: l.freshName(`${name}_raw`), dtype: 'int32', shape: outShape }, `${n.name}_int`);
+  const correct = (x: string, axis: number, z: number, what: string) => {
+    const sShape = x === a.name ? [...a.shape.slice(0, -1), 1] : [...b.shape.slice(0, -2), 1, b.shape[b.shape.length - 1]!];
+    const sum = l.emitNode('ReduceSum', [x, l.constant(`${n.name}_${what}_axes`, 'int64', [1], [axis])], { keepdims: 1 }, { name: l.freshName(`${name}_${what}`), dtype: 'int32', shape: sShape }, `${n.name}_${what}`);
+    const scaled = l.emitNode('Mul', [sum, l.constant(`${n.name}_${what}_zp`, 'int32', [], [-z])], {}, { name: l.freshName(`${name}_${what}_zp`), dtype: 'int32', shape: sShape }, `${n.name}_${what}_zp`);
+    acc = l.emitNode('Add', [acc, scaled], {}, { name: l.freshName(`${name}_${what}_fold`), dtype: 'int32', shape: outShape }, `${n.name}_${what}_fold`);
+  };
+  if (zb !== 0) correct(a.name, a.shape.length - 1, zb, 'rowsum');
+  if (za !== 0) correct(b.name, b.shape.length - 2, za, 'colsum');
+  if (za * zb !== 0) l.emitNode('Add', [acc, l.constant(`${n.name}_zz`, 'int32', [], [K * za * zb])], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_zp_product`);
+  else l.emitNode('Identity', [acc], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_acc`);
+  return { name, bound, channels: 1 };
 }
 
 /** Output-channel multipliers M_c = sx * sw_c / sy, as onnxruntime forms them (float32). */
