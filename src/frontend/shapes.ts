@@ -278,6 +278,8 @@ function QUANT_SHAPE_RULES(): Record<string, ShapeRule> {
     RequantizediGELU: sameAsFirst,
     RequantizediHardswish: sameAsFirst,
     RequantShiftWide: sameAsFirst,
+    Quant: sameAsFirst,
+    Dequant: typed(sameAsFirst, () => 'float32'),
     iNoNorm: sameAsFirst,
     AveragePool: pool,
     GlobalAveragePool: global,

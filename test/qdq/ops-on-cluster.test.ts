@@ -43,6 +43,9 @@ const BRANCHES: Record<string, Branch> = {
   avgpool: { op: 'AveragePool', inputs: [{ shape: [1, 2, 5, 5], values: ints(50, -128, 127) }], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, out: 'int8' },
   avgpool_1d: { op: 'AveragePool', inputs: [{ shape: [1, 2, 7], values: [1, 2, -1, -2, 3, 4, 0, -7, -7, -7, 100, -100, 0, 0] }], attrs: { kernel_shape: [2], strides: [2], pads: [1, 0], count_include_pad: 1 }, out: 'int8' },
   gap: { op: 'GlobalAveragePool', inputs: [{ shape: [1, 3, 3, 3], values: [...new Array(9).fill(0), ...new Array(9).fill(-5), ...ints(9, -128, 127)] }], attrs: {}, out: 'int8' },
+  // x*0.5 + 0.25: 0.5 -> 0.5 -> 1 (away from zero), -1.5 -> -0.5 -> -1, 2.5 -> 1.5 -> 2; saturation at 7 / -8 (4 bits)
+  quant: { op: 'Quant', inputs: [{ shape: [8], values: [0.5, -1.5, 2.5, -2.5, 100, -100, 0, 3.1], store: 'float32' }], attrs: { scale: 0.5, zero_point: 0.25, bit_width: 4, signed: 1 } },
+  dequant: { op: 'Dequant', inputs: [{ shape: [6], values: [-128, -1, 0, 1, 127, 3] }], attrs: { scale: 0.1, zero_point: -3, bit_width: 8, signed: 1 } },
   rq_wide: {
     op: 'RequantShiftWide',
     inputs: [{ shape: [1, 3, 4], values: [0, 1 << 20, -(1 << 20), 3 << 19, 100, -100, 2 ** 30, -(2 ** 30), 5, 6, 7, 8], store: 'int32' }],
@@ -81,7 +84,7 @@ describe('new integer ops on the 8-core cluster', () => {
     const r = await testCase(dir, join(OUT, 'build'));
     expect(r.reason).toBeUndefined();
     expect(r.passed).toBe(true);
-    expect(r.compile!.manifest.layers.map((l: { kernel: string }) => l.kernel).sort()).toEqual(expect.arrayContaining(['dk_avgpool', 'dk_intdiv', 'dk_intmean', 'dk_inonorm', 'dk_itapartialmax', 'dk_requant_wide', 'dk_rq_act']));
+    expect(r.compile!.manifest.layers.map((l: { kernel: string }) => l.kernel).sort()).toEqual(expect.arrayContaining(['dk_avgpool', 'dk_intdiv', 'dk_intmean', 'dk_inonorm', 'dk_itapartialmax', 'dk_requant_wide', 'dk_rq_act', 'dk_quantize', 'dk_dequantize']));
     rmSync(OUT, { recursive: true, force: true });
   }, 120_000);
 });

@@ -133,6 +133,18 @@ describe('AveragePool / GlobalAveragePool', () => {
   });
 });
 
+describe("Deeploy's Quant / Dequant (float32, half away from zero)", () => {
+  it('Quant: trunc(f(x*scale + zp) + 0.5 sgn), clamped to bit_width', () => {
+    // x*0.5 + 0.25: 0.5 -> 0.5 -> 1; -1.5 -> -0.5 -> -1; 2.5 -> 1.5 -> 2; -2.5 -> -1 -> -1.5 -> -1; 100 -> 7 (4-bit signed); -100 -> -8
+    expect(run('Quant', [f32([6], [0.5, -1.5, 2.5, -2.5, 100, -100])], { scale: 0.5, zero_point: 0.25, bit_width: 4, signed: 1 }).v).toEqual([1, -1, 2, -1, 7, -8]);
+    // unsigned 8 bit: negative values clamp to 0
+    expect(run('Quant', [f32([2], [-3, 3])], { scale: 1, zero_point: 0, bit_width: 8, signed: 0 }).v).toEqual([0, 3]);
+  });
+  it('Dequant: f(f(q - zp) * scale)', () => {
+    expect(run('Dequant', [i8([3], [-1, 0, 5])], { scale: 0.5, zero_point: -3, bit_width: 8, signed: 1 }).v).toEqual([1, 1.5, 4]);
+  });
+});
+
 describe('ONNX quantization ops (float scales, round half to even, saturation)', () => {
   it('QuantizeLinear rounds half to even and saturates; DequantizeLinear per axis', () => {
     // x / 0.5: 0.25 -> 0.5 -> 0, 0.75 -> 1.5 -> 2, 1.25 -> 2.5 -> 2, -0.25 -> -0.5 -> -0 ; + zp 10; 1000 -> 255, -1000 -> 0

@@ -213,6 +213,16 @@ void dk_quantize(void *args) {
   uint32_t s, e;
   dk_split(a->n, &s, &e);
   const float sc = a->scale;
+  if (a->mode == 1) {
+    for (uint32_t i = s; i < e; i++) {
+      float v = a->x[i] * sc;
+      v = v + a->fzp;
+      v = v + (v >= 0.0f ? 0.5f : -0.5f);
+      const int32_t q = v >= 2147483520.0f ? INT32_MAX : v <= -2147483648.0f ? INT32_MIN : (int32_t)v;
+      dk_st(a->y, i, a->y_type, clamp32(q, a->lo, a->hi));
+    }
+    return;
+  }
   for (uint32_t i = s; i < e; i++) {
     union { float f; uint32_t u; } v = { a->x[i] / sc };
     dk_st(a->y, i, a->y_type, quantize1(v.u, a->zp, a->lo, a->hi));
@@ -223,6 +233,6 @@ void dk_dequantize(void *args) {
   const dk_dequantize_args_t *a = (const dk_dequantize_args_t *)args;
   uint32_t s, e;
   dk_split(a->n, &s, &e);
-  const float sc = a->scale;
-  for (uint32_t i = s; i < e; i++) a->y[i] = (float)(dk_ld(a->x, i, a->x_type) - a->zp) * sc;
+  const float sc = a->scale, zp = a->fzp;
+  for (uint32_t i = s; i < e; i++) a->y[i] = ((float)dk_ld(a->x, i, a->x_type) - zp) * sc;
 }

@@ -6,7 +6,7 @@ import type { DType, Graph, Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
 import { intAttr, intsAttr, scalarAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
-import { constInput, register, unsupported, type Binding, type Range } from '../registry.js';
+import { constInput, register, unsupported, type Binding, type Mapping, type Range } from '../registry.js';
 import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, shapeOfValue } from './common.js';
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
@@ -459,6 +459,8 @@ interface QdqParams {
   zp: number;
   lo: number;
   hi: number;
+  /** 0: ONNX (x / scale, half to even, integer zero point); 1: Deeploy's Quant (x * scale + float zero point, half away from zero). */
+  mode: 0 | 1;
 }
 
 /** Per-tensor scale and zero point of a (De)QuantizeLinear at the network boundary. */
@@ -472,7 +474,22 @@ function parseQdq(n: LNode, g: Graph, quantize: boolean): QdqParams {
   const lo = t === 'int8' ? -128 : 0;
   const hi = t === 'int8' ? 127 : 255;
   if (quantize && t !== 'int8' && t !== 'uint8') unsupported(`quantized type ${t} (int8, uint8)`);
-  return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), scale: toNumberArray(s.data)[0]!, zp: zp[0]!, lo, hi };
+  return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), scale: toNumberArray(s.data)[0]!, zp: zp[0]!, lo, hi, mode: 0 };
+}
+
+/** Deeploy's Quant / Dequant: scale, zero_point (float), bit_width, signed as attributes. */
+function parseDeeployQdq(n: LNode, g: Graph, quantize: boolean): QdqParams {
+  const bits = intAttr(n, 'bit_width');
+  const signed = scalarAttr(n, 'signed', 1) !== 0;
+  if (bits < 2 || bits > 16) unsupported(`bit_width ${bits} outside 2..16`);
+  return {
+    n: elementCount(shapeOfValue(g, n.outputs[0]!)),
+    scale: Math.fround(scalarAttr(n, 'scale')),
+    zp: Math.fround(scalarAttr(n, 'zero_point')),
+    lo: signed ? -(2 ** (bits - 1)) : 0,
+    hi: signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1,
+    mode: quantize ? 1 : 0,
+  };
 }
 
 /** A C float literal that reads back as exactly this float32 value. */
@@ -481,9 +498,9 @@ function cFloat32(v: number): string {
   return `${t}f`;
 }
 
-register<QdqParams>('QuantizeLinear', {
-  name: 'quantize (float32 -> 8 bit)',
-  parse: (n, g) => parseQdq(n, g, true),
+const quantizeMapping = (parse: (n: LNode, g: Graph) => QdqParams): Mapping<QdqParams> => ({
+  name: 'quantize (float32 -> integer)',
+  parse,
   range: (p) => [{ lo: p.lo, hi: p.hi }],
   inputDomain: () => 'float',
   cycles: (p, cores) => parallelCycles(p.n, 120, cores),
@@ -491,18 +508,18 @@ register<QdqParams>('QuantizeLinear', {
   bindings: [
     {
       kernel: 'dk_quantize',
-      check: (_p, t) => (t.inputs[0] === 'float32' ? onlyTypes([t.outputs[0]], ['int8', 'uint8'], 'y') : 'float32 input only'),
+      check: (_p, t) => (t.inputs[0] === 'float32' ? onlyTypes([t.outputs[0]], INT_IN, 'y') : 'float32 input only'),
       emit: (p, ctx) => ({
         argsType: 'dk_quantize_args_t',
-        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, scale: cFloat32(p.scale), zp: p.zp, lo: p.lo, hi: p.hi, y_type: dkType(ctx.outputs[0]!.dtype) },
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, scale: cFloat32(p.scale), fzp: cFloat32(p.zp), zp: p.mode === 0 ? p.zp : 0, lo: p.lo, hi: p.hi, y_type: dkType(ctx.outputs[0]!.dtype), mode: p.mode },
       }),
     },
   ],
 });
 
-register<QdqParams>('DequantizeLinear', {
-  name: 'dequantize (8 bit -> float32)',
-  parse: (n, g) => parseQdq(n, g, false),
+const dequantizeMapping = (parse: (n: LNode, g: Graph) => QdqParams): Mapping<QdqParams> => ({
+  name: 'dequantize (integer -> float32)',
+  parse,
   range: (p, ins) => {
     const a = Math.fround((ins[0]!.lo - p.zp) * p.scale);
     const b = Math.fround((ins[0]!.hi - p.zp) * p.scale);
@@ -514,11 +531,17 @@ register<QdqParams>('DequantizeLinear', {
   bindings: [
     {
       kernel: 'dk_dequantize',
-      check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x') ?? (t.outputs[0] === 'float32' ? undefined : 'float32 output only'),
+      // (float)x is exact below 2^24, so (float)x - zp rounds once, as the float semantics do.
+      check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int16', 'uint16'], 'x (|x| < 2^24)') ?? (t.outputs[0] === 'float32' ? undefined : 'float32 output only'),
       emit: (p, ctx) => ({
         argsType: 'dk_dequantize_args_t',
-        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, scale: cFloat32(p.scale), zp: p.zp, x_type: dkType(ctx.inputs[0]!.dtype) },
+        fields: { x: ctx.inputs[0]!.ptr, y: ctx.outputs[0]!.ptr, n: p.n, scale: cFloat32(p.scale), fzp: cFloat32(p.zp), x_type: dkType(ctx.inputs[0]!.dtype) },
       }),
     },
   ],
 });
+
+register<QdqParams>('QuantizeLinear', quantizeMapping((n, g) => parseQdq(n, g, true)));
+register<QdqParams>('DequantizeLinear', dequantizeMapping((n, g) => parseQdq(n, g, false)));
+register<QdqParams>('Quant', quantizeMapping((n, g) => parseDeeployQdq(n, g, true)));
+register<QdqParams>('Dequant', dequantizeMapping((n, g) => parseDeeployQdq(n, g, false)));

@@ -349,7 +349,40 @@ const GlobalAveragePool: OpImpl = (inputs, ctx) => {
   return [{ dtype: ctx.out(0).dtype, shape, data: poolOut(ctx, sums, new Float64Array(BC).fill(N)) }];
 };
 
+// ------------------------------------------------------------------ Quant / Dequant (Deeploy's float <-> integer ops)
+
+const f32 = Math.fround;
+
+/** Quant(x; scale, zero_point, bit_width, signed): trunc(f(v + f(0.5*sgn v))), v = f(f(x*scale) + zero_point), clamped. */
+const Quant: OpImpl = (inputs, ctx) => {
+  const x = need(inputs, 0, ctx);
+  const n = ctx.node;
+  const scale = f32(attrNumber(n, 'scale'));
+  const zp = f32(attrNumber(n, 'zero_point'));
+  const bits = attrInRange(ctx, 'bit_width', 2, 16);
+  const signed = attrNumber(n, 'signed', 1) !== 0;
+  const [lo, hi] = signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = f32(f32(x.data[i]! * scale) + zp);
+    out[i] = clamp(Math.trunc(f32(v + (v >= 0 ? 0.5 : -0.5))), lo, hi);
+  }
+  return [{ dtype: ctx.out(0).dtype, shape: x.shape.slice(), data: out }];
+};
+
+/** Dequant(q; scale, zero_point): f(f(q - zero_point) * scale). */
+const Dequant: OpImpl = (inputs, ctx) => {
+  const x = need(inputs, 0, ctx);
+  const scale = f32(attrNumber(ctx.node, 'scale'));
+  const zp = attrNumber(ctx.node, 'zero_point');
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = f32(f32(x.data[i]! - zp) * scale);
+  return [{ dtype: 'float32', shape: x.shape.slice(), data: out }];
+};
+
 export const DEEPLOY_EXT_OPS: Record<string, OpImpl> = {
+  Quant,
+  Dequant,
   IntegerMean,
   ITAPartialMax,
   IntegerDiv,

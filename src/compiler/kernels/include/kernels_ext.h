@@ -102,25 +102,25 @@ typedef struct {
 } dk_avgpool_args_t;
 void dk_avgpool(void *args); /* dk_avgpool_args_t */
 
-/* QuantizeLinear (per tensor, float32 in): y = saturate(round_half_even(x / scale) + zp) into
- * [lo, hi]; the division is IEEE float32 (soft-float), the rounding integer bit arithmetic. */
+/* mode 0, ONNX QuantizeLinear (per tensor, float32 in): y = saturate(round_half_even(x / scale)
+ * + zp) into [lo, hi]; the division is IEEE float32 (soft-float), the rounding integer bit
+ * arithmetic. mode 1, Deeploy's Quant: v = x*scale + fzp (float32), y = clamp((int)(v + 0.5*sgn v)). */
 typedef struct {
   const float *x;
   void *y;
   uint32_t n;
-  float scale;
+  float scale, fzp;
   int32_t zp, lo, hi;
-  uint8_t y_type;
+  uint8_t y_type, mode;
 } dk_quantize_args_t;
 void dk_quantize(void *args); /* dk_quantize_args_t */
 
-/* DequantizeLinear (per tensor, float32 out): y = (float)(x - zp) * scale. */
+/* DequantizeLinear (per tensor, float32 out) and Deeploy's Dequant: y = (float)(x - fzp) * scale. */
 typedef struct {
   const void *x;
   float *y;
   uint32_t n;
-  float scale;
-  int32_t zp;
+  float scale, fzp;
   uint8_t x_type;
 } dk_dequantize_args_t;
 void dk_dequantize(void *args); /* dk_dequantize_args_t */
