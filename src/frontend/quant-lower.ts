@@ -532,16 +532,18 @@ function biasValues(l: Lowering, n: Node, b: QTensor | undefined, sx: number, sw
   return out;
 }
 
-/** Largest |acc| of a dot product with constant rows `w` (per output channel) and inputs in [lo, hi]. */
+/** Largest |acc| of a dot product with constant rows `w` (per output channel) and inputs in [lo, hi] (interval arithmetic). */
 function dotBound(w: Float64Array, K: number, inner: number, lo: number, hi: number, bias: number[]): number {
   let worst = 0;
   for (let c = 0; c < K; c++) {
-    let s = Math.abs(bias[c]!);
+    let top = bias[c]!;
+    let bottom = bias[c]!;
     for (let i = 0; i < inner; i++) {
       const v = w[c * inner + i]!;
-      s += Math.max(Math.abs(v * lo), Math.abs(v * hi));
+      top += Math.max(v * lo, v * hi);
+      bottom += Math.min(v * lo, v * hi);
     }
-    worst = Math.max(worst, s);
+    worst = Math.max(worst, Math.abs(top), Math.abs(bottom));
   }
   return worst;
 }
