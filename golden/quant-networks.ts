@@ -6,7 +6,7 @@
 //                     QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearAveragePool -> ...
 //                     -> DequantizeLinear.
 // A Relu after a layer is folded into the output quantization (range [0, max]) as onnxruntime does.
-// Weights are int8 symmetric ([-127, 127]), per tensor or per output channel; activations uint8
+// Weights are int8 symmetric ([-127, 127]) or uint8 asymmetric, per tensor or per output channel; activations uint8
 // asymmetric or int8 (symmetric or asymmetric). Scales come from a float run of the same network
 // on calibration inputs (the reference executor). Networks: MLP, conv stack (residual, pools),
 // attention block (no softmax: scores -> Relu -> value product, see docs/reference.md).
@@ -36,6 +36,8 @@ export interface NetworkSpec {
   format: QuantFormat;
   act: ActQuant;
   perChannel: boolean;
+  /** Weights as uint8 with asymmetric zero points (onnxruntime's weight_type=QUInt8) instead of int8 symmetric. */
+  weightsU8?: boolean;
   body: Body;
   inputShape: number[];
 }
@@ -105,6 +107,7 @@ const BODIES: Record<string, { body: Body; inputShape: number[] }> = {
 export const NETWORK_SPECS: NetworkSpec[] = [
   { name: 'mlp_qdq_u8', format: 'qdq', act: { dtype: 'uint8', symmetric: false }, perChannel: false, ...BODIES.mlp! },
   { name: 'mlp_qdq_s8_perchannel', format: 'qdq', act: { dtype: 'int8', symmetric: false }, perChannel: true, ...BODIES.mlp! },
+  { name: 'mlp_qdq_u8_weights_u8', format: 'qdq', act: { dtype: 'uint8', symmetric: false }, perChannel: true, weightsU8: true, ...BODIES.mlp! },
   { name: 'mlp_qop_u8', format: 'qoperator', act: { dtype: 'uint8', symmetric: false }, perChannel: false, ...BODIES.mlp! },
   { name: 'conv_qdq_u8_perchannel', format: 'qdq', act: { dtype: 'uint8', symmetric: false }, perChannel: true, ...BODIES.conv! },
   { name: 'conv_qdq_s8_symmetric', format: 'qdq', act: { dtype: 'int8', symmetric: true }, perChannel: false, ...BODIES.conv! },
@@ -238,15 +241,25 @@ function actParams(lo: number, hi: number, act: ActQuant): QParams {
 }
 
 /** int8 symmetric weights in [-127, 127], per tensor or per output channel (axis `axis`). */
-function quantWeights(w: Float32Array, shape: number[], axis: number, perChannel: boolean): { q: number[]; scales: number[] } {
+/** Weights per tensor or per output channel (axis `axis`): int8 symmetric in [-127, 127], or uint8 asymmetric (MinMax). */
+function quantWeights(w: Float32Array, shape: number[], axis: number, perChannel: boolean, u8 = false): { q: number[]; scales: number[]; zps: number[] } {
   const C = perChannel ? shape[axis]! : 1;
   const inner = shape.slice(axis + 1).reduce((a, d) => a * d, 1);
   const chan = (i: number) => (perChannel ? Math.floor(i / inner) % C : 0);
-  const max = new Array<number>(C).fill(0);
-  w.forEach((v, i) => (max[chan(i)] = Math.max(max[chan(i)]!, Math.abs(v))));
-  const scales = max.map((m) => Math.fround((2 * (m || 1)) / 254));
+  const lo = new Array<number>(C).fill(0);
+  const hi = new Array<number>(C).fill(0);
+  w.forEach((v, i) => {
+    lo[chan(i)] = Math.min(lo[chan(i)]!, v);
+    hi[chan(i)] = Math.max(hi[chan(i)]!, v);
+  });
+  if (u8) {
+    const p = lo.map((l, c) => actParams(l, hi[c]!, { dtype: 'uint8', symmetric: false }));
+    const q = Array.from(w, (v, i) => Math.max(0, Math.min(255, roundEven(v / p[chan(i)]!.scale) + p[chan(i)]!.zp)));
+    return { q, scales: p.map((x) => x.scale), zps: p.map((x) => x.zp) };
+  }
+  const scales = lo.map((l, c) => Math.fround((2 * (Math.max(-l, hi[c]!) || 1)) / 254));
   const q = Array.from(w, (v, i) => Math.max(-127, Math.min(127, roundEven(v / scales[chan(i)]!))));
-  return { q, scales };
+  return { q, scales, zps: scales.map(() => 0) };
 }
 
 function roundEven(v: number): number {
@@ -296,10 +309,11 @@ class QuantOps extends BaseOps {
   }
   private weightsDQ(id: string, shape: number[], axis: number): { w: string; scales: number[] } {
     const fw = this.w.get(`${id}_w`, shape.reduce((a, d) => a * d, 1), 1);
-    const { q, scales } = quantWeights(fw, shape, axis, this.spec.perChannel);
-    const qw = this.b.init(`${id}_w_quantized`, 'int8', shape, q);
+    const u8 = this.spec.weightsU8 === true;
+    const { q, scales, zps } = quantWeights(fw, shape, axis, this.spec.perChannel, u8);
+    const qw = this.b.init(`${id}_w_quantized`, u8 ? 'uint8' : 'int8', shape, q);
     const s = this.b.init(`${id}_w_scale`, 'float32', scales.length === 1 ? [] : [scales.length], scales);
-    const z = this.b.init(`${id}_w_zero_point`, 'int8', scales.length === 1 ? [] : [scales.length], new Array<number>(scales.length).fill(0));
+    const z = this.b.init(`${id}_w_zero_point`, u8 ? 'uint8' : 'int8', scales.length === 1 ? [] : [scales.length], zps);
     if (!this.qdq) return { w: `${qw}|${s}|${z}`, scales };
     const w = this.b.node('DequantizeLinear', [qw, s, z], scales.length === 1 ? {} : { axis }, { name: `${id}_w_dequantized`, dtype: 'float32', shape });
     return { w, scales };

@@ -315,7 +315,7 @@ class Lowering {
   }
 
   /** A constant with its zero point(s) subtracted, as int8 when it fits, else int16. */
-  constShifted(n: Node, q: QTensor, channelAxis: number): { name: string; lo: number; hi: number; values: Float64Array } {
+  constShifted(n: Node, q: QTensor, channelAxis: number): { name: string; dtype: DType; lo: number; hi: number; values: Float64Array } {
     const v = q.values!;
     const out = new Float64Array(v.length);
     const C = q.shape[channelAxis] ?? 1;
@@ -330,7 +330,7 @@ class Lowering {
     }
     const dtype: DType = lo >= -128 && hi <= 127 ? 'int8' : 'int16';
     const name = q.zp.every((z) => z === 0) && q.dtype === dtype ? q.name : this.konst(`${q.name}_centered`, dtype, q.shape, out);
-    return { name, lo, hi, values: out };
+    return { name, dtype, lo, hi, values: out };
   }
 
   /** Range of a runtime activation's stored integers. */
@@ -610,6 +610,21 @@ function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName
     const r = DTYPES[a.dtype];
     const bound = dotBound(rows, N, K, r.min, r.max, bias);
     const hasBias = bias.some((v) => v !== 0);
+    if (centred.name !== b.name && DTYPES[b.dtype].bytes === 1 && transB && DTYPES[centred.dtype].bytes > 1) {
+      // 8-bit weights whose centred values need 16 bits (uint8 with a zero point): keep the stored
+      // weights for the SIMD GEMM and fold the weight zero points by the row sums of A:
+      // sum_k a (w - zw) = a.w - zw rowsum(a).
+      const zw = b.zp.length === 1 ? new Array<number>(N).fill(b.zp[0]!) : b.zp;
+      const raw = K * Math.max(Math.abs(r.min), r.max) * Math.max(Math.abs(DTYPES[b.dtype].min), DTYPES[b.dtype].max) + Math.max(...bias.map(Math.abs));
+      if (raw >= INT32_MAX) l.error(n, `the 8-bit product before the weight zero-point correction can reach ${raw}, beyond int32`);
+      const biasT = hasBias ? l.constant(`${n.name}_bias`, 'int32', [N], bias) : '';
+      const mm = l.emitNode('Gemm', biasT ? [a.name, b.name, biasT] : [a.name, b.name], { transB: 1 }, { name: l.freshName(`${name}_raw`), dtype: 'int32', shape: outShape }, `${n.name}_int`);
+      const rsShape = [...outShape.slice(0, -1), 1];
+      const rs = l.emitNode('ReduceSum', [a.name, l.constant(`${n.name}_rowsum_axes`, 'int64', [1], [a.shape.length - 1])], { keepdims: 1 }, { name: l.freshName(`${name}_rowsum`), dtype: 'int32', shape: rsShape }, `${n.name}_rowsum`);
+      const corr = l.emitNode('Mul', [rs, l.constant(`${n.name}_wzp`, 'int32', [N], zw.map((z) => -z))], {}, { name: l.freshName(`${name}_wzp`), dtype: 'int32', shape: outShape }, `${n.name}_wzp`);
+      l.emitNode('Add', [mm, corr], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_wzp_fold`);
+      return { name, bound, channels: N };
+    }
     if (transB) {
       const biasT = hasBias ? l.constant(`${n.name}_bias`, 'int32', [N], bias) : '';
       l.emitNode('Gemm', biasT ? [a.name, centred.name, biasT] : [a.name, centred.name], { transB: 1 }, { name, dtype: 'int32', shape: outShape }, `${n.name}_int`);
