@@ -224,7 +224,7 @@ class Lowering {
     }
     if (MOVE_OPS.has(n.op)) return this.move(n, qins[0]!);
     const lower = GROUP_RULES[n.op];
-    if (!lower) this.fail(n, `float ${n.op} between DequantizeLinear and QuantizeLinear has no exact integer form (supported: ${Object.keys(GROUP_RULES).sort().join(', ')}, and data movement ${[...MOVE_OPS].join(', ')})`);
+    if (!lower) this.fail(n, `float ${n.op} on dequantized values (after DequantizeLinear) has no exact integer form (supported: ${Object.keys(GROUP_RULES).sort().join(', ')}, and data movement ${[...MOVE_OPS].join(', ')})`);
     const ins = n.inputs.map((i, k) => {
       if (!i) return undefined;
       const q = qins[k];
@@ -331,11 +331,6 @@ class Lowering {
     const dtype: DType = lo >= -128 && hi <= 127 ? 'int8' : 'int16';
     const name = q.zp.every((z) => z === 0) && q.dtype === dtype ? q.name : this.konst(`${q.name}_centered`, dtype, q.shape, out);
     return { name, dtype, lo, hi, values: out };
-  }
-
-  /** Range of a runtime activation's stored integers. */
-  actRange(q: QTensor): { lo: number; hi: number } {
-    return { lo: DTYPES[q.dtype].min, hi: DTYPES[q.dtype].max };
   }
 
   /**
@@ -589,7 +584,7 @@ function convAccumulator(l: Lowering, n: Node, x: QTensor, w: QTensor, b: QTenso
 }
 
 /** Integer MatMul: constant B (per-column parameters) or two runtime operands (per tensor). */
-function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName?: string, transB = false, biasIn?: number[]): { name: string; bound: number; channels: number } {
+function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName?: string, transB = false, biasIn?: number[]): { name: string; bound: number } {
   const outShape = l.shape(n.outputs[0]!);
   const name = outName ?? l.freshName(`${n.outputs[0]!}_acc`);
   if (a.values) l.error(n, 'the left operand is a constant');
@@ -623,7 +618,7 @@ function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName
       const rs = l.emitNode('ReduceSum', [a.name, l.constant(`${n.name}_rowsum_axes`, 'int64', [1], [a.shape.length - 1])], { keepdims: 1 }, { name: l.freshName(`${name}_rowsum`), dtype: 'int32', shape: rsShape }, `${n.name}_rowsum`);
       const corr = l.emitNode('Mul', [rs, l.constant(`${n.name}_wzp`, 'int32', [N], zw.map((z) => -z))], {}, { name: l.freshName(`${name}_wzp`), dtype: 'int32', shape: outShape }, `${n.name}_wzp`);
       l.emitNode('Add', [mm, corr], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_wzp_fold`);
-      return { name, bound, channels: N };
+      return { name, bound };
     }
     if (transB) {
       const biasT = hasBias ? l.constant(`${n.name}_bias`, 'int32', [N], bias) : '';
@@ -632,7 +627,7 @@ function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName
       const mm = l.emitNode('MatMul', [a.name, centred.name], {}, { name: l.freshName(`${name}_nobias`), dtype: 'int32', shape: outShape }, `${n.name}_int`);
       l.emitNode('Add', [mm, l.constant(`${n.name}_bias`, 'int32', [N], bias)], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_bias`);
     } else l.emitNode('MatMul', [a.name, centred.name], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_int`);
-    return { name, bound, channels: N };
+    return { name, bound };
   }
   if (biasIn) l.error(n, 'a bias on a product of two runtime tensors');
   if (a.scale.length > 1 || b.scale.length > 1) l.error(n, 'a runtime operand is quantized per channel');
@@ -647,7 +642,7 @@ function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName
   const bound = K * m(ra.min - za, ra.max - za) * m(rb.min - zb, rb.max - zb);
   if (za === 0 && zb === 0) {
     l.emitNode('MatMul', [a.name, b.name], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_int`);
-    return { name, bound, channels: 1 };
+    return { name, bound };
   }
   let acc = l.emitNode('MatMul', [a.name, b.name], {}, { name: l.freshName(`${name}_raw`), dtype: 'int32', shape: outShape }, `${n.name}_int`);
   const correct = (x: string, axis: number, z: number, what: string) => {
@@ -660,7 +655,7 @@ function matmulAccumulator(l: Lowering, n: Node, a: QTensor, b: QTensor, outName
   if (za !== 0) correct(b.name, b.shape.length - 2, za, 'colsum');
   if (za * zb !== 0) l.emitNode('Add', [acc, l.constant(`${n.name}_zz`, 'int32', [], [K * za * zb])], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_zp_product`);
   else l.emitNode('Identity', [acc], {}, { name, dtype: 'int32', shape: outShape }, `${n.name}_acc`);
-  return { name, bound, channels: 1 };
+  return { name, bound };
 }
 
 /** Output-channel multipliers M_c = sx * sw_c / sy, as onnxruntime forms them (float32). */
