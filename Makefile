@@ -22,7 +22,7 @@ toolchain:
 	fi
 
 node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.package-lock.json

@@ -12,6 +12,7 @@
 // or failed compile leaves the old build or none), under a lock (<out>.lock) that refuses a second
 // compile into the same folder, and only over an earlier build folder unless `force`.
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lowerStandardQuantization } from '../frontend/quant-lower.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
@@ -261,7 +262,8 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
   const outDir = resolve(req.outDir);
   checkTarget(outDir, req.force === true);
   const src = resolveNetwork(req);
-  const graph: Graph = loadOnnx(src.onnx);
+  // Standard ONNX quantization (QDQ / QOperator) is deployed as the integer graph it lowers to.
+  const graph: Graph = lowerStandardQuantization(loadOnnx(src.onnx), src.onnx);
   if (!src.inputs) throw new InputError(`${src.onnx}: no test inputs: pass --inputs i.npz (the harness runs the network on them)`);
   if (!existsSync(src.inputs)) throw new InputError(`${src.inputs}: no such file`);
   const inputs = arraysFor(graph.inputs, readNpz(src.inputs), src.inputs, 'inputs');

@@ -7,6 +7,7 @@ import type { Graph, Node, Tensor, TensorData } from '../frontend/ir.js';
 import { fromNumbers } from '../frontend/dtype.js';
 import { lookupOp } from '../reference/registry.js';
 import { bind, type BoundNode } from './bind.js';
+import { checkCompilable } from './coverage.js';
 import { emitNetwork, type EmitResult } from './emit.js';
 import { importGraph } from './import.js';
 import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
@@ -73,6 +74,7 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   };
   const imported = timed('import', () => importGraph(graph, inputs, typeof goldenOrFn === 'function' ? undefined : goldenOrFn));
   const lowered = timed('lower', () => lower(imported, { evaluate: referenceEvaluator, fuse: opts.fuse }));
+  checkCompilable(lowered);
   const typed = timed('types', () => inferTypes(lowered, inputs));
   const bound = timed('bind', () => bind(typed));
   const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;

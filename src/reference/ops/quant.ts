@@ -5,14 +5,14 @@ import { attrNumber, broadcastShapes } from '../../frontend/shapes.js';
 import { type OpContext, type OpImpl, type Value, need, floorDiv, truncDiv, SAFE } from '../value.js';
 
 /** Output range of n levels: signed [-n/2, n/2-1], unsigned [0, n-1]. */
-function levels(ctx: OpContext, signedDefault: number): [number, number] {
+export function levels(ctx: OpContext, signedDefault: number): [number, number] {
   const n = ctx.node;
   const nl = n.attrs.n_levels_out !== undefined ? attrNumber(n, 'n_levels_out') : attrNumber(n, 'n_levels', 256);
   const signed = attrNumber(n, 'signed', signedDefault) !== 0;
   return signed ? [-nl / 2, nl / 2 - 1] : [0, nl - 1];
 }
 
-function clamp(v: number, lo: number, hi: number): number {
+export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
@@ -100,7 +100,7 @@ const RequantShift: OpImpl = (inputs, ctx) => {
 };
 
 /** Apply f to each row of the last axis. */
-function rows(x: Value, f: (row: Float64Array, out: Float64Array) => void): Float64Array {
+export function rows(x: Value, f: (row: Float64Array, out: Float64Array) => void): Float64Array {
   const L = x.shape[x.shape.length - 1] ?? 1;
   const out = new Float64Array(x.data.length);
   for (let o = 0; o + L <= x.data.length && L > 0; o += L) f(x.data.subarray(o, o + L), out.subarray(o, o + L));
