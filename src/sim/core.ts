@@ -101,7 +101,7 @@ const enum H {
   NONE = 0, // not decoded yet
   ILLEGAL, COMPUTE, JUMP, BRANCH, MULH, DIV,
   // system instructions, executed by the switch in run()
-  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI, ECALL, EBREAK, MRET, WFI, FENCE, ELW,
+  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI, ECALL, EBREAK, MRET, WFI, FENCE, FENCE_I, ELW,
   LP_STARTI, LP_ENDI, LP_COUNT, LP_COUNTI, LP_SETUP, LP_SETUPI,
 }
 
@@ -110,11 +110,11 @@ const CLASS_BY_ID: Record<string, H> = {
   bgeu: H.BRANCH, 'p.beqimm': H.BRANCH, 'p.bneimm': H.BRANCH, mulh: H.MULH, mulhsu: H.MULH, mulhu: H.MULH,
   div: H.DIV, divu: H.DIV, rem: H.DIV, remu: H.DIV, csrrw: H.CSRRW, csrrs: H.CSRRS, csrrc: H.CSRRC,
   csrrwi: H.CSRRWI, csrrsi: H.CSRRSI, csrrci: H.CSRRCI, ecall: H.ECALL, ebreak: H.EBREAK, mret: H.MRET,
-  wfi: H.WFI, fence: H.FENCE, 'p.elw': H.ELW, 'lp.starti': H.LP_STARTI, 'lp.endi': H.LP_ENDI,
+  wfi: H.WFI, fence: H.FENCE, 'fence.i': H.FENCE_I, 'p.elw': H.ELW, 'lp.starti': H.LP_STARTI, 'lp.endi': H.LP_ENDI,
   'lp.count': H.LP_COUNT, 'lp.counti': H.LP_COUNTI, 'lp.setup': H.LP_SETUP, 'lp.setupi': H.LP_SETUPI,
 };
 /** Instructions not allowed inside a hardware-loop body (xpulpv2.md, "Hardware loops"). */
-const NOT_IN_HWLOOP = new Set<number>([H.JUMP, H.BRANCH, H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE]);
+const NOT_IN_HWLOOP = new Set<number>([H.JUMP, H.BRANCH, H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE, H.FENCE_I]);
 
 let classes: Uint8Array | undefined;
 let iclasses: Uint8Array | undefined;
@@ -381,6 +381,12 @@ export class Core {
             case H.ILLEGAL:
               throw this.trapOf(2, cc.raw[i]);
             case H.FENCE:
+              break;
+            case H.FENCE_I:
+              // Stores into decoded code already dropped it (Region.invalidate), and a compiled block
+              // always ends before a system instruction, so what follows is fetched anew. Checked
+              // hardware-loop bodies may have been rewritten: check them again.
+              this.goodLoopBodies.clear();
               break;
             case H.CSRRW:
             case H.CSRRS:

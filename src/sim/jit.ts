@@ -97,7 +97,7 @@ export const NO_BLOCK: CompiledBlock = {
 
 /** Instruction ids that never enter a block. */
 const INTERPRETER_ONLY = new Set([
-  'csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci', 'ecall', 'ebreak', 'mret', 'wfi', 'fence',
+  'csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci', 'ecall', 'ebreak', 'mret', 'wfi', 'fence', 'fence.i',
   'lp.starti', 'lp.endi', 'lp.count', 'lp.counti', 'lp.setup', 'lp.setupi', 'p.elw',
 ]);
 
