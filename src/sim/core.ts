@@ -12,7 +12,7 @@ import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
 import {
-  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
+  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
   type CompiledBlock, type CoreStall,
 } from './jit.js';
 
@@ -328,7 +328,7 @@ export class Core {
             }
             this.cycles += b.cost;
             blk = b;
-            pc = b.fn(this, x);
+            pc = runBlock(this, x, b);
             blk = undefined;
             const side = this.exitN;
             if (side !== 0) {
@@ -349,11 +349,10 @@ export class Core {
                 // iteration to the normal path (which falls out of the loop).
                 const lc = this.lpCount;
                 const per = b.cost + this.loopStart(b);
-                const fn = b.fn;
                 blk = b;
                 while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
                   this.cycles += per;
-                  fn(this, x);
+                  runBlock(this, x, b);
                   retired += b.n;
                   lc[0]--;
                 }
@@ -715,11 +714,10 @@ export class Core {
   }
   /** Any load: sign-extended value of `size` bytes. Devices, misalignment, faults. */
   ldSlow(a: number, size: 1 | 2 | 4): number {
-    const f = this.memory.find(a);
-    if (f && f.offset + size <= f.region.size) {
-      const r = f.region;
+    const r = this.memory.locate(a);
+    const o = this.memory.lastOffset;
+    if (r && o + size <= r.size) {
       if (r === this.memory.l2) this.cycles += this.timing.l2Load;
-      const o = f.offset;
       if ((o & (size - 1)) !== 0) {
         if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedLoad, a);
         this.misalignedStall();
@@ -729,10 +727,10 @@ export class Core {
       if (size === 2) return ((b[o] | (b[o + 1] << 8)) << 16) >> 16;
       return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
     }
-    const d = this.memory.device(a);
+    const d = this.memory.deviceAt(a);
     if (d) {
       if ((a & (size - 1)) !== 0) throw this.trapOf(Cause.misalignedLoad, a);
-      const v = d.device.read(this.hartId, d.offset, size);
+      const v = d.read(this.hartId, this.memory.lastOffset, size);
       if (v === BLOCK) throw this.sleepSig;
       return size === 4 ? v | 0 : size === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
     }
@@ -751,28 +749,28 @@ export class Core {
 
   /** Any store of `size` bytes. */
   st(a: number, size: number, v: number): void {
-    const f = this.memory.find(a);
-    if (f && f.offset + size <= f.region.size) {
-      const o = f.offset;
+    const r = this.memory.locate(a);
+    const o = this.memory.lastOffset;
+    if (r && o + size <= r.size) {
       if ((o & (size - 1)) !== 0) {
         if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedStore, a);
         this.misalignedStall();
       }
-      const b = f.region.bytes;
+      const b = r.bytes;
       b[o] = v;
       if (size > 1) b[o + 1] = v >>> 8;
       if (size > 2) {
         b[o + 2] = v >>> 16;
         b[o + 3] = v >>> 24;
       }
-      const w = f.region.watch;
-      if (w[o >>> WATCH_SHIFT] !== 0 || w[(o + size - 1) >>> WATCH_SHIFT] !== 0) this.watchHit(f.region, o, a, v);
+      const w = r.watch;
+      if (w[o >>> WATCH_SHIFT] !== 0 || w[(o + size - 1) >>> WATCH_SHIFT] !== 0) this.watchHit(r, o, a, v);
       return;
     }
-    const d = this.memory.device(a);
+    const d = this.memory.deviceAt(a);
     if (d) {
       if ((a & (size - 1)) !== 0) throw this.trapOf(Cause.misalignedStore, a);
-      d.device.write(this.hartId, d.offset, size as 1 | 2 | 4, v);
+      d.write(this.hartId, this.memory.lastOffset, size as 1 | 2 | 4, v);
       return;
     }
     throw this.trapOf(Cause.storeAccess, a);
@@ -1002,9 +1000,8 @@ export class Core {
     this.lpChecked[L] = true;
     const start = this.lpStart[L];
     const end = this.lpEnd[L];
-    const where = `hardware loop ${L} [${hex(start)}..${hex(end)}]`;
     const fail = (what: string): never => {
-      this.faultSig.message = `${where}: ${what} (xpulpv2.md, hardware-loop constraints)`;
+      this.faultSig.message = `hardware loop ${L} [${hex(start)}..${hex(end)}]: ${what} (xpulpv2.md, hardware-loop constraints)`;
       throw this.faultSig;
     };
     if (this.goodLoopBodies.get(start) !== end) {

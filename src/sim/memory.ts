@@ -138,6 +138,42 @@ export class Memory {
     return undefined;
   }
 
+  /** Offset of the last locate() / deviceAt() hit (read it at once: the next call overwrites it). */
+  lastOffset = 0;
+
+  /** find() without allocating, for the cores' access paths: the region, offset in lastOffset. */
+  locate(addr: number): Region | undefined {
+    const a = addr >>> 0;
+    for (const r of this.regions) {
+      const off = (a - r.base) >>> 0;
+      if (off < r.size) {
+        this.lastOffset = off;
+        return r;
+      }
+      if (r.spec.alias !== undefined) {
+        const o2 = (a - r.spec.alias) >>> 0;
+        if (o2 < r.size) {
+          this.lastOffset = o2;
+          return r;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** device() without allocating: the device, offset in lastOffset. */
+  deviceAt(addr: number): Device | undefined {
+    const a = addr >>> 0;
+    for (const d of this.devices) {
+      const off = (a - d.base) >>> 0;
+      if (off < d.size) {
+        this.lastOffset = off;
+        return d.device;
+      }
+    }
+    return undefined;
+  }
+
   device(addr: number): { device: Device; offset: number } | undefined {
     const a = addr >>> 0;
     for (const d of this.devices) {

@@ -11,7 +11,7 @@ import { Baseline } from './baseline/baseline.js';
 const baseline = new Baseline('cluster-programs');
 afterAll(() => baseline.save());
 
-/** name, defines, tag: the builds test/cluster uses (same tags: the object cache and ELFs are shared). */
+/** name, defines, tag: the builds test/cluster uses (own ELF names: test files run in parallel). */
 const PROGRAMS: [string, string[], string][] = [
   ['matmul', ['NCORES=1'], '-1'],
   ['matmul', ['NCORES=8'], '-8'],
@@ -29,11 +29,11 @@ const PROGRAMS: [string, string[], string][] = [
 describe('cycle baseline: cluster test programs', () => {
   for (const [name, defines, tag] of PROGRAMS)
     it(`${name}${tag}`, async () => {
-      baseline.check(`${name}${tag}`, runCluster(await build(name, defines, tag), { stats: true }));
+      baseline.check(`${name}${tag}`, runCluster(await build(name, defines, `${tag}-baseline`), { stats: true }));
     });
   it('timing', async () => {
     const dir = join(import.meta.dirname, '..', 'cluster', 'programs');
-    const elf = join(OUT, 'timing.elf');
+    const elf = join(OUT, 'timing-baseline.elf');
     await buildProgram({ sources: [join(dir, 'timing.c'), join(dir, 'timing.S'), CLUSTER_C], out: elf });
     baseline.check('timing', runCluster(elf, { stats: true }));
   });
