@@ -309,16 +309,16 @@ export class Core {
           // Every instruction except the system ones runs as compiled code (jit.ts): a block of up
           // to MAX_BLOCK instructions when the budget allows, else a one-instruction block.
           const long = useJit && limit - retired >= MAX_BLOCK;
-          let b = long ? cc.blocks[i] : cc.singles[i];
-          if (b === undefined) {
+          const ix = long ? cc.blockIx : cc.singleIx;
+          let b: CompiledBlock;
+          if (ix[i] !== 0) b = cc.list[ix[i] - 1]!;
+          else {
             curPc = pc; // decoding may trap (an instruction running past the end of memory)
-            b = this.compile(region!, cbase, pc, end0, end1, long ? MAX_BLOCK : 1);
-            if (long) cc.blocks[i] = b;
-            else cc.singles[i] = b;
+            b = cc.put(ix, i, this.compile(region!, cbase, pc, end0, end1, long ? MAX_BLOCK : 1));
           }
           if (b.n > 1 && (((end0 - pc) >>> 0) < b.span || ((end1 - pc) >>> 0) < b.span)) {
             // a hardware loop set up after this block was compiled ends inside it
-            b = cc.singles[i] ??= this.compile(region!, cbase, pc, end0, end1, 1);
+            b = cc.singleIx[i] !== 0 ? cc.list[cc.singleIx[i] - 1]! : cc.put(cc.singleIx, i, this.compile(region!, cbase, pc, end0, end1, 1));
           }
           if (b.n !== 0) {
             curPc = pc;

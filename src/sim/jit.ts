@@ -39,7 +39,7 @@ export interface CompiledBlock {
   readonly helpers: Helpers;
   readonly br: number;
   /** per instruction k, OPS words from k * OPS: table entry, rd, rs1, rs2, imm, imm2, next pc,
-   * side exit (1: a conditional branch the block continues past) */
+   * side exit (1: a conditional branch the block continues past), pc */
   readonly ops: Int32Array;
   /** side exits count themselves in cnt (statistics) */
   readonly counted: boolean;
@@ -271,8 +271,9 @@ export function setHotThreshold(n: number): number {
   HOT = Math.max(1, n | 0);
   return old;
 }
-/** Words per instruction in CompiledBlock.ops. */
-const OPS = 8;
+/** Words per instruction in CompiledBlock.ops, and where each operand is (the interpreter reads them by name). */
+const OPS = 9;
+const OPERAND_WORD: Record<string, number> = { rd: 1, rs1: 2, rs2: 3, imm: 4, imm2: 5, next: 6, pc: 8 };
 type Factory = (F: AluFn[], M: Helpers, BR: number, K: Float64Array) => CompiledBlock['fn'];
 const FACTORIES = new Map<string, Factory>();
 const FN_CACHE = new Map<string, CompiledBlock['fn']>();
@@ -351,7 +352,7 @@ export function compileBlock(
     // cycles to those of the instructions run so far and tells the core how many retired.
     const side = t.cond[e] !== undefined && SIDE_EXITS && pcs.length < maxLen && !ends.includes(p) ? 1 : 0;
     if (side) sideK.push(pcs.length);
-    ops.push(e, rd, cc.rs1[i], cc.rs2[i], cc.imm[i], cc.imm2[i], next, side);
+    ops.push(e, rd, cc.rs1[i], cc.rs2[i], cc.imm[i], cc.imm2[i], next, side, p);
     if (!side && t.terminator[e]) break;
     if (ends.includes(p)) break;
     p = next;
@@ -451,8 +452,17 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
 
 const INTERPRETERS = new Map<string, Interp>();
 
-type Handler = (c: BlockHost, x: Int32Array, rd: number, rs1: number, rs2: number, imm: number, imm2: number, pc: number, next: number) => number;
-type Cond = (x: Int32Array, rs1: number, rs2: number, imm2: number) => boolean;
+/** An instruction of the interpreter: operands from ops[j..]; returns the next pc. */
+type Handler = (c: BlockHost, x: Int32Array, o: Int32Array, j: number) => number;
+type Cond = (x: Int32Array, o: Int32Array, j: number) => boolean;
+
+/** `const rd=o[j+1];...` for the operands a template's code uses. */
+function operandLoads(code: string): string {
+  return Object.entries(OPERAND_WORD)
+    .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code))
+    .map(([name, w]) => `const ${name}=o[j+${w}];`)
+    .join('');
+}
 
 /**
  * The interpreter of blocks, made from the same templates as translated blocks with the operands
@@ -468,15 +478,21 @@ function interpreter(t: Tables, M: Helpers, branchExtra: number): Interp {
   let f = INTERPRETERS.get(key);
   if (f) return f;
   const sym: Ops = { rd: 'rd', rs1: 'rs1', rs2: 'rs2', imm: 'imm', imm2: 'imm2', pc: 'pc', next: 'next' };
-  const H: Handler[] = [];
-  const C: Cond[] = [];
+  // one source for all of them: a new Function per handler took ~250 ms at start-up
+  const src: string[] = [];
   t.gen.forEach((g, e) => {
     if (!g) return;
-    const name = `op_${e}`;
-    H[e] = new Function('F', 'M', 'BR', `return function ${name}(c,x,rd,rs1,rs2,imm,imm2,pc,next){${g(sym)}return next;};`)(t.alu, M, branchExtra) as Handler;
+    const body = `${g(sym)}return next;`;
+    src.push(`H[${e}]=function op_${e}(c,x,o,j){${operandLoads(body)}${body}};`);
     const cond = t.cond[e];
-    if (cond) C[e] = new Function(`return function cond_${e}(x,rs1,rs2,imm2){return ${cond(sym)};};`)() as Cond;
+    if (cond) {
+      const test = `return ${cond(sym)};`;
+      src.push(`C[${e}]=function cond_${e}(x,o,j){${operandLoads(test)}${test}};`);
+    }
   });
+  const H: Handler[] = [];
+  const C: Cond[] = [];
+  new Function('F', 'M', 'BR', 'H', 'C', src.join('\n'))(t.alu, M, branchExtra, H, C);
   // holes would make the tables slow (dictionary elements): fill them
   for (let e = 0; e < t.gen.length; e++) {
     H[e] ??= () => {
@@ -492,20 +508,19 @@ function interpreter(t: Tables, M: Helpers, branchExtra: number): Interp {
     for (let k = 0; ; k++) {
       const j = k * OPS;
       const e = o[j];
-      const pc = b.pcs[k];
       if (o[j + 7] !== 0) {
         // side exit: the branch is taken here, or the block goes on
-        if (C[e](x, o[j + 2], o[j + 3], o[j + 5])) {
+        if (C[e](x, o, j)) {
           c.cycles += branchExtra - (b.cost - (k + 1 < n ? b.prefix[k + 1] : b.cost));
           if (b.counted) b.cnt[(s + 1) * LANES + c.lane]++;
           c.exitN = k + 1;
-          return (pc + o[j + 4]) | 0;
+          return (o[j + 8] + o[j + 4]) | 0;
         }
         s++;
         if (k + 1 === n) return o[j + 6];
         continue;
       }
-      const next = H[e](c, x, o[j + 1], o[j + 2], o[j + 3], o[j + 4], o[j + 5], pc, o[j + 6]);
+      const next = H[e](c, x, o, j);
       x[0] = 0;
       if (k + 1 === n) return next;
     }

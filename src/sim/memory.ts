@@ -36,13 +36,16 @@ export class CodeCache {
   readonly readMask: Int32Array;
   readonly raw: Int32Array;
   readonly entry: Uint16Array;
-  /** Compiled blocks by start slot (jit.ts); dropped wholesale when code is written. */
-  blocks: (CompiledBlock | undefined)[];
-  /** One-instruction blocks by slot: what runs when the budget is small (single steps). */
-  singles: (CompiledBlock | undefined)[];
+  /** Blocks (jit.ts) by start slot, as 1 + their index in `list` (0: none): a zeroed typed array
+   * costs nothing until used, where a JS array of a million slots took ~40 ms to create per Memory. */
+  readonly blockIx: Int32Array;
+  /** One-instruction blocks by slot (what runs when the budget is small: single steps), the same way. */
+  readonly singleIx: Int32Array;
+  /** every block built for this region; null once its code was written */
+  readonly list: (CompiledBlock | null)[] = [];
   constructor(readonly slots: number) {
-    this.blocks = new Array<CompiledBlock | undefined>(slots);
-    this.singles = new Array<CompiledBlock | undefined>(slots);
+    this.blockIx = new Int32Array(slots);
+    this.singleIx = new Int32Array(slots);
     this.handler = new Uint8Array(slots);
     this.rd = new Uint8Array(slots);
     this.rs1 = new Uint8Array(slots);
@@ -54,6 +57,20 @@ export class CodeCache {
     this.readMask = new Int32Array(slots);
     this.raw = new Int32Array(slots);
     this.entry = new Uint16Array(slots);
+  }
+  /** Remember block b at slot i in `ix` (blockIx or singleIx). */
+  put(ix: Int32Array, i: number, b: CompiledBlock): CompiledBlock {
+    this.list.push(b);
+    ix[i] = this.list.length;
+    return b;
+  }
+  /** Forget the blocks starting in slots [from, to) of `ix`. */
+  drop(ix: Int32Array, from: number, to: number): void {
+    for (let i = from; i < to; i++)
+      if (ix[i] !== 0) {
+        this.list[ix[i] - 1] = null;
+        ix[i] = 0;
+      }
   }
 }
 
@@ -92,8 +109,8 @@ export class Region {
     const to = ((page + 1) << WATCH_SHIFT) >>> 1;
     c.handler.fill(0, from, to);
     // a compiled block starting up to MAX_BLOCK_BYTES before the page may cover it
-    c.blocks.fill(undefined, Math.max(0, from - (MAX_BLOCK_BYTES >>> 1)), to);
-    c.singles.fill(undefined, from, to);
+    c.drop(c.blockIx, Math.max(0, from - (MAX_BLOCK_BYTES >>> 1)), to);
+    c.drop(c.singleIx, from, to);
   }
 }
 
