@@ -364,7 +364,7 @@ export class Core {
             }
             continue;
           }
-          // system instructions: CSRs, ecall/ebreak/mret/wfi/fence, p.elw, lp.*, illegal
+          // a system instruction (CSRs, ecall/ebreak/mret/wfi/fence/fence.i, p.elw, lp.*, illegal): charge, count, execute
           const h = cc.handler[i];
           curPc = pc;
           x[0] = 0;
@@ -375,86 +375,24 @@ export class Core {
           pend = 0;
           this.cycles += cc.cost[i];
           this.countSystem(cc.entry[i]);
-          pc = (pc + cc.size[i]) | 0;
-          switch (h) {
-            case H.ILLEGAL:
-              throw this.trapOf(2, cc.raw[i]);
-            case H.FENCE:
-              break;
-            case H.FENCE_I:
-              // Stores into decoded code already dropped it (Region.invalidate), and a compiled block
-              // always ends before a system instruction, so what follows is fetched anew. Checked
-              // hardware-loop bodies may have been rewritten: check them again.
-              this.goodLoopBodies.clear();
-              break;
-            case H.CSRRW:
-            case H.CSRRS:
-            case H.CSRRC:
-            case H.CSRRWI:
-            case H.CSRRSI:
-            case H.CSRRCI:
-              // instret must be current when software reads it
-              this.instret += retired;
-              limit -= retired;
-              retired = 0;
-              this.csrOp(h, cc.rd[i], cc.rs1[i], cc.imm[i], cc.raw[i]);
-              // a CSR write may have changed the hardware-loop registers
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              break;
-            case H.ECALL:
-              if (this.tohost !== undefined) throw this.trapOf(Cause.ecallM, 0);
-              this.hostCall();
-              break;
-            case H.EBREAK:
-              throw this.trapOf(Cause.breakpoint, curPc);
-            case H.MRET:
-              pc = this.mepc;
-              // MIE <- MPIE, MPIE <- 1
-              this.mstatus = (this.mstatus & ~0x8) | ((this.mstatus >> 4) & 0x8) | 0x80;
-              break;
-            case H.WFI:
-              retired++;
-              this.sleeping = true;
-              this.pc = pc;
-              this.pendLoad = 0;
-              this.instret += retired;
-              return 'sleep';
-            // ---------------- XpulpV2 ----------------
-            case H.ELW:
-              x[cc.rd[i]] = this.ldSlow((x[cc.rs1[i]] + cc.imm[i]) | 0, 4);
-              pend = 1 << cc.rd[i];
-              break;
-            case H.LP_STARTI:
-              this.lpStart[cc.rd[i]] = (curPc + (cc.imm[i] << 1)) | 0;
-              this.lpChecked[cc.rd[i]] = false;
-              break;
-            case H.LP_ENDI:
-              this.lpEnd[cc.rd[i]] = (curPc + (cc.imm[i] << 1)) | 0;
-              this.lpChecked[cc.rd[i]] = false;
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              break;
-            case H.LP_COUNT:
-            case H.LP_COUNTI:
-            case H.LP_SETUP:
-            case H.LP_SETUPI: {
-              const L = cc.rd[i];
-              if (h === H.LP_COUNT) this.lpCount[L] = x[cc.rs1[i]];
-              else if (h === H.LP_COUNTI) this.lpCount[L] = cc.imm[i];
-              else {
-                this.lpStart[L] = pc;
-                this.lpEnd[L] = (curPc + ((h === H.LP_SETUP ? cc.imm[i] : cc.imm2[i]) << 1)) | 0;
-                this.lpCount[L] = h === H.LP_SETUP ? x[cc.rs1[i]] : cc.imm[i];
-              }
-              this.lpChecked[L] = false;
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              break;
-            }
-            default:
-              throw new Error(`internal: handler ${h} at ${hex(curPc)}`);
+          if (h >= H.CSRRW && h <= H.CSRRCI) {
+            // instret must be current when software reads it
+            this.instret += retired;
+            limit -= retired;
+            retired = 0;
           }
+          pc = this.system(h, cc, i, pc);
+          if (h === H.WFI) {
+            retired++;
+            this.sysClass = -1;
+            this.pendLoad = 0;
+            this.instret += retired;
+            return 'sleep';
+          }
+          if (h === H.ELW) pend = 1 << cc.rd[i];
+          // CSR writes and lp.* may have changed the hardware-loop registers
+          end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+          end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
           retired++;
           this.sysClass = -1;
           // Hardware loops: after the last body instruction, loop 0 (inner, priority) then loop 1.
@@ -525,6 +463,79 @@ export class Core {
         this.pc = curPc;
         throw e;
       }
+    }
+  }
+
+  /**
+   * Execute the system instruction of class h in decode-cache slot i at `pc` (charged and counted
+   * by the caller); returns the next pc. Traps, exits and faults are thrown as signals. wfi sets
+   * `sleeping` (and `pc`): the caller returns 'sleep'.
+   */
+  private system(h: number, cc: CodeCache, i: number, pc: number): number {
+    const x = this.x;
+    const next = (pc + cc.size[i]) | 0;
+    switch (h) {
+      case H.ILLEGAL:
+        throw this.trapOf(Cause.illegal, cc.raw[i]);
+      case H.FENCE:
+        return next;
+      case H.FENCE_I:
+        // Stores into decoded code already dropped it (Region.invalidate), and a block always
+        // ends before a system instruction, so what follows is fetched anew. Checked
+        // hardware-loop bodies may have been rewritten: check them again.
+        this.goodLoopBodies.clear();
+        return next;
+      case H.CSRRW:
+      case H.CSRRS:
+      case H.CSRRC:
+      case H.CSRRWI:
+      case H.CSRRSI:
+      case H.CSRRCI:
+        this.csrOp(h, cc.rd[i], cc.rs1[i], cc.imm[i], cc.raw[i]);
+        return next;
+      case H.ECALL:
+        if (this.tohost !== undefined) throw this.trapOf(Cause.ecallM, 0);
+        this.hostCall();
+        return next;
+      case H.EBREAK:
+        throw this.trapOf(Cause.breakpoint, pc);
+      case H.MRET:
+        // MIE <- MPIE, MPIE <- 1
+        this.mstatus = (this.mstatus & ~0x8) | ((this.mstatus >> 4) & 0x8) | 0x80;
+        return this.mepc;
+      case H.WFI:
+        this.sleeping = true;
+        this.pc = next;
+        return next;
+      // ---------------- XpulpV2 ----------------
+      case H.ELW:
+        x[cc.rd[i]] = this.ldSlow((x[cc.rs1[i]] + cc.imm[i]) | 0, 4);
+        return next;
+      case H.LP_STARTI:
+        this.lpStart[cc.rd[i]] = (pc + (cc.imm[i] << 1)) | 0;
+        this.lpChecked[cc.rd[i]] = false;
+        return next;
+      case H.LP_ENDI:
+        this.lpEnd[cc.rd[i]] = (pc + (cc.imm[i] << 1)) | 0;
+        this.lpChecked[cc.rd[i]] = false;
+        return next;
+      case H.LP_COUNT:
+      case H.LP_COUNTI:
+      case H.LP_SETUP:
+      case H.LP_SETUPI: {
+        const L = cc.rd[i];
+        if (h === H.LP_COUNT) this.lpCount[L] = x[cc.rs1[i]];
+        else if (h === H.LP_COUNTI) this.lpCount[L] = cc.imm[i];
+        else {
+          this.lpStart[L] = next;
+          this.lpEnd[L] = (pc + ((h === H.LP_SETUP ? cc.imm[i] : cc.imm2[i]) << 1)) | 0;
+          this.lpCount[L] = h === H.LP_SETUP ? x[cc.rs1[i]] : cc.imm[i];
+        }
+        this.lpChecked[L] = false;
+        return next;
+      }
+      default:
+        throw new Error(`internal: handler ${h} at ${hex(pc)}`);
     }
   }
 
