@@ -381,7 +381,9 @@ export class Core {
             limit -= retired;
             retired = 0;
           }
-          pc = this.system(h, cc, i, pc);
+          const at = pc;
+          pc = (pc + cc.size[i]) | 0; // an exit (ecall) leaves the core after the instruction
+          pc = this.system(h, cc, i, at);
           if (h === H.WFI) {
             retired++;
             this.sysClass = -1;
