@@ -143,16 +143,8 @@ export class Memory {
 
   /** The region and offset of an address (alias resolved), or undefined when unmapped. */
   find(addr: number): { region: Region; offset: number } | undefined {
-    const a = addr >>> 0;
-    for (const r of this.regions) {
-      const off = (a - r.base) >>> 0;
-      if (off < r.size) return { region: r, offset: off };
-      if (r.spec.alias !== undefined) {
-        const o2 = (a - r.spec.alias) >>> 0;
-        if (o2 < r.size) return { region: r, offset: o2 };
-      }
-    }
-    return undefined;
+    const region = this.locate(addr);
+    return region ? { region, offset: this.lastOffset } : undefined;
   }
 
   /** Offset of the last locate() / deviceAt() hit (read it at once: the next call overwrites it). */
@@ -192,12 +184,8 @@ export class Memory {
   }
 
   device(addr: number): { device: Device; offset: number } | undefined {
-    const a = addr >>> 0;
-    for (const d of this.devices) {
-      const off = (a - d.base) >>> 0;
-      if (off < d.size) return { device: d.device, offset: off };
-    }
-    return undefined;
+    const device = this.deviceAt(addr);
+    return device ? { device, offset: this.lastOffset } : undefined;
   }
 
   /** Does [addr, addr+len) lie inside one memory region? */
