@@ -15,7 +15,7 @@ export interface CaseResult {
   runMs?: number;
 }
 
-export async function testCase(caseDir: string, outDir: string, opts: { cores?: number; wmem?: boolean; maxCycles?: number } = {}): Promise<CaseResult> {
+export async function testCase(caseDir: string, outDir: string, opts: { cores?: number; wmem?: boolean; maxCycles?: number; stats?: boolean } = {}): Promise<CaseResult> {
   const t0 = performance.now();
   let compile: CompileResult;
   try {
@@ -25,7 +25,7 @@ export async function testCase(caseDir: string, outDir: string, opts: { cores?: 
     throw e;
   }
   const t1 = performance.now();
-  const run = runBuild(outDir, { cores: opts.cores, maxCycles: opts.maxCycles ?? 2e9 });
+  const run = runBuild(outDir, { cores: opts.cores, maxCycles: opts.maxCycles ?? 2e9, stats: opts.stats });
   const t2 = performance.now();
   let reason: string | undefined;
   if (run.fault) reason = `fault: ${run.fault}`;

@@ -2,21 +2,28 @@
 // the 8-core simulated cluster, and match the golden outputs bit for bit (program + host check).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { testCase } from '../../src/compiler/test-runner.js';
+import { Baseline } from '../sim/baseline/baseline.js';
 import { cleanUp, CONFORMANCE, findCases, OUT } from './cases.js';
 
 const cases = findCases(CONFORMANCE).filter((c) => c.name.startsWith('Kernels/'));
+
+// cycles and statistics of every case: test/sim/baseline/conformance-kernels.json (npm run baseline:update)
+const baseline = new Baseline('conformance-kernels');
+afterAll(() => baseline.save());
 
 describe.skipIf(!existsSync(CONFORMANCE))(`conformance kernels (${CONFORMANCE})`, () => {
   it('finds the 44 kernel cases', () => expect(cases.length).toBe(44));
   for (const c of cases)
     it(c.name, async () => {
       const out = join(OUT, 'conformance', c.name.replace(/\//g, '_'));
-      const r = await testCase(c.dir, out);
+      const r = await testCase(c.dir, out, { stats: true });
       expect(r.reason).toBeUndefined();
       expect(r.passed).toBe(true);
+      baseline.check(c.name, r.run!.cluster, r.cycles);
       cleanUp(out, r.passed);
       expect(r.run!.host.total).toBeGreaterThan(0);
     });
+  it('the baseline has no entry for a case that is gone', () => expect(baseline.unchecked()).toEqual([]));
 });
