@@ -21,7 +21,7 @@ export interface Entry {
 }
 
 /** Instruction classes for statistics and the energy model; `mul` includes MAC, `simd` all pv.*
- * (SIMD ALU and dot products), `system` CSR/ecall/ebreak/mret/wfi/fence, `hwloop` the lp.* setup. */
+ * (SIMD ALU and dot products), `system` CSR/ecall/ebreak/mret/wfi/fence/fence.i, `hwloop` the lp.* setup. */
 export const INSTR_CLASSES = ['alu', 'mul', 'div', 'load', 'store', 'branch', 'jump', 'simd', 'system', 'hwloop'] as const;
 export type InstrClass = (typeof INSTR_CLASSES)[number];
 
@@ -34,7 +34,7 @@ export function classOfId(id: string): InstrClass {
   if (/^(div|divu|rem|remu)$/.test(id)) return 'div';
   if (/^(mul|mulh|mulhsu|mulhu|p\.msu)$/.test(id) || /^p\.(mul|mac)/.test(id)) return 'mul';
   if (id.startsWith('pv.')) return 'simd';
-  if (/^(csrr[wsc]i?|ecall|ebreak|mret|wfi|fence)$/.test(id)) return 'system';
+  if (/^(csrr[wsc]i?|ecall|ebreak|mret|wfi|fence|fence\.i)$/.test(id)) return 'system';
   if (id.startsWith('lp.')) return 'hwloop';
   return 'alu';
 }
@@ -73,6 +73,7 @@ const TABLES32 = [
   ['rv32i.opcodes', 'I'],
   ['rv32m.opcodes', 'M'],
   ['zicsr.opcodes', 'Zicsr'],
+  ['zifencei.opcodes', 'Zifencei'],
   ['xpulpv2.opcodes', 'XpulpV2'],
 ] as const;
 

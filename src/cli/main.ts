@@ -27,6 +27,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`deeploy-sim: ${err.message}\n`);
       return err.exitCode;
     }
+    // yargs rethrows an option's coerce error (the checks of options.ts) as a YError: a usage error
+    if (err instanceof Error && err.name === 'YError') {
+      process.stderr.write(`deeploy-sim: ${err.message.split('\n')[0]}\n`);
+      return ExitCode.badInput;
+    }
     throw err;
   }
 }

@@ -7,10 +7,18 @@
 //   build/network.elf
 //   build/golden/inputs.npz    the test inputs, keys = graph input names
 //   build/golden/outputs.npz   the golden outputs, keys = graph output names
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+//
+// The folder is written beside the target and renamed into place when complete (an interrupted
+// or failed compile leaves the old build or none), under a lock (<out>.lock) that refuses a second
+// compile into the same folder, and only over an earlier build folder unless `force`.
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lowerStandardQuantization } from '../frontend/quant-lower.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import lockfile from 'proper-lockfile';
 import { InputError } from '../errors.js';
+import { besidePath, fsError, removeOnSignal, tryFs } from '../io/outputs.js';
+import { shellWord } from './names.js';
 import { DTYPES, fromNumbers, toNumberArray } from '../frontend/dtype.js';
 import type { Graph, TensorData } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
@@ -35,6 +43,10 @@ export interface CompileRequest extends Partial<Omit<CompileOptions, 'platform'>
   outputs?: string;
   /** Skip riscv-gcc (generate sources, golden files and the manifest only). */
   build?: boolean;
+  /** Replace outDir even when it is not a deeploy-sim build folder. */
+  force?: boolean;
+  /** Entries of the old build folder carried into the new one (a caller's own cached artefacts). */
+  keep?: string[];
 }
 
 export interface CompileResult {
@@ -122,7 +134,7 @@ function copySources(from: string, to: string): void {
 
 /** src/rebuild.sh: the exact gcc command (its paths are relative to the build folder). */
 function writeRebuildScript(outDir: string, command: string[]): void {
-  const quoted = command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  const quoted = command.map(shellWord);
   const script = `#!/bin/sh\n# Rebuilds network.elf from this folder alone (written by deeploy-sim compile).\nset -e\ncd "$(dirname "$0")/.."\n${quoted.join(' \\\n  ')}\n`;
   writeFileSync(join(outDir, 'src', 'rebuild.sh'), script);
   chmodSync(join(outDir, 'src', 'rebuild.sh'), 0o755);
@@ -172,6 +184,90 @@ function checkBudgets(opts: CompileOptions, p: Platform): void {
   }
 }
 
+/**
+ * What is at `outDir` now: nothing (or an empty folder), an earlier build folder, or something
+ * else, which is replaced only with `force`.
+ */
+function checkTarget(outDir: string, force: boolean): void {
+  if (!existsSync(outDir)) return;
+  if (!statSync(outDir).isDirectory()) throw new InputError(`-o ${outDir}: exists and is not a folder`);
+  if (force || readdirSync(outDir).length === 0 || isBuildFolder(outDir)) return;
+  throw new InputError(`-o ${outDir}: not a deeploy-sim build folder (no ${MANIFEST_FORMAT} manifest.json) and not empty; choose another folder or pass --force to replace it`);
+}
+
+function isBuildFolder(dir: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: unknown };
+    return typeof m.format === 'string' && m.format.startsWith(MANIFEST_FORMAT.split('/')[0]! + '/');
+  } catch {
+    return false;
+  }
+}
+
+/** Necessary for any plan: the constants (at least a byte each) and the largest activation fit the platform's memories. */
+function checkFitsPlatform(graph: Graph, opts: CompileOptions, source: string): void {
+  const pf = opts.platform ?? siracusa;
+  const memory = opts.l1 + opts.l2 + (opts.wmem ? pf.sram.size : 0);
+  let constants = 0;
+  for (const t of graph.initializers.values()) constants += elementCount(t.shape);
+  if (constants > memory)
+    throw new InputError(
+      `${source}: its constants need at least ${constants} bytes, more than L1 ${opts.l1} + L2 ${opts.l2}${opts.wmem ? ` + weight memory ${pf.sram.size}` : ''} bytes of ${pf.name}${opts.wmem ? '' : ' (--wmem adds the weight memory)'}`,
+    );
+  // Values computed from graph inputs live at run time; the rest folds into constants.
+  const runtime = new Set(graph.inputs.map((i) => i.name));
+  for (const n of graph.nodes) if (n.inputs.some((i) => runtime.has(i))) for (const o of n.outputs) runtime.add(o);
+  for (const v of graph.values.values()) {
+    if (!runtime.has(v.name)) continue;
+    const bytes = elementCount(v.shape);
+    if (bytes > Math.max(opts.l1, opts.l2))
+      throw new InputError(`${source}: tensor '${v.name}' [${v.shape.join(', ')}] needs at least ${bytes} bytes, more than L1 (${opts.l1}) or L2 (${opts.l2}) of ${pf.name} holds`);
+  }
+}
+
+/** Exclusive right to write `outDir` (a lock folder beside it); refused while another compile holds it. */
+async function lockTarget(outDir: string): Promise<() => Promise<void>> {
+  let compromised: Error | undefined;
+  try {
+    const release = await lockfile.lock(outDir, {
+      realpath: false,
+      lockfilePath: `${outDir}.lock`,
+      // long compiles block the event loop for seconds: only a lock untouched for 2 min is stale
+      stale: 120_000,
+      retries: 0,
+      onCompromised: (e) => {
+        compromised = e;
+      },
+    });
+    const releaseOnSignal = removeOnSignal(`${outDir}.lock`);
+    return async () => {
+      releaseOnSignal();
+      await release().catch(() => undefined);
+      if (compromised) throw new InputError(`-o ${outDir}: the lock ${outDir}.lock was taken over while compiling (${compromised.message})`);
+    };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOCKED')
+      throw new InputError(`-o ${outDir}: another deeploy-sim compile is writing this folder (lock ${outDir}.lock); wait for it or choose another folder`);
+    throw fsError(e, outDir, 'lock the build folder');
+  }
+}
+
+/** Put the finished `stage` in place of `outDir` (the old folder moves aside first, then goes). */
+function swapInto(stage: string, outDir: string, keep: readonly string[] = []): void {
+  const old = existsSync(outDir) ? `${stage}.old` : undefined;
+  tryFs(outDir, 'replace the build folder', () => {
+    for (const k of keep) if (old && existsSync(join(outDir, k)) && !existsSync(join(stage, k))) renameSync(join(outDir, k), join(stage, k));
+    if (old) renameSync(outDir, old);
+    try {
+      renameSync(stage, outDir);
+    } catch (e) {
+      if (old) renameSync(old, outDir);
+      throw e;
+    }
+  });
+  if (old) rmSync(old, { recursive: true, force: true });
+}
+
 export async function compileToFolder(req: CompileRequest): Promise<CompileResult> {
   const platform = platformByName(req.platform ?? 'siracusa');
   if (!platform) throw new InputError(`--platform ${req.platform}: unknown platform (expected one of ${Object.keys(PLATFORMS).join(', ')})`);
@@ -186,8 +282,11 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
   };
   if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > platform.cores) throw new InputError(`--cores ${opts.cores}: must be 1..${platform.cores}`);
   checkBudgets(opts, platform);
+  const outDir = resolve(req.outDir);
+  checkTarget(outDir, req.force === true);
   const src = resolveNetwork(req);
-  const graph: Graph = loadOnnx(src.onnx);
+  // Standard ONNX quantization (QDQ / QOperator) is deployed as the integer graph it lowers to.
+  const graph: Graph = lowerStandardQuantization(loadOnnx(src.onnx), src.onnx);
   if (!src.inputs) throw new InputError(`${src.onnx}: no test inputs: pass --inputs i.npz (the harness runs the network on them)`);
   if (!existsSync(src.inputs)) throw new InputError(`${src.inputs}: no such file`);
   const inputs = arraysFor(graph.inputs, readNpz(src.inputs), src.inputs, 'inputs');
@@ -206,49 +305,68 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
       ).outputs.map((v) => Float64Array.from(v.data));
     goldenSource = 'reference executor (src/reference)';
   }
+  checkFitsPlatform(graph, opts, src.onnx);
 
-  const t0 = performance.now();
-  const compiled = compileGraph(graph, inputs, golden, opts, src.name);
-  const compileMs = { ...compiled.phaseMs, total: Math.round(performance.now() - t0) };
+  // The inputs are valid: from here on this compile owns the target (a second one is refused).
+  tryFs(dirname(outDir), 'create the folder of -o', () => mkdirSync(dirname(outDir), { recursive: true }));
+  const unlock = await lockTarget(outDir);
+  try {
+    checkTarget(outDir, req.force === true); // it may have changed while we waited
+    const t0 = performance.now();
+    const compiled = compileGraph(graph, inputs, golden, opts, src.name);
+    const compileMs = { ...compiled.phaseMs, total: Math.round(performance.now() - t0) };
+    const stage = besidePath(outDir);
+    const releaseStage = removeOnSignal(stage);
+    try {
+      const built = await writeBuild(stage, compiled, graph, inputs, req.build !== false);
+      const manifest = makeManifest(compiled, graph, src, opts, goldenSource, built.elf, built.command, compileMs);
+      tryFs(stage, 'write manifest.json', () => writeFileSync(join(stage, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n'));
+      swapInto(stage, outDir, req.keep);
+      return { outDir, elf: built.elf ? join(outDir, 'network.elf') : undefined, manifest, compiled };
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+      releaseStage();
+    }
+  } finally {
+    await unlock();
+  }
+}
 
-  const outDir = resolve(req.outDir);
-  mkdirSync(join(outDir, 'src'), { recursive: true });
-  mkdirSync(join(outDir, 'golden'), { recursive: true });
-  for (const [f, text] of Object.entries(compiled.emitted.files)) writeFileSync(join(outDir, 'src', f), text);
+/** Sources, golden files, runtime and kernel copies and (with `build`) network.elf, into `dir`. */
+async function writeBuild(dir: string, compiled: Compiled & { golden: TensorData[] }, graph: Graph, inputs: TensorData[], build: boolean): Promise<{ elf?: string; command: string[] | null }> {
+  tryFs(dir, 'create the build folder', () => {
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    mkdirSync(join(dir, 'golden'), { recursive: true });
+    for (const [f, text] of Object.entries(compiled.emitted.files)) writeFileSync(join(dir, 'src', f), text);
+  });
   const tg = compiled.typed;
   const store = (list: { name: string; shape: number[] }[], data: TensorData[]) =>
     list.map((info, k) => {
       const dtype = tg.dtypes.get(info.name)!;
       return { name: info.name, dtype, shape: info.shape.slice(), data: fromNumbers(dtype, toNumberArray(data[k]!)) };
     });
-  writeNpz(join(outDir, 'golden', 'inputs.npz'), store(graph.inputs, inputs));
-  writeNpz(join(outDir, 'golden', 'outputs.npz'), store(graph.outputs, compiled.golden));
-
-  let elf: string | undefined;
-  let command: string[] | null = null;
   // The build folder carries the runtime and kernels it links, so it rebuilds with nothing else.
-  const runtimeCopy = join(outDir, 'src', 'runtime');
-  const kernelCopy = join(outDir, 'src', 'kernels');
-  copySources(RUNTIME_DIR, runtimeCopy);
-  copySources(kernelDir(), kernelCopy);
-  if (req.build !== false) {
-    // gcc runs in the build folder with relative paths: src/rebuild.sh then makes the same bytes.
-    const rel = (p: string) => relative(outDir, p);
-    const gen = ['network.c', 'testio.c', 'main.c'].map((f) => join('src', f));
-    const r = await buildProgram({
-      sources: [rel(join(runtimeCopy, 'cluster.c')), ...kernelSources(kernelCopy).map(rel), ...gen],
-      out: 'network.elf',
-      includeDirs: [rel(join(kernelCopy, 'include')), 'src'],
-      runtimeDir: rel(runtimeCopy),
-      cwd: outDir,
-    });
-    elf = join(outDir, r.elf);
-    command = r.command;
-    writeRebuildScript(outDir, command);
-  }
-  const manifest = makeManifest(compiled, graph, src, opts, goldenSource, elf, command, compileMs);
-  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
-  return { outDir, elf, manifest, compiled };
+  const runtimeCopy = join(dir, 'src', 'runtime');
+  const kernelCopy = join(dir, 'src', 'kernels');
+  tryFs(dir, 'write the build folder', () => {
+    writeNpz(join(dir, 'golden', 'inputs.npz'), store(graph.inputs, inputs));
+    writeNpz(join(dir, 'golden', 'outputs.npz'), store(graph.outputs, compiled.golden));
+    copySources(RUNTIME_DIR, runtimeCopy);
+    copySources(kernelDir(), kernelCopy);
+  });
+  if (!build) return { command: null };
+  // gcc runs in the build folder with relative paths: src/rebuild.sh then makes the same bytes.
+  const rel = (p: string) => relative(dir, p);
+  const gen = ['network.c', 'testio.c', 'main.c'].map((f) => join('src', f));
+  const r = await buildProgram({
+    sources: [rel(join(runtimeCopy, 'cluster.c')), ...kernelSources(kernelCopy).map(rel), ...gen],
+    out: 'network.elf',
+    includeDirs: [rel(join(kernelCopy, 'include')), 'src'],
+    runtimeDir: rel(runtimeCopy),
+    cwd: dir,
+  });
+  tryFs(dir, 'write src/rebuild.sh', () => writeRebuildScript(dir, r.command));
+  return { elf: join(dir, r.elf), command: r.command };
 }
 
 function makeManifest(
@@ -344,7 +462,16 @@ function untiledEstimate(L: Compiled['constants']['layers'][number], cores: numb
 export function readManifest(dir: string): Manifest | undefined {
   const p = join(dir, 'manifest.json');
   if (!existsSync(p)) return undefined;
-  return JSON.parse(readFileSync(p, 'utf8')) as Manifest;
+  const text = tryFs(p, 'read the manifest', () => readFileSync(p, 'utf8'));
+  let m: Manifest;
+  try {
+    m = JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new InputError(`${p}: not valid JSON (${(e as Error).message}); rebuild the folder with deeploy-sim compile`);
+  }
+  if (typeof m !== 'object' || m === null || typeof m.format !== 'string' || !m.format.startsWith('deeploy-sim-build/') || !Array.isArray(m.outputs))
+    throw new InputError(`${p}: not a ${MANIFEST_FORMAT} manifest; rebuild the folder with deeploy-sim compile`);
+  return m;
 }
 
 export { DTYPES };

@@ -6,7 +6,7 @@
 import { DTYPES } from '../frontend/dtype.js';
 import type { DType } from '../frontend/ir.js';
 import type { BoundNode } from './bind.js';
-import { cIdent, uniqueIdents } from './graph.js';
+import { uniqueIdents } from './names.js';
 import { ARGS_BYTES_PER_LAYER, liveness } from './plan.js';
 import type { EmitContext, KernelCall, Operand } from './registry.js';
 import type { TypedGraph } from './types.js';
@@ -98,8 +98,7 @@ export function materializeConstants(tg: TypedGraph, bound: BoundNode[]): Consta
         const info = DTYPES[dtype];
         for (let i = 0; i < values.length; i++)
           if (values[i]! < info.min || values[i]! > info.max) throw new Error(`internal: constant '${name}' value ${values[i]} does not fit ${dtype}`);
-        let cname = `c_${cIdent(name)}`;
-        for (let k = 1; constIds.has(cname); k++) cname = `c_${cIdent(name)}_${k}`;
+        const cname = uniqueIdents([name], 'c_', constIds).get(name)!;
         constIds.add(cname);
         const c: ConstantArray = { cname, dtype, values, shape: shape ?? [values.length], users: [fn] };
         constants.push(c);

@@ -11,7 +11,7 @@ import { DTYPES, toNumberArray } from '../frontend/dtype.js';
 import type { DType } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
 import { readNpz } from '../frontend/npy.js';
-import { Cluster } from '../sim/cluster/cluster.js';
+import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
 import { readManifest, type Manifest } from './build-folder.js';
 import { readElfSymbols } from './elf.js';
 
@@ -80,12 +80,16 @@ export interface BuildRun {
   passed: boolean;
   /** Measured cycles per layer (RunNetwork's dsim_layer_cycles), in manifest layer order. */
   layerCycles: number[];
+  /** The simulator's own report (statistics; per-cause counts with `stats`). */
+  cluster: ClusterResult;
 }
 
 export interface RunBuildOptions {
   cores?: number;
   maxCycles?: number;
   onOutput?: (fd: number, bytes: Uint8Array) => void;
+  /** per-core stall causes and instruction classes (the cycle baseline, test/sim/baseline) */
+  stats?: boolean;
 }
 
 /** Run a build folder's network.elf on the simulated cluster and check it both ways. */
@@ -94,7 +98,7 @@ export function runBuild(dir: string, opts: RunBuildOptions = {}): BuildRun {
   if (!manifest) throw new InputError(`${dir}: not a build folder (no manifest.json)`);
   const elf = join(dir, 'network.elf');
   if (!existsSync(elf)) throw new InputError(`${dir}: no network.elf (compiled with --no-build?)`);
-  const cl = new Cluster(elf, { cores: opts.cores ?? manifest.platform.cores, maxCycles: opts.maxCycles, onOutput: opts.onOutput });
+  const cl = new Cluster(elf, { cores: opts.cores ?? manifest.platform.cores, maxCycles: opts.maxCycles, onOutput: opts.onOutput, stats: opts.stats });
   const r = cl.run();
   const stdout = Buffer.from(r.stdout).toString('utf8');
   const program = parseSummary(stdout);
@@ -107,7 +111,7 @@ export function runBuild(dir: string, opts: RunBuildOptions = {}): BuildRun {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let k = 0; k < manifest.layers.length; k++) layerCycles.push(dv.getUint32(4 * k, true));
   }
-  return { exitCode: r.exitCode, cycles: r.cycles, networkCycles: program.cycles, stdout, program, host, fault: r.fault, passed, layerCycles };
+  return { exitCode: r.exitCode, cycles: r.cycles, networkCycles: program.cycles, stdout, program, host, fault: r.fault, passed, layerCycles, cluster: r };
 }
 
 /** One line for the user about the host-side check. */

@@ -40,23 +40,5 @@ export function shapeOf(graph: Graph, name: string): number[] {
   return v.shape;
 }
 
-/** A C identifier from an ONNX name: non-identifier characters become '_', no leading digit. */
-export function cIdent(name: string): string {
-  let s = name.replace(/[^A-Za-z0-9_]/g, '_');
-  if (!/^[A-Za-z_]/.test(s)) s = `_${s}`;
-  return s;
-}
-
-/** C identifiers for many names, made unique by suffixing where sanitising collides. */
-export function uniqueIdents(names: readonly string[], prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  const used = new Set<string>();
-  for (const n of names) {
-    const base = prefix + cIdent(n);
-    let id = base;
-    for (let k = 1; used.has(id); k++) id = `${base}_${k}`;
-    used.add(id);
-    out.set(n, id);
-  }
-  return out;
-}
+// C identifiers from model names live in names.ts (with the comment/string escaping they go with).
+export { cIdent, uniqueIdents } from './names.js';

@@ -21,6 +21,12 @@ export function importGraph(graph: Graph, inputs: readonly TensorData[], golden:
     if (golden[k]!.length !== elementCount(info.shape))
       throw new InputError(`output array ${k} has ${golden[k]!.length} elements, graph output '${info.name}' [${info.shape.join(', ')}] needs ${elementCount(info.shape)}`);
   });
-
+  const finite = (list: readonly TensorData[], what: string) =>
+    list.forEach((data, k) => {
+      for (let i = 0; i < data.length; i++)
+        if (typeof data[i] === 'number' && !Number.isFinite(data[i])) throw new InputError(`${what} array ${k} holds ${data[i]} at index ${i}: expected finite values`);
+    });
+  finite(inputs, 'input');
+  if (golden) finite(golden, 'output');
   return graph;
 }

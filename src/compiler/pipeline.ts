@@ -8,6 +8,7 @@ import { fromNumbers } from '../frontend/dtype.js';
 import { lookupOp } from '../reference/registry.js';
 import { bind, type BoundNode } from './bind.js';
 import { materializeConstants, type ConstantsPhase } from './constants.js';
+import { checkCompilable } from './coverage.js';
 import { emitNetwork, type EmitResult } from './emit.js';
 import { tileBufferName } from './emit-tiles.js';
 import { tileNetwork, tileTableBytes, verifyTiling, type TilingPlan } from './tile.js';
@@ -15,6 +16,7 @@ import { importGraph } from './import.js';
 import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
 import './ops/index.js';
 import { planMemory, type MemoryPlan, type PlanOptions, type TilePlacement } from './plan.js';
+import { Unsupported } from './registry.js';
 import { inferTypes, type TypedGraph } from './types.js';
 import { DTYPES } from '../frontend/dtype.js';
 
@@ -64,12 +66,20 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const phaseMs: Record<string, number> = {};
   const timed = <T>(name: string, f: () => T): T => {
     const t0 = performance.now();
-    const r = f();
+    let r: T;
+    try {
+      r = f();
+    } catch (e) {
+      // a mapping's reason (e.g. a fractional constant) that surfaced outside binding
+      if (e instanceof Unsupported) throw new InputError(`${networkName}: unsupported (${name} phase): ${e.message}`);
+      throw e;
+    }
     phaseMs[name] = Math.round((performance.now() - t0) * 10) / 10;
     return r;
   };
   const imported = timed('import', () => importGraph(graph, inputs, typeof goldenOrFn === 'function' ? undefined : goldenOrFn));
   const lowered = timed('lower', () => lower(imported, { evaluate: referenceEvaluator, fuse: opts.fuse }));
+  checkCompilable(lowered);
   const typed = timed('types', () => inferTypes(lowered, inputs));
   const bound = timed('bind', () => bind(typed));
   const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;

@@ -15,7 +15,10 @@ export interface CaseResult {
   runMs?: number;
 }
 
-export async function testCase(caseDir: string, outDir: string, opts: Omit<Partial<CompileRequest>, 'network' | 'outDir'> & { maxCycles?: number } = {}): Promise<CaseResult> {
+/** What `testCase` takes: every compile option, plus run limits and statistics. */
+export type TestOptions = Omit<Partial<CompileRequest>, 'network' | 'outDir'> & { maxCycles?: number; stats?: boolean };
+
+export async function testCase(caseDir: string, outDir: string, opts: TestOptions = {}): Promise<CaseResult> {
   const t0 = performance.now();
   let compile: CompileResult;
   try {
@@ -25,7 +28,7 @@ export async function testCase(caseDir: string, outDir: string, opts: Omit<Parti
     throw e;
   }
   const t1 = performance.now();
-  const run = runBuild(outDir, { cores: opts.cores, maxCycles: opts.maxCycles ?? 2e9 });
+  const run = runBuild(outDir, { cores: opts.cores, maxCycles: opts.maxCycles ?? 2e9, stats: opts.stats });
   const t2 = performance.now();
   let reason: string | undefined;
   if (run.fault) reason = `fault: ${run.fault}`;

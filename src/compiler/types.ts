@@ -53,6 +53,16 @@ export function rangeOfData(data: TensorData, what: string): Range {
   return integral ? { lo, hi } : { lo, hi, float: true, integral: false };
 }
 
+/** A mapping's output ranges; a constant it cannot take (e.g. a fractional weight) is the user's error. */
+function rangeOf(node: LNode, mapping: AnyMapping, params: unknown, ins: (Range | undefined)[]): Range[] {
+  try {
+    return mapping.range(params, ins);
+  } catch (e) {
+    if (e instanceof Unsupported) throw new InputError(`node '${node.from.join(' + ')}' (${node.op}): unsupported: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Pick the mapping of a node: the first whose parser accepts it, else an error with every reason. */
 export function selectMapping(node: LNode, graph: Graph): { mapping: AnyMapping; params: unknown } {
   const candidates = mappingsFor(node.op);
@@ -111,7 +121,7 @@ export function inferTypes(graph: LoweredGraph, inputData?: readonly TensorData[
     const gv = { ...graph, values };
     let { mapping, params } = selectMapping(node, gv);
     let ins = node.inputs.map((i) => (i ? ranges.get(i) : undefined));
-    let outs = mapping.range(params, ins);
+    let outs = rangeOf(node, mapping, params, ins);
     const domain = mapping.inputDomain ? mapping.inputDomain(params, outs) : 'int';
     if (domain) {
       const inputs = node.inputs.map((i, k) => {
@@ -123,7 +133,7 @@ export function inferTypes(graph: LoweredGraph, inputData?: readonly TensorData[
         node = { ...node, inputs };
         ({ mapping, params } = selectMapping(node, { ...graph, values }));
         ins = node.inputs.map((i) => (i ? ranges.get(i) : undefined));
-        outs = mapping.range(params, ins);
+        outs = rangeOf(node, mapping, params, ins);
       }
     }
     node.outputs.forEach((o, k) => ranges.set(o, outs[k]!));

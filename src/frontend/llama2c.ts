@@ -4,6 +4,7 @@
 // header implies.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { checkFileSize } from './limits.js';
 
 export interface Llama2cConfig {
   dim: number;
@@ -46,6 +47,7 @@ const VERSIONED_MAGIC = 0x616b3432; // "ak42"
 
 export function loadLlama2c(path: string): Llama2cModel {
   let bytes: Uint8Array;
+  checkFileSize(path, 'checkpoint');
   try {
     bytes = readFileSync(path);
   } catch (err) {
@@ -130,6 +132,11 @@ export function parseLlama2c(bytes: Uint8Array, name: string): Llama2cModel {
   for (const [k, n] of Object.entries(sizes)) w[k as keyof typeof sizes] = take(n);
   if (hasRope) off += ropeFloats;
   const wcls = shared ? w.tokenEmbedding : take(wclsFloats);
+  // A NaN or infinite weight would surface much later as a meaningless quantisation error.
+  for (const [k, a] of [...Object.entries(w), ['wcls', wcls] as const]) {
+    const i = a.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw new InputError(`${name}: weight ${k} holds ${a[i]} at index ${i} (byte ${HEADER_BYTES + 4 * (a.byteOffset / 4 + i)}); expected finite float32 values`);
+  }
   return {
     config: { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier: shared, headSize, kvDim },
     weights: { ...w, wcls },

@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { DTYPES, ALL_DTYPES, dtypeOfArray } from './dtype.js';
 import type { DType, Tensor, TensorData } from './ir.js';
 import { elementCount } from './ir.js';
+import { checkBudget, checkedCount, checkFileSize } from './limits.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ALIGN = 64;
@@ -100,7 +101,7 @@ export function parseNpy(bytes: Uint8Array, source: string): Omit<NamedArray, 'n
   if (code === 'b1') dtype = 'uint8'; // bool: one byte, 0/1
   if (!dtype) throw new InputError(`${source}: unsupported dtype '${h.descr}' (supported: ${ALL_DTYPES.join(', ')}, bool)`);
   const info = DTYPES[dtype];
-  const count = elementCount(h.shape);
+  const count = checkedCount(h.shape, info.bytes, `${source}: array`);
   const offset = start + headerLen;
   const nbytes = count * info.bytes;
   if (offset + nbytes > bytes.length)
@@ -154,6 +155,7 @@ export function formatNpy(arr: { dtype: DType; shape: readonly number[]; data: T
 }
 
 function readBytes(path: string): Uint8Array {
+  checkFileSize(path, 'NumPy file');
   try {
     return readFileSync(path);
   } catch (e) {
@@ -173,14 +175,19 @@ export function writeNpy(path: string, arr: { dtype: DType; shape: readonly numb
 export function parseNpz(bytes: Uint8Array, source: string): NamedArray[] {
   let files: Record<string, Uint8Array>;
   const order: string[] = [];
+  let inflated = 0;
   try {
     files = unzipSync(bytes, {
+      // sizes from the zip directory, before inflating (fflate never inflates past them)
       filter: (f) => {
         order.push(f.name);
+        inflated += f.originalSize;
+        checkBudget(inflated, `${source}: member '${f.name}' (${f.originalSize} bytes inflated)`);
         return true;
       },
     });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`${source}: not a valid .npz (zip) archive: ${(e as Error).message}`);
   }
   const out: NamedArray[] = [];

@@ -5,9 +5,9 @@ import onnxProto from 'onnx-proto';
 import { InputError } from '../errors.js';
 import { DTYPES, ALL_DTYPES, allocate } from './dtype.js';
 import type { AttrValue, DType, Graph, Node, Tensor, TensorData, TensorInfo } from './ir.js';
-import { elementCount } from './ir.js';
 import { inferShapes } from './shapes.js';
 import { sortGraph } from './graph.js';
+import { checkedCount, checkFileSize, checkGraphSizes } from './limits.js';
 
 const { onnx } = onnxProto;
 type Long = { toString(): string; low: number; high: number; unsigned: boolean };
@@ -41,8 +41,8 @@ export function tensorFromProto(t: onnxProto.onnx.ITensorProto, source: string, 
     throw new InputError(`${source}: tensor '${name}' uses external data, which is not supported`);
   const dtype = onnxDType(t.dataType ?? 0, `tensor '${name}'`, source);
   const shape = (t.dims ?? []).map(num);
-  const count = elementCount(shape);
   const info = DTYPES[dtype];
+  const count = checkedCount(shape, info.bytes, `${source}: tensor '${name}'`);
   let data: TensorData;
   if (t.rawData && t.rawData.length > 0) {
     if (t.rawData.length !== count * info.bytes)
@@ -50,7 +50,6 @@ export function tensorFromProto(t: onnxProto.onnx.ITensorProto, source: string, 
     const copy = new Uint8Array(t.rawData); // aligned copy (a Buffer's slice() is a view); ONNX raw_data is little-endian like this host
     data = new info.ctor(copy.buffer, 0, count) as TensorData;
   } else {
-    data = allocate(dtype, count);
     let src: ArrayLike<number | IntLike> = [];
     if (dtype === 'float32') src = t.floatData ?? [];
     else if (dtype === 'float64') src = t.doubleData ?? [];
@@ -59,6 +58,7 @@ export function tensorFromProto(t: onnxProto.onnx.ITensorProto, source: string, 
     else src = t.int32Data ?? [];
     if (src.length !== count)
       throw new InputError(`${source}: tensor '${name}' has ${src.length} values, shape [${shape.join(', ')}] needs ${count}`);
+    data = allocate(dtype, count);
     if (data instanceof BigInt64Array) for (let i = 0; i < count; i++) data[i] = big(src[i] as IntLike);
     else for (let i = 0; i < count; i++) (data as Float64Array)[i] = num(src[i] as IntLike);
   }
@@ -95,7 +95,8 @@ function attrFromProto(a: onnxProto.onnx.IAttributeProto, where: string, source:
     case T.STRING:
       return { value: dec.decode(a.s ?? new Uint8Array()), isFloat: false };
     case T.TENSOR:
-      return { value: tensorFromProto(a.t!, source, `${where}.${a.name}`), isFloat: false };
+      if (!a.t) throw new InputError(`${source}: ${where}: attribute '${a.name}' is of type TENSOR but holds no tensor`);
+      return { value: tensorFromProto(a.t, source, `${where}.${a.name}`), isFloat: false };
     case T.FLOATS:
       return { value: (a.floats ?? []).slice(), isFloat: true };
     case T.INTS:
@@ -215,6 +216,7 @@ export function parseOnnx(bytes: Uint8Array, opts: LoadOptions = {}): Graph {
     if (!info) throw new InputError(`${source}: graph output '${v.name}' has no shape`);
     return info;
   });
+  checkGraphSizes(sorted, source);
   return sorted;
 }
 
@@ -231,6 +233,7 @@ function constantValue(n: Node, source: string): Tensor {
 
 export function loadOnnx(path: string): Graph {
   let bytes: Uint8Array;
+  checkFileSize(path, 'ONNX model');
   try {
     bytes = readFileSync(path);
   } catch (e) {

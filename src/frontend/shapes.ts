@@ -255,7 +255,47 @@ export const SHAPE_RULES: Record<string, ShapeRule> = {
     const axis = normAxis(attrNumber(n, 'axis', 0), s.length);
     return { shape: [...s.slice(0, axis), ...ins[1].shape, ...s.slice(axis + 1)] };
   },
+  ...QUANT_SHAPE_RULES(),
 };
+
+/** Shape rules of the ops added for the quantized vocabulary (src/reference/ops/deeploy-ext.ts, onnx-quant.ts). */
+function QUANT_SHAPE_RULES(): Record<string, ShapeRule> {
+  const typed = (rule: ShapeRule, dtypeOf: (ins: (TensorInfo | undefined)[]) => DType | undefined): ShapeRule => (n, ins, k) => {
+    const r = rule(n, ins, k);
+    const d = dtypeOf(ins);
+    return r ? { shape: r.shape, ...(d ? { dtype: d } : {}) } : undefined;
+  };
+  const pick = (...idx: number[]): ShapeRule => (n, ins, k) => (idx.every((i) => ins[i]) ? (idx.length === 1 ? sameAsFirst(n, [ins[idx[0]!]], k) : SHAPE_RULES.MatMul!(n, idx.map((i) => ins[i]), k)) : undefined);
+  const conv: ShapeRule = (n, ins, k) => SHAPE_RULES.Conv!(n, ins, k);
+  const pool: ShapeRule = (n, ins, k) => SHAPE_RULES.MaxPool!(n, ins, k);
+  const global: ShapeRule = (_n, ins) => (ins[0] ? { shape: [ins[0].shape[0]!, ins[0].shape[1]!, ...ins[0].shape.slice(2).map(() => 1)] } : undefined);
+  const reduce: ShapeRule = (n, ins, konst) => (ins[0] ? { shape: reduceShape(n, ins[0].shape, n.inputs[1] ? konst(n.inputs[1]) : undefined) } : undefined);
+  const int32 = () => 'int32' as DType;
+  return {
+    IntegerMean: reduce,
+    ITAPartialMax: sameAsFirst,
+    RQIntegerDiv: sameAsFirst,
+    RequantizediGELU: sameAsFirst,
+    RequantizediHardswish: sameAsFirst,
+    RequantShiftWide: sameAsFirst,
+    Quant: sameAsFirst,
+    Dequant: typed(sameAsFirst, () => 'float32'),
+    iNoNorm: sameAsFirst,
+    AveragePool: pool,
+    GlobalAveragePool: global,
+    QuantizeLinear: typed(sameAsFirst, (ins) => ins[2]?.dtype ?? 'uint8'),
+    DequantizeLinear: typed(sameAsFirst, () => 'float32'),
+    MatMulInteger: typed(pick(0, 1), int32),
+    ConvInteger: typed(conv, int32),
+    QLinearConv: typed((n, ins, k) => conv(n, [ins[0], ins[3]], k), (ins) => ins[7]?.dtype),
+    QLinearMatMul: typed(pick(0, 3), (ins) => ins[7]?.dtype),
+    QGemm: typed((n, ins, k) => SHAPE_RULES.Gemm!(n, [ins[0], ins[3]], k), (ins) => ins[8]?.dtype ?? 'float32'),
+    QLinearAdd: typed((n, ins, k) => broadcast(n, [ins[0], ins[3]], k), (ins) => ins[7]?.dtype),
+    QLinearMul: typed((n, ins, k) => broadcast(n, [ins[0], ins[3]], k), (ins) => ins[7]?.dtype),
+    QLinearGlobalAveragePool: typed(global, (ins) => ins[4]?.dtype),
+    QLinearAveragePool: typed(pool, (ins) => ins[4]?.dtype),
+  };
+}
 
 /**
  * Fill graph.values for every node output the file leaves unshaped. `declared` holds partial

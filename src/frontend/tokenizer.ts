@@ -3,6 +3,7 @@
 // (one char per byte) so that concatenation and lookup work on bytes, as the C code does.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { checkFileSize } from './limits.js';
 
 export const BOS = 1;
 export const EOS = 2;
@@ -112,6 +113,7 @@ export class Tokenizer {
 
 export function loadTokenizer(path: string, vocabSize: number): Tokenizer {
   let bytes: Uint8Array;
+  checkFileSize(path, 'tokenizer');
   try {
     bytes = readFileSync(path);
   } catch (err) {
@@ -129,6 +131,8 @@ export function parseTokenizer(bytes: Uint8Array, vocabSize: number, name: strin
   const fail = (what: string): never => {
     throw new InputError(`${name}: tokenizer does not match the model's vocabulary of ${vocabSize} tokens: ${what}`);
   };
+  // encode() falls back to the byte tokens <0x00>..<0xFF> at ids 3..258, as run.c does
+  if (vocabSize < BYTE_TOKEN_OFFSET + 256) fail(`a vocabulary needs at least ${BYTE_TOKEN_OFFSET + 256} tokens (<unk>, <s>, </s>, then the 256 byte-fallback tokens)`);
   if (bytes.length < 4) fail(`file is ${bytes.length} bytes long`);
   const maxTokenLength = view.getInt32(0, true);
   if (maxTokenLength <= 0 || maxTokenLength > 1 << 16) fail(`max_token_length ${maxTokenLength} is not plausible`);

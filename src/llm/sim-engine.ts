@@ -27,6 +27,7 @@ import { elementCount } from '../frontend/ir.js';
 import { writeNpz } from '../frontend/npy.js';
 import { writeOnnx } from '../frontend/onnx.js';
 import { compileToFolder, kernelDir } from '../compiler/build-folder.js';
+import { removeOnSignal } from '../io/outputs.js';
 import { readElfSymbols } from '../compiler/elf.js';
 import { buildProgram, gccArgs, RUNTIME_DIR, RUNTIME_INCLUDE_DIR } from '../runtime/build.js';
 import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
@@ -164,7 +165,11 @@ export async function buildSimProgram(step: StepGraphInfo, vocabSize: number, se
   const log = opts.log ?? (() => undefined);
   const root = join(tmpdir(), 'deeploy-sim-llm');
   const dir = opts.buildDir ?? join(root, `tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-  const caseDir = join(dir, 'case');
+  // the case folder is the compile's input: beside the build folder, which compile replaces whole
+  const caseDir = `${dir}.case`;
+  // interrupted: the temporaries go (once renamed into the cache, the old names are gone anyway)
+  removeOnSignal(caseDir);
+  if (opts.buildDir === undefined) removeOnSignal(dir);
   mkdirSync(caseDir, { recursive: true });
   writeFileSync(join(caseDir, 'network.onnx'), writeOnnx(step.graph, { producer: 'deeploy-sim llm' }));
   writeNpz(join(caseDir, 'inputs.npz'), fullRangeInputs(step, vocabSize, seqLen));
@@ -172,7 +177,8 @@ export async function buildSimProgram(step: StepGraphInfo, vocabSize: number, se
   const zeros = step.graph.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape.slice(), data: fromNumbers(v.dtype, new Array<number>(elementCount(v.shape)).fill(0)) }));
   writeNpz(join(caseDir, 'outputs.npz'), zeros);
   const t0 = performance.now();
-  const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8 });
+  // the linked engine and its key stay: the key below decides whether they are still current
+  const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8, keep: ['engine.elf', 'engine.key'] }).finally(() => rmSync(caseDir, { recursive: true, force: true }));
   log(`sim engine: compiled the step graph with window ${step.window} (${res.manifest.layers.length} layers) in ${Math.round(performance.now() - t0)} ms`);
   writeFileSync(join(dir, 'src', 'engine_main.c'), ENGINE_MAIN_C);
   const sources = [join(RUNTIME_DIR, 'cluster.c'), ...kernelSources(), join(dir, 'src', 'network.c'), join(dir, 'src', 'engine_main.c')];

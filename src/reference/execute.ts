@@ -24,12 +24,19 @@ export interface ExecuteResult {
 
 type InputArg = readonly (Tensor | NamedArray)[] | ReadonlyMap<string, Tensor | NamedArray>;
 
-/** Fails loudly, naming every node whose op the executor lacks. */
+/** Fails loudly, naming every op type the executor lacks (all of them) and a node of each. */
 export function checkSupported(graph: Graph, source = '<graph>'): void {
-  const missing = graph.nodes.filter((n) => !lookupOp(n.op));
-  if (missing.length) {
-    const list = missing.slice(0, 5).map((n) => `'${n.name}' (${n.op}${n.domain ? `, domain ${n.domain}` : ''})`).join(', ');
-    throw new InputError(`${source}: the reference executor does not support node${missing.length > 1 ? 's' : ''} ${list}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+  const missing = new Map<string, { first: string; count: number }>();
+  for (const n of graph.nodes) {
+    if (lookupOp(n.op)) continue;
+    const key = `${n.op}${n.domain ? `, domain ${n.domain}` : ''}`;
+    const m = missing.get(key);
+    if (m) m.count++;
+    else missing.set(key, { first: n.name, count: 1 });
+  }
+  if (missing.size) {
+    const list = [...missing].map(([op, m]) => `${op} (${m.count} node${m.count > 1 ? 's' : ''}, e.g. '${m.first}')`).join(', ');
+    throw new InputError(`${source}: the reference executor does not support the op type${missing.size > 1 ? 's' : ''} ${list}`);
   }
 }
 

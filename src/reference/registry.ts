@@ -6,8 +6,10 @@ import { LAYOUT_OPS } from './ops/layout.js';
 import { LINALG_OPS } from './ops/linalg.js';
 import { QUANT_OPS } from './ops/quant.js';
 import { LLM_OPS } from './ops/llm.js';
+import { DEEPLOY_EXT_OPS } from './ops/deeploy-ext.js';
+import { ONNX_QUANT_OPS } from './ops/onnx-quant.js';
 
-export const OPS: Readonly<Record<string, OpImpl>> = { ...ELEMENTWISE_OPS, ...LAYOUT_OPS, ...LINALG_OPS, ...QUANT_OPS, ...LLM_OPS };
+export const OPS: Readonly<Record<string, OpImpl>> = { ...ELEMENTWISE_OPS, ...LAYOUT_OPS, ...LINALG_OPS, ...QUANT_OPS, ...LLM_OPS, ...DEEPLOY_EXT_OPS, ...ONNX_QUANT_OPS };
 
 export function supportedOps(): string[] {
   return Object.keys(OPS).sort();

@@ -2,7 +2,7 @@
 // runtime sources, flags). Tests, the compiler and the demo call buildProgram().
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,11 +140,44 @@ async function cachedObject(src: string, flags: string[], dir: string, opts: Bui
   h.update(`${GCC}\0${flags.join('\0')}\0${src}\0`);
   h.update(pre.stdout);
   const obj = join(dir, `${h.digest('hex').slice(0, 32)}.o`);
-  if (existsSync(obj)) return obj;
+  if (existsSync(obj)) {
+    if (isWholeObject(obj)) return obj;
+    rmSync(obj, { force: true }); // truncated or foreign: rebuild it
+  }
   const tmp = `${obj}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  await limited(() => run(GCC, [...flags, '-c', src, '-o', tmp], where));
-  renameSync(tmp, obj); // atomic: a concurrent build of the same source finds a whole file
+  try {
+    await limited(() => run(GCC, [...flags, '-c', src, '-o', tmp], where));
+    if (!isWholeObject(tmp)) throw new Error(`${GCC} wrote an unreadable object for ${src}`);
+    renameSync(tmp, obj); // atomic: a concurrent build of the same source finds a whole file
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   return obj;
+}
+
+/**
+ * A cache entry is used only when it is a whole RV32 relocatable object: ELF header, and every
+ * section header and section inside the file (a zero-length or cut file fails this).
+ */
+export function isWholeObject(path: string): boolean {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch {
+    return false;
+  }
+  if (b.length < 52 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 1 || b[5] !== 1) return false;
+  if (b.readUInt16LE(16) !== 1 /* ET_REL */ || b.readUInt16LE(18) !== 243 /* EM_RISCV */) return false;
+  const shoff = b.readUInt32LE(32);
+  const shentsize = b.readUInt16LE(46);
+  const shnum = b.readUInt16LE(48);
+  if (shentsize !== 40 || shnum === 0 || shoff + shnum * shentsize > b.length) return false;
+  for (let k = 0; k < shnum; k++) {
+    const sh = shoff + k * shentsize;
+    const type = b.readUInt32LE(sh + 4);
+    if (type !== 8 /* NOBITS */ && b.readUInt32LE(sh + 16) + b.readUInt32LE(sh + 20) > b.length) return false;
+  }
+  return true;
 }
 
 /** Compile and link a bare-metal program for the siracusa cluster. */
@@ -177,7 +210,7 @@ export async function buildProgram(opts: BuildOptions): Promise<BuildResult> {
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     const diag = (e.stderr ?? '').trim() || e.message;
-    throw new InputError(`building ${opts.out} from ${opts.sources.join(', ')} failed:\n${firstErrors(diag)}`);
+    throw new InputError(`building ${opts.out} from ${opts.sources.join(', ')} failed:\n${firstErrors(diag)}`, { multiline: true });
   }
   return { elf: opts.out, command: [GCC, ...args] };
 }

@@ -12,7 +12,7 @@ import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
 import {
-  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
+  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
   type CompiledBlock, type CoreStall,
 } from './jit.js';
 
@@ -101,7 +101,7 @@ const enum H {
   NONE = 0, // not decoded yet
   ILLEGAL, COMPUTE, JUMP, BRANCH, MULH, DIV,
   // system instructions, executed by the switch in run()
-  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI, ECALL, EBREAK, MRET, WFI, FENCE, ELW,
+  CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI, ECALL, EBREAK, MRET, WFI, FENCE, FENCE_I, ELW,
   LP_STARTI, LP_ENDI, LP_COUNT, LP_COUNTI, LP_SETUP, LP_SETUPI,
 }
 
@@ -110,11 +110,11 @@ const CLASS_BY_ID: Record<string, H> = {
   bgeu: H.BRANCH, 'p.beqimm': H.BRANCH, 'p.bneimm': H.BRANCH, mulh: H.MULH, mulhsu: H.MULH, mulhu: H.MULH,
   div: H.DIV, divu: H.DIV, rem: H.DIV, remu: H.DIV, csrrw: H.CSRRW, csrrs: H.CSRRS, csrrc: H.CSRRC,
   csrrwi: H.CSRRWI, csrrsi: H.CSRRSI, csrrci: H.CSRRCI, ecall: H.ECALL, ebreak: H.EBREAK, mret: H.MRET,
-  wfi: H.WFI, fence: H.FENCE, 'p.elw': H.ELW, 'lp.starti': H.LP_STARTI, 'lp.endi': H.LP_ENDI,
+  wfi: H.WFI, fence: H.FENCE, 'fence.i': H.FENCE_I, 'p.elw': H.ELW, 'lp.starti': H.LP_STARTI, 'lp.endi': H.LP_ENDI,
   'lp.count': H.LP_COUNT, 'lp.counti': H.LP_COUNTI, 'lp.setup': H.LP_SETUP, 'lp.setupi': H.LP_SETUPI,
 };
 /** Instructions not allowed inside a hardware-loop body (xpulpv2.md, "Hardware loops"). */
-const NOT_IN_HWLOOP = new Set<number>([H.JUMP, H.BRANCH, H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE]);
+const NOT_IN_HWLOOP = new Set<number>([H.JUMP, H.BRANCH, H.ECALL, H.EBREAK, H.MRET, H.WFI, H.FENCE, H.FENCE_I]);
 
 let classes: Uint8Array | undefined;
 let iclasses: Uint8Array | undefined;
@@ -309,16 +309,16 @@ export class Core {
           // Every instruction except the system ones runs as compiled code (jit.ts): a block of up
           // to MAX_BLOCK instructions when the budget allows, else a one-instruction block.
           const long = useJit && limit - retired >= MAX_BLOCK;
-          let b = long ? cc.blocks[i] : cc.singles[i];
-          if (b === undefined) {
+          const ix = long ? cc.blockIx : cc.singleIx;
+          let b: CompiledBlock;
+          if (ix[i] !== 0) b = cc.list[ix[i] - 1]!;
+          else {
             curPc = pc; // decoding may trap (an instruction running past the end of memory)
-            b = this.compile(region!, cbase, pc, end0, end1, long ? MAX_BLOCK : 1);
-            if (long) cc.blocks[i] = b;
-            else cc.singles[i] = b;
+            b = cc.put(ix, i, this.compile(region!, cbase, pc, end0, end1, long ? MAX_BLOCK : 1));
           }
           if (b.n > 1 && (((end0 - pc) >>> 0) < b.span || ((end1 - pc) >>> 0) < b.span)) {
             // a hardware loop set up after this block was compiled ends inside it
-            b = cc.singles[i] ??= this.compile(region!, cbase, pc, end0, end1, 1);
+            b = cc.singleIx[i] !== 0 ? cc.list[cc.singleIx[i] - 1]! : cc.put(cc.singleIx, i, this.compile(region!, cbase, pc, end0, end1, 1));
           }
           if (b.n !== 0) {
             curPc = pc;
@@ -328,7 +328,7 @@ export class Core {
             }
             this.cycles += b.cost;
             blk = b;
-            pc = b.fn(this, x);
+            pc = runBlock(this, x, b);
             blk = undefined;
             const side = this.exitN;
             if (side !== 0) {
@@ -349,11 +349,10 @@ export class Core {
                 // iteration to the normal path (which falls out of the loop).
                 const lc = this.lpCount;
                 const per = b.cost + this.loopStart(b);
-                const fn = b.fn;
                 blk = b;
                 while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
                   this.cycles += per;
-                  fn(this, x);
+                  runBlock(this, x, b);
                   retired += b.n;
                   lc[0]--;
                 }
@@ -365,7 +364,7 @@ export class Core {
             }
             continue;
           }
-          // system instructions: CSRs, ecall/ebreak/mret/wfi/fence, p.elw, lp.*, illegal
+          // a system instruction (CSRs, ecall/ebreak/mret/wfi/fence/fence.i, p.elw, lp.*, illegal): charge, count, execute
           const h = cc.handler[i];
           curPc = pc;
           x[0] = 0;
@@ -376,80 +375,26 @@ export class Core {
           pend = 0;
           this.cycles += cc.cost[i];
           this.countSystem(cc.entry[i]);
-          pc = (pc + cc.size[i]) | 0;
-          switch (h) {
-            case H.ILLEGAL:
-              throw this.trapOf(2, cc.raw[i]);
-            case H.FENCE:
-              break;
-            case H.CSRRW:
-            case H.CSRRS:
-            case H.CSRRC:
-            case H.CSRRWI:
-            case H.CSRRSI:
-            case H.CSRRCI:
-              // instret must be current when software reads it
-              this.instret += retired;
-              limit -= retired;
-              retired = 0;
-              this.csrOp(h, cc.rd[i], cc.rs1[i], cc.imm[i], cc.raw[i]);
-              // a CSR write may have changed the hardware-loop registers
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              break;
-            case H.ECALL:
-              if (this.tohost !== undefined) throw this.trapOf(Cause.ecallM, 0);
-              this.hostCall();
-              break;
-            case H.EBREAK:
-              throw this.trapOf(Cause.breakpoint, curPc);
-            case H.MRET:
-              pc = this.mepc;
-              // MIE <- MPIE, MPIE <- 1
-              this.mstatus = (this.mstatus & ~0x8) | ((this.mstatus >> 4) & 0x8) | 0x80;
-              break;
-            case H.WFI:
-              retired++;
-              this.sleeping = true;
-              this.pc = pc;
-              this.pendLoad = 0;
-              this.instret += retired;
-              return 'sleep';
-            // ---------------- XpulpV2 ----------------
-            case H.ELW:
-              x[cc.rd[i]] = this.ldSlow((x[cc.rs1[i]] + cc.imm[i]) | 0, 4);
-              pend = 1 << cc.rd[i];
-              break;
-            case H.LP_STARTI:
-              this.lpStart[cc.rd[i]] = (curPc + (cc.imm[i] << 1)) | 0;
-              this.lpChecked[cc.rd[i]] = false;
-              break;
-            case H.LP_ENDI:
-              this.lpEnd[cc.rd[i]] = (curPc + (cc.imm[i] << 1)) | 0;
-              this.lpChecked[cc.rd[i]] = false;
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              break;
-            case H.LP_COUNT:
-            case H.LP_COUNTI:
-            case H.LP_SETUP:
-            case H.LP_SETUPI: {
-              const L = cc.rd[i];
-              if (h === H.LP_COUNT) this.lpCount[L] = x[cc.rs1[i]];
-              else if (h === H.LP_COUNTI) this.lpCount[L] = cc.imm[i];
-              else {
-                this.lpStart[L] = pc;
-                this.lpEnd[L] = (curPc + ((h === H.LP_SETUP ? cc.imm[i] : cc.imm2[i]) << 1)) | 0;
-                this.lpCount[L] = h === H.LP_SETUP ? x[cc.rs1[i]] : cc.imm[i];
-              }
-              this.lpChecked[L] = false;
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
-              break;
-            }
-            default:
-              throw new Error(`internal: handler ${h} at ${hex(curPc)}`);
+          if (h >= H.CSRRW && h <= H.CSRRCI) {
+            // instret must be current when software reads it
+            this.instret += retired;
+            limit -= retired;
+            retired = 0;
           }
+          const at = pc;
+          pc = (pc + cc.size[i]) | 0; // an exit (ecall) leaves the core after the instruction
+          pc = this.system(h, cc, i, at);
+          if (h === H.WFI) {
+            retired++;
+            this.sysClass = -1;
+            this.pendLoad = 0;
+            this.instret += retired;
+            return 'sleep';
+          }
+          if (h === H.ELW) pend = 1 << cc.rd[i];
+          // CSR writes and lp.* may have changed the hardware-loop registers
+          end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
+          end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
           retired++;
           this.sysClass = -1;
           // Hardware loops: after the last body instruction, loop 0 (inner, priority) then loop 1.
@@ -520,6 +465,79 @@ export class Core {
         this.pc = curPc;
         throw e;
       }
+    }
+  }
+
+  /**
+   * Execute the system instruction of class h in decode-cache slot i at `pc` (charged and counted
+   * by the caller); returns the next pc. Traps, exits and faults are thrown as signals. wfi sets
+   * `sleeping` (and `pc`): the caller returns 'sleep'.
+   */
+  private system(h: number, cc: CodeCache, i: number, pc: number): number {
+    const x = this.x;
+    const next = (pc + cc.size[i]) | 0;
+    switch (h) {
+      case H.ILLEGAL:
+        throw this.trapOf(Cause.illegal, cc.raw[i]);
+      case H.FENCE:
+        return next;
+      case H.FENCE_I:
+        // Stores into decoded code already dropped it (Region.invalidate), and a block always
+        // ends before a system instruction, so what follows is fetched anew. Checked
+        // hardware-loop bodies may have been rewritten: check them again.
+        this.goodLoopBodies.clear();
+        return next;
+      case H.CSRRW:
+      case H.CSRRS:
+      case H.CSRRC:
+      case H.CSRRWI:
+      case H.CSRRSI:
+      case H.CSRRCI:
+        this.csrOp(h, cc.rd[i], cc.rs1[i], cc.imm[i], cc.raw[i]);
+        return next;
+      case H.ECALL:
+        if (this.tohost !== undefined) throw this.trapOf(Cause.ecallM, 0);
+        this.hostCall();
+        return next;
+      case H.EBREAK:
+        throw this.trapOf(Cause.breakpoint, pc);
+      case H.MRET:
+        // MIE <- MPIE, MPIE <- 1
+        this.mstatus = (this.mstatus & ~0x8) | ((this.mstatus >> 4) & 0x8) | 0x80;
+        return this.mepc;
+      case H.WFI:
+        this.sleeping = true;
+        this.pc = next;
+        return next;
+      // ---------------- XpulpV2 ----------------
+      case H.ELW:
+        x[cc.rd[i]] = this.ldSlow((x[cc.rs1[i]] + cc.imm[i]) | 0, 4);
+        return next;
+      case H.LP_STARTI:
+        this.lpStart[cc.rd[i]] = (pc + (cc.imm[i] << 1)) | 0;
+        this.lpChecked[cc.rd[i]] = false;
+        return next;
+      case H.LP_ENDI:
+        this.lpEnd[cc.rd[i]] = (pc + (cc.imm[i] << 1)) | 0;
+        this.lpChecked[cc.rd[i]] = false;
+        return next;
+      case H.LP_COUNT:
+      case H.LP_COUNTI:
+      case H.LP_SETUP:
+      case H.LP_SETUPI: {
+        const L = cc.rd[i];
+        if (h === H.LP_COUNT) this.lpCount[L] = x[cc.rs1[i]];
+        else if (h === H.LP_COUNTI) this.lpCount[L] = cc.imm[i];
+        else {
+          this.lpStart[L] = next;
+          this.lpEnd[L] = (pc + ((h === H.LP_SETUP ? cc.imm[i] : cc.imm2[i]) << 1)) | 0;
+          this.lpCount[L] = h === H.LP_SETUP ? x[cc.rs1[i]] : cc.imm[i];
+        }
+        this.lpChecked[L] = false;
+        return next;
+      }
+      default:
+        throw new Error(`internal: handler ${h} at ${hex(pc)}`);
     }
   }
 
@@ -709,11 +727,10 @@ export class Core {
   }
   /** Any load: sign-extended value of `size` bytes. Devices, misalignment, faults. */
   ldSlow(a: number, size: 1 | 2 | 4): number {
-    const f = this.memory.find(a);
-    if (f && f.offset + size <= f.region.size) {
-      const r = f.region;
+    const r = this.memory.locate(a);
+    const o = this.memory.lastOffset;
+    if (r && o + size <= r.size) {
       if (r === this.memory.l2) this.cycles += this.timing.l2Load;
-      const o = f.offset;
       if ((o & (size - 1)) !== 0) {
         if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedLoad, a);
         this.misalignedStall();
@@ -723,10 +740,10 @@ export class Core {
       if (size === 2) return ((b[o] | (b[o + 1] << 8)) << 16) >> 16;
       return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
     }
-    const d = this.memory.device(a);
+    const d = this.memory.deviceAt(a);
     if (d) {
       if ((a & (size - 1)) !== 0) throw this.trapOf(Cause.misalignedLoad, a);
-      const v = d.device.read(this.hartId, d.offset, size);
+      const v = d.read(this.hartId, this.memory.lastOffset, size);
       if (v === BLOCK) throw this.sleepSig;
       return size === 4 ? v | 0 : size === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
     }
@@ -745,28 +762,28 @@ export class Core {
 
   /** Any store of `size` bytes. */
   st(a: number, size: number, v: number): void {
-    const f = this.memory.find(a);
-    if (f && f.offset + size <= f.region.size) {
-      const o = f.offset;
+    const r = this.memory.locate(a);
+    const o = this.memory.lastOffset;
+    if (r && o + size <= r.size) {
       if ((o & (size - 1)) !== 0) {
         if (this.memory.platform.misalignedTraps) throw this.trapOf(Cause.misalignedStore, a);
         this.misalignedStall();
       }
-      const b = f.region.bytes;
+      const b = r.bytes;
       b[o] = v;
       if (size > 1) b[o + 1] = v >>> 8;
       if (size > 2) {
         b[o + 2] = v >>> 16;
         b[o + 3] = v >>> 24;
       }
-      const w = f.region.watch;
-      if (w[o >>> WATCH_SHIFT] !== 0 || w[(o + size - 1) >>> WATCH_SHIFT] !== 0) this.watchHit(f.region, o, a, v);
+      const w = r.watch;
+      if (w[o >>> WATCH_SHIFT] !== 0 || w[(o + size - 1) >>> WATCH_SHIFT] !== 0) this.watchHit(r, o, a, v);
       return;
     }
-    const d = this.memory.device(a);
+    const d = this.memory.deviceAt(a);
     if (d) {
       if ((a & (size - 1)) !== 0) throw this.trapOf(Cause.misalignedStore, a);
-      d.device.write(this.hartId, d.offset, size as 1 | 2 | 4, v);
+      d.write(this.hartId, this.memory.lastOffset, size as 1 | 2 | 4, v);
       return;
     }
     throw this.trapOf(Cause.storeAccess, a);
@@ -996,9 +1013,8 @@ export class Core {
     this.lpChecked[L] = true;
     const start = this.lpStart[L];
     const end = this.lpEnd[L];
-    const where = `hardware loop ${L} [${hex(start)}..${hex(end)}]`;
     const fail = (what: string): never => {
-      this.faultSig.message = `${where}: ${what} (xpulpv2.md, hardware-loop constraints)`;
+      this.faultSig.message = `hardware loop ${L} [${hex(start)}..${hex(end)}]: ${what} (xpulpv2.md, hardware-loop constraints)`;
       throw this.faultSig;
     };
     if (this.goodLoopBodies.get(start) !== end) {

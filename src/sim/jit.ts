@@ -1,7 +1,10 @@
 // Block translation (v86 style), and the semantics of every non-system instruction: GEN holds one
-// code template per table id. A run of decoded instructions becomes one JS function, so V8 compiles
-// guest code to machine code; operands are baked in as constants; loads and stores call the core's
-// access methods (which V8 inlines). A block ends at a jump, before a system instruction (CSR, trap,
+// code template per table id. A run of decoded instructions becomes a block; a block that has run
+// HOT times becomes one JS function, so V8 compiles guest code to machine code (operands baked in as
+// constants; loads and stores call the core's access methods, which V8 inlines). Until then the
+// block runs in the interpreter, which is generated from the same templates with the operands as
+// variables: cold code (most of a compiled network's code runs a few hundred times) costs no
+// translation and never runs in V8's own bytecode interpreter. A block ends at a jump, before a system instruction (CSR, trap,
 // hardware-loop setup, p.elw, illegal: the core's switch runs those), at an active hardware-loop end,
 // or after MAX_BLOCK instructions; conditional branches inside are side exits.
 //
@@ -27,8 +30,19 @@ export const ST_MISALIGNED = 5;
 export const LANES = 8;
 
 export interface CompiledBlock {
-  /** Runs the block; returns the next pc. */
-  readonly fn: (c: BlockHost, x: Int32Array) => number;
+  /** Runs the block; returns the next pc. The interpreter until the block is hot, then its own function. */
+  fn: (c: BlockHost, x: Int32Array) => number;
+  /** executions so far, up to HOT (then it is translated) */
+  runs: number;
+  /** the interpreter (for this block's branch penalty), and what translation needs */
+  readonly interp: Interp;
+  readonly helpers: Helpers;
+  readonly br: number;
+  /** per instruction k, OPS words from k * OPS: table entry, rd, rs1, rs2, imm, imm2, next pc,
+   * side exit (1: a conditional branch the block continues past), pc */
+  readonly ops: Int32Array;
+  /** side exits count themselves in cnt (statistics) */
+  readonly counted: boolean;
   readonly start: number;
   /** pc of the last instruction */
   readonly last: number;
@@ -79,6 +93,12 @@ export interface BlockHost {
 /** Marks a start address whose first instruction is a system one (the core's switch runs it). */
 export const NO_BLOCK: CompiledBlock = {
   fn: () => 0,
+  runs: 0,
+  interp: () => 0,
+  helpers: { mulh: () => 0, mulhu: () => 0, mulhsu: () => 0 },
+  br: 0,
+  ops: new Int32Array(0),
+  counted: false,
   start: 1,
   last: 1,
   span: 0,
@@ -97,24 +117,29 @@ export const NO_BLOCK: CompiledBlock = {
 
 /** Instruction ids that never enter a block. */
 const INTERPRETER_ONLY = new Set([
-  'csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci', 'ecall', 'ebreak', 'mret', 'wfi', 'fence',
+  'csrrw', 'csrrs', 'csrrc', 'csrrwi', 'csrrsi', 'csrrci', 'ecall', 'ebreak', 'mret', 'wfi', 'fence', 'fence.i',
   'lp.starti', 'lp.endi', 'lp.count', 'lp.counti', 'lp.setup', 'lp.setupi', 'p.elw',
 ]);
 
+/** Operands of a template: numbers (a translated block: constants) or variable names (the
+ * interpreter). Templates fold constants with add/u32 so both produce valid code. */
+type Opnd = number | string;
 interface Ops {
-  rd: number;
-  rs1: number;
-  rs2: number;
-  imm: number;
-  imm2: number;
-  pc: number;
-  next: number;
-  fn: number; // index into the ALU function table
+  rd: Opnd;
+  rs1: Opnd;
+  rs2: Opnd;
+  imm: Opnd;
+  imm2: Opnd;
+  pc: Opnd;
+  next: Opnd;
 }
 type Gen = (o: Ops) => string;
 
-const X = (r: number) => (r === 0 ? '0' : `x[${r}]`);
-const set = (rd: number, expr: string) => (rd === 0 ? '' : `x[${rd}]=${expr};`);
+/** Register read: x0 is the constant 0 in translated code; the interpreter keeps x[0] at 0. */
+const X = (r: Opnd) => (r === 0 ? '0' : `x[${r}]`);
+const set = (rd: Opnd, expr: string) => (rd === 0 ? '' : `x[${rd}]=${expr};`);
+const add = (a: Opnd, b: Opnd) => (typeof a === 'number' && typeof b === 'number' ? `${(a + b) | 0}` : `((${a}+${b})|0)`);
+const u32 = (a: Opnd) => (typeof a === 'number' ? `${a >>> 0}` : `(${a}>>>0)`);
 const A = (o: Ops) => `(${X(o.rs1)}+${o.imm})|0`;
 
 const LOADS: Record<string, string> = { lb: 'c.ld8(a)', lh: 'c.ld16(a)', lw: 'c.ld32(a)', lbu: '(c.ld8(a)&255)', lhu: '(c.ld16(a)&65535)' };
@@ -136,12 +161,12 @@ const BRANCH_COND: Record<string, (o: Ops) => string> = {
 
 const GEN: Record<string, Gen> = {
   lui: (o) => set(o.rd, `${o.imm}`),
-  auipc: (o) => set(o.rd, `${(o.pc + o.imm) | 0}`),
-  jal: (o) => `${set(o.rd, `${o.next}`)}return ${(o.pc + o.imm) | 0};`,
+  auipc: (o) => set(o.rd, add(o.pc, o.imm)),
+  jal: (o) => `${set(o.rd, `${o.next}`)}return ${add(o.pc, o.imm)};`,
   jalr: (o) => `{const t=(${X(o.rs1)}+${o.imm})&-2;${set(o.rd, `${o.next}`)}return t;}`,
   addi: (o) => set(o.rd, `(${X(o.rs1)}+${o.imm})|0`),
   slti: (o) => set(o.rd, `${X(o.rs1)}<${o.imm}?1:0`),
-  sltiu: (o) => set(o.rd, `(${X(o.rs1)}>>>0)<${o.imm >>> 0}?1:0`),
+  sltiu: (o) => set(o.rd, `(${X(o.rs1)}>>>0)<${u32(o.imm)}?1:0`),
   xori: (o) => set(o.rd, `${X(o.rs1)}^${o.imm}`),
   ori: (o) => set(o.rd, `${X(o.rs1)}|${o.imm}`),
   andi: (o) => set(o.rd, `${X(o.rs1)}&${o.imm}`),
@@ -171,7 +196,7 @@ const GEN: Record<string, Gen> = {
     `{const a=${X(o.rs1)},b=${X(o.rs2)};${set(o.rd, `(${X(o.rd)}+((a<<24)>>24)*((b<<24)>>24)+((a<<16)>>24)*((b<<16)>>24)+((a<<8)>>24)*((b<<8)>>24)+(a>>24)*(b>>24))|0`)}}`,
 };
 for (const [id, cond] of Object.entries(BRANCH_COND))
-  GEN[id] = (o) => `if(${cond(o)}){c.cycles+=BR;c.stallCtr[${ST_BRANCH}]+=BR;return ${(o.pc + o.imm) | 0};}return ${o.next};`;
+  GEN[id] = (o) => `if(${cond(o)}){c.cycles+=BR;c.stallCtr[${ST_BRANCH}]+=BR;return ${add(o.pc, o.imm)};}return ${o.next};`;
 for (const id of Object.keys(LOADS)) GEN[id] = (o) => `c.jpc=${o.pc};{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`;
 for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => `c.jpc=${o.pc};${store(STORE_SIZE[id], A(o), X(o.rs2))}`;
 
@@ -203,7 +228,6 @@ interface Tables {
   isLoad: Uint8Array;
   icls: Uint8Array;
   alu: AluFn[];
-  aluIndex: Int16Array;
 }
 let tables: Tables | undefined;
 function jitTables(): Tables {
@@ -215,7 +239,6 @@ function jitTables(): Tables {
   const isLoad = new Uint8Array(entries.length + 1);
   const icls = new Uint8Array(entries.length + 1);
   const alu: AluFn[] = [];
-  const aluIndex = new Int16Array(entries.length + 1).fill(-1);
   for (const e of entries) {
     icls[e.index] = e.iclass;
     if (INTERPRETER_ONLY.has(e.id)) continue;
@@ -223,7 +246,6 @@ function jitTables(): Tables {
     if (!g && xpulpAlu[e.id]) {
       const k = alu.length;
       alu.push(xpulpAlu[e.id]);
-      aluIndex[e.index] = k;
       g = (o) => set(o.rd, `F[${k}](${X(o.rs1)},${X(o.rs2)},${X(o.rd)},${o.imm},${o.imm2})`);
     }
     gen[e.index] = g;
@@ -232,10 +254,26 @@ function jitTables(): Tables {
     if (BRANCH_COND[e.id]) cond[e.index] = BRANCH_COND[e.id];
     if (op === 0x03 || e.formatName.startsWith('Format_L')) isLoad[e.index] = 1;
   }
-  return (tables = { gen, terminator, cond, isLoad, icls, alu, aluIndex });
+  return (tables = { gen, terminator, cond, isLoad, icls, alu });
 }
 
+type Interp = (c: BlockHost, x: Int32Array, b: CompiledBlock) => number;
 const SIDE_EXITS = process.env.DSIM_NO_SIDE_EXITS === undefined;
+/** Executions after which a block is translated to its own JS function (DSIM_HOT overrides: 1 =
+ * translate at once, as before the interpreter existed). V8 runs a new function in its bytecode
+ * interpreter until it has run about a thousand times (~500 ns per call of a small block, measured),
+ * so translating a block that runs less than that costs more than interpreting it here (~10 ns per
+ * instruction): docs/simulator.md, "Where the host time goes". */
+let HOT = Number(process.env.DSIM_HOT ?? 4096) | 0 || 1;
+/** Set the translation threshold (tests run every path: 1 translates at once). Returns the old one. */
+export function setHotThreshold(n: number): number {
+  const old = HOT;
+  HOT = Math.max(1, n | 0);
+  return old;
+}
+/** Words per instruction in CompiledBlock.ops, and where each operand is (the interpreter reads them by name). */
+const OPS = 9;
+const OPERAND_WORD: Record<string, number> = { rd: 1, rs1: 2, rs2: 3, imm: 4, imm2: 5, next: 6, pc: 8 };
 type Factory = (F: AluFn[], M: Helpers, BR: number, K: Float64Array) => CompiledBlock['fn'];
 const FACTORIES = new Map<string, Factory>();
 const FN_CACHE = new Map<string, CompiledBlock['fn']>();
@@ -247,10 +285,12 @@ export interface Helpers {
 }
 
 /**
- * Compile the block of at most `maxLen` instructions starting at `pc`. `decode(off)` fills the
+ * Build the block of at most `maxLen` instructions starting at `pc`. `decode(off)` fills the
  * decode cache slot of a region offset and returns its class; `illegal` is the class of illegal
  * instructions. Returns NO_BLOCK when the first instruction is a system one. `counted`: side exits
  * count themselves in the block's `cnt` (statistics; costs ~10% on branchy code, so opt-in).
+ * The block's operands are copied out of the decode cache: it runs the code it was built from
+ * even if a store changes the bytes while it runs (fence.i semantics, docs/simulator.md).
  */
 export function compileBlock(
   region: Region,
@@ -268,20 +308,17 @@ export function compileBlock(
 ): CompiledBlock {
   const t = jitTables();
   const cc: CodeCache = region.code();
-  const parts: string[] = [];
+  const ops: number[] = [];
   const pcs: number[] = [];
   const prefix: number[] = [];
   const icls: number[] = [];
   const extra: number[] = [];
   const lu: number[] = [];
+  const sideK: number[] = [];
   let cost = 0;
   let prevLoad = 0;
   let firstRead = 0;
-  let lastLoad = 0;
   let p = pc;
-  let nextPc = pc;
-  let ended = false;
-  const sideExits: { at: number; k: number; cond: string; target: number }[] = [];
   while (pcs.length < maxLen) {
     const off = (p - cbase) >>> 0;
     if (off + 2 > region.size) break;
@@ -298,18 +335,8 @@ export function compileBlock(
         }
     }
     const e = cc.entry[i];
-    const g = h === illegal ? undefined : t.gen[e];
-    if (!g) break;
-    const o: Ops = {
-      rd: cc.rd[i],
-      rs1: cc.rs1[i],
-      rs2: cc.rs2[i],
-      imm: cc.imm[i],
-      imm2: cc.imm2[i],
-      pc: p,
-      next: (p + cc.size[i]) | 0,
-      fn: t.aluIndex[e],
-    };
+    if (h === illegal || !t.gen[e]) break;
+    const next = (p + cc.size[i]) | 0;
     const reads = cc.readMask[i];
     if (pcs.length === 0) firstRead = reads;
     prefix.push(cost);
@@ -318,79 +345,186 @@ export function compileBlock(
     icls.push(t.icls[e]);
     extra.push(cc.cost[i] - 1);
     lu.push(stall);
-    prevLoad = t.isLoad[e] && o.rd !== 0 ? 1 << o.rd : 0;
+    const rd = cc.rd[i];
+    prevLoad = t.isLoad[e] && rd !== 0 ? 1 << rd : 0;
     pcs.push(p);
-    const cnd = t.cond[e];
-    if (cnd && SIDE_EXITS && pcs.length < maxLen && !ends.includes(p)) {
-      // Conditional branch inside the block: a side exit. The exit corrects the block's static
-      // cycles to those of the instructions run so far and tells the core how many retired.
-      const k = pcs.length;
-      sideExits.push({ at: parts.length, k, cond: cnd(o), target: (p + o.imm) | 0 });
-      parts.push('');
-    } else {
-      parts.push(g(o));
-      if (t.terminator[e]) {
-        ended = true;
-        break;
-      }
-    }
-    nextPc = o.next;
+    // Conditional branch inside the block: a side exit. The exit corrects the block's static
+    // cycles to those of the instructions run so far and tells the core how many retired.
+    const side = t.cond[e] !== undefined && SIDE_EXITS && pcs.length < maxLen && !ends.includes(p) ? 1 : 0;
+    if (side) sideK.push(pcs.length);
+    ops.push(e, rd, cc.rs1[i], cc.rs2[i], cc.imm[i], cc.imm2[i], next, side, p);
+    if (!side && t.terminator[e]) break;
     if (ends.includes(p)) break;
-    p = o.next;
+    p = next;
   }
   if (pcs.length === 0) return NO_BLOCK;
-  lastLoad = prevLoad;
   const last = pcs[pcs.length - 1];
-  if (!ended) parts.push(`return ${nextPc};`);
-  const exitK = new Int32Array(sideExits.length + 1);
+  const exitK = new Int32Array(sideK.length + 1);
   exitK[0] = pcs.length;
-  for (const [j, x] of sideExits.entries()) {
-    exitK[j + 1] = x.k;
-  }
-  for (const [j, x] of sideExits.entries()) {
-    const ran = x.k < prefix.length ? prefix[x.k] : cost; // static cycles of instructions 0..k-1
-    // K: this block's exit counters (a side exit counts itself; the core counts full runs)
-    const count = counted ? `K[${(j + 1) * LANES}+c.lane]++;` : '';
-    parts[x.at] = `if(${x.cond}){c.cycles+=BR-${cost - ran};${count}c.exitN=${x.k};return ${x.target};}`;
-  }
-  const body = parts.join('\n');
-  // The same code (same program, another Memory or a re-run) reuses the function V8 has already
-  // optimised: block functions hold no per-run state.
-  // With `counted`, each block gets its own closure (over its counters K) from a factory shared by
-  // equal code; otherwise equal code shares one closure (V8 then specialises on its constants).
-  const key = `${branchExtra}|${body}`;
-  const cnt = new Float64Array(exitK.length * LANES);
-  let fn = counted ? undefined : FN_CACHE.get(key);
-  if (!fn) {
-    let factory = FACTORIES.get(key);
-    if (!factory) {
-      factory = new Function('F', 'M', 'BR', 'K', `return function block_${(pc >>> 0).toString(16)}(c,x){\n${body}\n};`) as Factory;
-      if (FACTORIES.size > 100_000) FACTORIES.clear();
-      FACTORIES.set(key, factory);
-    }
-    fn = factory(t.alu, M, branchExtra, cnt);
-    if (!counted) {
-      if (FN_CACHE.size > 100_000) FN_CACHE.clear();
-      FN_CACHE.set(key, fn);
-    }
-  }
+  sideK.forEach((k, j) => (exitK[j + 1] = k));
   const block: CompiledBlock = {
-    fn,
+    fn: NO_BLOCK.fn,
+    runs: 0,
+    interp: interpreter(t, M, branchExtra),
+    helpers: M,
+    br: branchExtra,
+    ops: Int32Array.from(ops),
+    counted,
     start: pc,
     last,
     span: (last - pc) >>> 0,
     n: pcs.length,
     cost,
     firstRead,
-    lastLoad,
+    lastLoad: prevLoad,
     pcs: Int32Array.from(pcs),
     prefix: Float64Array.from(prefix),
     icls: Uint8Array.from(icls),
     extra: Uint8Array.from(extra),
     lu: Uint8Array.from(lu),
     exitK,
-    cnt,
+    cnt: new Float64Array(exitK.length * LANES),
   };
   ledger?.push(block); // every block with counters, for the statistics (Core.counters)
   return block;
+}
+
+/** Template operands of instruction k of a block (constants). */
+function opsAt(b: CompiledBlock, k: number): Ops {
+  const o = b.ops;
+  const j = k * OPS;
+  return { rd: o[j + 1], rs1: o[j + 2], rs2: o[j + 3], imm: o[j + 4], imm2: o[j + 5], pc: b.pcs[k], next: o[j + 6] };
+}
+
+/**
+ * Run a block: in the interpreter until it has run HOT times, then as its own JS function. One
+ * small function for every call site (the core's loop), so V8 optimises it at once.
+ */
+export function runBlock(c: BlockHost, x: Int32Array, b: CompiledBlock): number {
+  if (b.runs >= HOT) return b.fn(c, x);
+  if (++b.runs < HOT) return b.interp(c, x, b);
+  b.fn = translate(b);
+  return b.fn(c, x);
+}
+
+/** The block as one JS function: its instructions' templates with the operands as constants. */
+function translate(b: CompiledBlock): CompiledBlock['fn'] {
+  const t = jitTables();
+  const M = b.helpers;
+  const branchExtra = b.br;
+  const parts: string[] = [];
+  let j = 0;
+  for (let k = 0; k < b.n; k++) {
+    const e = b.ops[k * OPS];
+    const o = opsAt(b, k);
+    if (b.ops[k * OPS + 7]) {
+      const ran = k + 1 < b.n ? b.prefix[k + 1] : b.cost; // static cycles of instructions 0..k
+      // K: this block's exit counters (a side exit counts itself; the core counts full runs)
+      const count = b.counted ? `K[${(j + 1) * LANES}+c.lane]++;` : '';
+      parts.push(`if(${t.cond[e](o)}){c.cycles+=BR-${b.cost - ran};${count}c.exitN=${k + 1};return ${add(o.pc, o.imm)};}`);
+      j++;
+    } else parts.push(t.gen[e]!(o));
+  }
+  const lastE = b.ops[(b.n - 1) * OPS];
+  if (b.ops[(b.n - 1) * OPS + 7] || !t.terminator[lastE]) parts.push(`return ${b.ops[(b.n - 1) * OPS + 6]};`);
+  const body = parts.join('\n');
+  // The same code (same program, another Memory or a re-run) reuses the function V8 has already
+  // optimised: block functions hold no per-run state.
+  // With `counted`, each block gets its own closure (over its counters K) from a factory shared by
+  // equal code; otherwise equal code shares one closure (V8 then specialises on its constants).
+  const key = `${branchExtra}|${body}`;
+  let fn = b.counted ? undefined : FN_CACHE.get(key);
+  if (!fn) {
+    let factory = FACTORIES.get(key);
+    if (!factory) {
+      factory = new Function('F', 'M', 'BR', 'K', `return function block_${(b.start >>> 0).toString(16)}(c,x){\n${body}\n};`) as Factory;
+      if (FACTORIES.size > 100_000) FACTORIES.clear();
+      FACTORIES.set(key, factory);
+    }
+    fn = factory(t.alu, M, branchExtra, b.cnt);
+    if (!b.counted) {
+      if (FN_CACHE.size > 100_000) FN_CACHE.clear();
+      FN_CACHE.set(key, fn);
+    }
+  }
+  return fn;
+}
+
+const INTERPRETERS = new Map<string, Interp>();
+
+/** An instruction of the interpreter: operands from ops[j..]; returns the next pc. */
+type Handler = (c: BlockHost, x: Int32Array, o: Int32Array, j: number) => number;
+type Cond = (x: Int32Array, o: Int32Array, j: number) => boolean;
+
+/** `const rd=o[j+1];...` for the operands a template's code uses. */
+function operandLoads(code: string): string {
+  return Object.entries(OPERAND_WORD)
+    .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code))
+    .map(([name, w]) => `const ${name}=o[j+${w}];`)
+    .join('');
+}
+
+/**
+ * The interpreter of blocks, made from the same templates as translated blocks with the operands
+ * as parameters: one small function per table entry (a handler returns the next pc) and one per
+ * branch condition. Small functions, each shared by every block that uses its instruction, are
+ * optimised by V8 within milliseconds (one function with a case per entry took V8 0.1-0.4 s to
+ * optimise, again after every new case). A block's cycles, side exits, counters and precise-trap
+ * pcs are those of its translation; x[0] is kept 0 after every instruction (the templates skip
+ * writes to x0 only when the register is a constant).
+ */
+function interpreter(t: Tables, M: Helpers, branchExtra: number): Interp {
+  const key = `${branchExtra}`;
+  let f = INTERPRETERS.get(key);
+  if (f) return f;
+  const sym: Ops = { rd: 'rd', rs1: 'rs1', rs2: 'rs2', imm: 'imm', imm2: 'imm2', pc: 'pc', next: 'next' };
+  // one source for all of them: a new Function per handler took ~250 ms at start-up
+  const src: string[] = [];
+  t.gen.forEach((g, e) => {
+    if (!g) return;
+    const body = `${g(sym)}return next;`;
+    src.push(`H[${e}]=function op_${e}(c,x,o,j){${operandLoads(body)}${body}};`);
+    const cond = t.cond[e];
+    if (cond) {
+      const test = `return ${cond(sym)};`;
+      src.push(`C[${e}]=function cond_${e}(x,o,j){${operandLoads(test)}${test}};`);
+    }
+  });
+  const H: Handler[] = [];
+  const C: Cond[] = [];
+  new Function('F', 'M', 'BR', 'H', 'C', src.join('\n'))(t.alu, M, branchExtra, H, C);
+  // holes would make the tables slow (dictionary elements): fill them
+  for (let e = 0; e < t.gen.length; e++) {
+    H[e] ??= () => {
+      throw new Error(`internal: no template for table entry ${e}`);
+    };
+    C[e] ??= () => false;
+  }
+  f = (c, x, b) => {
+    const o = b.ops;
+    const n = b.n;
+    let s = 0;
+    x[0] = 0;
+    for (let k = 0; ; k++) {
+      const j = k * OPS;
+      const e = o[j];
+      if (o[j + 7] !== 0) {
+        // side exit: the branch is taken here, or the block goes on
+        if (C[e](x, o, j)) {
+          c.cycles += branchExtra - (b.cost - (k + 1 < n ? b.prefix[k + 1] : b.cost));
+          if (b.counted) b.cnt[(s + 1) * LANES + c.lane]++;
+          c.exitN = k + 1;
+          return (o[j + 8] + o[j + 4]) | 0;
+        }
+        s++;
+        if (k + 1 === n) return o[j + 6];
+        continue;
+      }
+      const next = H[e](c, x, o, j);
+      x[0] = 0;
+      if (k + 1 === n) return next;
+    }
+  };
+  INTERPRETERS.set(key, f);
+  return f;
 }

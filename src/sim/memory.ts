@@ -36,13 +36,16 @@ export class CodeCache {
   readonly readMask: Int32Array;
   readonly raw: Int32Array;
   readonly entry: Uint16Array;
-  /** Compiled blocks by start slot (jit.ts); dropped wholesale when code is written. */
-  blocks: (CompiledBlock | undefined)[];
-  /** One-instruction blocks by slot: what runs when the budget is small (single steps). */
-  singles: (CompiledBlock | undefined)[];
+  /** Blocks (jit.ts) by start slot, as 1 + their index in `list` (0: none): a zeroed typed array
+   * costs nothing until used, where a JS array of a million slots took ~40 ms to create per Memory. */
+  readonly blockIx: Int32Array;
+  /** One-instruction blocks by slot (what runs when the budget is small: single steps), the same way. */
+  readonly singleIx: Int32Array;
+  /** every block built for this region; null once its code was written */
+  readonly list: (CompiledBlock | null)[] = [];
   constructor(readonly slots: number) {
-    this.blocks = new Array<CompiledBlock | undefined>(slots);
-    this.singles = new Array<CompiledBlock | undefined>(slots);
+    this.blockIx = new Int32Array(slots);
+    this.singleIx = new Int32Array(slots);
     this.handler = new Uint8Array(slots);
     this.rd = new Uint8Array(slots);
     this.rs1 = new Uint8Array(slots);
@@ -54,6 +57,20 @@ export class CodeCache {
     this.readMask = new Int32Array(slots);
     this.raw = new Int32Array(slots);
     this.entry = new Uint16Array(slots);
+  }
+  /** Remember block b at slot i in `ix` (blockIx or singleIx). */
+  put(ix: Int32Array, i: number, b: CompiledBlock): CompiledBlock {
+    this.list.push(b);
+    ix[i] = this.list.length;
+    return b;
+  }
+  /** Forget the blocks starting in slots [from, to) of `ix`. */
+  drop(ix: Int32Array, from: number, to: number): void {
+    for (let i = from; i < to; i++)
+      if (ix[i] !== 0) {
+        this.list[ix[i] - 1] = null;
+        ix[i] = 0;
+      }
   }
 }
 
@@ -92,8 +109,8 @@ export class Region {
     const to = ((page + 1) << WATCH_SHIFT) >>> 1;
     c.handler.fill(0, from, to);
     // a compiled block starting up to MAX_BLOCK_BYTES before the page may cover it
-    c.blocks.fill(undefined, Math.max(0, from - (MAX_BLOCK_BYTES >>> 1)), to);
-    c.singles.fill(undefined, from, to);
+    c.drop(c.blockIx, Math.max(0, from - (MAX_BLOCK_BYTES >>> 1)), to);
+    c.drop(c.singleIx, from, to);
   }
 }
 
@@ -126,25 +143,49 @@ export class Memory {
 
   /** The region and offset of an address (alias resolved), or undefined when unmapped. */
   find(addr: number): { region: Region; offset: number } | undefined {
+    const region = this.locate(addr);
+    return region ? { region, offset: this.lastOffset } : undefined;
+  }
+
+  /** Offset of the last locate() / deviceAt() hit (read it at once: the next call overwrites it). */
+  lastOffset = 0;
+
+  /** find() without allocating, for the cores' access paths: the region, offset in lastOffset. */
+  locate(addr: number): Region | undefined {
     const a = addr >>> 0;
     for (const r of this.regions) {
       const off = (a - r.base) >>> 0;
-      if (off < r.size) return { region: r, offset: off };
+      if (off < r.size) {
+        this.lastOffset = off;
+        return r;
+      }
       if (r.spec.alias !== undefined) {
         const o2 = (a - r.spec.alias) >>> 0;
-        if (o2 < r.size) return { region: r, offset: o2 };
+        if (o2 < r.size) {
+          this.lastOffset = o2;
+          return r;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** device() without allocating: the device, offset in lastOffset. */
+  deviceAt(addr: number): Device | undefined {
+    const a = addr >>> 0;
+    for (const d of this.devices) {
+      const off = (a - d.base) >>> 0;
+      if (off < d.size) {
+        this.lastOffset = off;
+        return d.device;
       }
     }
     return undefined;
   }
 
   device(addr: number): { device: Device; offset: number } | undefined {
-    const a = addr >>> 0;
-    for (const d of this.devices) {
-      const off = (a - d.base) >>> 0;
-      if (off < d.size) return { device: d.device, offset: off };
-    }
-    return undefined;
+    const device = this.deviceAt(addr);
+    return device ? { device, offset: this.lastOffset } : undefined;
   }
 
   /** Does [addr, addr+len) lie inside one memory region? */

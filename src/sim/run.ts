@@ -1,10 +1,10 @@
 // Running a whole program on one core: the API behind `deeploy-sim run` (and the hook for golden
 // comparison: callers get the exit code, console bytes and counters back).
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultError, InputError } from '../errors.js';
 import { Core, type Fault } from './core.js';
-import { parseElf, loadElf } from './elf.js';
+import { parseElf, loadElf, readElfFile } from './elf.js';
 import { Memory } from './memory.js';
 import { siracusa, type Platform } from './platform/siracusa.js';
 
@@ -39,7 +39,7 @@ export function resolveProgram(path: string): string {
 }
 
 export function loadProgram(elfPath: string, platform: Platform = siracusa): { core: Core; memory: Memory } {
-  const buf = new Uint8Array(readFileSync(elfPath));
+  const buf = readElfFile(elfPath);
   const img = parseElf(buf, elfPath);
   const memory = new Memory(platform);
   loadElf(img, memory, elfPath);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, OUT } from './helpers.js';
+import { energyTable } from '../../src/sim/energy.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
 function cli(...args: string[]) {
@@ -38,7 +39,7 @@ describe('deeploy-sim run (cluster)', () => {
     expect(j.dma.bytesL1ToL2).toBe(0);
     expect(j.utilisation).toHaveLength(8);
     expect(j.energy.totalUJ).toBeGreaterThan(0);
-    expect(j.energy.calibrated).toEqual([]);
+    expect(j.energy.calibrated).toEqual(Object.entries(energyTable).filter(([, e]) => e.status === 'calibrated').map(([k]) => k));
     expect(j.energy.freqMHz).toBe(360);
     const t = JSON.parse(readFileSync(trace, 'utf8'));
     expect(t.traceEvents.some((e: { name: string }) => e.name === 'thread_name')).toBe(true);

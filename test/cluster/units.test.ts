@@ -286,8 +286,9 @@ describe('energy', () => {
       expect(['placeholder', 'derived', 'assumption', 'calibrated']).toContain(e.status);
     }
     const r = estimateEnergy({ cycles: 0, cores: 8, instrAlu: 1e6, instrMulMac: 0, instrLoadStore: 0, l1Bytes: 4e6, l2Bytes: 0, wmemBytes: 0, dmaBytes: 0 });
-    // 1e6 x 2.49 pJ + 1e6 32-bit L1 accesses x 2.12 pJ = 4.61 uJ (GVSoC placeholders)
-    expect(r.totalUJ).toBeCloseTo(4.61, 6);
-    expect(r.calibrated).toEqual([]);
+    // 1e6 instructions + 1e6 32-bit L1 accesses at the table's energies (docs/energy.md)
+    expect(r.totalUJ).toBeCloseTo((1e6 * energyTable.instrAlu.pj + 4e6 * energyTable.l1Byte.pj) * 1e-6, 6);
+    expect(r.calibrated).toEqual(Object.entries(energyTable).filter(([, e]) => e.status === 'calibrated').map(([k]) => k));
+    expect(r.calibrated).toContain('coreLeakCycle');
   });
 });

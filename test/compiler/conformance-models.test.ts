@@ -4,11 +4,16 @@
 // L1, and the tiler's cycle model against the measured GEMM and conv layers.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { testCase, type CaseResult } from '../../src/compiler/test-runner.js';
+import { Baseline } from '../sim/baseline/baseline.js';
 import { budgetsFor, cleanUp, CONFORMANCE, findCases, OUT } from './cases.js';
 
 const cases = findCases(CONFORMANCE).filter((c) => !c.name.startsWith('Kernels/'));
+
+// cycles and statistics of every case: test/sim/baseline/conformance-models.json (npm run baseline:update)
+const baseline = new Baseline('conformance-models');
+afterAll(() => baseline.save());
 
 /** Sum of predicted and of measured cycles over the GEMM and conv layers of a run. */
 function gemmConvCycles(r: CaseResult): { predicted: number; measured: number } {
@@ -29,9 +34,10 @@ describe.skipIf(!existsSync(CONFORMANCE))(`conformance models (${CONFORMANCE})`,
     for (const l1 of budgetsFor(k))
       it(`${c.name} --l1 ${l1}`, async () => {
         const out = join(OUT, 'conformance', `${c.name.replace(/\//g, '_')}-${l1}`);
-        const r = await testCase(c.dir, out, { l1 });
+        const r = await testCase(c.dir, out, { l1, stats: true });
         expect(r.reason).toBeUndefined();
         expect(r.passed).toBe(true);
+        baseline.check(`${c.name} --l1 ${l1}`, r.run!.cluster, r.cycles);
         cleanUp(out, r.passed);
         if (c.name === 'Models/Transformer_DeepQuant') expect(r.compile!.manifest.outputs[0]!.dtype).toBe('float32');
         if (c.name.endsWith('/microLlama64') || c.name.endsWith('/miniMobileNetv2')) {
@@ -51,4 +57,5 @@ describe.skipIf(!existsSync(CONFORMANCE))(`conformance models (${CONFORMANCE})`,
       expect(r.compile!.manifest.memory.levels.find((l) => l.level === 'L1')!.used).toBeLessThanOrEqual(4096);
       cleanUp(out, r.passed);
     });
+  it('the baseline has no entry for a case that is gone', () => expect(baseline.unchecked()).toEqual([]));
 });

@@ -2,14 +2,19 @@
 // the 8-core cluster, match bit for bit (float32 outputs within 1e-4).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { generateGoldenCases } from '../../golden/generate.js';
 import { testCase } from '../../src/compiler/test-runner.js';
+import { Baseline } from '../sim/baseline/baseline.js';
 import { budgetsFor, cleanUp, OUT } from './cases.js';
 
 const dir = join(OUT, 'golden-cases');
 rmSync(dir, { recursive: true, force: true });
 const cases = generateGoldenCases(join(dir, 'cases'));
+
+// cycles and statistics of every case: test/sim/baseline/golden.json (npm run baseline:update)
+const baseline = new Baseline('golden');
+afterAll(() => baseline.save());
 
 describe('golden cases of golden/generate.ts', () => {
   it('generates the cases', () => expect(cases.length).toBeGreaterThan(30));
@@ -17,10 +22,12 @@ describe('golden cases of golden/generate.ts', () => {
     for (const l1 of budgetsFor(k))
       it(`${c.name} --l1 ${l1}`, async () => {
         const out = join(dir, 'build', `${c.name.replace(/\//g, '_')}-${l1}`);
-        const r = await testCase(c.dir, out, { l1 });
+        const r = await testCase(c.dir, out, { l1, stats: true });
         expect(r.reason).toBeUndefined();
         expect(r.passed).toBe(true);
+        baseline.check(`${c.name} --l1 ${l1}`, r.run!.cluster, r.cycles);
         cleanUp(out, r.passed);
       });
   });
+  it('the baseline has no entry for a case that is gone', () => expect(baseline.unchecked()).toEqual([]));
 });

@@ -237,6 +237,14 @@ describe('unsupported operators', () => {
     const y = b.node('Mystery', [b.input('x', 'int8', [2])], {}, { name: 'y', nodeName: 'odd', shape: [2] });
     const g = b.output(y).build();
     expect(() => execute(g, [{ name: 'x', dtype: 'int8', shape: [2], data: Int8Array.of(1, 2) }])).toThrow(InputError);
-    expect(() => execute(g, [{ name: 'x', dtype: 'int8', shape: [2], data: Int8Array.of(1, 2) }])).toThrow(/does not support node 'odd' \(Mystery\)/);
+    expect(() => execute(g, [{ name: 'x', dtype: 'int8', shape: [2], data: Int8Array.of(1, 2) }])).toThrow(/does not support the op type Mystery \(1 node, e\.g\. 'odd'\)/);
+  });
+  it('list every unsupported op type of the graph at once', () => {
+    const b = new GraphBuilder('g');
+    let v = b.input('x', 'int8', [2]);
+    for (let i = 0; i < 7; i++) v = b.node(`Mystery${i % 6}`, [v], {}, { shape: [2], nodeName: `m${i}` });
+    const g = b.output(v).build();
+    const run = () => execute(g, [{ name: 'x', dtype: 'int8', shape: [2], data: Int8Array.of(1, 2) }]);
+    expect(run).toThrow(/op types Mystery0 \(2 nodes, e\.g\. 'm0'\), Mystery1 .*Mystery5 \(1 node, e\.g\. 'm5'\)$/);
   });
 });

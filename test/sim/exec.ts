@@ -1,8 +1,9 @@
-// Run a few encoded instructions on a fresh core, both as single steps (one-instruction blocks)
-// and as long compiled blocks, and check that both paths agree (block boundaries, precise traps,
-// cycle accounting).
+// Run a few encoded instructions on a fresh core as single steps (one-instruction blocks), as long
+// blocks in the block interpreter and as long blocks translated to JS functions, and check that
+// the three paths agree (block boundaries, precise traps, cycle accounting).
 import { encode } from '../../isa/index.js';
 import { Core } from '../../src/sim/core.js';
+import { setHotThreshold } from '../../src/sim/jit.js';
 import { Memory } from '../../src/sim/memory.js';
 import { siracusa, type Platform } from '../../src/sim/platform/siracusa.js';
 
@@ -38,20 +39,27 @@ export function exec(words: number[], regs: Record<number, number> = {}, opts: {
   const a = setup(words, regs, platform, opts.data);
   a.core.jit = false;
   for (let k = 0; k < 2_000_000 && a.core.step() === 'limit'; k++);
-  const b = setup(words, regs, platform, opts.data);
-  b.core.run(1_000_000);
-  const same =
-    a.core.x.every((v, k) => v === b.core.x[k]) &&
-    a.core.pc === b.core.pc &&
-    a.core.instret === b.core.instret &&
-    a.core.cycles === b.core.cycles &&
-    a.core.fault?.cause === b.core.fault?.cause;
-  if (!same)
-    throw new Error(
-      `interpreter and compiled blocks disagree: pc ${a.core.pc.toString(16)}/${b.core.pc.toString(16)}, ` +
-        `instret ${a.core.instret}/${b.core.instret}, cycles ${a.core.cycles}/${b.core.cycles}, ` +
-        `fault '${a.core.fault?.cause}'/'${b.core.fault?.cause}', regs ${a.core.x.join(',')} / ${b.core.x.join(',')}`,
-    );
+  for (const [path, hot] of [['interpreted blocks', 1e9], ['translated blocks', 1]] as const) {
+    const before = setHotThreshold(hot);
+    const b = setup(words, regs, platform, opts.data);
+    try {
+      b.core.run(1_000_000);
+    } finally {
+      setHotThreshold(before);
+    }
+    const same =
+      a.core.x.every((v, k) => v === b.core.x[k]) &&
+      a.core.pc === b.core.pc &&
+      a.core.instret === b.core.instret &&
+      a.core.cycles === b.core.cycles &&
+      a.core.fault?.cause === b.core.fault?.cause;
+    if (!same)
+      throw new Error(
+        `single steps and ${path} disagree: pc ${a.core.pc.toString(16)}/${b.core.pc.toString(16)}, ` +
+          `instret ${a.core.instret}/${b.core.instret}, cycles ${a.core.cycles}/${b.core.cycles}, ` +
+          `fault '${a.core.fault?.cause}'/'${b.core.fault?.cause}', regs ${a.core.x.join(',')} / ${b.core.x.join(',')}`,
+      );
+  }
   return a;
 }
 

@@ -1,12 +1,14 @@
 // Differential tests against qemu-riscv32 (user mode, Linux ecalls): C programs built with the
 // runtime's buildProgram give the same console output and exit code; seeded random RV32IMC
-// instruction sequences leave the same register file and memory.
+// instruction sequences leave the same register file and memory. Every program runs twice: with
+// blocks in the block interpreter and with every block translated to a JS function (jit.ts HOT).
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { buildProgram } from '../../src/runtime/build.js';
-import { runProgram } from '../../src/sim/run.js';
+import { setHotThreshold } from '../../src/sim/jit.js';
+import { runProgram, type RunOptions, type RunResult } from '../../src/sim/run.js';
 import { assemble, ensureDir, HAVE_QEMU, HAVE_TOOLCHAIN, OUT, qemu, REPO } from './helpers.js';
 
 const EXIT_PROGRAM = `
@@ -22,13 +24,27 @@ int main(void) {
 }
 `;
 
+/** runProgram on both block paths; the two runs must agree on everything (output, exit, counters). */
+function runBoth(elf: string, opts: RunOptions = {}): RunResult {
+  const runs = [1e9, 1].map((hot) => {
+    const before = setHotThreshold(hot);
+    try {
+      return runProgram(elf, opts);
+    } finally {
+      setHotThreshold(before);
+    }
+  });
+  expect(runs[1]).toEqual(runs[0]);
+  return runs[0]!;
+}
+
 describe.skipIf(!HAVE_QEMU || !HAVE_TOOLCHAIN)('same behaviour as qemu-riscv32', () => {
   for (const ex of ['hello', 'branchy']) {
     it(`examples/${ex}: same stdout and exit code`, async () => {
       const elf = join(OUT, `qemu-${ex}.elf`);
       await buildProgram({ sources: [join(REPO, 'examples', ex, 'main.c')], out: elf });
       const q = qemu(elf);
-      const r = runProgram(elf);
+      const r = runBoth(elf);
       expect(r.fault?.message).toBeUndefined();
       expect(Buffer.from(r.stdout).toString()).toBe(q.stdout.toString());
       expect(r.exitCode).toBe(q.status);
@@ -42,7 +58,7 @@ describe.skipIf(!HAVE_QEMU || !HAVE_TOOLCHAIN)('same behaviour as qemu-riscv32',
     const elf = join(OUT, 'exitcode.elf');
     await buildProgram({ sources: [src], out: elf, optLevel: 1 });
     const q = qemu(elf);
-    const r = runProgram(elf);
+    const r = runBoth(elf);
     expect(Buffer.from(r.stdout).toString()).toBe(q.stdout.toString());
     expect(r.exitCode).toBe(q.status);
     expect(r.exitCode).toBeGreaterThanOrEqual(0x40);
@@ -55,7 +71,7 @@ describe.skipIf(!HAVE_QEMU || !HAVE_TOOLCHAIN)('same behaviour as qemu-riscv32',
       total += count;
       const elf = assemble(`random-${seed}`, source);
       const q = qemu(elf);
-      const r = runProgram(elf, { maxInstructions: 10_000_000 });
+      const r = runBoth(elf, { maxInstructions: 10_000_000 });
       expect(r.fault?.message).toBeUndefined();
       expect(q.status).toBe(0);
       expect(r.stdout.length).toBe(q.stdout.length);

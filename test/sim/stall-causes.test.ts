@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encode } from '../../isa/encoder.js';
 import { buildProgram, RUNTIME_DIR } from '../../src/runtime/build.js';
 import { runCluster, type ClusterResult } from '../../src/sim/cluster/cluster.js';
+import { energyTable } from '../../src/sim/energy.js';
 import { assemble, HAVE_TOOLCHAIN, OUT, REPO } from './helpers.js';
 
 const word = (w: number) => `.word 0x${(w >>> 0).toString(16)}`;
@@ -104,13 +105,13 @@ _start:
   it('energy: instructions charged per class', () => {
     const r = run(assemble('stall-hwloop', hwloop, { dataAddr: 0x10000000 }), false);
     const e = r.energy.byEntryUJ;
-    // 40 loads at 2.49 pJ, 20 dot products at 2 x 2.49, 1 mac at 1.5 x 2.49, 5 alu, 2 system/hwloop
-    expect(e.instrLoadStore).toBeCloseTo(40 * 2.49e-6, 12);
-    expect(e.instrSimd).toBeCloseTo(20 * 2 * 2.49e-6, 12);
-    expect(e.instrMulMac).toBeCloseTo(1.5 * 2.49e-6, 12);
-    expect(e.instrAlu).toBeCloseTo(5 * 2.49e-6, 12);
-    expect(e.instrSystem).toBeCloseTo(2 * 2.49e-6, 12);
-    expect(r.energy.calibrated).toEqual([]);
+    // 40 loads, 20 dot products, 1 mac, 5 alu, 2 system/hwloop, each at its class's entry
+    const t = energyTable;
+    expect(e.instrLoadStore).toBeCloseTo(40 * t.instrLoadStore.pj * 1e-6, 12);
+    expect(e.instrSimd).toBeCloseTo(20 * t.instrSimd.pj * 1e-6, 12);
+    expect(e.instrMulMac).toBeCloseTo(t.instrMulMac.pj * 1e-6, 12);
+    expect(e.instrAlu).toBeCloseTo(5 * t.instrAlu.pj * 1e-6, 12);
+    expect(e.instrSystem).toBeCloseTo(2 * t.instrSystem.pj * 1e-6, 12);
   });
 
   it('without stats: no per-cause keys, pipeline is the remainder as before', () => {

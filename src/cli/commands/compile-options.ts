@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { PLATFORMS } from '../../sim/platform/siracusa.js';
 import type { CompileRequest } from '../../compiler/build-folder.js';
+import { CORES, numberOption } from '../options.js';
 
 export interface CompileArgs {
   platform: string;
@@ -16,9 +17,9 @@ export interface CompileArgs {
 export function compileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
   return y
     .option('platform', { type: 'string', default: 'siracusa', choices: Object.keys(PLATFORMS), describe: 'target platform description' })
-    .option('cores', { type: 'number', default: 8, describe: 'cluster cores each layer runs on (1..8)' })
-    .option('l1', { type: 'number', default: 256 * 1024, describe: 'L1 bytes the plan may use (core stacks included); layers are tiled to fit' })
-    .option('l2', { type: 'number', default: 2 * 1024 * 1024, describe: 'L2 bytes the plan may use (minus code and runtime reserve)' })
+    .option('cores', numberOption('cores', CORES, { default: 8, describe: 'cluster cores each layer runs on (1..8)' }))
+    .option('l1', numberOption('l1', { integer: true, min: 1 }, { default: 256 * 1024, describe: 'L1 bytes the plan may use (core stacks included); layers are tiled to fit' }))
+    .option('l2', numberOption('l2', { integer: true, min: 1 }, { default: 2 * 1024 * 1024, describe: 'L2 bytes the plan may use (minus code and runtime reserve)' }))
     .option('wmem', { type: 'boolean', default: false, describe: 'place constants in the weight memory SRAM instead of L2' })
     .option('fuse', { type: 'boolean', default: true, describe: 'fuse RequantShift into the producing kernel (--no-fuse to compare)' })
     .option('fork-per-layer', { type: 'boolean', default: false, describe: 'one dsim_fork per layer instead of one fork with barriers (to compare)' }) as unknown as Argv<T & CompileArgs>;

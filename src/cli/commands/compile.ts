@@ -9,6 +9,7 @@ interface Args extends CompileArgs {
   inputs?: string;
   outputs?: string;
   build: boolean;
+  force: boolean;
 }
 
 export const compileCommand: CommandModule<object, Args> = {
@@ -20,7 +21,8 @@ export const compileCommand: CommandModule<object, Args> = {
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'build folder to write' })
       .option('inputs', { type: 'string', describe: 'test inputs .npz (default: <case>/inputs.npz)' })
       .option('outputs', { type: 'string', describe: 'golden outputs .npz (default: <case>/outputs.npz, else the reference executor)' })
-      .option('build', { type: 'boolean', default: true, describe: 'build network.elf (--no-build: sources, golden files and manifest only)' }) as never,
+      .option('build', { type: 'boolean', default: true, describe: 'build network.elf (--no-build: sources, golden files and manifest only)' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace OUTPUT even when it is not a deeploy-sim build folder' }) as never,
   handler: async (args) => {
     const r = await compileToFolder({
       network: args.network,
@@ -29,6 +31,7 @@ export const compileCommand: CommandModule<object, Args> = {
       outputs: args.outputs,
       ...compileRequest(args),
       build: args.build,
+      force: args.force,
     });
     const m = r.manifest;
     const est = m.layers.reduce((s, l) => s + l.estimatedCycles, 0);

@@ -10,6 +10,8 @@ import { generateAsync } from '../../llm/generate.js';
 import type { Int8Engine } from '../../llm/int8.js';
 import { makeSampler, type RngKind } from '../../llm/sample.js';
 import { DEFAULT_FREQ_MHZ, formatSummary, summarize, type SimEngine } from '../../llm/sim-engine.js';
+import { checkOutputFile, tryFs, writeOutputFile } from '../../io/outputs.js';
+import { CORES, numberOption } from '../options.js';
 
 interface Args {
   model: string;
@@ -27,6 +29,7 @@ interface Args {
   'freq-mhz': number;
   'build-dir'?: string;
   windows?: string;
+  report?: string;
 }
 
 export const generateCommand: CommandModule<object, Args> = {
@@ -37,27 +40,26 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('model', { type: 'string', demandOption: true, describe: 'llama2.c checkpoint (legacy float32 format)' })
       .option('tokenizer', { type: 'string', demandOption: true, describe: 'llama2.c tokenizer.bin' })
       .option('prompt', { type: 'string', default: '', describe: 'text to start from' })
-      .option('steps', { type: 'number', default: 256, describe: 'positions to run, prompt included (<= seq_len)' })
+      .option('steps', numberOption('steps', { integer: true, min: 1 }, { default: 256, describe: 'positions to run, prompt included (<= seq_len)' }))
       .option('engine', { choices: ENGINES, default: 'float' as EngineName, describe: 'float reference, int8 integer graph, or sim' })
-      .option('temperature', { type: 'number', default: 0, describe: '0 = greedy (argmax)' })
+      .option('temperature', numberOption('temperature', { min: 0 }, { default: 0, describe: '0 = greedy (argmax)' }))
       .option('seed', { type: 'string', default: '42', describe: 'RNG seed for temperature > 0' })
-      .option('topp', { type: 'number', default: 0.9, describe: 'top-p (nucleus) sampling for temperature > 0; 1 = off (llama2.c default 0.9)' })
+      .option('topp', numberOption('topp', { min: 0, max: 1 }, { default: 0.9, describe: 'top-p (nucleus) sampling for temperature > 0; 1 = off (llama2.c default 0.9)' }))
       .option('rng', { choices: ['seedrandom', 'llama2c'] as RngKind[], default: 'seedrandom' as RngKind, describe: "coin source; llama2c = run.c's xorshift (integer seed), same text as llama2.c's run -s SEED" })
-      .option('cores', { type: 'number', default: 8, describe: 'sim: cluster cores the compiled step runs on (1..8)' })
-      .option('freq-mhz', { type: 'number', default: DEFAULT_FREQ_MHZ, describe: 'sim: cluster clock for tokens/s and power (MHz)' })
+      .option('cores', numberOption('cores', CORES, { default: 8, describe: 'sim: cluster cores the compiled step runs on (1..8)' }))
+      .option('freq-mhz', numberOption('freq-mhz', { min: 0, exclusiveMin: true }, { default: DEFAULT_FREQ_MHZ, describe: 'sim: cluster clock for tokens/s and power (MHz)' }))
       .option('windows', { type: 'string', describe: "sim: state windows compiled besides the graph's own, comma-separated (default 63,127,255; 'none': only the graph's)" })
+      .option('report', { type: 'string', describe: 'sim: write an HTML report of cycles and energy per token over the positions' })
       .option('build-dir', { type: 'string', describe: 'sim: build folder of the compiled step graph (default: a cache under the OS temp dir)' })
       .option('graph', { type: 'string', describe: 'int8/sim: run an exported step graph (case folder or network.onnx with llm.json) instead of quantizing' })
       .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
   handler: async (args) => {
     if (args.export !== undefined && args.engine !== 'int8') throw new InputError('--export needs --engine int8');
     if (args.rng === 'llama2c' && !/^\d+$/.test(args.seed)) throw new InputError(`--seed ${args.seed}: --rng llama2c needs a non-negative integer seed`);
-    if (!(args.topp >= 0 && args.topp <= 1)) throw new InputError(`--topp ${args.topp}: expected 0..1`);
-    if (!(args.temperature >= 0)) throw new InputError(`--temperature ${args.temperature}: expected >= 0`);
-    if (!Number.isInteger(args.cores) || args.cores < 1 || args.cores > 8) throw new InputError(`--cores ${args.cores}: expected an integer 1..8 (the cluster's cores)`);
-    if (!(Number.isFinite(args['freq-mhz']) && args['freq-mhz'] > 0)) throw new InputError(`--freq-mhz ${args['freq-mhz']}: expected a positive number`);
     if (args['build-dir'] !== undefined && args.engine !== 'sim') throw new InputError('--build-dir needs --engine sim');
     if (args.windows !== undefined && args.engine !== 'sim') throw new InputError('--windows needs --engine sim');
+    if (args.report !== undefined && args.engine !== 'sim') throw new InputError('--report needs --engine sim');
+    if (args.report !== undefined) checkOutputFile(args.report, '--report');
     const windows = args.windows === undefined ? undefined : parseWindows(args.windows);
     const model = loadLlama2c(args.model);
     const tokenizer = loadTokenizer(args.tokenizer, model.config.vocabSize);
@@ -65,8 +67,7 @@ export const generateCommand: CommandModule<object, Args> = {
     const sim = {
       cores: args.cores,
       freqMHz: args['freq-mhz'],
-      // only a valid --steps limits the windows built; generate reports an invalid one
-      ...(Number.isInteger(args.steps) && args.steps >= 1 ? { steps: args.steps } : {}),
+      steps: args.steps,
       log: (line: string) => err.write(line + '\n'),
       ...(args['build-dir'] !== undefined ? { buildDir: args['build-dir'] } : {}),
       ...(windows !== undefined ? { windows } : {}),
@@ -76,6 +77,7 @@ export const generateCommand: CommandModule<object, Args> = {
     const live = err.isTTY === true && process.stdout.isTTY !== true;
     // A reader that goes away (`| head`) ends the run quietly, as it would for llama2.c.
     let closed = false;
+    const textParts: Uint8Array[] = [];
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e;
       closed = true;
@@ -93,6 +95,7 @@ export const generateCommand: CommandModule<object, Args> = {
         steps: args.steps,
         sampler: makeSampler({ temperature: args.temperature, topp: args.topp, seed: args.seed, rng: args.rng }),
         onText: (bytes) => {
+          if (args.report !== undefined) textParts.push(bytes);
           if (bytes.length > 0 && !closed) process.stdout.write(bytes);
         },
         onStep: (done, total) => {
@@ -109,13 +112,20 @@ export const generateCommand: CommandModule<object, Args> = {
     process.stdout.write('\n');
     const seconds = (performance.now() - t0) / 1000;
     if (args.export !== undefined) {
-      (engine as Int8Engine).exportCase(args.export);
+      const dir = args.export;
+      tryFs(dir, 'write the --export case folder', () => (engine as Int8Engine).exportCase(dir));
       err.write(`wrote ${args.export}/network.onnx, inputs.npz, outputs.npz, llm.json (the last step)\n`);
     }
     err.write(`achieved tok/s: ${(result.steps / seconds).toFixed(1)} (${result.steps} steps, engine ${args.engine})\n`);
     if (args.engine === 'sim') {
       const e = engine as SimEngine;
       err.write(formatSummary(summarize(e.stats, e.freqMHz), e.cores) + '\n');
+      if (args.report !== undefined) {
+        const { tokenReport } = await import('../../report/token-report.js');
+        const text = Buffer.concat(textParts).toString('utf8');
+        writeOutputFile(args.report, await tokenReport({ model: args.model, cores: e.cores, freqMHz: e.freqMHz, text, steps: e.stats }), '--report');
+        err.write(`wrote ${args.report}\n`);
+      }
     }
   },
 };

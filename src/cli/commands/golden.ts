@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InputError, MismatchError } from '../../errors.js';
 import { loadOnnx } from '../../frontend/onnx.js';
-import { readNpz, writeNpz } from '../../frontend/npy.js';
+import { formatNpz, readNpz } from '../../frontend/npy.js';
+import { checkOutputFile, writeOutputFile } from '../../io/outputs.js';
 import { execute } from '../../reference/execute.js';
 import { toStorage } from '../../reference/storage.js';
 
@@ -38,18 +39,20 @@ export const goldenCommand: CommandModule<object, Args> = {
     const arrays = readNpz(inputs);
     if (arrays.length < graph.inputs.length)
       throw new InputError(`${inputs}: holds ${arrays.length} arrays, ${network} has ${graph.inputs.length} inputs (${graph.inputs.map((i) => i.name).join(', ')})`);
+    const expected = args.compare ? readNpz(args.compare) : undefined;
+    checkOutputFile(args.output, '-o');
+    if (args.activations) checkOutputFile(args.activations, '--activations');
     const t0 = performance.now();
     const result = execute(graph, arrays, { source: inputs, captureActivations: !!args.activations });
     const ms = performance.now() - t0;
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     const outs = graph.outputs.map((o, i) => toStorage(graph, o.name, result.outputs[i]!));
-    writeNpz(args.output, outs);
+    writeOutputFile(args.output, formatNpz(outs), '-o');
     if (args.activations && result.activations)
-      writeNpz(args.activations, [...result.activations].map(([name, v]) => toStorage(graph, name, v)));
+      writeOutputFile(args.activations, formatNpz([...result.activations].map(([name, v]) => toStorage(graph, name, v))), '--activations');
     process.stdout.write(`${outs.map((o) => `${o.name}: ${o.dtype}[${o.shape.join(', ')}]`).join('\n')}\n`);
     process.stdout.write(`wrote ${args.output} (${outs.length} outputs, ${graph.nodes.length} nodes, ${ms.toFixed(1)} ms)\n`);
-    if (args.compare) {
-      const expected = readNpz(args.compare);
+    if (args.compare && expected) {
       if (expected.length < outs.length) throw new InputError(`${args.compare}: holds ${expected.length} arrays, the graph has ${outs.length} outputs`);
       let errors = 0;
       let total = 0;

@@ -1,11 +1,19 @@
 // deeploy-sim run <build-dir | program.elf>: run a program on the simulated core (contracts.md).
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { FaultError, InputError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
 import { Cluster } from '../../sim/cluster/cluster.js';
 import { goldenHook } from '../../compiler/golden-check.js';
 import { formatProfile, readProfile } from '../../compiler/profile.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest } from '../../compiler/build-folder.js';
+import { makeRecord, saveRecord, sumStalls } from '../../report/record.js';
+import { DEFAULT_OPERATING_POINT, estimateEnergy } from '../../sim/energy.js';
+import { operatingPointArgs } from './operating-point.js';
+import { AtomicFileStream, checkOutputFile, writeOutputFile } from '../../io/outputs.js';
+import { CORES, numberOption } from '../options.js';
 
 interface RunArgs {
   program: string;
@@ -17,15 +25,11 @@ interface RunArgs {
   trace?: string;
   'freq-mhz'?: number;
   profile?: boolean;
+  voltage?: number;
+  record: boolean;
 }
 
 const hex = (v: number, w: number) => (v >>> 0).toString(16).padStart(w, '0');
-
-function sumStalls(cores: { stalls: Record<string, number> }[]): Record<string, number> {
-  const s: Record<string, number> = {};
-  for (const c of cores) for (const [k, v] of Object.entries(c.stalls)) s[k] = (s[k] ?? 0) + v;
-  return s;
-}
 
 const RUNTIME_LINE = /^Runtime: \d+ cycles$/m;
 
@@ -35,69 +39,82 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .positional('program', { type: 'string', demandOption: true, describe: 'program.elf or build directory' })
-      .option('max-instructions', { type: 'number', describe: 'stop with exit 3 after N instructions' })
-      .option('max-cycles', { type: 'number', describe: 'stop with exit 3 after N cycles' })
+      .option('max-instructions', numberOption('max-instructions', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N instructions' }))
+      .option('max-cycles', numberOption('max-cycles', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N cycles' }))
       .option('itrace', { type: 'string', describe: 'write one line per retired instruction to FILE' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' })
-      .option('cores', { type: 'number', default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' })
-      .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core and the DMA to FILE' })
-      .option('freq-mhz', { type: 'number', describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' })
-      .option('profile', { type: 'boolean', default: false, describe: 'print the per-layer table of a build folder (cycles, DMA wait, DMA bytes, MAC/cycle, tiles, predicted)' }),
+      .option('cores', numberOption('cores', CORES, { default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' }))
+      .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core, the DMA and the NPU to FILE' })
+      .option('freq-mhz', numberOption('freq-mhz', { min: 0, exclusiveMin: true }, { describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }))
+      .option('voltage', numberOption('voltage', { min: 0, exclusiveMin: true }, { describe: 'supply voltage of the energy estimate (0.65..0.8 V; default 0.8)' }))
+      .option('record', { type: 'boolean', default: true, describe: 'a build folder: keep the run\'s statistics in <build>/stats for `deeploy-sim report` (--no-record: do not)' })
+      .option('profile', { type: 'boolean', default: false, describe: 'print the per-layer table of a build folder (cycles, DMA wait, DMA bytes, MAC/cycle, tiles, predicted)' }) as never,
   handler: (args) => {
-    let traceFd: number | undefined;
+    // Inputs first: a missing or malformed ELF is reported before any output file is touched.
+    const elf = resolveProgram(args.program);
+    if (args.itrace) checkOutputFile(args.itrace, '--itrace');
+    if (args.trace) checkOutputFile(args.trace, '--trace');
+    let itrace: AtomicFileStream | undefined;
     let traceBuf = '';
     const flush = () => {
-      if (traceFd !== undefined && traceBuf) {
-        writeSync(traceFd, traceBuf);
+      if (itrace !== undefined && traceBuf) {
+        itrace.write(traceBuf);
         traceBuf = '';
       }
     };
-    if (!Number.isInteger(args.cores) || args.cores < 1 || args.cores > 8)
-      throw new InputError(`--cores ${args.cores}: the cluster has 1 to 8 cores`);
-    if (args.itrace) traceFd = openSync(args.itrace, 'w');
+    // checked before the run: an operating point outside the sources' range is bad usage
+    const op = args.voltage !== undefined || args['freq-mhz'] !== undefined ? operatingPointArgs({ voltage: args.voltage, 'freq-mhz': args['freq-mhz'] }) : undefined;
+    // a build folder's run is recorded for `report`: it needs the trace (per-layer causes) and stats
+    const record = args.record && existsSync(join(args.program, 'manifest.json'));
     const start = process.hrtime.bigint();
-    let result;
-    let cluster: Cluster | undefined;
     let harnessRuntime = false;
+    const cluster = new Cluster(elf, {
+      cores: args.cores,
+      trace: args.trace !== undefined || record,
+      freqMHz: args['freq-mhz'],
+      // per-cause stalls and instruction classes cost ~10% on branchy code: only for --json
+      stats: args.json === true || record,
+      maxInstructions: args['max-instructions'],
+      maxCycles: args['max-cycles'],
+      onOutput: (fd, bytes) => {
+        if (fd === 2) return void process.stderr.write(bytes);
+        if (!harnessRuntime && RUNTIME_LINE.test(Buffer.from(bytes).toString('latin1'))) harnessRuntime = true;
+        writeSync(1, bytes);
+      },
+      onRetire: !args.itrace
+        ? undefined
+        : (core, pc, raw, text) => {
+            traceBuf += `core ${core.hartId} ${hex(pc, 8)} ${hex(raw, (raw & 3) === 3 ? 8 : 4)} ${text}\n`;
+            if (traceBuf.length > 1 << 16) flush();
+          },
+    });
+    if (args.itrace) itrace = new AtomicFileStream(args.itrace, '--itrace');
+    let result;
     try {
-      const elf = resolveProgram(args.program);
-      cluster = new Cluster(elf, {
-        cores: args.cores,
-        trace: args.trace !== undefined,
-        freqMHz: args['freq-mhz'],
-        // per-cause stalls and instruction classes cost ~10% on branchy code: only for --json
-        stats: args.json === true,
-        maxInstructions: args['max-instructions'],
-        maxCycles: args['max-cycles'],
-        onOutput: (fd, bytes) => {
-          if (fd === 2) return void process.stderr.write(bytes);
-          if (!harnessRuntime && RUNTIME_LINE.test(Buffer.from(bytes).toString('latin1'))) harnessRuntime = true;
-          writeSync(1, bytes);
-        },
-        onRetire:
-          traceFd === undefined
-            ? undefined
-            : (core, pc, raw, text) => {
-                traceBuf += `core ${core.hartId} ${hex(pc, 8)} ${hex(raw, (raw & 3) === 3 ? 8 : 4)} ${text}\n`;
-                if (traceBuf.length > 1 << 16) flush();
-              },
-      });
       result = cluster.run();
       result.elf = elf;
-    } finally {
       flush();
-      if (traceFd !== undefined) closeSync(traceFd);
+      itrace?.commit();
+    } catch (e) {
+      itrace?.abort();
+      throw e;
     }
-    if (args.trace && result.trace) result.trace.write(args.trace);
+    // a faulting run still writes its traces: they show how it got there
+    if (args.trace && result.trace) writeOutputFile(args.trace, JSON.stringify(result.trace.toJSON()), '--trace');
+    if (op) result.energy = estimateEnergy(result.energy.counts, op);
+    if (record && !result.fault) {
+      const manifest = readManifest(args.program)!;
+      saveRecord(args.program, makeRecord(args.program, manifest, cluster, result, op ?? DEFAULT_OPERATING_POINT));
+    }
     if (result.fault) throw new FaultError(result.fault);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     // One `Runtime:` line for parsers: a Deeploy-style harness prints the network's own; then the
     // whole program's count (start-up and checks included) gets another name.
     writeSync(1, harnessRuntime ? `Total: ${result.cycles} cycles (whole program)\n` : `Runtime: ${result.cycles} cycles\n`);
     // A build folder: check the outputs in simulated memory against its golden outputs too.
-    const golden = goldenHook(args.program, (a, n) => cluster!.memory.readBytes(a, n));
+    const golden = goldenHook(args.program, (a, n) => cluster.memory.readBytes(a, n));
     if (args.profile) {
-      const rows = result.elf ? readProfile(result.elf, (a, n) => cluster!.memory.readBytes(a, n)) : undefined;
+      const rows = result.elf ? readProfile(result.elf, (a, n) => cluster.memory.readBytes(a, n)) : undefined;
       if (!rows) throw new InputError(`${args.program}: --profile needs a build folder of deeploy-sim compile (manifest.json and the layer counters)`);
       writeSync(1, formatProfile(rows));
     }
@@ -118,6 +135,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           barriers: result.barriers,
           memory: { l1Accesses: result.cores.reduce((s, c) => s + c.l1Accesses, 0), l2Accesses: result.l2Accesses },
           dma: result.dma,
+          npu: result.engines.npu,
           utilisation: result.cores.map((c) => Number(c.utilisation.toFixed(4))),
           energy: result.energy,
         }) + '\n',

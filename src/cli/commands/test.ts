@@ -5,12 +5,17 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { testCase } from '../../compiler/test-runner.js';
+import { checkOutputFile, removeOnSignal, writeOutputFile } from '../../io/outputs.js';
+import { junitXml } from '../../report/junit.js';
+import { checkJobs, runPool } from '../../sweep/pool.js';
+import type { CaseSummary } from '../../sweep/tasks.js';
 import { compileOptions, compileRequest, type CompileArgs } from './compile-options.js';
 
 interface Args extends CompileArgs {
   cases: string[];
   keep?: string;
+  jobs?: number;
+  junit?: string;
 }
 
 export const testCommand: CommandModule<object, Args> = {
@@ -19,22 +24,32 @@ export const testCommand: CommandModule<object, Args> = {
   builder: (y) =>
     compileOptions(y)
       .positional('cases', { type: 'string', array: true, demandOption: true, describe: 'case folders (network.onnx, inputs.npz, outputs.npz), or folders to search for them' })
-      .option('keep', { type: 'string', describe: 'keep the build folders under this folder' }) as never,
+      .option('keep', { type: 'string', describe: 'keep the build folders under this folder' })
+      .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'cases compiled and run in parallel (a local worker pool); output stays in case order' })
+      .option('junit', { type: 'string', describe: 'also write JUnit XML: one testcase per case with its cycles, the first mismatch on failure' }) as never,
   handler: async (args) => {
+    const jobs = checkJobs(args.jobs ?? 1);
+    const cases = expandCases(args.cases);
+    if (args.junit !== undefined) checkOutputFile(args.junit, '--junit');
     const root = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'deeploy-sim-test-'));
+    const releaseRoot = args.keep ? () => undefined : removeOnSignal(root);
     let pass = 0;
     let fail = 0;
+    let results: CaseSummary[];
     try {
-      for (const [k, { dir: c, name }] of expandCases(args.cases).entries()) {
-        const r = await testCase(c, join(root, `${k}_${name}`), compileRequest(args));
+      const options = compileRequest(args);
+      const tasks = cases.map(({ dir, name }, k) => ({ kind: 'test' as const, dir, name, outDir: join(root, `${k}_${name}`), options }));
+      results = await runPool<CaseSummary>(tasks, jobs, (_k, r) => {
         if (r.passed) pass++;
         else fail++;
-        process.stdout.write(`${r.passed ? 'PASS' : 'FAIL'} ${name} ${r.cycles ?? 0} cycles\n`);
-        if (!r.passed) process.stderr.write(`  ${name}: ${r.reason}\n`);
-      }
+        process.stdout.write(`${r.passed ? 'PASS' : 'FAIL'} ${r.name} ${r.cycles ?? 0} cycles\n`);
+        if (!r.passed) process.stderr.write(`  ${r.name}: ${r.reason}\n`);
+      });
     } finally {
       if (!args.keep) rmSync(root, { recursive: true, force: true });
+      releaseRoot();
     }
+    if (args.junit !== undefined) writeOutputFile(args.junit, junitXml('deeploy-sim test', results), '--junit');
     process.stdout.write(`${pass} passed, ${fail} failed\n`);
     if (fail > 0) process.exitCode = 1;
   },

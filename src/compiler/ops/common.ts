@@ -37,7 +37,7 @@ export function onlyTypes(types: (DType | undefined)[], allowed: readonly DType[
 
 export function shapeOfValue(g: Graph, name: string): number[] {
   const v = g.values.get(name) ?? g.initializers.get(name);
-  if (!v) throw new Error(`internal: value '${name}' has no shape`);
+  if (!v) unsupported(name ? `value '${name}' has no shape` : 'a required input is omitted');
   return v.shape;
 }
 

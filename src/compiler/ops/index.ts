@@ -4,3 +4,4 @@ import './linear.js';
 import './elementwise.js';
 import './layout.js';
 import './misc.js';
+import './quant-ext.js'; // the quantized vocabulary (IntegerDiv, ITAPartialMax, iNoNorm, pools, wide requant)

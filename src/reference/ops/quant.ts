@@ -5,14 +5,14 @@ import { attrNumber, broadcastShapes } from '../../frontend/shapes.js';
 import { type OpContext, type OpImpl, type Value, need, floorDiv, truncDiv, SAFE } from '../value.js';
 
 /** Output range of n levels: signed [-n/2, n/2-1], unsigned [0, n-1]. */
-function levels(ctx: OpContext, signedDefault: number): [number, number] {
+export function levels(ctx: OpContext, signedDefault: number): [number, number] {
   const n = ctx.node;
   const nl = n.attrs.n_levels_out !== undefined ? attrNumber(n, 'n_levels_out') : attrNumber(n, 'n_levels', 256);
   const signed = attrNumber(n, 'signed', signedDefault) !== 0;
   return signed ? [-nl / 2, nl / 2 - 1] : [0, nl - 1];
 }
 
-function clamp(v: number, lo: number, hi: number): number {
+export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
@@ -70,6 +70,13 @@ const RequantShift: OpImpl = (inputs, ctx) => {
   const mul = need(inputs, 1, ctx);
   const add = need(inputs, 2, ctx);
   const div = attrNumber(ctx.node, 'div');
+  // integer arithmetic throughout (the C kernel's): a fractional div, mul or add is a bad file
+  const where = `node '${ctx.node.name}' (${ctx.node.op})`;
+  if (!Number.isSafeInteger(div) || div < 1) throw new InputError(`${where}: div ${div}: expected a positive integer`);
+  for (const [what, v] of [['mul', mul], ['add', add]] as const) {
+    const bad = v.data.findIndex((e) => !Number.isSafeInteger(e));
+    if (bad >= 0) throw new InputError(`${where}: ${what} holds ${v.data[bad]} at index ${bad}: expected integers`);
+  }
   const [lo, hi] = levels(ctx, 1);
   const half = Math.floor(div / 2);
   const pow2 = Number.isInteger(Math.log2(div));
@@ -84,6 +91,7 @@ const RequantShift: OpImpl = (inputs, ctx) => {
     const m = md[mi(i)]!;
     const a = ad[ai(i)]!;
     const t = xv * m + a;
+    if (!Number.isFinite(t) || (!Number.isInteger(xv) && Math.abs(t) >= SAFE)) throw new InputError(`${where}: input holds ${xv} at index ${i}: expected finite integers`);
     if (t > 2147483647 || t < -2147483648) overflow++;
     out[i] = clamp(requant(xv, m, a, div, half, pow2), lo, hi);
   }
@@ -92,7 +100,7 @@ const RequantShift: OpImpl = (inputs, ctx) => {
 };
 
 /** Apply f to each row of the last axis. */
-function rows(x: Value, f: (row: Float64Array, out: Float64Array) => void): Float64Array {
+export function rows(x: Value, f: (row: Float64Array, out: Float64Array) => void): Float64Array {
   const L = x.shape[x.shape.length - 1] ?? 1;
   const out = new Float64Array(x.data.length);
   for (let o = 0; o + L <= x.data.length && L > 0; o += L) f(x.data.subarray(o, o + L), out.subarray(o, o + L));

@@ -4,16 +4,17 @@
 // least one cycle, so it stops at most `quantum` cycles ahead of the others, plus one instruction's
 // stalls). Bank bookings tolerate that skew (banks.ts). Nothing depends on wall-clock time or on
 // iteration order of hash maps, so the same program gives the same cycles and bytes every run.
-import { readFileSync } from 'node:fs';
 import { FaultError } from '../../errors.js';
 import { ClusterCore } from './cluster-core.js';
-import { parseElf, loadElf } from '../elf.js';
+import { parseElf, loadElf, readElfFile } from '../elf.js';
 import { Memory, Region, WATCH_CODE, WATCH_SHIFT } from '../memory.js';
 import { siracusa, type Platform } from '../platform/siracusa.js';
 import { BankTracker } from './banks.js';
 import { Level, Mchan, type DmaMemory, type DmaTransferInfo } from './dma.js';
 import { EventUnit, EVT, Sleep } from './event-unit.js';
 import { ClusterPeripherals, PERIPH } from './periph.js';
+import type { ClusterDevice, ClusterDeviceFactory, EngineStats } from './device.js';
+import { chipDevices } from './chip.js';
 import type { ClusterTiming } from './timing.js';
 import { TraceWriter } from './trace.js';
 import { energyCountsOfClasses, estimateEnergy, type EnergyReport } from '../energy.js';
@@ -50,6 +51,8 @@ export interface ClusterOptions {
   freqMHz?: number;
   /** per-core stall causes and instruction classes (Core `stats`; ~10% slower on branchy code) */
   stats?: boolean;
+  /** devices besides the event unit and MCHAN (default: the chip's, chip.ts: the NPU) */
+  devices?: readonly ClusterDeviceFactory[];
 }
 
 export interface CoreStats {
@@ -76,6 +79,8 @@ export interface ClusterResult {
   /** core loads and stores to L2 (all cores) */
   l2Accesses: number;
   dma: { transfers: number; bytesL2ToL1: number; bytesL1ToL2: number; bytesWmemToL1: number; bytesL1ToWmem: number; busyCycles: number };
+  /** statistics of the job engines among the devices, by device name (the NPU: `npu`) */
+  engines: Record<string, EngineStats>;
   /** retired instructions by class, all cores (with `stats`) */
   instrClasses?: Record<InstrClass, number>;
   energy: EnergyReport;
@@ -97,6 +102,8 @@ export class Cluster {
   readonly dma: Mchan;
   readonly banks: BankTracker;
   readonly periph: ClusterPeripherals;
+  /** every device on the peripheral region: MCHAN first, then opts.devices */
+  readonly devices: readonly ClusterDevice[];
   readonly timing: ClusterTiming;
   readonly trace: TraceWriter | undefined;
   readonly quantum: number;
@@ -114,7 +121,7 @@ export class Cluster {
     this.n = Math.max(1, Math.min(opts.cores ?? platform.cores, platform.cores));
     this.timing = opts.timing ?? platform.cluster;
     this.quantum = opts.quantum ?? 512;
-    const img = parseElf(new Uint8Array(readFileSync(elfPath)), elfPath);
+    const img = parseElf(readElfFile(elfPath), elfPath);
     this.memory = new Memory(platform);
     loadElf(img, this.memory, elfPath);
     const n = this.n;
@@ -147,7 +154,7 @@ export class Cluster {
       wake: (c, t, v) => this.wakeCore(c, t, v),
       fault,
       time: (c) => this.cores[c]!.cycles,
-      sync: (t) => this.dma.applyDue(t),
+      sync: (t) => this.applyDue(t),
     });
     this.dma = new Mchan(n, this.timing, this.dmaMemory(), {
       event: (c, t) => this.eu.post(1 << c, EVT.dma0, t),
@@ -158,7 +165,13 @@ export class Cluster {
         if (r) invalidateRange(r, off, Math.min(len, r.size - off));
       },
     });
-    this.periph = new ClusterPeripherals(n, this.timing, this.eu, this.dma, {
+    const ctx = {
+      cores: n, memory: this.memory, timing: this.timing, banks: opts.noBankConflicts ? null : this.banks, quantum: this.quantum, trace: this.trace,
+      event: (mask: number, line: number, t: number) => this.eu.post(mask, line, t),
+      fault,
+    };
+    this.devices = [this.dma, ...(opts.devices ?? chipDevices).map((f) => f(ctx))];
+    this.periph = new ClusterPeripherals(n, this.timing, this.eu, this.devices, {
       cycle: (c) => this.cores[c]!.cycles,
       stall: (c, k, cause) => {
         const core = this.cores[c]!;
@@ -196,15 +209,45 @@ export class Cluster {
     });
     const base = this.memory.platform.clusterPeripherals.base;
     const p = this.periph;
-    const windows: [number, number][] = [
-      [PERIPH.timer, 0x400], [PERIPH.eu, PERIPH.euSize], [PERIPH.mchan, PERIPH.mchanSize], [PERIPH.demux, 0x800],
-    ];
+    const windows: [number, number][] = [[PERIPH.timer, 0x400], [PERIPH.eu, PERIPH.euSize], [PERIPH.mchan, PERIPH.mchanSize], [PERIPH.demux, 0x800]];
+    const covered = (o: number) => windows.some(([b, sz]) => o >= b && o < b + sz);
+    for (const d of this.devices) for (const [o, sz] of d.windows) if (!covered(o)) windows.push([o, sz]);
     for (const [off, size] of windows) {
       this.memory.mapDevice(base + off, size, {
         read: (c, o, s) => p.read(c, off + o, s),
         write: (c, o, s, v) => p.write(c, off + o, s, v),
       });
     }
+  }
+
+  /** Memory effects of every device due at or before cycle t. */
+  private applyDue(t: number): void {
+    const d = this.devices;
+    for (let i = 0; i < d.length; i++) d[i]!.applyDue(t);
+  }
+
+  private nextDue(): number {
+    let m = Infinity;
+    const d = this.devices;
+    for (let i = 0; i < d.length; i++) {
+      const x = d[i]!.nextDue();
+      if (x < m) m = x;
+    }
+    return m;
+  }
+
+  /** Run the devices with their own clock up to cycle t; the earliest work left while cores sleep. */
+  private advance(t: number): void {
+    const d = this.devices;
+    for (let i = 0; i < d.length; i++) d[i]!.advance?.(t);
+  }
+  private nextWork(): number {
+    let m = Infinity;
+    for (const d of this.devices) {
+      const x = d.nextWork?.() ?? Infinity;
+      if (x < m) m = x;
+    }
+    return m;
   }
 
   private dmaMemory(): DmaMemory {
@@ -264,7 +307,6 @@ export class Cluster {
     const cores = this.cores;
     const n = this.n;
     const eu = this.eu;
-    const dma = this.dma;
     const q = this.quantum;
     const maxC = this.opts.maxCycles ?? Infinity;
     const maxI = this.opts.maxInstructions ?? Infinity;
@@ -284,18 +326,24 @@ export class Cluster {
           best = c;
         } else if (t < second) second = t;
       }
+      if (best >= 0) this.advance(bestT);
       const due = eu.nextPending();
       if (best < 0) {
+        if (this.nextWork() < due) {
+          // every core sleeps: devices with their own clock run on (they may raise an earlier event)
+          this.advance(due);
+          continue;
+        }
         if (due !== Infinity) {
-          dma.applyDue(due); // the bytes land before the completion event is seen
+          this.applyDue(due); // the bytes land before the completion event is seen
           eu.deliverDue(due);
           continue;
         }
         fault = this.deadlockMessage();
         break;
       }
-      const copyDue = dma.nextCopy();
-      if (copyDue <= bestT) dma.applyDue(bestT);
+      const copyDue = this.nextDue();
+      if (copyDue <= bestT) this.applyDue(bestT);
       if (due <= bestT) {
         eu.deliverDue(bestT);
         continue;
@@ -363,7 +411,7 @@ export class Cluster {
         }
       }
     }
-    dma.applyDue(Infinity); // transfers still in flight at the end: their bytes are in memory afterwards
+    this.applyDue(Infinity); // transfers still in flight at the end: their bytes are in memory afterwards
     return this.result(exited, fault);
   }
 
@@ -410,11 +458,22 @@ export class Cluster {
     const l1Acc = perCore.reduce((s, c) => s + c.l1Accesses, 0);
     const dmaBytes = d.bytesIn[1]! + d.bytesIn[2]! + d.bytesOut[1]! + d.bytesOut[2]!;
     const classes = perCore.every((c) => c.instrClasses) ? sumClasses(perCore.map((c) => c.instrClasses!)) : undefined;
+    const engines: Record<string, EngineStats> = {};
+    let engineMacs = 0;
+    let engineL1 = 0;
+    for (const dev of this.devices) {
+      const st = dev.engineStats?.();
+      if (st) {
+        engines[dev.name] = st;
+        engineMacs += st.macs;
+      }
+      engineL1 += dev.l1Bytes?.() ?? 0;
+    }
     const energy = estimateEnergy({
       cycles: end, cores: this.n,
       // without per-class counts every instruction is charged as an ALU instruction
       ...(classes ? energyCountsOfClasses(classes) : { instrAlu: instructions, instrMulMac: 0, instrLoadStore: 0 }),
-      l1Bytes: l1Acc * 4 + dmaBytes, l2Bytes: cores.reduce((s, c) => s + c.l2Accesses, 0) * 4 + d.bytesIn[1]! + d.bytesOut[1]!, wmemBytes: cores.reduce((s, c) => s + c.wmemAccesses, 0) * 4 + d.bytesIn[2]! + d.bytesOut[2]!, dmaBytes,
+      l1Bytes: l1Acc * 4 + dmaBytes + engineL1, npuMacs: engineMacs, l2Bytes: cores.reduce((s, c) => s + c.l2Accesses, 0) * 4 + d.bytesIn[1]! + d.bytesOut[1]!, wmemBytes: cores.reduce((s, c) => s + c.wmemAccesses, 0) * 4 + d.bytesIn[2]! + d.bytesOut[2]!, dmaBytes,
     }, this.opts.freqMHz);
     const out = concat(this.stdout);
     let exitCode = exited >= 0 ? (cores[exited]!.exitCode ?? 0) : 3;
@@ -424,6 +483,7 @@ export class Cluster {
       barriers: this.eu.barriersCompleted,
       l2Accesses: cores.reduce((s, c) => s + c.l2Accesses, 0),
       dma: { transfers: d.transfers, bytesL2ToL1: d.bytesIn[1]!, bytesL1ToL2: d.bytesOut[1]!, bytesWmemToL1: d.bytesIn[2]!, bytesL1ToWmem: d.bytesOut[2]!, busyCycles: d.busyCycles },
+      engines,
       ...(classes ? { instrClasses: classes } : {}),
       energy, fault, trace: this.trace, elf: '',
     };

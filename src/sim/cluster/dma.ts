@@ -4,6 +4,8 @@
 // completes; the bytes move at that cycle (applyDue), so a program that touches the data before
 // waiting for the transfer sees the old bytes, as it could on silicon.
 import type { ClusterTiming } from './timing.js';
+import type { ClusterDevice } from './device.js';
+import { PERIPH } from './periph.js';
 
 export const MCHAN = {
   CMD: 0x0, STATUS: 0x4,
@@ -38,7 +40,10 @@ export interface DmaTransferInfo {
 type View = { bytes: Uint8Array; offset: number; level: Level };
 interface PendingCopy { end: number; l: View; e: View; len: number; row: number; stride: number; ext2loc: boolean }
 
-export class Mchan {
+export class Mchan implements ClusterDevice {
+  readonly name = 'dma';
+  /** cluster view and per-core (demux) view: the same registers, banked per core */
+  readonly windows = [[PERIPH.mchan, PERIPH.mchanSize], [PERIPH.demuxMchan, PERIPH.demuxMchanSize]] as const;
   /** channel allocated (read from CMD, not yet freed by writing STATUS) */
   private allocated = 0;
   private readonly doneAt = new Float64Array(MCHAN.channels).fill(-1);
@@ -63,6 +68,9 @@ export class Mchan {
   /** Completion cycle of the next pending copy, or Infinity. */
   nextCopy(): number {
     return this.copies.length ? this.copies[0]!.end : Infinity;
+  }
+  nextDue(): number {
+    return this.nextCopy();
   }
 
   /** Move the bytes of every transfer complete at or before cycle t. */

@@ -1,10 +1,11 @@
 // The cluster peripheral region (platform.md memory map) as one memory-mapped device: it routes
-// accesses to the timer, the event unit (global view and per-core demux) and MCHAN (cluster and
-// per-core views), charges their timing to the accessing core, and turns a blocking event-unit
-// read into a sleeping core. Anything else in the region is a simulated fault.
+// accesses to the timer, the event unit (global view and per-core demux) and the attached devices
+// (MCHAN, the NPU, ...: anything implementing ClusterDevice, device.ts), charges their timing to
+// the accessing core, and turns a blocking event-unit read into a sleeping core. Anything else in
+// the region is a simulated fault.
 import { BLOCK, type Block, type Device } from '../memory.js';
 import type { EventUnit } from './event-unit.js';
-import type { Mchan } from './dma.js';
+import type { ClusterDevice } from './device.js';
 import type { ClusterTiming } from './timing.js';
 
 /** Offsets inside the cluster peripheral region (base 0x10200000). */
@@ -31,9 +32,39 @@ export class ClusterPeripherals implements Device {
   private timerBase = 0;
   private readonly timerRegs = new Uint32Array(10);
 
-  constructor(readonly n: number, readonly timing: ClusterTiming, readonly eu: EventUnit, readonly dma: Mchan, readonly clock: CoreClock) {
+  readonly devices: readonly ClusterDevice[];
+  /** per device window: start offset, end offset, device index, window index (flat, for the lookup) */
+  private readonly winStart: number[] = [];
+  private readonly winEnd: number[] = [];
+  private readonly winDev: number[] = [];
+  private readonly winIdx: number[] = [];
+
+  constructor(readonly n: number, readonly timing: ClusterTiming, readonly eu: EventUnit, devices: ClusterDevice | readonly ClusterDevice[], readonly clock: CoreClock) {
     this.wakeValue = new Uint32Array(n);
     this.hasWake = new Uint8Array(n);
+    this.devices = Array.isArray(devices) ? devices : [devices as ClusterDevice];
+    this.devices.forEach((d, k) =>
+      d.windows.forEach(([off, size], w) => {
+        this.winStart.push(off);
+        this.winEnd.push(off + size);
+        this.winDev.push(k);
+        this.winIdx.push(w);
+      }),
+    );
+  }
+
+  /** The window of an attached device holding offset, or -1. */
+  private window(offset: number): number {
+    for (let i = 0; i < this.winStart.length; i++) if (offset >= this.winStart[i]! && offset < this.winEnd[i]!) return i;
+    return -1;
+  }
+
+  /** Bring every device up to cycle t before a core observes it through a register. */
+  private sync(t: number): void {
+    for (const d of this.devices) {
+      d.advance?.(t);
+      d.applyDue(t);
+    }
   }
 
   /** Called when the event unit wakes core c: its retried load returns v. */
@@ -69,16 +100,15 @@ export class ClusterPeripherals implements Device {
     }
     this.check(c, offset, size);
     const t = this.clock.cycle(c);
-    this.dma.applyDue(t); // what the core learns from a register (status, events) matches memory
+    this.sync(t); // what the core learns from a register (status, events) matches memory
     let v: number;
+    let w: number;
     if (offset >= PERIPH.demuxEu && offset < PERIPH.demuxEu + PERIPH.demuxEuSize) {
       v = this.eu.readDemux(c, offset - PERIPH.demuxEu, t);
     } else if (offset >= PERIPH.eu && offset < PERIPH.eu + PERIPH.euSize) {
       v = this.eu.readGlobal(c, offset - PERIPH.eu, t);
-    } else if (offset >= PERIPH.demuxMchan && offset < PERIPH.demuxMchan + PERIPH.demuxMchanSize) {
-      v = this.dma.read(c, offset - PERIPH.demuxMchan, t);
-    } else if (offset >= PERIPH.mchan && offset < PERIPH.mchan + PERIPH.mchanSize) {
-      v = this.dma.read(c, offset - PERIPH.mchan, t);
+    } else if ((w = this.window(offset)) >= 0) {
+      v = this.devices[this.winDev[w]!]!.read(c, offset - this.winStart[w]!, t, this.winIdx[w]!);
     } else if (offset >= PERIPH.timer && offset < PERIPH.timer + 0x28) {
       v = this.timerRead(offset - PERIPH.timer, t);
     } else {
@@ -92,26 +122,22 @@ export class ClusterPeripherals implements Device {
   write(c: number, offset: number, size: 1 | 2 | 4, value: number): void {
     this.check(c, offset, size);
     const t = this.clock.cycle(c);
-    this.dma.applyDue(t);
+    this.sync(t);
+    let w: number;
     if (offset >= PERIPH.demuxEu && offset < PERIPH.demuxEu + PERIPH.demuxEuSize) {
       this.eu.writeDemux(c, offset - PERIPH.demuxEu, value, t);
     } else if (offset >= PERIPH.eu && offset < PERIPH.eu + PERIPH.euSize) {
       this.eu.writeGlobal(c, offset - PERIPH.eu, value, t);
-    } else if (offset >= PERIPH.demuxMchan && offset < PERIPH.demuxMchan + PERIPH.demuxMchanSize) {
-      this.dmaWrite(c, offset - PERIPH.demuxMchan, value, t);
-    } else if (offset >= PERIPH.mchan && offset < PERIPH.mchan + PERIPH.mchanSize) {
-      this.dmaWrite(c, offset - PERIPH.mchan, value, t);
+    } else if ((w = this.window(offset)) >= 0) {
+      const d = this.devices[this.winDev[w]!]!;
+      d.stall = 0;
+      d.write(c, offset - this.winStart[w]!, value, t, this.winIdx[w]!);
+      if (d.stall > 0) this.clock.stall(c, d.stall, 'dma');
     } else if (offset >= PERIPH.timer && offset < PERIPH.timer + 0x28) {
       this.timerWrite(offset - PERIPH.timer, value, t);
     } else {
       this.clock.fault(c, this.noDevice(offset));
     }
-  }
-
-  private dmaWrite(c: number, off: number, v: number, t: number): void {
-    this.dma.stall = 0;
-    this.dma.write(c, off, v, t);
-    if (this.dma.stall > 0) this.clock.stall(c, this.dma.stall, 'dma');
   }
 
   private timerRead(off: number, t: number): number {

@@ -442,4 +442,6 @@ typedef struct {
 } dk_matmul_small_args_t;
 void dk_matmul_small(void *args); /* dk_matmul_small_args_t */
 
+#include "kernels_ext.h" /* the quantized vocabulary's kernels (quant_ext.c) */
+
 #endif /* DEEPLOY_SIM_KERNELS_H */

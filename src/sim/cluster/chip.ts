@@ -1,0 +1,7 @@
+// The devices of the Siracusa cluster besides the event unit and MCHAN (which the cluster builds
+// itself): what `new Cluster` attaches unless ClusterOptions.devices says otherwise. The cluster
+// sees them only through the ClusterDevice interface (device.ts).
+import type { ClusterDeviceFactory } from './device.js';
+import { neurekaDevice } from '../../../npu-model/device.js';
+
+export const chipDevices: readonly ClusterDeviceFactory[] = [neurekaDevice];
