@@ -16,7 +16,7 @@ import { emitTiledLayer, prefetchStatements, TILE_DMA_HELPER } from './emit-tile
 import { ARGS_BUFFER, TABLES_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
 import type { TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
-import { siracusa, type Platform } from '../sim/platform/siracusa.js';
+import type { Platform } from '../sim/platform/siracusa.js';
 import { cComment } from './names.js';
 import type { TypedGraph } from './types.js';
 
@@ -124,11 +124,6 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   for (const lv of ['L1', 'L2']) if (used.has(lv as 'L1')) out.push(`${ARENA_SECTION[lv]} uint8_t ${ARENA[lv]}[${arenaSize(lv)}] __attribute__((aligned(16)));`.trimStart());
   out.push('');
   if (tiledAt.size) out.push(...TILE_DMA_HELPER, '');
-  out.push('/* free L1 after the arena, before the core stacks: scratch for im2col */');
-  out.push('static inline void *dsim_l1_free_start(void) { return (void *)__l1_heap_start; }');
-  out.push('static inline uint32_t dsim_l1_free_bytes(void) { return (uint32_t)(__l1_heap_end - __l1_heap_start); }');
-  const l1 = (opts.platform ?? siracusa).memory.L1.region;
-  out.push(`static inline int dsim_in_l1(const void *p) { return (uint32_t)p - ${hex(l1.base)}u < ${hex(l1.size)}u; }`);
   out.push('');
   out.push('/* buffer         level+offset      size  lifetime  (its tensors in the comment above) */');
   for (const b of plan.buffers) {
