@@ -348,8 +348,21 @@ const gemmBinding: Binding<GemmParams> = {
   },
 };
 
-/** Element type of a constant operand: the narrowest integer type holding its values. */
+/** Element type of a constant operand: the narrowest integer type holding its values. The tiler
+ *  asks once per candidate tile (slices, scratch sizes), so the answer is kept per tensor (constant
+ *  tensors are not changed after lowering). */
 export function constType(t: Tensor): DType {
+  let d = CONST_TYPES.get(t);
+  if (d === undefined) {
+    d = narrowestType(t);
+    CONST_TYPES.set(t, d);
+  }
+  return d;
+}
+
+const CONST_TYPES = new WeakMap<Tensor, DType>();
+
+function narrowestType(t: Tensor): DType {
   const v = intValues(t);
   let lo = 0;
   let hi = 0;
