@@ -1,14 +1,16 @@
 // Run records: what `run` measured on a build folder, kept in <build>/stats/run-<time>.json so
 // `report` can draw it later (the latest record wins). The per-layer split comes from the
-// cluster's trace (busy / sleep / traced stalls per core) cut at the layer boundaries; causes a
-// later simulator reports per layer (DMA wait, NPU, per-cause stalls) go into the same `causes`
-// map and the report draws whatever is present.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// cluster's trace (busy / sleep / traced stalls per core) cut at the layer boundaries, with the
+// generated code's per-layer DMA-wait counter split out of the sleep share; causes a later
+// simulator reports per layer (NPU, per-cause stalls) go into the same `causes` map and the report
+// draws whatever is present.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, type Manifest } from '../compiler/build-folder.js';
-import { readElfSymbols } from '../compiler/elf.js';
+import { readProfile } from '../compiler/profile.js';
 import { hostCheck, parseSummary } from '../compiler/golden-check.js';
 import { InputError } from '../errors.js';
+import { tryFs, writeOutputFile } from '../io/outputs.js';
 import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
 import { estimateEnergy, type EnergyReport, type OperatingPoint } from '../sim/energy.js';
 import { attributeLayers, type CoreSpan } from './attribute.js';
@@ -16,8 +18,9 @@ import { attributeLayers, type CoreSpan } from './attribute.js';
 export const RUN_RECORD_FORMAT = 'deeploy-sim-run/1';
 
 /** Per-layer cycle causes (cycles averaged over the cores, so they add up to the layer's cycles).
- * Known keys: compute (busy core), sleep (barrier / waiting), dmaQueue (a traced stall); others
- * (dmaWait, npu, stall.<cause>) appear when the simulator reports them per layer. */
+ * Known keys: compute (busy core), sleep (barrier / waiting), dmaQueue (a traced stall), dmaWait
+ * (tile DMAs, from the layer counters); others (npu, stall.<cause>) appear when the simulator
+ * reports them per layer. */
 export type Causes = Record<string, number>;
 
 export interface LayerRecord {
@@ -95,19 +98,15 @@ export function makeRecord(dir: string, manifest: Manifest, cluster: Cluster, re
   const summary = parseSummary(stdout);
   const host = result.fault ? undefined : hostCheck(dir, manifest, (a, n) => cluster.memory.readBytes(a, n));
   const passed = !result.fault && result.exitCode === 0 && summary.errors === 0 && host?.errors === 0 && summary.total === host?.total;
-  const layerCycles: number[] = [];
-  const sym = readElfSymbols(join(dir, 'network.elf')).get('dsim_layer_cycles');
-  if (sym && !result.fault) {
-    const bytes = cluster.memory.readBytes(sym.addr, manifest.layers.length * 4);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let k = 0; k < manifest.layers.length; k++) layerCycles.push(dv.getUint32(4 * k, true));
-  }
+  // the generated code's per-layer counters (cycles, and core 0's wait for tile DMAs)
+  const profile = result.fault ? undefined : readProfile(join(dir, 'network.elf'), (a, n) => cluster.memory.readBytes(a, n));
+  const layerCycles = profile?.map((r) => r.cycles) ?? [];
   const cores = result.cores.length;
   const att = attributeLayers(layerCycles, coreSpans(result, cores));
   const layers: LayerRecord[] = manifest.layers.map((L, k) => ({
     index: L.index, name: L.name, function: L.function, op: L.op, kernel: L.kernel, ops: L.ops, estimatedCycles: L.estimatedCycles,
     cycles: layerCycles[k] ?? 0,
-    causes: att ? att[k]! : { compute: layerCycles[k] ?? 0 },
+    causes: withDmaWait(att ? att[k]! : { compute: layerCycles[k] ?? 0 }, profile?.[k]?.dmaWait ?? 0),
   }));
   return {
     format: RUN_RECORD_FORMAT,
@@ -132,12 +131,21 @@ export function makeRecord(dir: string, manifest: Manifest, cluster: Cluster, re
 /** Write the record atomically (a reader never sees half a file); returns its path. */
 export function saveRecord(dir: string, rec: RunRecord): string {
   const d = statsDir(dir);
-  mkdirSync(d, { recursive: true });
-  const name = `run-${rec.time.replace(/[:.]/g, '-')}.json`;
-  const tmp = join(d, `.${name}.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(rec, null, 1) + '\n');
-  renameSync(tmp, join(d, name));
-  return join(d, name);
+  tryFs(d, 'create the stats folder', () => mkdirSync(d, { recursive: true }));
+  const path = join(d, `run-${rec.time.replace(/[:.]/g, '-')}.json`);
+  writeOutputFile(path, JSON.stringify(rec, null, 1) + '\n', 'the run record');
+  return path;
+}
+
+/**
+ * Move the cycles core 0 waited for tile DMAs (the layer's `dsim_layer_dma_wait` counter) out of
+ * the barrier/sleep share into their own cause: while core 0 waits, the other cores sleep in the
+ * tile loop's barrier, so that is where the trace put the time. The causes keep their sum.
+ */
+export function withDmaWait(causes: Causes, dmaWait: number): Causes {
+  const moved = Math.min(dmaWait, causes.sleep ?? 0);
+  if (!(moved > 0)) return causes;
+  return { ...causes, sleep: causes.sleep! - moved, dmaWait: moved };
 }
 
 /** The newest record of a build folder, or undefined. */

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { attributeLayers, layerBoundaries, type CoreSpan } from '../../src/report/attribute.js';
 import { causeKeys } from '../../src/report/network-report.js';
+import { withDmaWait } from '../../src/report/record.js';
 import { paretoFront } from '../../src/report/sweep-report.js';
 
 // two cores; layers of 1000, 500, 300 cycles starting at t = 9950; each layer ends with a barrier
@@ -28,6 +29,12 @@ describe('attribution', () => {
   it('no attribution when the lengths match no run of wake-ups (one core, no barrier sleeps)', () => {
     expect(attributeLayers([1000, 500, 300], [[{ state: 'busy', t0: 0, t1: 20000 }]])).toBeUndefined();
     expect(layerBoundaries([1000, 770, 300], spans)).toBeUndefined();
+  });
+  it("a layer's tile-DMA wait moves out of its sleep share (at most all of it), the sum kept", () => {
+    expect(withDmaWait({ compute: 900, sleep: 100 }, 40)).toEqual({ compute: 900, sleep: 60, dmaWait: 40 });
+    expect(withDmaWait({ compute: 900, sleep: 30 }, 40)).toEqual({ compute: 900, sleep: 0, dmaWait: 30 });
+    expect(withDmaWait({ compute: 900, sleep: 100 }, 0)).toEqual({ compute: 900, sleep: 100 });
+    expect(withDmaWait({ compute: 1000 }, 40)).toEqual({ compute: 1000 });
   });
   it('the report draws a cause only when some layer has it, known causes first', () => {
     const L = (causes: Record<string, number>) => ({ index: 0, name: 'x', function: 'f', op: 'Op', kernel: 'k', ops: 1, estimatedCycles: 1, cycles: 1, causes });

@@ -16,6 +16,26 @@ const cli = (...args: string[]) => {
 const CASE = join(CONFORMANCE, 'Models', 'miniMobileNet');
 
 describe.skipIf(!existsSync(CASE))('report of a build folder', () => {
+  it('a tiled build: each layer\'s DMA wait (the generated counters, as run --profile prints them) is a cause of its own', () => {
+    const build = join(OUT, 'mmn-4k');
+    rmSync(build, { recursive: true, force: true });
+    expect(cli('compile', CASE, '-o', build, '--l1', '4096').code).toBe(0);
+    const prof = cli('run', build, '--profile');
+    expect(prof.code).toBe(0);
+    // layer  op  tiles  cycles  DMA-wait ...
+    const waits = prof.out.split('\n').filter((l) => /^\S+\s+RQ(Conv|Gemm)\s/.test(l)).map((l) => Number(l.trim().split(/\s+/)[4]));
+    const rec = JSON.parse(readFileSync(join(build, 'stats', readdirSync(join(build, 'stats')).filter((f) => f.endsWith('.json')).sort().pop()!), 'utf8'));
+    expect(rec.attribution).toBe('trace');
+    expect(waits).toHaveLength(rec.layers.length);
+    expect(waits.some((w) => w > 0)).toBe(true);
+    rec.layers.forEach((L: { cycles: number; causes: Record<string, number> }, k: number) => {
+      expect(L.causes.dmaWait ?? 0).toBe(Math.min(waits[k]!, (L.causes.sleep ?? 0) + (L.causes.dmaWait ?? 0)));
+      expect(Object.values(L.causes).reduce((a, b) => a + b, 0)).toBeCloseTo(L.cycles, 6);
+    });
+    const html = join(OUT, 'mmn-4k.html');
+    expect(cli('report', build, '-o', html).code).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain('DMA wait');
+  });
   it('runs the program when no run is recorded, then draws every chart in Chromium, offline', async () => {
     const build = join(OUT, 'mmn');
     rmSync(build, { recursive: true, force: true });
