@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDeflateRaw, crc32 } from 'node:zlib';
+import { Zip, ZipDeflate } from 'fflate';
 import onnxProto from 'onnx-proto';
 import { formatNpy, formatNpz } from '../src/frontend/npy.js';
 
@@ -15,52 +15,25 @@ const REPO = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
 const { onnx } = onnxProto;
 
-/** A zip with one stored-as-deflate member of `size` bytes: an .npy header, then zeros. */
-async function deflateBomb(size: number): Promise<Uint8Array> {
+/** A zip with one deflated member of `size` bytes: an .npy header, then zeros (fflate's streaming
+ *  zip writer, so the 1 GiB member is never held in memory). */
+function deflateBomb(size: number): Uint8Array {
   const header = formatNpy({ dtype: 'int8', shape: [0], data: new Int8Array(0) });
   // same header layout with the real length (the shape digits fit the growth room)
   const text = Buffer.from(header).toString('latin1').replace("'shape': (0,)", `'shape': (${size - header.length},)`);
   const head = Buffer.from(text.slice(0, header.length), 'latin1');
-  const zeros = Buffer.alloc(1 << 20);
-  const deflate = createDeflateRaw({ level: 9 });
-  const parts: Buffer[] = [];
-  deflate.on('data', (d: Buffer) => parts.push(d));
-  const done = new Promise<void>((res) => deflate.on('end', () => res()));
-  let crc = crc32(head);
-  deflate.write(head);
-  for (let left = size - head.length; left > 0; left -= zeros.length) {
-    const chunk = left >= zeros.length ? zeros : zeros.subarray(0, left);
-    crc = crc32(chunk, crc);
-    if (!deflate.write(chunk)) await new Promise((res) => deflate.once('drain', res));
-  }
-  deflate.end();
-  await done;
-  const data = Buffer.concat(parts);
-  const name = Buffer.from('x.npy');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(size, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(size, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + name.length, 12);
-  end.writeUInt32LE(30 + name.length + data.length, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
+  const zeros = new Uint8Array(1 << 20);
+  const parts: Uint8Array[] = [];
+  const zip = new Zip((err, chunk) => {
+    if (err) throw err;
+    parts.push(chunk);
+  });
+  const member = new ZipDeflate('x.npy', { level: 9 });
+  zip.add(member);
+  member.push(head);
+  for (let left = size - head.length; left > 0; left -= zeros.length) member.push(left >= zeros.length ? zeros : zeros.subarray(0, left), left <= zeros.length);
+  zip.end();
+  return Buffer.concat(parts);
 }
 
 const model = (graph: onnxProto.onnx.IGraphProto) => onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph }).finish();
@@ -94,7 +67,7 @@ export async function run(): Promise<void> {
     writeFileSync(small, model({ node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'relu' }], input: [info('x', 3, [1, 4])], output: [info('y', 3, [1, 4])] }));
     const t0 = performance.now();
     const bomb = join(dir, 'bomb.npz');
-    writeFileSync(bomb, await deflateBomb(1 << 30));
+    writeFileSync(bomb, deflateBomb(1 << 30));
     const bombBytes = readFileSync(bomb).length;
     console.log(`  (deflate bomb: ${(bombBytes / 2 ** 20).toFixed(2)} MiB inflating to 1024 MiB, made in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const pad = join(dir, 'pad.onnx');
