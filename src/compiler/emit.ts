@@ -16,7 +16,6 @@ import { emitTiledLayer, prefetchStatements, TILE_DMA_HELPER } from './emit-tile
 import { ARGS_BUFFER, TABLES_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
 import type { TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
-import type { Platform } from '../sim/platform/siracusa.js';
 import { cComment } from './names.js';
 import type { TypedGraph } from './types.js';
 
@@ -46,7 +45,6 @@ export interface EmitResult {
 
 export interface EmitOptions {
   cores: number;
-  platform?: Platform;
   /** One dsim_fork per layer instead of one fork for the whole network with barriers. */
   forkPerLayer?: boolean;
   wmem: boolean;

@@ -114,7 +114,7 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
     return p;
   });
   const emitted = timed('emit', () =>
-    emitNetwork(typed, constants, plan, { platform: opts.platform, cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }, tiling),
+    emitNetwork(typed, constants, plan, { cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }, tiling),
   );
   return { lowered, typed, bound, constants, tiling, plan, emitted, phaseMs, golden };
 }
