@@ -215,10 +215,10 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('');
   if (opts.forkPerLayer) {
     out.push('void RunNetwork(unsigned cores) {');
-    out.push('  uint32_t t = dsim_cycles();');
+    out.push('  uint32_t t = dsim_layer_mark(0); /* profile marks: layer k runs from mark k to mark k+1 */');
     for (const [k, L] of layers.entries()) {
       out.push(`  ${L.function}(cores);`);
-      out.push(`  { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
+      out.push(`  { uint32_t now = dsim_layer_mark(${k + 1}); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }
     out.push('}');
   } else {
@@ -228,11 +228,11 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     out.push('  (void)arg;');
     out.push('  const unsigned cores = dsim_fork_cores();');
     out.push('  const int core0 = dsim_core_id() == 0;');
-    out.push('  uint32_t t = dsim_cycles();');
+    out.push('  uint32_t t = core0 ? dsim_layer_mark(0) : 0; /* profile marks: layer k runs from mark k to mark k+1 */');
     for (const [k, L] of layers.entries()) {
       out.push(`  ${L.function}(cores);`);
       out.push('  dsim_barrier();');
-      out.push(`  if (core0) { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
+      out.push(`  if (core0) { uint32_t now = dsim_layer_mark(${k + 1}); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }
     out.push('  (void)cores;');
     out.push('}');

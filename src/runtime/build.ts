@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
+import { siracusa } from '../sim/platform/siracusa.js';
 
 const run = promisify(execFile);
 
@@ -34,6 +35,8 @@ export const C_FLAGS = [
   '-fdata-sections',
   '-Wall',
   '-Wno-unused-function',
+  // addresses the runtime headers take from the platform table rather than repeat (dsim_cluster.h)
+  `-DDSIM_PROFILE_MARK=0x${siracusa.profileMarker.toString(16)}u`,
 ] as const;
 export const LINK_FLAGS = ['-nostdlib', '-nostartfiles', '-static', '-Wl,--gc-sections'] as const;
 /** Libraries after the objects: libgcc for 64-bit division etc. */

@@ -28,6 +28,9 @@ EXTRA_CAUSE[INSTR_CLASSES.indexOf('mul')] = ST_MUL;
 EXTRA_CAUSE[INSTR_CLASSES.indexOf('div')] = ST_DIV;
 /** Every block compiled for a Memory (its cores share blocks), kept after invalidation for its counts. */
 const LEDGERS = new WeakMap<Memory, CompiledBlock[]>();
+/** Per ledger, per block (same index): its execution counts, and the static stall cycles of each
+ * exit slot, CORE_STALLS wide (Core.stallsOf; blocks never change, the ledger only grows). */
+const SLOT_STALLS = new WeakMap<CompiledBlock[], { cnt: Float64Array[]; per: Float64Array[] }>();
 
 /** Why run() returned. */
 export type StopReason =
@@ -613,6 +616,51 @@ export class Core {
     const classes = {} as Record<InstrClass, number>;
     INSTR_CLASSES.forEach((n, i) => (classes[n] = cl[i]));
     return { stalls, classes };
+  }
+
+  /**
+   * The core's own stall cycles by cause (CORE_STALLS order) of several cores sharing one Memory
+   * (a cluster's), as counters() counts them, in one walk with each block's per-exit sums made
+   * once: the profile marks ask at every layer. Zeros for a core without `stats`.
+   */
+  static stallsOf(cores: readonly Core[]): Float64Array[] {
+    const out = cores.map((c) => (c.stats ? Float64Array.from(c.stallCtr) : new Float64Array(CORE_STALLS.length)));
+    const on = cores.map((c, i) => i).filter((i) => cores[i]!.stats);
+    if (on.length === 0) return out;
+    const ledger = cores[on[0]!]!.ledger;
+    if (on.some((i) => cores[i]!.ledger !== ledger)) return cores.map((c) => Float64Array.from(CORE_STALLS.map((k) => c.counters()?.stalls[k] ?? 0)));
+    let sums = SLOT_STALLS.get(ledger);
+    if (!sums) SLOT_STALLS.set(ledger, (sums = { cnt: [], per: [] }));
+    const W = CORE_STALLS.length;
+    const br = cores[on[0]!]!.timing.branchTaken - 1;
+    for (let n = sums.per.length; n < ledger.length; n++) {
+      const b = ledger[n]!;
+      const per = new Float64Array(b.exitK.length * W);
+      for (let s = 0; s < b.exitK.length; s++) {
+        for (let j = 0; j < b.exitK[s]; j++) {
+          per[s * W + ST_LOADUSE] += b.lu[j];
+          if (b.extra[j] !== 0) per[s * W + EXTRA_CAUSE[b.icls[j]]] += b.extra[j];
+        }
+        if (s > 0) per[s * W + ST_BRANCH] += br;
+      }
+      sums.per.push(per);
+      sums.cnt.push(b.cnt);
+    }
+    const lanes = on.map((i) => cores[i]!.lane);
+    const { cnt: cnts, per: pers } = sums;
+    for (let n = 0; n < pers.length; n++) {
+      const cnt = cnts[n]!;
+      const per = pers[n]!;
+      const slots = per.length / W;
+      for (let s = 0; s < slots; s++)
+        for (let i = 0; i < lanes.length; i++) {
+          const m = cnt[s * LANES + lanes[i]!];
+          if (m === 0) continue;
+          const o = out[on[i]!]!;
+          for (let k = 0; k < W; k++) o[k] += m * per[s * W + k];
+        }
+    }
+    return out;
   }
 
   // ---------------- decode ----------------

@@ -42,6 +42,18 @@ void dsim_dma_wait(uint32_t id);
 
 /* The calling core's cycle counter: dsim_cycles() from dsim.h (low 32 bits of mcycle). */
 
+/* Profile marker (simulator only, like every register here): a store of `region` to the marker
+ * register (DSIM_PROFILE_MARK, from the platform table via the build's -D) makes the simulator
+ * snapshot every core's cycles by cause and the NPU's busy cycles; region k runs from this mark to
+ * the next (`run --json` layerCauses, docs/report.md). Returns the cycle counter read right after
+ * the store, so intervals between the returned values equal the intervals between snapshots:
+ * the store is the last instruction of its block and the cycle read comes next, at every mark. */
+static inline uint32_t dsim_layer_mark(uint32_t region) {
+  uint32_t now;
+  __asm__ volatile("sw %1, 0(%2)\n\trdcycle %0" : "=r"(now) : "r"(region), "r"(DSIM_PROFILE_MARK) : "memory");
+  return now;
+}
+
 /* ---- register layout (pulp-sdk archi/eu/eu_v3.h, Deeploy mchan_v7.h facts) ------------------- */
 
 #define DSIM_NB_CORES 8u

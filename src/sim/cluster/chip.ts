@@ -3,5 +3,7 @@
 // sees them only through the ClusterDevice interface (device.ts).
 import type { ClusterDeviceFactory } from './device.js';
 import { neurekaDevice } from '../../../npu-model/device.js';
+import { profileMarkerDevice } from './layer-marks.js';
 
-export const chipDevices: readonly ClusterDeviceFactory[] = [neurekaDevice];
+/** The NPU, and the simulator-only profile marker (layer-marks.ts). */
+export const chipDevices: readonly ClusterDeviceFactory[] = [neurekaDevice, profileMarkerDevice];

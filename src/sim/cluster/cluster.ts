@@ -6,6 +6,7 @@
 // iteration order of hash maps, so the same program gives the same cycles and bytes every run.
 import { FaultError } from '../../errors.js';
 import { ClusterCore } from './cluster-core.js';
+import { Core } from '../core.js';
 import { parseElf, loadElf, readElfFile } from '../elf.js';
 import { Memory, Region, WATCH_CODE, WATCH_SHIFT } from '../memory.js';
 import { siracusa, type Platform } from '../platform/siracusa.js';
@@ -169,6 +170,8 @@ export class Cluster {
       cores: n, memory: this.memory, timing: this.timing, banks: opts.noBankConflicts ? null : this.banks, quantum: this.quantum, trace: this.trace,
       event: (mask: number, line: number, t: number) => this.eu.post(mask, line, t),
       fault,
+      coreCounters: (out: Float64Array) => this.coreCounters(out),
+      engineBusy: () => Object.fromEntries(this.devices.flatMap((d) => { const s = d.engineStats?.(); return s ? [[d.name, s.busyCycles]] : []; })),
     };
     this.devices = [this.dma, ...(opts.devices ?? chipDevices).map((f) => f(ctx))];
     this.periph = new ClusterPeripherals(n, this.timing, this.eu, this.devices, {
@@ -218,6 +221,18 @@ export class Cluster {
         write: (c, o, s, v) => p.write(c, off + o, s, v),
       });
     }
+  }
+
+  /** Per core: its clock, 1 if it sleeps, then its cycles by cause as result() counts them, in
+   * COUNTED_CAUSES order (layer-marks.ts), 2 + COUNTED_CAUSES.length numbers a core: what the
+   * profile marker snapshots. */
+  coreCounters(out: Float64Array): void {
+    const own = Core.stallsOf(this.cores);
+    const w = out.length / this.n;
+    this.cores.forEach((core, c) => {
+      out.set([core.cycles, core.sleeping ? 1 : 0, this.sleepCycles[c]!, core.bankStall, core.l2Stall, core.wmemStall, this.eventStall[c]! + (core.sleeping && this.wfi[c] === 0 ? 1 : 0), this.dmaStall[c]!], c * w);
+      out.set(own[c]!, c * w + 8);
+    });
   }
 
   /** Memory effects of every device due at or before cycle t. */

@@ -55,6 +55,11 @@ export interface DeviceContext {
   event(coreMask: number, line: number, t: number): void;
   /** a simulated fault of the accessing core (throws) */
   fault(core: number, message: string): never;
+  /** every core's clock, 1 if it sleeps, then its cycles by cause so far (layer-marks.ts
+   * COUNTED_CAUSES), core after core */
+  coreCounters(out: Float64Array): void;
+  /** busy cycles of every job engine among the devices so far, by device name */
+  engineBusy(): Record<string, number>;
 }
 
 export type ClusterDeviceFactory = (ctx: DeviceContext) => ClusterDevice;

@@ -71,6 +71,10 @@ export interface Platform {
   readonly sram: RegionSpec;
   /** Cluster peripherals (event unit, timer, DMA, NPU ...) including the per-core demux at +0x4000. */
   readonly clusterPeripherals: RegionSpec;
+  /** The profile marker: a simulator-only 32-bit register in the cluster peripherals (no silicon
+   * counterpart; a free slot after MCHAN). A store of a layer index snapshots every core's cycles
+   * by cause (src/sim/cluster/layer-marks.ts); the runtime gets the address as DSIM_PROFILE_MARK. */
+  readonly profileMarker: number;
   readonly timing: CoreTiming;
   /** Cluster-level timing: L1 banks, weight memory, event unit, DMA (src/sim/cluster/timing.ts). */
   readonly cluster: ClusterTiming;
@@ -97,6 +101,7 @@ export const siracusa: Platform = {
   mram: { name: 'MRAM', base: 0x10400000, size: 4 * 1024 * 1024 },
   sram,
   clusterPeripherals: { name: 'cluster peripherals', base: 0x10200000, size: 0x8000 },
+  profileMarker: 0x10201c00,
   timing,
   cluster,
   memory: {
