@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Manifest } from './build-folder.js';
 import { readElfSymbols } from './elf.js';
+import type { RegionCauses } from '../sim/cluster/layer-marks.js';
+import { mainStall } from '../report/layer-causes.js';
 
 export interface LayerProfile {
   name: string;
@@ -49,9 +51,22 @@ export function readProfile(elf: string, read: (addr: number, bytes: number) => 
   }));
 }
 
-export function formatProfile(rows: LayerProfile[]): string {
+/** Share of a layer's core-cycles, in percent, one decimal. */
+const pct = (v: number, all: number) => (all > 0 ? ((100 * v) / all).toFixed(1) : '-');
+
+/** The table; with the layers' marked regions (layer-marks.ts), four more columns at the end:
+ * busy, asleep and stalled shares of the cores' cycles, and the largest stall cause. */
+export function formatProfile(rows: LayerProfile[], marked?: readonly RegionCauses[]): string {
   const head = ['layer', 'op', 'tiles', 'cycles', 'DMA-wait', 'DMA in B', 'DMA out B', 'MAC/cycle', 'predicted', 'meas/pred'];
-  const body = rows.map((r) => [
+  if (marked) head.push('busy%', 'sleep%', 'stall%', 'main stall');
+  const causeColumns = (k: number) => {
+    if (!marked) return [];
+    const g = marked[k]!;
+    const all = Object.values(g.causes).reduce((a, b) => a + b, 0);
+    const top = mainStall(g);
+    return [pct(g.causes.compute, all), pct(g.causes.sleep, all), pct(all - g.causes.compute - g.causes.sleep, all), top ? `${top[0]} ${pct(top[1], all)}%` : '-'];
+  };
+  const body = rows.map((r, k) => [
     r.name.length > 40 ? `…${r.name.slice(-39)}` : r.name,
     r.op,
     r.tiles ? String(r.tiles) : '-',
@@ -62,11 +77,12 @@ export function formatProfile(rows: LayerProfile[]): string {
     /MatMul|Gemm|Conv/.test(r.op) && r.cycles > 0 ? (r.ops / r.cycles).toFixed(2) : '-',
     String(r.predicted),
     r.predicted > 0 ? (r.cycles / r.predicted).toFixed(2) : '-',
+    ...causeColumns(k),
   ]);
   const total = rows.reduce((s, r) => s + r.cycles, 0);
   const wait = rows.reduce((s, r) => s + r.dmaWait, 0);
   const all = [head, ...body];
   const w = head.map((_, j) => Math.max(...all.map((r) => r[j]!.length)));
-  const line = (r: string[]) => r.map((c, j) => (j < 2 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  ');
+  const line = (r: string[]) => r.map((c, j) => (j < 2 || j === 13 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  ').trimEnd();
   return [line(head), ...body.map(line), `total ${total} cycles in ${rows.length} layers, ${wait} waiting for tile DMAs`].join('\n') + '\n';
 }

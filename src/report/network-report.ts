@@ -12,8 +12,18 @@ import { roofs } from './roofline.js';
 /** Display order and names of the per-layer causes; unknown keys follow in name order. */
 const CAUSE_LABEL: Record<string, string> = {
   compute: 'compute (busy cores)',
+  'stall.loadUse': 'stall: load-use',
+  'stall.branch': 'stall: taken branch',
+  'stall.jump': 'stall: jump',
+  'stall.mul': 'stall: mulh',
+  'stall.div': 'stall: div/rem',
+  'stall.misaligned': 'stall: misaligned access',
+  'stall.bankConflict': 'stall: L1 bank conflict',
+  'stall.l2': 'stall: L2 load',
+  'stall.wmem': 'stall: weight-memory load',
+  'stall.event': 'stall: event unit',
+  dmaQueue: 'stall: DMA queue full',
   dmaWait: 'DMA wait',
-  dmaQueue: 'DMA queue stall',
   npu: 'NPU',
   sleep: 'barrier / sleep',
 };
@@ -63,9 +73,11 @@ export async function networkReport(m: Manifest, rec: RunRecord, buildDir: strin
     id: 'layers',
     title: 'Cycles per layer, stacked by cause',
     caption:
-      rec.attribution === 'trace'
-        ? 'Each layer\'s measured cycles split by what the cores did, averaged over the cores (busy, asleep at barriers, stalled on a traced cause).'
-        : 'Measured cycles per layer; the split by cause needs several cores with a barrier per layer (not available for this run).',
+      rec.attribution === 'marks'
+        ? 'Each layer\'s measured cycles split by what the cores did, averaged over the cores: the simulator\'s counters at the layer marks (busy, every stall cause, asleep at barriers), with core 0\'s wait for tile DMAs and the NPU\'s busy cycles taken out of the sleep share.'
+        : rec.attribution === 'trace'
+          ? 'Each layer\'s measured cycles split by what the cores did, averaged over the cores (busy, asleep at barriers, stalled on a traced cause; a build without layer marks).'
+          : 'Measured cycles per layer; this build has no layer marks and its layers could not be found in the trace (one core, or a fork per layer): rebuild it for the split by cause.',
     marks: stacked.length,
     spec: {
       width: Math.max(240, 28 * order.length),
@@ -232,7 +244,9 @@ export async function networkReport(m: Manifest, rec: RunRecord, buildDir: strin
     section({ chart: byId.get('layers'), tableHtml: layerTable }),
     section({
       title: 'Stalls by cause, whole run',
-      note: 'Core stall causes are counted per core for the whole run; a per-layer split of them needs per-layer counters in the simulator and will appear in the chart above once a run records them.',
+      note: rec.attribution === 'marks'
+        ? 'All cores, the whole program (start-up and output checks included); the chart above splits the network\'s part by layer.'
+        : 'All cores, the whole program; the per-layer split of the stall causes needs a build with layer marks (compile it again).',
       tableHtml: stallTable,
     }),
     section({ chart: byId.get('cores'), tableHtml: coreTable }),

@@ -1,9 +1,9 @@
 // Run records: what `run` measured on a build folder, kept in <build>/stats/run-<time>.json so
 // `report` can draw it later (the latest record wins). The per-layer split comes from the
-// cluster's trace (busy / sleep / traced stalls per core) cut at the layer boundaries, with the
-// generated code's per-layer DMA-wait counter split out of the sleep share; causes a later
-// simulator reports per layer (NPU, per-cause stalls) go into the same `causes` map and the report
-// draws whatever is present.
+// simulator's counters at the generated code's layer marks (layer-causes.ts): busy, sleep, every
+// stall cause and the NPU's busy cycles, with the generated per-layer DMA-wait counter split out
+// of the sleep share. Builds from before the marks fall back to the cluster's trace (busy / sleep /
+// traced stalls per core) cut at boundaries matched from the layer lengths (attribute.ts).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, type Manifest } from '../compiler/build-folder.js';
@@ -14,13 +14,16 @@ import { tryFs, writeOutputFile } from '../io/outputs.js';
 import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
 import { estimateEnergy, type EnergyReport, type OperatingPoint } from '../sim/energy.js';
 import { attributeLayers, type CoreSpan } from './attribute.js';
+import { profileMarkerOf, type LayerCauseTable } from '../sim/cluster/layer-marks.js';
+import { markedLayers, recordCauses } from './layer-causes.js';
 
 export const RUN_RECORD_FORMAT = 'deeploy-sim-run/1';
 
 /** Per-layer cycle causes (cycles averaged over the cores, so they add up to the layer's cycles).
- * Known keys: compute (busy core), sleep (barrier / waiting), dmaQueue (a traced stall), dmaWait
- * (tile DMAs, from the layer counters); others (npu, stall.<cause>) appear when the simulator
- * reports them per layer. */
+ * Keys: compute (busy core), sleep (barrier / waiting), dmaQueue (the DMA command queue was full),
+ * dmaWait (tile DMAs, from the layer counters), npu (the NPU works while the cores wait), and
+ * stall.<cause> for the other stall causes of the marks (bankConflict, l2, wmem, event, and the
+ * core's own: loadUse, branch, jump, mul, div, misaligned). */
 export type Causes = Record<string, number>;
 
 export interface LayerRecord {
@@ -45,8 +48,9 @@ export interface RunRecord {
   networkCycles?: number;
   exitCode: number;
   passed: boolean;
-  /** how the per-layer causes were found: 'trace' (boundaries matched), or 'none' */
-  attribution: 'trace' | 'none';
+  /** how the per-layer causes were found: 'marks' (the simulator's counters at the layer marks),
+   * 'trace' (builds without marks: boundaries matched in the trace), or 'none' */
+  attribution: 'marks' | 'trace' | 'none';
   layers: LayerRecord[];
   perCore: { core: number; instructions: number; sleepCycles: number; utilisation: number; stalls: Record<string, number> }[];
   stalls: Record<string, number>;
@@ -92,8 +96,22 @@ function coreSpans(result: ClusterResult, cores: number): CoreSpan[][] {
   return per;
 }
 
-/** Build the record of a finished run of `dir`'s network.elf (the cluster ran with trace + stats). */
-export function makeRecord(dir: string, manifest: Manifest, cluster: Cluster, result: ClusterResult, op: OperatingPoint): RunRecord {
+/** Does the build's generated code mark its layers (dsim_layer_mark)? Older builds do not: their
+ * record needs the trace. */
+export function buildHasMarks(dir: string): boolean {
+  const src = join(dir, 'src', 'network.c');
+  return existsSync(src) && readFileSync(src, 'utf8').includes('dsim_layer_mark(');
+}
+
+/** The marker's table of a finished run (undefined without marks); take it once per run. */
+export function markTable(cluster: Cluster, result: ClusterResult): LayerCauseTable | undefined {
+  const m = profileMarkerOf(cluster.devices);
+  return m && m.marks.length > 0 ? m.table(result.cycles) : undefined;
+}
+
+/** Build the record of a finished run of `dir`'s network.elf (the cluster ran with stats, and with
+ * the trace when the build has no layer marks). */
+export function makeRecord(dir: string, manifest: Manifest, cluster: Cluster, result: ClusterResult, op: OperatingPoint, marks = markTable(cluster, result)): RunRecord {
   const stdout = Buffer.from(result.stdout).toString('utf8');
   const summary = parseSummary(stdout);
   const host = result.fault ? undefined : hostCheck(dir, manifest, (a, n) => cluster.memory.readBytes(a, n));
@@ -102,11 +120,14 @@ export function makeRecord(dir: string, manifest: Manifest, cluster: Cluster, re
   const profile = result.fault ? undefined : readProfile(join(dir, 'network.elf'), (a, n) => cluster.memory.readBytes(a, n));
   const layerCycles = profile?.map((r) => r.cycles) ?? [];
   const cores = result.cores.length;
-  const att = attributeLayers(layerCycles, coreSpans(result, cores));
+  const marked = markedLayers(marks, manifest.layers.length);
+  const att = marked ? undefined : attributeLayers(layerCycles, coreSpans(result, cores));
   const layers: LayerRecord[] = manifest.layers.map((L, k) => ({
     index: L.index, name: L.name, function: L.function, op: L.op, kernel: L.kernel, ops: L.ops, estimatedCycles: L.estimatedCycles,
     cycles: layerCycles[k] ?? 0,
-    causes: withDmaWait(att ? att[k]! : { compute: layerCycles[k] ?? 0 }, profile?.[k]?.dmaWait ?? 0),
+    causes: marked
+      ? recordCauses(marked[k]!, cores, profile?.[k]?.dmaWait ?? 0)
+      : withDmaWait(att ? att[k]! : { compute: layerCycles[k] ?? 0 }, profile?.[k]?.dmaWait ?? 0),
   }));
   return {
     format: RUN_RECORD_FORMAT,
@@ -118,7 +139,7 @@ export function makeRecord(dir: string, manifest: Manifest, cluster: Cluster, re
     ...(summary.cycles !== undefined ? { networkCycles: summary.cycles } : {}),
     exitCode: result.exitCode,
     passed,
-    attribution: att ? 'trace' : 'none',
+    attribution: marked ? 'marks' : att ? 'trace' : 'none',
     layers,
     perCore: result.cores.map((c) => ({ core: c.core, instructions: c.instructions, sleepCycles: c.sleepCycles, utilisation: c.utilisation, stalls: { ...c.stalls } })),
     stalls: sumStalls(result.cores),
@@ -169,7 +190,7 @@ export function runAndRecord(dir: string, opts: { cores?: number; op: OperatingP
   const manifest = requireBuildFolder(dir);
   const elf = join(dir, 'network.elf');
   if (!existsSync(elf)) throw new InputError(`${dir}: no network.elf (compiled with --no-build?)`);
-  const cluster = new Cluster(elf, { cores: opts.cores ?? manifest.platform.cores, trace: true, stats: true, freqMHz: opts.op.freqMHz, maxCycles: opts.maxCycles ?? 2e9 });
+  const cluster = new Cluster(elf, { cores: opts.cores ?? manifest.platform.cores, trace: !buildHasMarks(dir), stats: true, freqMHz: opts.op.freqMHz, maxCycles: opts.maxCycles ?? 2e9 });
   const result = cluster.run();
   const rec = makeRecord(dir, manifest, cluster, result, opts.op);
   saveRecord(dir, rec);

@@ -39,7 +39,8 @@ describe('attribution', () => {
   it('the report draws a cause only when some layer has it, known causes first', () => {
     const L = (causes: Record<string, number>) => ({ index: 0, name: 'x', function: 'f', op: 'Op', kernel: 'k', ops: 1, estimatedCycles: 1, cycles: 1, causes });
     expect(causeKeys([L({ compute: 5, sleep: 0 })])).toEqual(['compute']);
-    expect(causeKeys([L({ compute: 5, 'stall.l2': 3 }), L({ npu: 2, dmaWait: 1, sleep: 4 })])).toEqual(['compute', 'dmaWait', 'npu', 'sleep', 'stall.l2']);
+    expect(causeKeys([L({ compute: 5, 'stall.l2': 3 }), L({ npu: 2, dmaWait: 1, sleep: 4 })])).toEqual(['compute', 'stall.l2', 'dmaWait', 'npu', 'sleep']);
+    expect(causeKeys([L({ 'stall.zzz': 1, sleep: 1, 'stall.branch': 2 })])).toEqual(['stall.branch', 'sleep', 'stall.zzz']);
   });
   it('Pareto front: the points no other point of the case beats on both cycles and energy', () => {
     const pts = [

@@ -9,7 +9,8 @@ import { formatProfile, readProfile } from '../../compiler/profile.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../compiler/build-folder.js';
-import { makeRecord, saveRecord, sumStalls } from '../../report/record.js';
+import { buildHasMarks, makeRecord, markTable, saveRecord, sumStalls } from '../../report/record.js';
+import { layerCausesJson, markedLayers } from '../../report/layer-causes.js';
 import { DEFAULT_OPERATING_POINT, estimateEnergy } from '../../sim/energy.js';
 import { operatingPointArgs } from './operating-point.js';
 import { AtomicFileStream, checkOutputFile, writeOutputFile } from '../../io/outputs.js';
@@ -70,7 +71,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     let harnessRuntime = false;
     const cluster = new Cluster(elf, {
       cores: args.cores,
-      trace: args.trace !== undefined || record,
+      // builds from before the layer marks: the record finds the layers in the trace
+      trace: args.trace !== undefined || (record && !buildHasMarks(args.program)),
       freqMHz: args['freq-mhz'],
       // per-cause stalls and instruction classes cost ~10% on branchy code: only for --json
       stats: args.json === true || record,
@@ -102,10 +104,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     // a faulting run still writes its traces: they show how it got there
     if (args.trace && result.trace) writeOutputFile(args.trace, JSON.stringify(result.trace.toJSON()), '--trace');
     if (op) result.energy = estimateEnergy(result.energy.counts, op);
-    if (record && !result.fault) {
-      const manifest = readManifest(args.program)!;
-      saveRecord(args.program, makeRecord(args.program, manifest, cluster, result, op ?? DEFAULT_OPERATING_POINT));
-    }
+    const marks = result.fault ? undefined : markTable(cluster, result);
+    const manifest = existsSync(join(args.program, 'manifest.json')) ? readManifest(args.program) : undefined;
+    if (record && !result.fault) saveRecord(args.program, makeRecord(args.program, manifest!, cluster, result, op ?? DEFAULT_OPERATING_POINT, marks));
     if (result.fault) throw new FaultError(result.fault);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     // One `Runtime:` line for parsers: a Deeploy-style harness prints the network's own; then the
@@ -116,7 +117,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (args.profile) {
       const rows = result.elf ? readProfile(result.elf, (a, n) => cluster.memory.readBytes(a, n)) : undefined;
       if (!rows) throw new InputError(`${args.program}: --profile needs a build folder of deeploy-sim compile (manifest.json and the layer counters)`);
-      writeSync(1, formatProfile(rows));
+      writeSync(1, formatProfile(rows, markedLayers(marks, rows.length)));
     }
     if (args.json)
       writeSync(
@@ -138,6 +139,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           npu: result.engines.npu,
           utilisation: result.cores.map((c) => Number(c.utilisation.toFixed(4))),
           energy: result.energy,
+          ...(marks ? { layerCauses: layerCausesJson(marks, manifest?.layers.map((L) => L.name)) } : {}),
         }) + '\n',
       );
     process.exitCode = result.exitCode !== 0 ? result.exitCode : golden && !golden.ok ? 1 : 0;
