@@ -105,11 +105,11 @@ describe('profile marks in a hand-written program', () => {
 
 const CASE = join(CONFORMANCE, 'Models', 'miniMobileNet');
 describe.skipIf(!existsSync(CASE))('profile marks in compiled networks', () => {
-  for (const cores of [1, 8]) {
-    it(`${cores} core${cores > 1 ? 's' : ''}: each layer's causes add up to its cycles x cores; with the rest, to the whole run`, async () => {
-      const build = join(OUT, `mmn-${cores}`);
+  for (const [cores, fork] of [[1, false], [8, false], [8, true]] as const) {
+    it(`${cores} core${cores > 1 ? 's' : ''}${fork ? ', a fork per layer' : ''}: each layer's causes add up to its cycles x cores; with the rest, to the whole run`, async () => {
+      const build = join(OUT, `mmn-${cores}${fork ? '-fork' : ''}`);
       rmSync(build, { recursive: true, force: true });
-      expect(cli('compile', CASE, '-o', build, '--cores', String(cores)).code).toBe(0);
+      expect(cli('compile', CASE, '-o', build, '--cores', String(cores), ...(fork ? ['--fork-per-layer'] : [])).code).toBe(0);
       const { cluster, result, table } = run(join(build, 'network.elf'), cores);
       expectExact(table, result);
       const prof = readProfile(join(build, 'network.elf'), (a, n) => cluster.memory.readBytes(a, n))!;
@@ -122,6 +122,7 @@ describe.skipIf(!existsSync(CASE))('profile marks in compiled networks', () => {
       expect(rec.attribution).toBe('marks');
       rec.layers.forEach((L: { cycles: number; causes: Record<string, number> }) => expect(total(L)).toBeCloseTo(L.cycles, 6));
       expect(rec.layers.some((L: { causes: Record<string, number> }) => (L.causes['stall.div'] ?? 0) > 0)).toBe(true);
+      if (fork) expect(rec.layers.every((L: { causes: Record<string, number> }) => (L.causes.sleep ?? 0) > 0)).toBe(true); // the idle cores between forks
       if (cores > 1) return;
       // one core (the case the trace matching could not split): the report stacks the causes
       const html = join(OUT, 'mmn-1.html');
