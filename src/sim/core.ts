@@ -646,20 +646,26 @@ export class Core {
       sums.per.push(per);
       sums.cnt.push(b.cnt);
     }
-    const lanes = on.map((i) => cores[i]!.lane);
+    const lanes = Int32Array.from(on, (i) => cores[i]!.lane);
+    const nl = lanes.length;
+    const acc = new Float64Array(nl * W);
     const { cnt: cnts, per: pers } = sums;
     for (let n = 0; n < pers.length; n++) {
       const cnt = cnts[n]!;
       const per = pers[n]!;
       const slots = per.length / W;
-      for (let s = 0; s < slots; s++)
-        for (let i = 0; i < lanes.length; i++) {
-          const m = cnt[s * LANES + lanes[i]!];
+      for (let s = 0; s < slots; s++) {
+        const row = s * W;
+        for (let i = 0; i < nl; i++) {
+          const m = cnt[s * LANES + lanes[i]!]!;
           if (m === 0) continue;
-          const o = out[on[i]!]!;
-          for (let k = 0; k < W; k++) o[k] += m * per[s * W + k];
+          for (let k = 0; k < W; k++) acc[i * W + k] += m * per[row + k]!;
         }
+      }
     }
+    on.forEach((c, i) => {
+      for (let k = 0; k < W; k++) out[c]![k] += acc[i * W + k]!;
+    });
     return out;
   }
 
