@@ -28,9 +28,17 @@ EXTRA_CAUSE[INSTR_CLASSES.indexOf('mul')] = ST_MUL;
 EXTRA_CAUSE[INSTR_CLASSES.indexOf('div')] = ST_DIV;
 /** Every block compiled for a Memory (its cores share blocks), kept after invalidation for its counts. */
 const LEDGERS = new WeakMap<Memory, CompiledBlock[]>();
-/** Per ledger, per block (same index): its execution counts, and the static stall cycles of each
- * exit slot, CORE_STALLS wide (Core.stallsOf; blocks never change, the ledger only grows). */
-const SLOT_STALLS = new WeakMap<CompiledBlock[], { cnt: Float64Array[]; per: Float64Array[] }>();
+/** Per ledger (Core.stallsOf): per block (same index) its execution counts, the counts when last
+ * asked, and the static stall cycles of each exit slot (CORE_STALLS wide; blocks never change and
+ * the ledger only grows); and per lane, the sum of counts x static stalls over all blocks, brought
+ * up to date by the counts that changed since the last call. */
+interface LedgerStalls {
+  cnt: Float64Array[];
+  seen: Float64Array[];
+  per: Float64Array[];
+  sum: Float64Array;
+}
+const SLOT_STALLS = new WeakMap<CompiledBlock[], LedgerStalls>();
 
 /** Why run() returned. */
 export type StopReason =
@@ -620,8 +628,9 @@ export class Core {
 
   /**
    * The core's own stall cycles by cause (CORE_STALLS order) of several cores sharing one Memory
-   * (a cluster's), as counters() counts them, in one walk with each block's per-exit sums made
-   * once: the profile marks ask at every layer. Zeros for a core without `stats`.
+   * (a cluster's), as counters() counts them, without walking every block's instructions: each
+   * block's per-exit sums are made once and only the execution counts that changed since the last
+   * call are applied (the profile marks ask at every layer). Zeros for a core without `stats`.
    */
   static stallsOf(cores: readonly Core[]): Float64Array[] {
     const out = cores.map((c) => (c.stats ? Float64Array.from(c.stallCtr) : new Float64Array(CORE_STALLS.length)));
@@ -629,11 +638,11 @@ export class Core {
     if (on.length === 0) return out;
     const ledger = cores[on[0]!]!.ledger;
     if (on.some((i) => cores[i]!.ledger !== ledger)) return cores.map((c) => Float64Array.from(CORE_STALLS.map((k) => c.counters()?.stalls[k] ?? 0)));
-    let sums = SLOT_STALLS.get(ledger);
-    if (!sums) SLOT_STALLS.set(ledger, (sums = { cnt: [], per: [] }));
     const W = CORE_STALLS.length;
+    let st = SLOT_STALLS.get(ledger);
+    if (!st) SLOT_STALLS.set(ledger, (st = { cnt: [], seen: [], per: [], sum: new Float64Array(LANES * W) }));
     const br = cores[on[0]!]!.timing.branchTaken - 1;
-    for (let n = sums.per.length; n < ledger.length; n++) {
+    for (let n = st.per.length; n < ledger.length; n++) {
       const b = ledger[n]!;
       const per = new Float64Array(b.exitK.length * W);
       for (let s = 0; s < b.exitK.length; s++) {
@@ -643,29 +652,28 @@ export class Core {
         }
         if (s > 0) per[s * W + ST_BRANCH] += br;
       }
-      sums.per.push(per);
-      sums.cnt.push(b.cnt);
+      st.per.push(per);
+      st.cnt.push(b.cnt);
+      st.seen.push(new Float64Array(b.cnt.length));
     }
-    const lanes = Int32Array.from(on, (i) => cores[i]!.lane);
-    const nl = lanes.length;
-    const acc = new Float64Array(nl * W);
-    const { cnt: cnts, per: pers } = sums;
+    const { cnt: cnts, seen: seens, per: pers, sum } = st;
     for (let n = 0; n < pers.length; n++) {
       const cnt = cnts[n]!;
-      const per = pers[n]!;
-      const slots = per.length / W;
-      for (let s = 0; s < slots; s++) {
-        const row = s * W;
-        for (let i = 0; i < nl; i++) {
-          const m = cnt[s * LANES + lanes[i]!]!;
-          if (m === 0) continue;
-          for (let k = 0; k < W; k++) acc[i * W + k] += m * per[row + k]!;
-        }
+      const seen = seens[n]!;
+      for (let j = 0; j < cnt.length; j++) {
+        const d = cnt[j]! - seen[j]!;
+        if (d === 0) continue;
+        seen[j] = cnt[j]!;
+        const per = pers[n]!;
+        const row = (j / LANES | 0) * W;
+        const lane = (j % LANES) * W;
+        for (let k = 0; k < W; k++) sum[lane + k] += d * per[row + k]!;
       }
     }
-    on.forEach((c, i) => {
-      for (let k = 0; k < W; k++) out[c]![k] += acc[i * W + k]!;
-    });
+    for (const i of on) {
+      const lane = cores[i]!.lane * W;
+      for (let k = 0; k < W; k++) out[i]![k] += sum[lane + k]!;
+    }
     return out;
   }
 
