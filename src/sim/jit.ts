@@ -12,7 +12,7 @@
 // core maps it back to the instruction index to fix up instret and cycles (see Core.run).
 import { isa } from '../../isa/table.js';
 import { xpulpAlu, type AluFn } from '../../isa/xpulp-semantics.js';
-import type { CodeCache, Region } from './memory.js';
+import { CODE_EPOCH, type CodeCache, type Region } from './memory.js';
 
 export const MAX_BLOCK = 48; // memory.ts MAX_BLOCK_BYTES must cover MAX_BLOCK * 4
 
@@ -34,6 +34,12 @@ export interface CompiledBlock {
   fn: (c: BlockHost, x: Int32Array) => number;
   /** executions so far, up to HOT (then it is translated) */
   runs: number;
+  /** the region headed by this block once it is hot (undefined: not built yet; null: none) */
+  region: BlockRegion | null | undefined;
+  /** runs since the region was found to be none (it is tried again: its successors may be hot now) */
+  noRegion: number;
+  /** its code was written (Region.invalidate): regions holding it leave before it */
+  dead: boolean;
   /** the interpreter (for this block's branch penalty), and what translation needs */
   readonly interp: Interp;
   readonly helpers: Helpers;
@@ -83,6 +89,9 @@ export interface BlockHost {
   jpc: number;
   /** set by a side exit: the number of instructions that ran (0 = the whole block) */
   exitN: number;
+  /** region state (RegionFn): [instructions retired before the block in progress, the load-use
+   * mask (bit of the register the last instruction loaded), the block's index in the region] */
+  readonly rst: Int32Array;
   ld8(a: number): number;
   ld16(a: number): number;
   ld32(a: number): number;
@@ -94,6 +103,9 @@ export interface BlockHost {
 export const NO_BLOCK: CompiledBlock = {
   fn: () => 0,
   runs: 0,
+  region: null,
+  noRegion: 0,
+  dead: false,
   interp: () => 0,
   helpers: { mulh: () => 0, mulhu: () => 0, mulhsu: () => 0 },
   br: 0,
@@ -224,6 +236,8 @@ function xpulpMem(id: string, format: string): Gen | undefined {
 interface Tables {
   gen: (Gen | undefined)[]; // by entry index
   terminator: Uint8Array;
+  /** 1 for jal (a terminator with a static target and no fall-through) */
+  jal: Uint8Array;
   cond: ((o: Ops) => string)[]; // by entry index, conditional branches only
   isLoad: Uint8Array;
   icls: Uint8Array;
@@ -235,6 +249,7 @@ function jitTables(): Tables {
   const entries = isa().entries;
   const gen: (Gen | undefined)[] = [];
   const terminator = new Uint8Array(entries.length + 1);
+  const jal = new Uint8Array(entries.length + 1);
   const cond: ((o: Ops) => string)[] = [];
   const isLoad = new Uint8Array(entries.length + 1);
   const icls = new Uint8Array(entries.length + 1);
@@ -251,10 +266,11 @@ function jitTables(): Tables {
     gen[e.index] = g;
     const op = e.match & 0x7f;
     if (op === 0x63 || e.id === 'jal' || e.id === 'jalr') terminator[e.index] = 1;
+    if (e.id === 'jal') jal[e.index] = 1;
     if (BRANCH_COND[e.id]) cond[e.index] = BRANCH_COND[e.id];
     if (op === 0x03 || e.formatName.startsWith('Format_L')) isLoad[e.index] = 1;
   }
-  return (tables = { gen, terminator, cond, isLoad, icls, alu });
+  return (tables = { gen, terminator, jal, cond, isLoad, icls, alu });
 }
 
 type Interp = (c: BlockHost, x: Int32Array, b: CompiledBlock) => number;
@@ -365,6 +381,9 @@ export function compileBlock(
   const block: CompiledBlock = {
     fn: NO_BLOCK.fn,
     runs: 0,
+    region: undefined,
+    noRegion: 0,
+    dead: false,
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
@@ -407,11 +426,13 @@ export function runBlock(c: BlockHost, x: Int32Array, b: CompiledBlock): number 
   return b.fn(c, x);
 }
 
-/** The block as one JS function: its instructions' templates with the operands as constants. */
-function translate(b: CompiledBlock): CompiledBlock['fn'] {
+/**
+ * Source of block b: its instructions' templates with the operands as constants. A template's
+ * `return <pc>;` leaves the block; `side(k, j, target)` is the rest of side exit j (after
+ * instruction k), once the exit has given back the static cycles of the instructions it skips.
+ */
+function blockSource(b: CompiledBlock, side: (k: number, j: number, target: string) => string): string {
   const t = jitTables();
-  const M = b.helpers;
-  const branchExtra = b.br;
   const parts: string[] = [];
   let j = 0;
   for (let k = 0; k < b.n; k++) {
@@ -419,15 +440,22 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
     const o = opsAt(b, k);
     if (b.ops[k * OPS + 7]) {
       const ran = k + 1 < b.n ? b.prefix[k + 1] : b.cost; // static cycles of instructions 0..k
-      // K: this block's exit counters (a side exit counts itself; the core counts full runs)
-      const count = b.counted ? `K[${(j + 1) * LANES}+c.lane]++;` : '';
-      parts.push(`if(${t.cond[e](o)}){c.cycles+=BR-${b.cost - ran};${count}c.exitN=${k + 1};return ${add(o.pc, o.imm)};}`);
+      parts.push(`if(${t.cond[e](o)}){c.cycles+=BR-${b.cost - ran};${side(k, j, add(o.pc, o.imm))}}`);
       j++;
     } else parts.push(t.gen[e]!(o));
   }
   const lastE = b.ops[(b.n - 1) * OPS];
   if (b.ops[(b.n - 1) * OPS + 7] || !t.terminator[lastE]) parts.push(`return ${b.ops[(b.n - 1) * OPS + 6]};`);
-  const body = parts.join('\n');
+  return parts.join('\n');
+}
+
+/** The block as one JS function. */
+function translate(b: CompiledBlock): CompiledBlock['fn'] {
+  const t = jitTables();
+  const M = b.helpers;
+  const branchExtra = b.br;
+  // K: this block's exit counters (a side exit counts itself; the core counts full runs)
+  const body = blockSource(b, (k, j, target) => `${b.counted ? `K[${(j + 1) * LANES}+c.lane]++;` : ''}c.exitN=${k + 1};return ${target};`);
   // The same code (same program, another Memory or a re-run) reuses the function V8 has already
   // optimised: block functions hold no per-run state.
   // With `counted`, each block gets its own closure (over its counters K) from a factory shared by
@@ -448,6 +476,142 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
     }
   }
   return fn;
+}
+
+// ---------------- regions ----------------
+//
+// A region is a hot block and the hot blocks it leads to (its static successors, breadth first),
+// compiled into one JS function with an internal dispatch loop (`switch (pc)`): a loop of blocks
+// runs as a JS loop, without returning to the core between blocks (the core's per-block dispatch
+// was half of the host time on branchy code). Each block inside does exactly what the core does
+// around a block — charge its static cycles (and the load-use stall against the previous block)
+// before it runs, count it, add its instructions to those retired — so cycles, statistics and bank
+// timing are the same as block by block. The region returns to the core (which then does the
+// same as without regions) before a block that is dead (its code was written: fence.i semantics
+// as for blocks), when fewer than MAX_BLOCK instructions are left in the budget (the core then
+// runs one-instruction blocks), before a block containing an active hardware-loop end (the core
+// runs the loop), and at any pc outside the region (jalr, system instructions, cold code).
+
+/** The most blocks in one region (each is compiled into the region's function). */
+const MAX_REGION_BLOCKS = 32;
+let REGIONS = process.env.DSIM_NO_REGIONS === undefined;
+let regionsBuilt = 0;
+/** Regions compiled so far in this process (tests check that a program really ran in regions). */
+export function regionCount(): number {
+  return regionsBuilt;
+}
+/** Turn regions on or off (A/B measurements and tests). Returns the old setting. */
+export function setRegions(on: boolean): boolean {
+  const old = REGIONS;
+  REGIONS = on;
+  return old;
+}
+
+/** Runs blocks from the head's start; returns the next pc with c.rst[0] (instructions retired) and
+ * c.rst[1] (load-use mask) set (c.rst[1] is the mask at entry). `budget`: instructions the core may still retire; e0/e1: the
+ * active hardware-loop ends (1 when inactive). */
+export type RegionFn = (c: BlockHost, x: Int32Array, budget: number, e0: number, e1: number) => number;
+export interface BlockRegion {
+  readonly fn: RegionFn;
+  readonly blocks: readonly CompiledBlock[];
+  /** CODE_EPOCH when its blocks were last known alive */
+  epoch: number;
+}
+type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, K: Float64Array[], G: Int32Array) => RegionFn;
+const REGION_FACTORIES = new Map<string, RegionFactory>();
+
+/** Static successors of a block: side-exit targets, the taken target of its last branch or jal, and
+ * its fall-through (a jalr's target is known only when it runs). */
+function successors(b: CompiledBlock): number[] {
+  const t = jitTables();
+  const out: number[] = [];
+  for (let k = 0; k < b.n; k++) {
+    const j = k * OPS;
+    const e = b.ops[j];
+    const target = (b.ops[j + 8] + b.ops[j + 4]) | 0;
+    if (b.ops[j + 7] !== 0) out.push(target);
+    else if (k === b.n - 1 && t.terminator[e]) {
+      if (t.cond[e]) out.push(target, b.ops[j + 6]);
+      else if (t.jal[e]) out.push(target);
+      return out;
+    }
+  }
+  out.push(b.ops[(b.n - 1) * OPS + 6]);
+  return out;
+}
+
+/** The long block starting at pc in the decode cache, if there is one. */
+function blockAt(cc: CodeCache, cbase: number, pc: number): CompiledBlock | undefined {
+  const off = (pc - cbase) >>> 0;
+  if (off >= cc.slots * 2) return undefined;
+  const ix = cc.blockIx[off >>> 1];
+  return ix === 0 ? undefined : (cc.list[ix - 1] ?? undefined);
+}
+
+/**
+ * The region headed by long block b of decode cache cc (code base cbase), or null: built once b is
+ * hot (it has been translated), from the blocks already built that have run at least a quarter as
+ * often. A block that leads only elsewhere gets no region (the core runs it as before).
+ */
+export function regionOf(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse: number): BlockRegion | null {
+  if (!REGIONS || b.runs < HOT) return null;
+  const r = b.region;
+  if (r === null) {
+    if (++b.noRegion < Math.max(HOT, 16)) return null;
+    b.noRegion = 0;
+  } else if (r !== undefined) {
+    if (r.epoch === CODE_EPOCH[0]) return r;
+    // code was written somewhere since: a region holding a dropped block is built again
+    if (!r.blocks.some((m) => m.dead)) {
+      r.epoch = CODE_EPOCH[0];
+      return r;
+    }
+  }
+  const blocks = [b];
+  const starts = new Set([b.start]);
+  for (let q = 0; q < blocks.length; q++)
+    for (const s of successors(blocks[q])) {
+      if (starts.has(s) || blocks.length >= MAX_REGION_BLOCKS) continue;
+      const nb = blockAt(cc, cbase, s);
+      if (!nb || nb.n === 0 || nb.dead || nb.runs * 4 < HOT) continue;
+      starts.add(s);
+      blocks.push(nb);
+    }
+  if (blocks.length === 1 && !successors(b).includes(b.start)) return (b.region = null);
+  return (b.region = compileRegion(blocks, loadUse));
+}
+
+function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
+  regionsBuilt++;
+  const cases = blocks.map((b, i) => {
+    const count = (slot: number) => (b.counted ? `K[${i}][${slot * LANES}+c.lane]++;` : '');
+    const side = (k: number, j: number, target: string) => `${count(j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
+    const body = blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`);
+    const lu = b.firstRead !== 0 ? `if((pend&${b.firstRead})!==0){c.cycles+=LU;c.stallCtr[${ST_LOADUSE}]+=LU;}` : '';
+    return (
+      `case ${b.start}:{\n` +
+      `if(G[0]!==g||budget-n<${MAX_BLOCK}||H&&(inr(e0,${b.start},${b.span})||inr(e1,${b.start},${b.span})))break L;\n` +
+      `${lu}c.cycles+=${b.cost};R[2]=${i};\nB:{\n${body}\n}\n${count(0)}n+=${b.n};pend=${b.lastLoad};continue L;}`
+    );
+  });
+  const head = blocks[0];
+  const src =
+    // H: a hardware loop is active (its end inside a block hands the block back to the core);
+    // inr(): is e in [s, s + span] (int32 arithmetic: a uint32 comparison made V8 use doubles)
+    `const inr=(e,s,span)=>{const d=(e-s)|0;return d>=0&&d<=span;};\n` +
+    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1){const R=c.rst,g=G[0],H=e0!==1||e1!==1;let pc=${head.start},n=0,pend=R[1];\n` +
+    // The state is stored before every block, not after the loop: a path the function had not run
+    // when V8 optimised it (on-stack, inside the loop) deoptimised it at every return. In a typed
+    // array: stores to fields of the core allocated (GC went from 4% to 20% on branchy code).
+    `L:for(;;){R[0]=n;R[1]=pend;switch(pc){\n${cases.join('\n')}\n}break;}\nreturn pc;};`;
+  let factory = REGION_FACTORIES.get(src);
+  if (!factory) {
+    factory = new Function('F', 'M', 'BR', 'LU', 'K', 'G', src) as RegionFactory;
+    if (REGION_FACTORIES.size > 10_000) REGION_FACTORIES.clear();
+    REGION_FACTORIES.set(src, factory);
+  }
+  const fn = factory(jitTables().alu, head.helpers, head.br, loadUse, blocks.map((b) => b.cnt), CODE_EPOCH);
+  return { fn, blocks, epoch: CODE_EPOCH[0] };
 }
 
 const INTERPRETERS = new Map<string, Interp>();
