@@ -327,7 +327,7 @@ export class Core {
           }
           if (b.n !== 0) {
             curPc = pc;
-            const r = head ? regionOf(b, cc, cbase, loadUse) : null;
+            const r = head && b.last !== end0 && b.last !== end1 ? regionOf(b, cc, cbase, loadUse) : null;
             if (r !== null) {
               // hot code: run blocks in the region's own loop (jit.ts), bookkeeping as below
               const rs = this.rst;

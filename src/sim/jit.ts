@@ -36,7 +36,7 @@ export interface CompiledBlock {
   runs: number;
   /** the region headed by this block once it is hot (undefined: not built yet; null: none) */
   region: BlockRegion | null | undefined;
-  /** runs since the region was found to be none (it is tried again: its successors may be hot now) */
+  /** runs since translation or since no region was found (REGION_AFTER) */
   noRegion: number;
   /** its code was written (Region.invalidate): regions holding it leave before it */
   dead: boolean;
@@ -387,7 +387,7 @@ export function compileBlock(
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
-    ops: Int32Array.from(ops),
+    ops: new Int32Array(ops),
     counted,
     start: pc,
     last,
@@ -396,11 +396,11 @@ export function compileBlock(
     cost,
     firstRead,
     lastLoad: prevLoad,
-    pcs: Int32Array.from(pcs),
-    prefix: Float64Array.from(prefix),
-    icls: Uint8Array.from(icls),
-    extra: Uint8Array.from(extra),
-    lu: Uint8Array.from(lu),
+    pcs: new Int32Array(pcs),
+    prefix: new Float64Array(prefix),
+    icls: new Uint8Array(icls),
+    extra: new Uint8Array(extra),
+    lu: new Uint8Array(lu),
     exitK,
     cnt: new Float64Array(exitK.length * LANES),
   };
@@ -492,18 +492,39 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
 // runs one-instruction blocks), before a block containing an active hardware-loop end (the core
 // runs the loop), and at any pc outside the region (jalr, system instructions, cold code).
 
-/** The most blocks in one region (each is compiled into the region's function). */
+/** A translated block heads a region after REGION_AFTER * HOT more runs (and is looked for again
+ * as often when it had none: its successors may be hot by then). V8 compiles a region function
+ * in 10-50 ms (on a loaded machine), and runs it in its bytecode interpreter meanwhile: regions of
+ * code that is only warm made a compiled network's first run 10-25% slower. DSIM_REGION_AFTER
+ * overrides. */
+let REGION_AFTER = Number(process.env.DSIM_REGION_AFTER ?? 16);
+/** The most blocks looked at for a region, and the most instructions in one. */
 const MAX_REGION_BLOCKS = 32;
+const MAX_REGION_INSNS = 192;
+/** A region of at most this many instructions holds a copy of its blocks' code (one function for
+ * V8 to optimise: the fastest once compiled); a larger one calls the blocks' own functions (V8
+ * took up to 0.6 s to compile a region of 100-200 instructions of kernel code, on a loaded
+ * machine, and ran it in its bytecode interpreter meanwhile). */
+let INLINE_REGION_INSNS = Number(process.env.DSIM_INLINE_REGION_INSNS ?? 64);
 let REGIONS = process.env.DSIM_NO_REGIONS === undefined;
 let regionsBuilt = 0;
 /** Regions compiled so far in this process (tests check that a program really ran in regions). */
 export function regionCount(): number {
   return regionsBuilt;
 }
-/** Turn regions on or off (A/B measurements and tests). Returns the old setting. */
-export function setRegions(on: boolean): boolean {
-  const old = REGIONS;
-  REGIONS = on;
+export interface RegionOptions {
+  on: boolean;
+  /** REGION_AFTER */
+  after: number;
+  /** INLINE_REGION_INSNS */
+  inlineInsns: number;
+}
+/** Set region options (A/B measurements and tests: every path). Returns the old ones. */
+export function setRegions(o: Partial<RegionOptions>): RegionOptions {
+  const old = { on: REGIONS, after: REGION_AFTER, inlineInsns: INLINE_REGION_INSNS };
+  REGIONS = o.on ?? REGIONS;
+  REGION_AFTER = o.after ?? REGION_AFTER;
+  INLINE_REGION_INSNS = o.inlineInsns ?? INLINE_REGION_INSNS;
   return old;
 }
 
@@ -517,7 +538,7 @@ export interface BlockRegion {
   /** CODE_EPOCH when its blocks were last known alive */
   epoch: number;
 }
-type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, K: Float64Array[], G: Int32Array) => RegionFn;
+type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, K: Float64Array[], G: Int32Array, B: CompiledBlock['fn'][]) => RegionFn;
 const REGION_FACTORIES = new Map<string, RegionFactory>();
 
 /** Static successors of a block: side-exit targets, the taken target of its last branch or jal, and
@@ -554,45 +575,81 @@ function blockAt(cc: CodeCache, cbase: number, pc: number): CompiledBlock | unde
  * often. A block that leads only elsewhere gets no region (the core runs it as before).
  */
 export function regionOf(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse: number): BlockRegion | null {
+  // small, for V8 to inline into the core's loop; the rest is a call (a deopt inside an inlined
+  // builder would throw away the core loop's optimised code)
   if (!REGIONS || b.runs < HOT) return null;
   const r = b.region;
-  if (r === null) {
-    if (++b.noRegion < Math.max(HOT, 16)) return null;
-    b.noRegion = 0;
-  } else if (r !== undefined) {
-    if (r.epoch === CODE_EPOCH[0]) return r;
+  if (r && r.epoch === CODE_EPOCH[0]) return r;
+  if (++b.noRegion < REGION_AFTER * HOT + 16) return null;
+  return findRegion(b, cc, cbase, loadUse);
+}
+
+function findRegion(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse: number): BlockRegion | null {
+  b.noRegion = 0;
+  const r = b.region;
+  if (r) {
     // code was written somewhere since: a region holding a dropped block is built again
     if (!r.blocks.some((m) => m.dead)) {
       r.epoch = CODE_EPOCH[0];
       return r;
     }
   }
-  const blocks = [b];
+  // candidates: hot blocks reachable from b, breadth first
+  const found = [b];
   const starts = new Set([b.start]);
-  for (let q = 0; q < blocks.length; q++)
-    for (const s of successors(blocks[q])) {
-      if (starts.has(s) || blocks.length >= MAX_REGION_BLOCKS) continue;
+  for (let q = 0; q < found.length; q++)
+    for (const s of successors(found[q])) {
+      if (starts.has(s) || found.length >= MAX_REGION_BLOCKS) continue;
       const nb = blockAt(cc, cbase, s);
       if (!nb || nb.n === 0 || nb.dead || nb.runs * 4 < HOT) continue;
       starts.add(s);
-      blocks.push(nb);
+      found.push(nb);
     }
-  if (blocks.length === 1 && !successors(b).includes(b.start)) return (b.region = null);
+  // Only the blocks on a loop through b: a block that leads away runs once per region call, and a
+  // region's compile time grows fast with its size (V8 took 0.6 s for 32 blocks of SIMD code).
+  const loops = new Set([b.start]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of found)
+      if (!loops.has(f.start) && successors(f).some((s) => loops.has(s))) {
+        loops.add(f.start);
+        grew = true;
+      }
+  }
+  if (!successors(b).some((s) => loops.has(s))) return (b.region = null);
+  const blocks: CompiledBlock[] = [];
+  let size = 0;
+  for (const f of found)
+    if (loops.has(f.start) && size + f.n <= MAX_REGION_INSNS) {
+      blocks.push(f);
+      size += f.n;
+    }
   return (b.region = compileRegion(blocks, loadUse));
 }
 
 function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
   regionsBuilt++;
+  const inline = blocks.reduce((a, b) => a + b.n, 0) <= INLINE_REGION_INSNS;
+  for (const b of blocks)
+    if (b.runs < HOT) {
+      // a warm member: translated now (regions call or copy translated code)
+      b.runs = HOT;
+      b.fn = translate(b);
+    }
   const cases = blocks.map((b, i) => {
     const count = (slot: number) => (b.counted ? `K[${i}][${slot * LANES}+c.lane]++;` : '');
-    const side = (k: number, j: number, target: string) => `${count(j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
-    const body = blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`);
     const lu = b.firstRead !== 0 ? `if((pend&${b.firstRead})!==0){c.cycles+=LU;c.stallCtr[${ST_LOADUSE}]+=LU;}` : '';
-    return (
+    const enter =
       `case ${b.start}:{\n` +
       `if(G[0]!==g||budget-n<${MAX_BLOCK}||H&&(inr(e0,${b.start},${b.span})||inr(e1,${b.start},${b.span})))break L;\n` +
-      `${lu}c.cycles+=${b.cost};R[2]=${i};\nB:{\n${body}\n}\n${count(0)}n+=${b.n};pend=${b.lastLoad};continue L;}`
-    );
+      `${lu}c.cycles+=${b.cost};R[2]=${i};\n`;
+    const full = `${count(0)}n+=${b.n};pend=${b.lastLoad};continue L;}`;
+    if (!inline)
+      // the block's own function: it charges a side exit's cycles, counts it and sets exitN
+      return `${enter}pc=B[${i}](c,x);\nif(c.exitN!==0){n+=c.exitN;c.exitN=0;pend=0;continue L;}\n${full}`;
+    const side = (k: number, j: number, target: string) => `${count(j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
+    const body = blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`);
+    return `${enter}B:{\n${body}\n}\n${full}`;
   });
   const head = blocks[0];
   const src =
@@ -606,11 +663,12 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
     `L:for(;;){R[0]=n;R[1]=pend;switch(pc){\n${cases.join('\n')}\n}break;}\nreturn pc;};`;
   let factory = REGION_FACTORIES.get(src);
   if (!factory) {
-    factory = new Function('F', 'M', 'BR', 'LU', 'K', 'G', src) as RegionFactory;
+    factory = new Function('F', 'M', 'BR', 'LU', 'K', 'G', 'B', src) as RegionFactory;
     if (REGION_FACTORIES.size > 10_000) REGION_FACTORIES.clear();
     REGION_FACTORIES.set(src, factory);
   }
-  const fn = factory(jitTables().alu, head.helpers, head.br, loadUse, blocks.map((b) => b.cnt), CODE_EPOCH);
+  const fns = blocks.map((b) => b.fn);
+  const fn = factory(jitTables().alu, head.helpers, head.br, loadUse, blocks.map((b) => b.cnt), CODE_EPOCH, fns);
   return { fn, blocks, epoch: CODE_EPOCH[0] };
 }
 

@@ -11,7 +11,7 @@ import { buildProgram } from '../../src/runtime/build.js';
 import { runCluster, type ClusterResult } from '../../src/sim/cluster/cluster.js';
 import { Core, type CoreCounters } from '../../src/sim/core.js';
 import { loadElf, parseElf, readElfFile } from '../../src/sim/elf.js';
-import { regionCount, setHotThreshold, setRegions } from '../../src/sim/jit.js';
+import { regionCount, setHotThreshold, setRegions, type RegionOptions } from '../../src/sim/jit.js';
 import { Memory } from '../../src/sim/memory.js';
 import { siracusa } from '../../src/sim/platform/siracusa.js';
 import { CLUSTER_C, OUT as CLUSTER_OUT } from '../cluster/helpers.js';
@@ -113,8 +113,11 @@ interface Outcome {
   counters?: CoreCounters;
 }
 
+/** Regions built soon after translation; their blocks' code copied in, or called. */
+const MODES: Record<string, Partial<RegionOptions>> = { copied: { after: 0, inlineInsns: 10_000 }, called: { after: 0, inlineInsns: 0 } };
+
 /** Run an ELF on one core (with statistics) with regions on or off at translation threshold hot. */
-function runCore(elf: string, regions: boolean, hot: number): { out: Outcome; built: number } {
+function runCore(elf: string, regions: Partial<RegionOptions>, hot: number): { out: Outcome; built: number } {
   const oldHot = setHotThreshold(hot);
   const oldRegions = setRegions(regions);
   const built = regionCount();
@@ -138,9 +141,9 @@ function runCore(elf: string, regions: boolean, hot: number): { out: Outcome; bu
 }
 
 /** Regions off and on must agree on everything; returns the outcome with regions. */
-function sameWithRegions(elf: string, hot: number): Outcome {
-  const off = runCore(elf, false, hot);
-  const on = runCore(elf, true, hot);
+function sameWithRegions(elf: string, hot: number, mode: Partial<RegionOptions>): Outcome {
+  const off = runCore(elf, { on: false }, hot);
+  const on = runCore(elf, { ...mode, on: true }, hot);
   expect(off.built).toBe(0);
   expect(on.built).toBeGreaterThan(0); // the program really ran in regions
   expect(on.out).toEqual(off.out);
@@ -148,26 +151,27 @@ function sameWithRegions(elf: string, hot: number): Outcome {
 }
 
 describe.skipIf(!HAVE_TOOLCHAIN)('regions of chained blocks', () => {
-  for (const hot of [1, 8]) {
-    it(`a store into a block of the running region hands back to the core (no fence.i), hot=${hot}`, () => {
-      const out = sameWithRegions(assemble('regions_smc', SMC), hot);
-      expect(out.exitCode).toBe(0);
-    });
-    it(`a trap inside a region is precise (pc, instret, cycles, statistics), hot=${hot}`, () => {
-      const out = sameWithRegions(assemble('regions_trap', TRAP), hot);
-      expect(out.fault).toContain('load access fault');
-      expect(out.pc).toBe(0x1c000000 + 12); // the lw (after lui + addi and li)
-    });
-    it(`a hardware-loop end inside a region's block is run by the core, hot=${hot}`, () => {
-      const out = sameWithRegions(assemble('regions_hwloop', HWLOOP), hot);
-      expect(out.exitCode).toBe((40 * 5 * 6 + 30 * 6) & 0xff);
-    });
-  }
+  for (const [name, mode] of Object.entries(MODES))
+    for (const hot of [1, 8]) {
+      it(`${name}: a store into a block of the running region hands back to the core (no fence.i), hot=${hot}`, () => {
+        const out = sameWithRegions(assemble('regions_smc', SMC), hot, mode);
+        expect(out.exitCode).toBe(0);
+      });
+      it(`${name}: a trap inside a region is precise (pc, instret, cycles, statistics), hot=${hot}`, () => {
+        const out = sameWithRegions(assemble('regions_trap', TRAP), hot, mode);
+        expect(out.fault).toContain('load access fault');
+        expect(out.pc).toBe(0x1c000000 + 12); // the lw (after lui + addi and li)
+      });
+      it(`${name}: a hardware-loop end inside a region's block is run by the core, hot=${hot}`, () => {
+        const out = sameWithRegions(assemble('regions_hwloop', HWLOOP), hot, mode);
+        expect(out.exitCode).toBe((40 * 5 * 6 + 30 * 6) & 0xff);
+      });
+    }
 
   it('8 cores with L1 bank conflicts: the same cycles and statistics with and without regions', async () => {
     const elf = join(CLUSTER_OUT, 'regions-matmul-8.elf');
     await buildProgram({ sources: [join(REPO, 'test', 'cluster', 'programs', 'matmul.c'), CLUSTER_C], out: elf, defines: ['M=32', 'N=16', 'K=32', 'NCORES=8'] });
-    const run = (regions: boolean): { r: ClusterResult; built: number } => {
+    const run = (regions: Partial<RegionOptions>): { r: ClusterResult; built: number } => {
       const oldHot = setHotThreshold(8);
       const old = setRegions(regions);
       const built = regionCount();
@@ -179,12 +183,14 @@ describe.skipIf(!HAVE_TOOLCHAIN)('regions of chained blocks', () => {
         setRegions(old);
       }
     };
-    const off = run(false);
-    const on = run(true);
-    expect(on.built).toBeGreaterThan(0);
-    expect(on.r.fault).toBeUndefined();
-    expect(on.r.bankConflicts).toBeGreaterThan(0);
     const strip = (r: ClusterResult) => ({ ...r, trace: undefined, energy: undefined });
-    expect(strip(on.r)).toEqual(strip(off.r));
+    const off = run({ on: false });
+    expect(off.r.fault).toBeUndefined();
+    expect(off.r.bankConflicts).toBeGreaterThan(0);
+    for (const mode of Object.values(MODES)) {
+      const on = run({ ...mode, on: true });
+      expect(on.built).toBeGreaterThan(0);
+      expect(strip(on.r)).toEqual(strip(off.r));
+    }
   });
 });
