@@ -8,6 +8,9 @@
 // hardware-loop setup, p.elw, illegal: the core's switch runs those), at an active hardware-loop end,
 // or after MAX_BLOCK instructions; conditional branches inside are side exits.
 //
+// Loops of very hot blocks run in regions: one function with its own dispatch loop (see
+// regionOf below and docs/simulator.md).
+//
 // Precise state on a trap inside a block: each memory access first stores its pc in core.jpc; the
 // core maps it back to the instruction index to fix up instret and cycles (see Core.run).
 import { isa } from '../../isa/table.js';
