@@ -4,7 +4,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DeeployError, ExitCode } from '../errors.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
   let parser = yargs(argv)
@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err) throw err;
       throw new DeeployError(`${msg} (see deeploy-sim --help)`, ExitCode.badInput);
     });
-  for (const command of commands) parser = parser.command(command);
+  for (const command of await commandsFor(argv)) parser = parser.command(command);
   try {
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

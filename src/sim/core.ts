@@ -12,8 +12,8 @@ import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
 import {
-  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
-  type CompiledBlock, type CoreStall,
+  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, regionOf, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
+  type BlockRegion, type CompiledBlock, type CoreStall,
 } from './jit.js';
 
 /** Per-core statistics: the core's own stall cycles by cause, retired instructions by class. */
@@ -189,6 +189,8 @@ export class Core {
   jpc = 0;
   /** Set by a compiled block left through a side exit: instructions that ran (jit.ts). */
   exitN = 0;
+  /** Region state (jit.ts RegionFn): retired instructions, load-use mask, block index. */
+  readonly rst = new Int32Array(3);
   /** Use long compiled blocks when the budget allows; off = one-instruction blocks only (debugging). */
   jit = true;
   private pendLoad = 0; // bit mask of the register loaded by the previous instruction
@@ -297,6 +299,7 @@ export class Core {
     let csize = region ? region.size : 0;
     let c = region?.code();
     let blk: CompiledBlock | undefined;
+    let reg: BlockRegion | undefined; // the region running (a trap inside: this.rk is the block)
     const useJit = this.jit;
     let end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
     let end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
@@ -327,12 +330,29 @@ export class Core {
             curPc = pc; // decoding may trap (an instruction running past the end of memory)
             b = cc.put(ix, i, this.compile(region!, cbase, pc, end0, end1, long ? MAX_BLOCK : 1));
           }
+          let head = long; // b is a long block: it may head a region
           if (b.n > 1 && (((end0 - pc) >>> 0) < b.span || ((end1 - pc) >>> 0) < b.span)) {
             // a hardware loop set up after this block was compiled ends inside it
             b = cc.singleIx[i] !== 0 ? cc.list[cc.singleIx[i] - 1]! : cc.put(cc.singleIx, i, this.compile(region!, cbase, pc, end0, end1, 1));
+            head = false;
           }
           if (b.n !== 0) {
             curPc = pc;
+            const r = head && b.last !== end0 && b.last !== end1 ? regionOf(b, cc, cbase, loadUse) : null;
+            if (r !== null) {
+              // hot code: run blocks in the region's own loop (jit.ts), bookkeeping as below
+              const rs = this.rst;
+              rs[0] = 0;
+              rs[1] = pend;
+              reg = r;
+              pc = r.fn(this, x, limit - retired, end0, end1);
+              reg = undefined;
+              if (rs[0] !== 0) {
+                retired += rs[0];
+                pend = rs[1];
+                continue;
+              }
+            }
             if ((pend & b.firstRead) !== 0) {
               this.cycles += loadUse;
               this.stallCtr[ST_LOADUSE] += loadUse;
@@ -422,6 +442,12 @@ export class Core {
       } catch (e) {
         x[0] = 0;
         if (this.sysClass >= 0) this.uncountSystem(e);
+        if (reg !== undefined) {
+          // inside block rk of a region, after rn instructions of the region had retired
+          blk = reg.blocks[this.rst[2]];
+          retired += this.rst[0];
+          reg = undefined;
+        }
         if (blk !== undefined) {
           // inside a compiled block: instructions before the access at jpc have retired
           const b = blk;

@@ -8,11 +8,14 @@
 // hardware-loop setup, p.elw, illegal: the core's switch runs those), at an active hardware-loop end,
 // or after MAX_BLOCK instructions; conditional branches inside are side exits.
 //
+// Loops of very hot blocks run in regions: one function with its own dispatch loop (see
+// regionOf below and docs/simulator.md).
+//
 // Precise state on a trap inside a block: each memory access first stores its pc in core.jpc; the
 // core maps it back to the instruction index to fix up instret and cycles (see Core.run).
 import { isa } from '../../isa/table.js';
 import { xpulpAlu, type AluFn } from '../../isa/xpulp-semantics.js';
-import type { CodeCache, Region } from './memory.js';
+import { CODE_EPOCH, type CodeCache, type Region } from './memory.js';
 
 export const MAX_BLOCK = 48; // memory.ts MAX_BLOCK_BYTES must cover MAX_BLOCK * 4
 
@@ -34,6 +37,12 @@ export interface CompiledBlock {
   fn: (c: BlockHost, x: Int32Array) => number;
   /** executions so far, up to HOT (then it is translated) */
   runs: number;
+  /** the region headed by this block once it is hot (undefined: not built yet; null: none) */
+  region: BlockRegion | null | undefined;
+  /** runs since translation or since no region was found (REGION_AFTER) */
+  noRegion: number;
+  /** its code was written (Region.invalidate): regions holding it leave before it */
+  dead: boolean;
   /** the interpreter (for this block's branch penalty), and what translation needs */
   readonly interp: Interp;
   readonly helpers: Helpers;
@@ -83,6 +92,9 @@ export interface BlockHost {
   jpc: number;
   /** set by a side exit: the number of instructions that ran (0 = the whole block) */
   exitN: number;
+  /** region state (RegionFn): [instructions retired before the block in progress, the load-use
+   * mask (bit of the register the last instruction loaded), the block's index in the region] */
+  readonly rst: Int32Array;
   ld8(a: number): number;
   ld16(a: number): number;
   ld32(a: number): number;
@@ -94,6 +106,9 @@ export interface BlockHost {
 export const NO_BLOCK: CompiledBlock = {
   fn: () => 0,
   runs: 0,
+  region: null,
+  noRegion: 0,
+  dead: false,
   interp: () => 0,
   helpers: { mulh: () => 0, mulhu: () => 0, mulhsu: () => 0 },
   br: 0,
@@ -224,6 +239,8 @@ function xpulpMem(id: string, format: string): Gen | undefined {
 interface Tables {
   gen: (Gen | undefined)[]; // by entry index
   terminator: Uint8Array;
+  /** 1 for jal (a terminator with a static target and no fall-through) */
+  jal: Uint8Array;
   cond: ((o: Ops) => string)[]; // by entry index, conditional branches only
   isLoad: Uint8Array;
   icls: Uint8Array;
@@ -235,6 +252,7 @@ function jitTables(): Tables {
   const entries = isa().entries;
   const gen: (Gen | undefined)[] = [];
   const terminator = new Uint8Array(entries.length + 1);
+  const jal = new Uint8Array(entries.length + 1);
   const cond: ((o: Ops) => string)[] = [];
   const isLoad = new Uint8Array(entries.length + 1);
   const icls = new Uint8Array(entries.length + 1);
@@ -251,10 +269,11 @@ function jitTables(): Tables {
     gen[e.index] = g;
     const op = e.match & 0x7f;
     if (op === 0x63 || e.id === 'jal' || e.id === 'jalr') terminator[e.index] = 1;
+    if (e.id === 'jal') jal[e.index] = 1;
     if (BRANCH_COND[e.id]) cond[e.index] = BRANCH_COND[e.id];
     if (op === 0x03 || e.formatName.startsWith('Format_L')) isLoad[e.index] = 1;
   }
-  return (tables = { gen, terminator, cond, isLoad, icls, alu });
+  return (tables = { gen, terminator, jal, cond, isLoad, icls, alu });
 }
 
 type Interp = (c: BlockHost, x: Int32Array, b: CompiledBlock) => number;
@@ -365,10 +384,13 @@ export function compileBlock(
   const block: CompiledBlock = {
     fn: NO_BLOCK.fn,
     runs: 0,
+    region: undefined,
+    noRegion: 0,
+    dead: false,
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
-    ops: Int32Array.from(ops),
+    ops: new Int32Array(ops),
     counted,
     start: pc,
     last,
@@ -377,11 +399,11 @@ export function compileBlock(
     cost,
     firstRead,
     lastLoad: prevLoad,
-    pcs: Int32Array.from(pcs),
-    prefix: Float64Array.from(prefix),
-    icls: Uint8Array.from(icls),
-    extra: Uint8Array.from(extra),
-    lu: Uint8Array.from(lu),
+    pcs: new Int32Array(pcs),
+    prefix: new Float64Array(prefix),
+    icls: new Uint8Array(icls),
+    extra: new Uint8Array(extra),
+    lu: new Uint8Array(lu),
     exitK,
     cnt: new Float64Array(exitK.length * LANES),
   };
@@ -407,11 +429,13 @@ export function runBlock(c: BlockHost, x: Int32Array, b: CompiledBlock): number 
   return b.fn(c, x);
 }
 
-/** The block as one JS function: its instructions' templates with the operands as constants. */
-function translate(b: CompiledBlock): CompiledBlock['fn'] {
+/**
+ * Source of block b: its instructions' templates with the operands as constants. A template's
+ * `return <pc>;` leaves the block; `side(k, j, target)` is the rest of side exit j (after
+ * instruction k), once the exit has given back the static cycles of the instructions it skips.
+ */
+function blockSource(b: CompiledBlock, side: (k: number, j: number, target: string) => string): string {
   const t = jitTables();
-  const M = b.helpers;
-  const branchExtra = b.br;
   const parts: string[] = [];
   let j = 0;
   for (let k = 0; k < b.n; k++) {
@@ -419,15 +443,22 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
     const o = opsAt(b, k);
     if (b.ops[k * OPS + 7]) {
       const ran = k + 1 < b.n ? b.prefix[k + 1] : b.cost; // static cycles of instructions 0..k
-      // K: this block's exit counters (a side exit counts itself; the core counts full runs)
-      const count = b.counted ? `K[${(j + 1) * LANES}+c.lane]++;` : '';
-      parts.push(`if(${t.cond[e](o)}){c.cycles+=BR-${b.cost - ran};${count}c.exitN=${k + 1};return ${add(o.pc, o.imm)};}`);
+      parts.push(`if(${t.cond[e](o)}){c.cycles+=BR-${b.cost - ran};${side(k, j, add(o.pc, o.imm))}}`);
       j++;
     } else parts.push(t.gen[e]!(o));
   }
   const lastE = b.ops[(b.n - 1) * OPS];
   if (b.ops[(b.n - 1) * OPS + 7] || !t.terminator[lastE]) parts.push(`return ${b.ops[(b.n - 1) * OPS + 6]};`);
-  const body = parts.join('\n');
+  return parts.join('\n');
+}
+
+/** The block as one JS function. */
+function translate(b: CompiledBlock): CompiledBlock['fn'] {
+  const t = jitTables();
+  const M = b.helpers;
+  const branchExtra = b.br;
+  // K: this block's exit counters (a side exit counts itself; the core counts full runs)
+  const body = blockSource(b, (k, j, target) => `${b.counted ? `K[${(j + 1) * LANES}+c.lane]++;` : ''}c.exitN=${k + 1};return ${target};`);
   // The same code (same program, another Memory or a re-run) reuses the function V8 has already
   // optimised: block functions hold no per-run state.
   // With `counted`, each block gets its own closure (over its counters K) from a factory shared by
@@ -448,6 +479,200 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
     }
   }
   return fn;
+}
+
+// ---------------- regions ----------------
+//
+// A region is a hot block and the hot blocks it leads to (its static successors, breadth first),
+// compiled into one JS function with an internal dispatch loop (`switch (pc)`): a loop of blocks
+// runs as a JS loop, without returning to the core between blocks (the core's per-block dispatch
+// was half of the host time on branchy code). Each block inside does exactly what the core does
+// around a block — charge its static cycles (and the load-use stall against the previous block)
+// before it runs, count it, add its instructions to those retired — so cycles, statistics and bank
+// timing are the same as block by block. The region returns to the core (which then does the
+// same as without regions) before a block that is dead (its code was written: fence.i semantics
+// as for blocks), when fewer than MAX_BLOCK instructions are left in the budget (the core then
+// runs one-instruction blocks), before a block containing an active hardware-loop end (the core
+// runs the loop), and at any pc outside the region (jalr, system instructions, cold code).
+
+/** A translated block heads a region after REGION_AFTER * HOT more runs (and is looked for again
+ * as often when it had none: its successors may be hot by then). V8 compiles a region function
+ * in 10-50 ms (on a loaded machine), and runs it in its bytecode interpreter meanwhile: regions of
+ * code that is only warm made a compiled network's first run 10-25% slower. DSIM_REGION_AFTER
+ * overrides. */
+let REGION_AFTER = Number(process.env.DSIM_REGION_AFTER ?? 16);
+/** The most blocks looked at for a region, and the most instructions in one. */
+const MAX_REGION_BLOCKS = 32;
+const MAX_REGION_INSNS = 192;
+/** A region of at most this many instructions holds a copy of its blocks' code (one function for
+ * V8 to optimise: the fastest once compiled); a larger one calls the blocks' own functions (V8
+ * took up to 0.6 s to compile a region of 100-200 instructions of kernel code, on a loaded
+ * machine, and ran it in its bytecode interpreter meanwhile). */
+let INLINE_REGION_INSNS = Number(process.env.DSIM_INLINE_REGION_INSNS ?? 64);
+let REGIONS = process.env.DSIM_NO_REGIONS === undefined;
+let regionsBuilt = 0;
+/** Regions compiled so far in this process (tests check that a program really ran in regions). */
+export function regionCount(): number {
+  return regionsBuilt;
+}
+export interface RegionOptions {
+  on: boolean;
+  /** REGION_AFTER */
+  after: number;
+  /** INLINE_REGION_INSNS */
+  inlineInsns: number;
+}
+/** Set region options (A/B measurements and tests: every path). Returns the old ones. */
+export function setRegions(o: Partial<RegionOptions>): RegionOptions {
+  const old = { on: REGIONS, after: REGION_AFTER, inlineInsns: INLINE_REGION_INSNS };
+  REGIONS = o.on ?? REGIONS;
+  REGION_AFTER = o.after ?? REGION_AFTER;
+  INLINE_REGION_INSNS = o.inlineInsns ?? INLINE_REGION_INSNS;
+  return old;
+}
+
+/** Runs blocks from the head's start; returns the next pc with c.rst[0] (instructions retired) and
+ * c.rst[1] (load-use mask) set (c.rst[1] is the mask at entry). `budget`: instructions the core may still retire; e0/e1: the
+ * active hardware-loop ends (1 when inactive). */
+export type RegionFn = (c: BlockHost, x: Int32Array, budget: number, e0: number, e1: number) => number;
+export interface BlockRegion {
+  readonly fn: RegionFn;
+  readonly blocks: readonly CompiledBlock[];
+  /** CODE_EPOCH when its blocks were last known alive */
+  epoch: number;
+}
+type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, K: Float64Array[], G: Int32Array, B: CompiledBlock['fn'][]) => RegionFn;
+const REGION_FACTORIES = new Map<string, RegionFactory>();
+
+/** Static successors of a block: side-exit targets, the taken target of its last branch or jal, and
+ * its fall-through (a jalr's target is known only when it runs). */
+function successors(b: CompiledBlock): number[] {
+  const t = jitTables();
+  const out: number[] = [];
+  for (let k = 0; k < b.n; k++) {
+    const j = k * OPS;
+    const e = b.ops[j];
+    const target = (b.ops[j + 8] + b.ops[j + 4]) | 0;
+    if (b.ops[j + 7] !== 0) out.push(target);
+    else if (k === b.n - 1 && t.terminator[e]) {
+      if (t.cond[e]) out.push(target, b.ops[j + 6]);
+      else if (t.jal[e]) out.push(target);
+      return out;
+    }
+  }
+  out.push(b.ops[(b.n - 1) * OPS + 6]);
+  return out;
+}
+
+/** The long block starting at pc in the decode cache, if there is one. */
+function blockAt(cc: CodeCache, cbase: number, pc: number): CompiledBlock | undefined {
+  const off = (pc - cbase) >>> 0;
+  if (off >= cc.slots * 2) return undefined;
+  const ix = cc.blockIx[off >>> 1];
+  return ix === 0 ? undefined : (cc.list[ix - 1] ?? undefined);
+}
+
+/**
+ * The region headed by long block b of decode cache cc (code base cbase), or null: built once b is
+ * hot (it has been translated), from the blocks already built that have run at least a quarter as
+ * often. A block that leads only elsewhere gets no region (the core runs it as before).
+ */
+export function regionOf(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse: number): BlockRegion | null {
+  // small, for V8 to inline into the core's loop; the rest is a call (a deopt inside an inlined
+  // builder would throw away the core loop's optimised code)
+  if (!REGIONS || b.runs < HOT) return null;
+  const r = b.region;
+  if (r && r.epoch === CODE_EPOCH[0]) return r;
+  if (++b.noRegion < REGION_AFTER * HOT + 16) return null;
+  return findRegion(b, cc, cbase, loadUse);
+}
+
+function findRegion(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse: number): BlockRegion | null {
+  b.noRegion = 0;
+  const r = b.region;
+  if (r) {
+    // code was written somewhere since: a region holding a dropped block is built again
+    if (!r.blocks.some((m) => m.dead)) {
+      r.epoch = CODE_EPOCH[0];
+      return r;
+    }
+  }
+  // candidates: hot blocks reachable from b, breadth first
+  const found = [b];
+  const starts = new Set([b.start]);
+  for (let q = 0; q < found.length; q++)
+    for (const s of successors(found[q])) {
+      if (starts.has(s) || found.length >= MAX_REGION_BLOCKS) continue;
+      const nb = blockAt(cc, cbase, s);
+      if (!nb || nb.n === 0 || nb.dead || nb.runs * 4 < HOT) continue;
+      starts.add(s);
+      found.push(nb);
+    }
+  // Only the blocks on a loop through b: a block that leads away runs once per region call, and a
+  // region's compile time grows fast with its size (V8 took 0.6 s for 32 blocks of SIMD code).
+  const loops = new Set([b.start]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of found)
+      if (!loops.has(f.start) && successors(f).some((s) => loops.has(s))) {
+        loops.add(f.start);
+        grew = true;
+      }
+  }
+  if (!successors(b).some((s) => loops.has(s))) return (b.region = null);
+  const blocks: CompiledBlock[] = [];
+  let size = 0;
+  for (const f of found)
+    if (loops.has(f.start) && size + f.n <= MAX_REGION_INSNS) {
+      blocks.push(f);
+      size += f.n;
+    }
+  return (b.region = compileRegion(blocks, loadUse));
+}
+
+function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
+  regionsBuilt++;
+  const inline = blocks.reduce((a, b) => a + b.n, 0) <= INLINE_REGION_INSNS;
+  for (const b of blocks)
+    if (b.runs < HOT) {
+      // a warm member: translated now (regions call or copy translated code)
+      b.runs = HOT;
+      b.fn = translate(b);
+    }
+  const cases = blocks.map((b, i) => {
+    const count = (slot: number) => (b.counted ? `K[${i}][${slot * LANES}+c.lane]++;` : '');
+    const lu = b.firstRead !== 0 ? `if((pend&${b.firstRead})!==0){c.cycles+=LU;c.stallCtr[${ST_LOADUSE}]+=LU;}` : '';
+    const enter =
+      `case ${b.start}:{\n` +
+      `if(G[0]!==g||budget-n<${MAX_BLOCK}||H&&(inr(e0,${b.start},${b.span})||inr(e1,${b.start},${b.span})))break L;\n` +
+      `${lu}c.cycles+=${b.cost};R[2]=${i};\n`;
+    const full = `${count(0)}n+=${b.n};pend=${b.lastLoad};continue L;}`;
+    if (!inline)
+      // the block's own function: it charges a side exit's cycles, counts it and sets exitN
+      return `${enter}pc=B[${i}](c,x);\nif(c.exitN!==0){n+=c.exitN;c.exitN=0;pend=0;continue L;}\n${full}`;
+    const side = (k: number, j: number, target: string) => `${count(j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
+    const body = blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`);
+    return `${enter}B:{\n${body}\n}\n${full}`;
+  });
+  const head = blocks[0];
+  const src =
+    // H: a hardware loop is active (its end inside a block hands the block back to the core);
+    // inr(): is e in [s, s + span] (int32 arithmetic: a uint32 comparison made V8 use doubles)
+    `const inr=(e,s,span)=>{const d=(e-s)|0;return d>=0&&d<=span;};\n` +
+    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1){const R=c.rst,g=G[0],H=e0!==1||e1!==1;let pc=${head.start},n=0,pend=R[1];\n` +
+    // The state is stored before every block, not after the loop: a path the function had not run
+    // when V8 optimised it (on-stack, inside the loop) deoptimised it at every return. In a typed
+    // array: stores to fields of the core allocated (GC went from 4% to 20% on branchy code).
+    `L:for(;;){R[0]=n;R[1]=pend;switch(pc){\n${cases.join('\n')}\n}break;}\nreturn pc;};`;
+  let factory = REGION_FACTORIES.get(src);
+  if (!factory) {
+    factory = new Function('F', 'M', 'BR', 'LU', 'K', 'G', 'B', src) as RegionFactory;
+    if (REGION_FACTORIES.size > 10_000) REGION_FACTORIES.clear();
+    REGION_FACTORIES.set(src, factory);
+  }
+  const fns = blocks.map((b) => b.fn);
+  const fn = factory(jitTables().alu, head.helpers, head.br, loadUse, blocks.map((b) => b.cnt), CODE_EPOCH, fns);
+  return { fn, blocks, epoch: CODE_EPOCH[0] };
 }
 
 const INTERPRETERS = new Map<string, Interp>();

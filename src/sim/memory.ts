@@ -23,6 +23,10 @@ export const MAX_BLOCK_BYTES = 256;
 /** Granularity of the watch flags (bytes). */
 export const WATCH_SHIFT = 8;
 
+/** Bumped whenever a compiled block is dropped (a store or DMA into decoded code): a region of
+ * chained blocks (jit.ts) checks it before each block and leaves when it moved. */
+export const CODE_EPOCH = new Int32Array(1);
+
 /** Pre-decoded instructions of one region, one slot per halfword (see core.ts for the meaning). */
 export class CodeCache {
   readonly handler: Uint8Array;
@@ -64,10 +68,13 @@ export class CodeCache {
     ix[i] = this.list.length;
     return b;
   }
-  /** Forget the blocks starting in slots [from, to) of `ix`. */
+  /** Forget the blocks starting in slots [from, to) of `ix` (regions holding one leave before it). */
   drop(ix: Int32Array, from: number, to: number): void {
     for (let i = from; i < to; i++)
       if (ix[i] !== 0) {
+        const b = this.list[ix[i] - 1];
+        if (b) b.dead = true;
+        CODE_EPOCH[0]++;
         this.list[ix[i] - 1] = null;
         ix[i] = 0;
       }
