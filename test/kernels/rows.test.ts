@@ -89,6 +89,7 @@ function cases(): KCase[] {
     softmaxCase(r, 'isoftmax_rows_i8_out', 3, 33, 'int8_t', 'int8_t', { llm: true, equalRows: [1] }),
     softmaxCase(r, 'isoftmax_rows_i32', 9, 40, 'int32_t', 'uint8_t', { llm: true, equalRows: [3] }),
     softmaxCase(r, 'isoftmax_rows_len1', 3, 1, 'int8_t', 'uint8_t', { llm: true }),
+    softmaxCase(r, 'isoftmax_rows_i32_long', 3, 300, 'int32_t', 'uint8_t', { llm: true, equalRows: [1] }), // > 256: the list path
     rmsCase(r, 'irmsnorm_64', 16, 64, 'int8_t', 0, [3]),
     rmsCase(r, 'irmsnorm_odd_inoff', 9, 37, 'uint8_t', -128, [0, 8]),
     // |v * w| up to ~2^31: the reciprocal division's correction steps at full range

@@ -260,6 +260,66 @@ DK_INLINE void dk_isoftmax_row_list_t(uint32_t T, const dk_softmax_args_t *a, co
     y[jj] = (uint8_t)(o + a->out_off);
   }
 }
+/* Rows of at most DK_ISOFT_EV elements: e is computed once per element in the sum pass and kept
+ * (32 bits; when some e needs more, so does the sum, and the 64-bit path below recomputes), so
+ * the output pass is a multiply by the reciprocal per element (masked slots have e = 0 -> out_off). */
+#define DK_ISOFT_EV 256
+DK_INLINE void dk_isoftmax_row_ev_t(uint32_t T, const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  const dk_isoft_k_t k = *kp;
+  const uint32_t L = a->len, nm1 = (uint32_t)(a->n_levels - 1);
+  const uint32_t esz = T == DK_I32 ? 4u : 1u;
+  const void *xi = (const uint8_t *)a->x + base * esz;
+  uint8_t *y = (uint8_t *)a->y + base;
+  const uint8_t o0 = (uint8_t)a->out_off;
+  uint32_t ev[DK_ISOFT_EV];
+  int32_t m0 = INT32_MIN, m1 = INT32_MIN;
+  uint32_t j = 0;
+  for (; j + 2 <= L; j += 2) {
+    m0 = dk_max(m0, dk_isoft_x(T, xi, j));
+    m1 = dk_max(m1, dk_isoft_x(T, xi, j + 1));
+  }
+  if (j < L) m0 = dk_max(m0, dk_isoft_x(T, xi, j));
+  const uint32_t mx = (uint32_t)dk_max(m0, m1);
+  uint64_t sum = 0;
+  for (j = 0; j < L; j++) {
+    const uint32_t d = mx - (uint32_t)dk_isoft_x(T, xi, j);
+    uint32_t e32 = 0;
+    if (!(k.zr && d - k.d0 <= k.dspan)) { /* else e = 0 (masked slot) */
+      const uint64_t e = dk_isoft_e(&k, d);
+      sum += e;
+      e32 = (uint32_t)e;
+    }
+    ev[j] = e32;
+  }
+  if (sum == 0) sum = 1;
+  if ((sum >> 32) == 0 && ((sum * nm1) >> 32) == 0) {
+    const uint32_t s32 = (uint32_t)sum, r = 0xFFFFFFFFu / s32; /* see dk_isoftmax_row_list_t */
+    for (j = 0; j < L; j++) {
+      const uint32_t v = ev[j] * nm1;
+      uint32_t q = (uint32_t)(((uint64_t)v * r) >> 32), rem = v - q * s32;
+      if (rem >= s32) {
+        q++;
+        rem -= s32;
+      }
+      if (rem >= s32) q++;
+      y[j] = (uint8_t)(q + o0);
+    }
+    return;
+  }
+  for (j = 0; j < L; j++) {
+    const uint32_t d = mx - (uint32_t)dk_isoft_x(T, xi, j);
+    const uint64_t e = k.zr && d - k.d0 <= k.dspan ? 0 : dk_isoft_e(&k, d);
+    const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
+    y[j] = (uint8_t)(o + a->out_off);
+  }
+}
+__attribute__((noinline)) static void dk_isoftmax_row_ev_i8(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  dk_isoftmax_row_ev_t(DK_I8, a, kp, base, bits);
+}
+__attribute__((noinline)) static void dk_isoftmax_row_ev_i32(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  dk_isoftmax_row_ev_t(DK_I32, a, kp, base, bits);
+}
+
 /* The decoder's rows (8-bit output, len <= DK_ISOFT_LIST): the same integers as dk_isoftmax_row,
  * with the masked slots (d in the zero range) touched only by the max pass, one compare in the
  * sum pass and a word fill of out_off; the sum pass lists the other slots, the output pass
@@ -293,8 +353,10 @@ void dk_isoftmax_rows(void *args) {
   uint32_t s, e;
   dk_split(a->rows, &s, &e);
   for (uint32_t r = s; r < e; r++) {
-    const int list = dk_is8(a->y_type) && a->len <= DK_ISOFT_LIST;
-    if (list && a->x_type == DK_I32) dk_isoftmax_row_list(a, &k, r * a->len, bits);
+    const int list = dk_is8(a->y_type) && a->len <= DK_ISOFT_LIST, ev = dk_is8(a->y_type) && a->len <= DK_ISOFT_EV;
+    if (ev && a->x_type == DK_I8) dk_isoftmax_row_ev_i8(a, &k, r * a->len, bits);
+    else if (ev && a->x_type == DK_I32) dk_isoftmax_row_ev_i32(a, &k, r * a->len, bits);
+    else if (list && a->x_type == DK_I32) dk_isoftmax_row_list(a, &k, r * a->len, bits);
     else if (list && a->x_type == DK_I8) dk_isoftmax_row_list_i8(a, &k, r * a->len, bits);
     else if (list && a->x_type == DK_U8) dk_isoftmax_row_list_u8(a, &k, r * a->len, bits);
     else if (a->x_type == DK_I32) dk_isoftmax_row(a, &k, r * a->len, DK_I32, bits);
