@@ -40,6 +40,10 @@ function cases(): KCase[] {
     gemmCase(r, 'decode_M1_N3', { M: 1, N: 3, K: 20, transB: true, rq: 'tensor' }),
     gemmCase(r, 'decode_M1_B_in_L2', { M: 1, N: 37, K: 64, transB: true, bL2: true, rq: 'col' }),
     gemmCase(r, 'decode_M1_B_in_L2_scratch', { M: 1, N: 52, K: 172, transB: true, bL2: true, stage: true, rq: 'col' }),
+    // decode GEMV with a bias (the decoder's linear layers): per-column bias, beta != 1, N % 4 tail, K odd, int32 out
+    gemmCase(r, 'decode_M1_bias_col_rq', { M: 1, N: 70, K: 64, bias: 'col', beta: 3, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'decode_M1_bias_Kodd_tail', { M: 1, N: 13, K: 37, bias: 'col', transB: true, rq: 'col', aType: 'uint8_t' }),
+    gemmCase(r, 'decode_M1_bias_int32', { M: 1, N: 9, K: 21, bias: 'full', beta: -2, transB: true }),
     gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
   ];
 }

@@ -473,12 +473,15 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g) {
   const int32_t rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off, lo = q->lo, hi = q->hi;
   const uint8_t *A = (const uint8_t *)g->A;
   void *Y = g->Y;
+  const int32_t *Cb = g->C, beta = g->beta, ccs = g->c_cs;
   const uint8_t *pb = B + (cnt ? GV_START(0) : 0) * K;
   for (uint32_t i = 0; i < cnt; i++, pb += qb) {
     if (i == nreg) pb = B + (N - 4) * K;
     const uint32_t n = GV_START(i), j0 = i < nreg ? 0 : 4 - tail;
     int32_t c[4];
     dot1x4(mode, A, pb, K, c);
+    if (Cb) /* bias (alpha = 1): beta * C[0, n] */
+      for (uint32_t j = j0; j < 4; j++) c[j] += beta * Cb[(int32_t)(n + j) * ccs];
     for (uint32_t j = j0; j < 4; j++) {
       if (epi == EPI_I32) {
         ((int32_t *)Y)[n + j] = c[j];
@@ -515,11 +518,11 @@ static const gemv_fn GEMV_FNS[3][4] = {
 };
 
 /* Kind of the GEMM: 1 for the 8-bit fast paths (with *mode = MODE_*), 0 for the generic loop;
- * *epi = EPI_* */
-DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
+ * *epi = EPI_*; with_c: a bias C (beta * C) is added by the caller before the epilogue */
+DK_INLINE int gemm_kind_c(const dk_gemm_args_t *g, int *mode, int *epi, int with_c) {
   *mode = (g->a_type == DK_U8 ? 1 : 0) + (g->b_type == DK_U8 ? 2 : 0);
   *epi = EPI_GEN;
-  if (g->alpha == 1 && !g->C) {
+  if (g->alpha == 1 && (with_c || !g->C)) {
     const int y32 = g->y_type == DK_I32 || g->y_type == DK_U32;
     if (g->rq.mul && dk_is8(g->y_type)) *epi = EPI_RQ8;
     else if (g->rq.mul && y32) *epi = EPI_RQ32;
@@ -528,10 +531,14 @@ DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
   return dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0;
 }
 
+DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
+  return gemm_kind_c(g, mode, epi, 0);
+}
+
 /* Runs the GEMM as a decode GEMV when it is one (returns 1), else returns 0. */
 static int try_gemv(const dk_gemm_args_t *g) {
   int mode, epi;
-  if (!gemm_kind(g, &mode, &epi)) return 0;
+  if (!gemm_kind_c(g, &mode, &epi, 1)) return 0; /* a bias C is added in gemv() */
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   if (epi == EPI_GEN || g->M != 1 || B0 * B1 != 1 || !g->trans_b || g->N < 4 || g->K == 0) return 0;
   GEMV_FNS[epi - 1][mode](g);
