@@ -44,6 +44,14 @@ function cases(): KCase[] {
     gemmCase(r, 'decode_M1_bias_col_rq', { M: 1, N: 70, K: 64, bias: 'col', beta: 3, transB: true, rq: 'tensor' }),
     gemmCase(r, 'decode_M1_bias_Kodd_tail', { M: 1, N: 13, K: 37, bias: 'col', transB: true, rq: 'col', aType: 'uint8_t' }),
     gemmCase(r, 'decode_M1_bias_int32', { M: 1, N: 9, K: 21, bias: 'full', beta: -2, transB: true }),
+    // the fused-requant 4x5 / 4x4 micro-kernels (B transposed, per-tensor requant, K % 4 == 0): every
+    // signedness, uint8 output ([0, hi] clamp), per-batch parameters, the 5/4 column split, K = 8
+    // (one peeled step + one loop step), M % 4 rows and N % 4 != 0 on the other paths
+    gemmCase(r, 'fused_us_u8out_5x4_split', { M: 8, N: 28, K: 20, aType: 'uint8_t', transB: true, rq: 'tensor', yType: 'uint8_t' }),
+    gemmCase(r, 'fused_su_perbatch', { M: 4, N: 20, K: 12, bType: 'uint8_t', batch: [1, 3], transB: true, rq: 'batch1' }),
+    gemmCase(r, 'fused_uu_K8_quads', { M: 12, N: 12, K: 8, aType: 'uint8_t', bType: 'uint8_t', transB: true, rq: 'tensor', yType: 'uint8_t' }),
+    gemmCase(r, 'fused_ss_Medge', { M: 6, N: 40, K: 36, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'fused_ss_Nodd_fallback', { M: 8, N: 26, K: 16, transB: true, rq: 'tensor' }),
     gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
   ];
 }

@@ -217,6 +217,140 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 #endif
 
 #ifndef DSIM_NO_XPULP
+/* 4x4 block with the requant to 8 bits fused (per-tensor parameters, out_off = 0, a symmetric or
+ * [0, hi] clamp, rows of Y word aligned): the same K loop as MK4X4_BODY, but its first step is
+ * peeled with the non-accumulating dot products (no zeroing of the 16 accumulators), and the
+ * accumulators are requantised in registers: mul, p.addN ((acc + addc) >> sh, rounding folded
+ * into addc), p.clip / p.clipu, then pv.packlo.b / pv.packhi.b and one word store per row
+ * (3.5 instructions per output instead of ~11 through the stack and the C epilogue).
+ * a4 = n4 - 1 >= 1 loop steps; a5 = the parameter block {mul, addc, sh, hi, y, N}. */
+#define ENC_SS0 "0x57, 1, 0x4C" /* pv.dotsp.b */
+#define ENC_US0 "0x57, 1, 0x44" /* pv.dotusp.b */
+#define ENC_UU0 "0x57, 1, 0x40" /* pv.dotup.b */
+#define ENC_CLIP "0x33, 5, 0x0A"  /* p.clip rd, rs1, rs2: [-rs2 - 1, rs2] */
+#define ENC_CLIPU "0x33, 6, 0x0A" /* p.clipu rd, rs1, rs2: [0, rs2] */
+#define MK4X4_STEP(E, OP)                                                                            \
+  LWR("a7", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2")                                 \
+  LWR("t2", "a0", "a2") LWR("a6", "a0", "a3") LWR("ra", "a1", "a2")                                 \
+  D4(E, OP, "s0", "t0", "a7") D4(E, OP, "s1", "t1", "a7")                                           \
+  D4(E, OP, "s2", "t2", "a7") D4(E, OP, "s3", "a6", "a7")                                           \
+  LWR("a7", "a1", "a2")                                                                             \
+  D4(E, OP, "s4", "t0", "ra") D4(E, OP, "s5", "t1", "ra")                                           \
+  D4(E, OP, "s6", "t2", "ra") D4(E, OP, "s7", "a6", "ra")                                           \
+  LWR("ra", "a1", "a3")                                                                             \
+  D4(E, OP, "s8", "t0", "a7") D4(E, OP, "s9", "t1", "a7")                                           \
+  D4(E, OP, "s10", "t2", "a7") D4(E, OP, "s11", "a6", "a7")                                         \
+  D4(E, OP, "t3", "t0", "ra") D4(E, OP, "t4", "t1", "ra")                                           \
+  D4(E, OP, "t5", "t2", "ra") D4(E, OP, "t6", "a6", "ra")
+/* requant of one accumulator: a0 = mul, a1 = addc, a2 = sh, a3 = hi */
+#define RQ1(CL, x) "mul " x ", " x ", a0\n\t" PULP_ASM_R("0x5B, 2, 0x20", x, "a1", "a2") PULP_ASM_R(CL, x, x, "a3")
+/* one output row: columns c0..c3 packed into t0, stored at a4, a4 += N (a6) */
+#define RQROW(CL, c0, c1, c2, c3)                                                                     \
+  RQ1(CL, c0) RQ1(CL, c1) RQ1(CL, c2) RQ1(CL, c3)                                                   \
+  PULP_ASM_R("0x57, 1, 0x70", "t0", c1, c0) PULP_ASM_R("0x57, 1, 0x6C", "t0", c3, c2)               \
+  "sw t0, 0(a4)\n\tadd a4, a4, a6\n\t"
+#define MK4X4_RQ_BODY(E, E0, OP, CL)                                                                  \
+  __asm__ volatile(MK4X4_STEP(E0, OP)                                                               \
+                   PULP_HWLOOP_BEGIN(0, "a4", 24) MK4X4_STEP(E, OP) PULP_HWLOOP_END(0, 24)          \
+                   "lw a0, 0(a5)\n\tlw a1, 4(a5)\n\tlw a2, 8(a5)\n\tlw a3, 12(a5)\n\t"               \
+                   "lw a4, 16(a5)\n\tlw a6, 20(a5)\n\t"                                            \
+                   RQROW(CL, "s0", "s4", "s8", "t3") RQROW(CL, "s1", "s5", "s9", "t4")              \
+                   RQROW(CL, "s2", "s6", "s10", "t5") RQROW(CL, "s3", "s7", "s11", "t6")            \
+                   : "+r"(ra0), "+r"(ra1), "+r"(ra2), "+r"(ra3), "+r"(ra4)                          \
+                   : "r"(ra5)                                                                       \
+                   : "memory", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s0", "s1", "s2", "s3", \
+                     "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a6", "a7")
+
+/* 4x5 block (4 A rows x 5 B^T rows) with the fused requant of mk4x4_rq, byte stores: the K step
+ * is 9 loads + 20 dot products = 80 MACs in 29 instructions (4x4: 64 in 24). That needs 31
+ * registers, so sp, gp and tp serve too: sp is kept in the parameter block, whose address waits
+ * in mscratch (no trap handler uses it), gp is reloaded from __global_pointer$ and tp (the core
+ * id, crt0) from mhartid. Registers: a0 = A, a1 = B^T, a2 = K, a3 = 4-3K (A back), gp = 4-4K
+ * (B back); A words t0 t1 t2 tp; B words ra sp; accumulators column 0 s0-s3, 1 s4-s7, 2 s8-s11,
+ * 3 t3-t6, 4 a4-a7. Parameter block: {A, B, K, mul, addc, sh, hi, y, N, saved sp}. */
+#define MK4X5_STEP(E, OP)                                                                            \
+  LWR("ra", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2") LWR("t2", "a0", "a2")           \
+  LWR("tp", "a0", "a3") LWR("sp", "a1", "a2")                                                       \
+  D4(E, OP, "s0", "t0", "ra") D4(E, OP, "s1", "t1", "ra") D4(E, OP, "s2", "t2", "ra") D4(E, OP, "s3", "tp", "ra") \
+  LWR("ra", "a1", "a2")                                                                             \
+  D4(E, OP, "s4", "t0", "sp") D4(E, OP, "s5", "t1", "sp") D4(E, OP, "s6", "t2", "sp") D4(E, OP, "s7", "tp", "sp") \
+  LWR("sp", "a1", "a2")                                                                             \
+  D4(E, OP, "s8", "t0", "ra") D4(E, OP, "s9", "t1", "ra") D4(E, OP, "s10", "t2", "ra") D4(E, OP, "s11", "tp", "ra") \
+  LWR("ra", "a1", "gp")                                                                             \
+  D4(E, OP, "t3", "t0", "sp") D4(E, OP, "t4", "t1", "sp") D4(E, OP, "t5", "t2", "sp") D4(E, OP, "t6", "tp", "sp") \
+  D4(E, OP, "a4", "t0", "ra") D4(E, OP, "a5", "t1", "ra") D4(E, OP, "a6", "t2", "ra") D4(E, OP, "a7", "tp", "ra")
+#define RQROW5(CL, c0, c1, c2, c3, c4)                                                                \
+  RQ1(CL, c0) RQ1(CL, c1) RQ1(CL, c2) RQ1(CL, c3) RQ1(CL, c4)                                       \
+  "sb " c0 ", 0(t1)\n\tsb " c1 ", 1(t1)\n\tsb " c2 ", 2(t1)\n\tsb " c3 ", 3(t1)\n\tsb " c4 ", 4(t1)\n\t" \
+  "add t1, t1, t2\n\t"
+#define MK4X5_RQ_BODY(E, E0, OP, CL)                                                                  \
+  __asm__ volatile("sw sp, 36(a0)\n\tcsrw mscratch, a0\n\t"                                         \
+                   "lw a1, 4(a0)\n\tlw a2, 8(a0)\n\tlw a0, 0(a0)\n\t"                               \
+                   "slli a3, a2, 1\n\tadd a3, a3, a2\n\tneg a3, a3\n\taddi a3, a3, 4\n\tsub gp, a3, a2\n\t" \
+                   MK4X5_STEP(E0, OP)                                                               \
+                   "srli t0, a2, 2\n\taddi t0, t0, -1\n\t"                                          \
+                   PULP_HWLOOP_BEGIN(0, "t0", 29) MK4X5_STEP(E, OP) PULP_HWLOOP_END(0, 29)          \
+                   "csrr t0, mscratch\n\tlw sp, 36(t0)\n\t"                                        \
+                   ".option push\n\t.option norelax\n\tla gp, __global_pointer$\n\t.option pop\n\t" \
+                   "csrr tp, mhartid\n\tandi tp, tp, 0x1f\n\t"                                      \
+                   "lw a0, 12(t0)\n\tlw a1, 16(t0)\n\tlw a2, 20(t0)\n\tlw a3, 24(t0)\n\t"            \
+                   "lw t1, 28(t0)\n\tlw t2, 32(t0)\n\t"                                            \
+                   RQROW5(CL, "s0", "s4", "s8", "t3", "a4") RQROW5(CL, "s1", "s5", "s9", "t4", "a5") \
+                   RQROW5(CL, "s2", "s6", "s10", "t5", "a6") RQROW5(CL, "s3", "s7", "s11", "t6", "a7") \
+                   : "+r"(ra0)                                                                      \
+                   :                                                                                \
+                   : "memory", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s0", "s1", "s2", "s3", \
+                     "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a1", "a2", "a3", "a4", "a5", "a6", "a7")
+
+/* prm = {A, B, K, mul, addc, sh, hi, y, N, -}: K % 4 == 0, K >= 8 */
+DK_INLINE void mk4x5_rq(int mode, int clipu, int32_t *prm) {
+  register int32_t *ra0 __asm__("a0") = prm;
+  if (clipu) {
+    switch (mode) {
+    case MODE_SS: MK4X5_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIPU); break;
+    case MODE_US: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIPU); break;
+    case MODE_SU: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIPU); break;
+    default: MK4X5_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIPU); break;
+    }
+  } else {
+    switch (mode) {
+    case MODE_SS: MK4X5_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIP); break;
+    case MODE_US: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIP); break;
+    case MODE_SU: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIP); break;
+    default: MK4X5_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIP); break;
+    }
+  }
+}
+
+/* The requantised 4x4 block at A rows pa (K apart) x B^T rows pb (K apart); K % 4 == 0, K >= 8;
+ * prm = {mul, addc, sh, hi, y, N} with y the block's first output. clipu: [0, hi], else
+ * [-hi - 1, hi]. */
+DK_INLINE void mk4x4_rq(int mode, int clipu, const uint8_t *pa, const uint8_t *pb, uint32_t K, const int32_t *prm) {
+  register const uint8_t *ra0 __asm__("a0") = pa;
+  register const uint8_t *ra1 __asm__("a1") = pb;
+  register int32_t ra2 __asm__("a2") = (int32_t)K;
+  register int32_t ra3 __asm__("a3") = 4 - 3 * (int32_t)K;
+  register uint32_t ra4 __asm__("a4") = (K >> 2) - 1;
+  register const int32_t *ra5 __asm__("a5") = prm;
+  if (clipu) {
+    switch (mode) {
+    case MODE_SS: MK4X4_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIPU); break;
+    case MODE_US: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIPU); break;
+    case MODE_SU: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIPU); break;
+    default: MK4X4_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIPU); break;
+    }
+  } else {
+    switch (mode) {
+    case MODE_SS: MK4X4_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIP); break;
+    case MODE_US: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIP); break;
+    case MODE_SU: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIP); break;
+    default: MK4X4_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIP); break;
+    }
+  }
+}
+#endif
+
+#ifndef DSIM_NO_XPULP
 /* One row against 4 B^T rows (K bytes apart) over n4 words of K: the B pointer walks the 4 rows
  * with register post-increments (+K three times, then +4-3K back to the next word of row 0).
  * Body: 5 loads + 4 dot products = 16 MACs in 9 instructions; each loaded word is first used
@@ -311,11 +445,53 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
   }
 #ifndef DSIM_NO_XPULP
   if (tb && nr == 4 && K >= 4) {
+    int nq_done = 0;
     /* column quads, starting at a core-dependent quad so that the cores do not all read the
      * same B^T words (same TCDM banks) in the same cycles */
     const uint32_t n4 = K >> 2, nq = (n1 - n) / 4;
-    const uint32_t first = nq ? (DK_CORE_ID() * 3u) % nq : 0;
-    for (uint32_t j = 0; j < nq; j++) {
+    uint32_t first = DK_CORE_ID() * 3u;
+    while (nq && first >= nq) first -= nq;
+    if (epi == EPI_RQ8 && (K & 3u) == 0 && K >= 8 && nq) {
+      /* fused requant (mk4x4_rq) when the parameters allow it */
+      const dk_rq_t *q = &g->rq;
+      const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
+      const int32_t lo = q->lo, hi = q->hi, sh = q->log2d;
+      uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N;
+      const int clipu = lo == 0;
+      if ((ms2 | ms3 | as2 | as3) == 0 && q->out_off == 0 && (lo == 0 || lo == -hi - 1) && hi >= 0 && sh >= 0 && sh < 32 &&
+          (((uintptr_t)y | N | n) & 3u) == 0) {
+        const int32_t mv = q->mul[bt->mbase], rnd = sh > 0 ? 1 << (sh - 1) : 0;
+        const int32_t addc = q->in_off * mv + (q->add ? q->add[bt->abase] : 0) + rnd;
+        /* 4x5 blocks first, as many as leave a multiple of 4 columns for the 4x4 blocks */
+        const uint32_t w = n1 - n;
+        uint32_t f5 = w / 5;
+        while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
+        if (f5) {
+          int32_t p5[10] = {(int32_t)(uintptr_t)ar[0], 0, (int32_t)K, mv, addc, sh, hi, 0, (int32_t)N, 0};
+          uint32_t f = DK_CORE_ID() * 3u; /* core-dependent first block (TCDM banks), as below */
+          while (f >= f5) f -= f5;
+          for (uint32_t j = 0; j < f5; j++, f = f + 1 == f5 ? 0 : f + 1) {
+            const uint32_t nn = n + f * 5;
+            p5[1] = (int32_t)(uintptr_t)(bt->B + nn * K);
+            p5[7] = (int32_t)(uintptr_t)(y + nn);
+            mk4x5_rq(mode, clipu, p5);
+          }
+          n += 5 * f5;
+        }
+        const uint32_t nq4 = (n1 - n) / 4;
+        uint32_t first4 = DK_CORE_ID() * 3u;
+        while (nq4 && first4 >= nq4) first4 -= nq4;
+        int32_t prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
+        for (uint32_t j = 0; j < nq4; j++) {
+          const uint32_t qd = first4 + j < nq4 ? first4 + j : first4 + j - nq4, nn = n + qd * 4;
+          prm[4] = (int32_t)(uintptr_t)(y + nn);
+          mk4x4_rq(mode, clipu, ar[0], bt->B + nn * K, K, prm);
+        }
+        n += nq4 * 4;
+        nq_done = 1;
+      }
+    }
+    for (uint32_t j = 0; j < nq && !nq_done; j++) {
       const uint32_t qd = first + j < nq ? first + j : first + j - nq, nn = n + qd * 4;
       int32_t out[16];
       const uint8_t *pa = ar[0], *pb = bt->B + nn * K;
@@ -325,7 +501,7 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
           for (uint32_t r = 0; r < 4; r++) out[c * 4 + r] += mul1(mode, ar[r] + k, bt->B + (nn + c) * K + k);
       epilogue(epi, bt, m0, 4, nn, 4, out);
     }
-    n += nq * 4;
+    if (!nq_done) n += nq * 4;
   }
 #endif
   for (; n + 2 <= n1; n += 2) {
@@ -574,9 +750,14 @@ void dk_gemm(void *args) {
     uint32_t maxc = (N + 1) / 2;
     if (chunks > maxc) chunks = maxc;
   }
-  uint32_t cw = (N + chunks - 1) / chunks;
-  cw = (cw + 1) & ~1u;
-  chunks = (N + cw - 1) / cw;
+  uint32_t cw = N;
+  if (chunks > 1) { /* (a division costs up to 35 cycles: none when there is one chunk) */
+    cw = (N + chunks - 1) / chunks;
+    cw = (cw + 1) & ~1u;
+    chunks = (N + cw - 1) / cw;
+  } else {
+    cw = (N + 1) & ~1u;
+  }
 
   const block_fn blk = fast8 ? BLOCK8_FNS[epi][mode] : block_generic;
 
@@ -619,13 +800,33 @@ void dk_gemm(void *args) {
   uint32_t s, e;
   dk_split(nb * mblk * chunks, &s, &e);
   const uint32_t ea = esize(g->a_type), eb = esize(g->b_type);
+  /* task t = ((b0 * B1 + b1) * mblk + mb) * chunks + ch: divided out once, then stepped (a
+   * division costs 3 + clz(divisor) cycles, up to 35 with a divisor of 1) */
+  uint32_t ch = 0, mb = 0, b = 0, b0 = 0, b1 = 0;
+  if (s < e) {
+    const uint32_t rest = chunks == 1 ? s : s / chunks;
+    ch = s - rest * chunks;
+    b = mblk == 1 ? rest : rest / mblk;
+    mb = rest - b * mblk;
+    b0 = B1 == 1 ? b : b / B1;
+    b1 = b - b0 * B1;
+  }
   for (uint32_t t = s; t < e; t++) {
-    uint32_t ch = t % chunks, rest = t / chunks;
-    uint32_t mb = rest % mblk, b = rest / mblk;
+    if (t > s && ++ch == chunks) {
+      ch = 0;
+      if (++mb == mblk) {
+        mb = 0;
+        b++;
+        if (++b1 == B1) {
+          b1 = 0;
+          b0++;
+        }
+      }
+    }
     batch_t bt;
     bt.g = g;
-    bt.b0 = b / B1;
-    bt.b1 = b % B1;
+    bt.b0 = b0;
+    bt.b1 = b1;
     bt.A = (const uint8_t *)g->A + (int32_t)ea * ((int32_t)bt.b0 * g->a_bs[0] + (int32_t)bt.b1 * g->a_bs[1]);
     bt.B = (const uint8_t *)g->B + (int32_t)eb * ((int32_t)bt.b0 * g->b_bs[0] + (int32_t)bt.b1 * g->b_bs[1]);
     bt.C = g->C ? g->C + (int32_t)bt.b0 * g->c_bs[0] + (int32_t)bt.b1 * g->c_bs[1] : 0;
