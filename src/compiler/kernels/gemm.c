@@ -464,7 +464,7 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
         const int32_t addc = q->in_off * mv + (q->add ? q->add[bt->abase] : 0) + rnd;
         /* 4x5 blocks first, as many as leave a multiple of 4 columns for the 4x4 blocks */
         const uint32_t w = n1 - n;
-        uint32_t f5 = w / 5;
+        uint32_t f5 = w < 65536u ? (w * 52429u) >> 18 : w / 5; /* w / 5 (exact below 81920) */
         while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
         if (f5) {
           int32_t p5[10] = {(int32_t)(uintptr_t)ar[0], 0, (int32_t)K, mv, addc, sh, hi, 0, (int32_t)N, 0};
@@ -647,6 +647,8 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g) {
   const int32_t *mul = q->mul, *add = q->add ? q->add : &zero;
   const int32_t ms = q->mul_s[3], as = q->add ? q->add_s[3] : 0, sh = q->log2d;
   const int32_t rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off, lo = q->lo, hi = q->hi;
+  /* per-tensor parameters loaded once (the constants may lie in L2: 15 cycles a load) */
+  const int32_t mv0 = epi != EPI_I32 && mul ? mul[0] : 0, av0 = add[0];
   const uint8_t *A = (const uint8_t *)g->A;
   void *Y = g->Y;
   const int32_t *Cb = g->C, beta = g->beta, ccs = g->c_cs;
@@ -664,7 +666,7 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g) {
         continue;
       }
       const int32_t ci = (int32_t)(n + j);
-      const int32_t v = (((c[j] + in_off) * mul[ci * ms] + add[ci * as] + rnd) >> sh) + out_off;
+      const int32_t v = (((c[j] + in_off) * (ms ? mul[ci * ms] : mv0) + (as ? add[ci * as] : av0) + rnd) >> sh) + out_off;
       st_rq(epi, Y, n + j, dk_min(dk_max(v, lo), hi));
     }
   }
@@ -711,6 +713,132 @@ DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
   return gemm_kind_c(g, mode, epi, 0);
 }
 
+/* c[j] = row a . column n + j of a K x N B (b points at B[0][n]), j < 4: per 4 k, the 4 B rows'
+ * words (4 columns each) are transposed into 4 column words with 4 pv.shuffle2.b, 2 pv.pack.h and
+ * 2 pv.shuffle2.h, then 4 dot products (~21 instructions per 16 MACs, against ~57 packing bytes) */
+DK_INLINE void dot1x4_kn(int mode, const uint8_t *a, const uint8_t *b, uint32_t N, uint32_t K, int32_t *c) {
+  int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  uint32_t k = 0;
+  for (; k + 4 <= K; k += 4, b += 4 * N) {
+    const int32_t w0 = (int32_t)dk_lw_any(b), w1 = (int32_t)dk_lw_any(b + N), w2 = (int32_t)dk_lw_any(b + 2 * N), w3 = (int32_t)dk_lw_any(b + 3 * N);
+    const uint32_t x = dk_lw_any(a + k);
+    const int32_t u01lo = pv_shuffle2_b(w0, w1, 0x05010400), u01hi = pv_shuffle2_b(w0, w1, 0x07030602);
+    const int32_t u23lo = pv_shuffle2_b(w2, w3, 0x05010400), u23hi = pv_shuffle2_b(w2, w3, 0x07030602);
+    c0 = dot4(mode, c0, x, (uint32_t)pv_pack_h(u23lo, u01lo));
+    c1 = dot4(mode, c1, x, (uint32_t)pv_shuffle2_h(u01lo, u23lo, 0x00030001));
+    c2 = dot4(mode, c2, x, (uint32_t)pv_pack_h(u23hi, u01hi));
+    c3 = dot4(mode, c3, x, (uint32_t)pv_shuffle2_h(u01hi, u23hi, 0x00030001));
+  }
+  for (; k < K; k++, b += N) {
+    c0 += mul1(mode, a + k, b);
+    c1 += mul1(mode, a + k, b + 1);
+    c2 += mul1(mode, a + k, b + 2);
+    c3 += mul1(mode, a + k, b + 3);
+  }
+  c[0] = c0;
+  c[1] = c1;
+  c[2] = c2;
+  c[3] = c3;
+}
+
+/* Batched M = 1 GEMMs (decode attention: scores = q . K^T with K = head size, context = p . V
+ * with B as K x N): (batch, column quad) items over the cores, one row against 4 columns each;
+ * the N % 4 last columns are the quad ending at N (first columns dropped), N < 4 column by column
+ * through a zero-padded quad. The 4-row blocks of the general path would repeat the one row. */
+DK_INLINE void gemv_batched(int mode, int epi, const dk_gemm_args_t *g) {
+  const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1, N = g->N, K = g->K;
+  const uint32_t nq = (N + 3) / 4, items = B0 * B1 * nq;
+  uint32_t s, e;
+  dk_split(items, &s, &e);
+  if (s >= e) return;
+  /* requant parameters in locals (stores through Y may alias anything) */
+  const dk_rq_t *q = &g->rq;
+  const int32_t zero = 0;
+  const int32_t *mul = q->mul ? q->mul : &zero, *add = q->add ? q->add : &zero;
+  const int32_t ms0 = q->mul_s[0], ms1 = q->mul_s[1], ms3 = q->mul_s[3];
+  const int32_t as0 = q->add ? q->add_s[0] : 0, as1 = q->add ? q->add_s[1] : 0, as3 = q->add ? q->add_s[3] : 0;
+  const int32_t sh = q->log2d, rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off, lo = q->lo, hi = q->hi;
+  const int32_t abs0 = g->a_bs[0], abs1 = g->a_bs[1], bbs0 = g->b_bs[0], bbs1 = g->b_bs[1];
+  const int tb = g->trans_b;
+  void *Y = g->Y;
+  uint32_t b = dk_div_p2(s, nq), qd = s - b * nq;
+  uint32_t b0 = dk_div_p2(b, B1), b1 = b - b0 * B1;
+  const uint8_t *A = 0, *Bm = 0;
+  int32_t mb = 0, ab = 0, mv = 0, av = 0;
+  const int pert = ms3 == 0 && as3 == 0 && epi != EPI_I32; /* parameters constant along N */
+  uint32_t cur = 0xFFFFFFFFu;
+  for (uint32_t t = s; t < e; t++) {
+    if (t > s && ++qd == nq) {
+      qd = 0;
+      b++;
+      if (++b1 == B1) {
+        b1 = 0;
+        b0++;
+      }
+    }
+    if (b != cur) {
+      cur = b;
+      A = (const uint8_t *)g->A + ((int32_t)b0 * abs0 + (int32_t)b1 * abs1);
+      Bm = (const uint8_t *)g->B + ((int32_t)b0 * bbs0 + (int32_t)b1 * bbs1);
+      mb = (int32_t)b0 * ms0 + (int32_t)b1 * ms1;
+      ab = (int32_t)b0 * as0 + (int32_t)b1 * as1;
+      if (pert) { /* the constants may lie in L2: one load per batch, not per output */
+        mv = mul[mb];
+        av = add[ab];
+      }
+    }
+    int32_t c[4];
+    uint32_t n, j0 = 0, nc = 4;
+    if (N >= 4) {
+      n = 4 * qd + 4 <= N ? 4 * qd : N - 4;
+      j0 = 4 * qd - n;
+      if (tb) dot1x4(mode, A, Bm + n * K, K, c);
+      else dot1x4_kn(mode, A, Bm + n, N, K, c);
+    } else {
+      n = 0;
+      nc = N;
+      for (uint32_t j = 0; j < N; j++) {
+        int32_t acc = 0;
+        for (uint32_t k = 0; k < K; k++) acc += mul1(mode, A + k, tb ? Bm + j * K + k : Bm + k * N + j);
+        c[j] = acc;
+      }
+    }
+    const uint32_t yb = b * N + n;
+    for (uint32_t j = j0; j < nc; j++) {
+      if (epi == EPI_I32) {
+        ((int32_t *)Y)[yb + j] = c[j];
+        continue;
+      }
+      const int32_t nj = (int32_t)(n + j);
+      const int32_t m1 = pert ? mv : mul[mb + nj * ms3], a1 = pert ? av : add[ab + nj * as3];
+      const int32_t v = (((c[j] + in_off) * m1 + a1 + rnd) >> sh) + out_off;
+      st_rq(epi, Y, yb + j, dk_min(dk_max(v, lo), hi));
+    }
+  }
+}
+
+typedef void (*bgemv_fn)(const dk_gemm_args_t *);
+#define BGEMV(name, mode, epi) \
+  static void name(const dk_gemm_args_t *g) { gemv_batched(mode, epi, g); }
+BGEMV(bg_ss_rq8, MODE_SS, EPI_RQ8)
+BGEMV(bg_us_rq8, MODE_US, EPI_RQ8)
+BGEMV(bg_su_rq8, MODE_SU, EPI_RQ8)
+BGEMV(bg_uu_rq8, MODE_UU, EPI_RQ8)
+BGEMV(bg_ss_i32, MODE_SS, EPI_I32)
+BGEMV(bg_us_i32, MODE_US, EPI_I32)
+BGEMV(bg_su_i32, MODE_SU, EPI_I32)
+BGEMV(bg_uu_i32, MODE_UU, EPI_I32)
+BGEMV(bg_ss_rq32, MODE_SS, EPI_RQ32)
+BGEMV(bg_us_rq32, MODE_US, EPI_RQ32)
+BGEMV(bg_su_rq32, MODE_SU, EPI_RQ32)
+BGEMV(bg_uu_rq32, MODE_UU, EPI_RQ32)
+/* [epilogue - 1][mode] (no generic epilogue) */
+static const bgemv_fn BGEMV_FNS[3][4] = {
+    {bg_ss_rq8, bg_us_rq8, bg_su_rq8, bg_uu_rq8},
+    {bg_ss_i32, bg_us_i32, bg_su_i32, bg_uu_i32},
+    {bg_ss_rq32, bg_us_rq32, bg_su_rq32, bg_uu_rq32},
+};
+
 /* Runs the GEMM as a decode GEMV when it is one (returns 1), else returns 0. */
 static int try_gemv(const dk_gemm_args_t *g) {
   int mode, epi;
@@ -728,14 +856,22 @@ void dk_gemm(void *args) {
    * the struct word by word would cost more than the whole set-up */
   const int args_l1 = dk_in_l1(args, sizeof(dk_gemm_args_t));
   if (args_l1 && try_gemv((const dk_gemm_args_t *)args)) return;
-  /* a private copy on this core's stack (L1): the args may live in L2, and the inner code reads
-   * them per block / per output */
+  /* a private copy on this core's stack (L1) when the args live in L2 (the inner code reads them
+   * per block / per output) or when the B staging below rewrites B and trans_b; args in L1 are
+   * read in place (the 51-word copy cost ~120 cycles per core and call) */
   dk_gemm_args_t gl;
-  dk_args_load(&gl, args, sizeof gl);
-  const dk_gemm_args_t *g = &gl;
+  const dk_gemm_args_t *g = (const dk_gemm_args_t *)args;
+  if (!args_l1 || (!g->trans_b && g->scratch)) {
+    dk_args_load(&gl, args, sizeof gl);
+    g = &gl;
+  }
   if (!args_l1 && try_gemv(g)) return;
   int mode, epi;
   const int fast8 = gemm_kind(g, &mode, &epi);
+  if (fast8 && epi != EPI_GEN && g->M == 1 && g->K > 0 && (g->batch[0] > 1 || g->batch[1] > 1) && (g->trans_b || !g->scratch)) {
+    BGEMV_FNS[epi - 1][mode](g);
+    return;
+  }
   int staged = 0; /* B transposed into the scratch */
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   const uint32_t M = g->M, N = g->N;
@@ -792,7 +928,7 @@ void dk_gemm(void *args) {
     const uint32_t slice_bytes = (g->scratch_bytes / nc) & ~3u;
     if (slice_bytes >= cw * g->K && dk_in_l1(g->scratch, g->scratch_bytes)) {
       slice = (uint8_t *)g->scratch + DK_CORE_ID() * slice_bytes;
-      gt = gl;
+      gt = *g;
       gt.trans_b = 1;
     }
   }
@@ -804,11 +940,11 @@ void dk_gemm(void *args) {
    * division costs 3 + clz(divisor) cycles, up to 35 with a divisor of 1) */
   uint32_t ch = 0, mb = 0, b = 0, b0 = 0, b1 = 0;
   if (s < e) {
-    const uint32_t rest = chunks == 1 ? s : s / chunks;
+    const uint32_t rest = dk_div_p2(s, chunks);
     ch = s - rest * chunks;
-    b = mblk == 1 ? rest : rest / mblk;
+    b = dk_div_p2(rest, mblk);
     mb = rest - b * mblk;
-    b0 = B1 == 1 ? b : b / B1;
+    b0 = dk_div_p2(b, B1);
     b1 = b - b0 * B1;
   }
   for (uint32_t t = s; t < e; t++) {

@@ -236,20 +236,12 @@ DK_INLINE void dk_isoftmax_row_list_t(uint32_t T, const dk_softmax_args_t *a, co
     for (; j + 4 <= L; j += 4) *(uint32_t *)(y + j) = fill;
   for (; j < L; j++) y[j] = o0;
   if ((sum >> 32) == 0 && ((sum * nm1) >> 32) == 0) {
-    /* floor(v / s) for v < 2^32 by the reciprocal r = floor((2^32 - 1) / s): q0 = mulhu(v, r) is
-     * floor(v / s) or one less (v r / 2^32 > v / s - 1), fixed by comparing the remainder; a
-     * 32-bit division costs up to 35 cycles per element, this ~8 */
-    const uint32_t s32 = (uint32_t)sum, r = 0xFFFFFFFFu / s32;
+    /* the quotient by the reciprocal (dk_udiv): a 32-bit division costs up to 35 cycles */
+    const dk_udiv_t div = dk_udiv_prep((uint32_t)sum);
     for (uint32_t i = 0; i < nl; i++) {
       const uint32_t jj = list[i];
       const uint32_t v = (uint32_t)dk_isoft_e(&k, mx - (uint32_t)dk_isoft_x(T, xi, jj)) * nm1;
-      uint32_t q = (uint32_t)(((uint64_t)v * r) >> 32), rem = v - q * s32;
-      if (rem >= s32) {
-        q++;
-        rem -= s32;
-      }
-      if (rem >= s32) q++;
-      y[jj] = (uint8_t)(q + o0);
+      y[jj] = (uint8_t)(dk_udiv(&div, v) + o0);
     }
     return;
   }
@@ -293,17 +285,8 @@ DK_INLINE void dk_isoftmax_row_ev_t(uint32_t T, const dk_softmax_args_t *a, cons
   }
   if (sum == 0) sum = 1;
   if ((sum >> 32) == 0 && ((sum * nm1) >> 32) == 0) {
-    const uint32_t s32 = (uint32_t)sum, r = 0xFFFFFFFFu / s32; /* see dk_isoftmax_row_list_t */
-    for (j = 0; j < L; j++) {
-      const uint32_t v = ev[j] * nm1;
-      uint32_t q = (uint32_t)(((uint64_t)v * r) >> 32), rem = v - q * s32;
-      if (rem >= s32) {
-        q++;
-        rem -= s32;
-      }
-      if (rem >= s32) q++;
-      y[j] = (uint8_t)(q + o0);
-    }
+    const dk_udiv_t div = dk_udiv_prep((uint32_t)sum);
+    for (j = 0; j < L; j++) y[j] = (uint8_t)(dk_udiv(&div, ev[j] * nm1) + o0);
     return;
   }
   for (j = 0; j < L; j++) {
@@ -325,7 +308,8 @@ __attribute__((noinline)) static void dk_isoftmax_row_ev_i32(const dk_softmax_ar
  * sum pass and a word fill of out_off; the sum pass lists the other slots, the output pass
  * visits only those. The constants are copied to locals (the list and output stores would
  * otherwise force reloads of every field per element), and when sum * (n_levels - 1) < 2^32
- * (then so is every e * (n_levels - 1), as e <= sum) the quotient is a reciprocal multiply.
+ * (then so is every e * (n_levels - 1), as e <= sum) the quotient is a reciprocal multiply
+ * (dk_udiv).
  * One instance per input type (a type switch per element cost ~150 cycles per element with the
  * 3 passes). Max loop unrolled by 4 (a taken branch costs 3 cycles). */
 __attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
@@ -364,12 +348,6 @@ void dk_isoftmax_rows(void *args) {
   }
 }
 
-/* A word load from any address (RI5CY and the simulator accept misaligned loads, +1 cycle). */
-DK_INLINE uint32_t dk_lw_any(const uint8_t *p) {
-  uint32_t v;
-  __asm__("lw %0, 0(%1)" : "=r"(v) : "r"(p), "m"(*(const uint8_t(*)[4])p));
-  return v;
-}
 
 /* n bytes: byte steps until dst is word aligned, then words (source at any alignment), then the tail. */
 DK_INLINE void dk_copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
