@@ -170,23 +170,25 @@ DK_INLINE void mk4x2_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 #define LWR(rd, p, inc) PULP_ASM_R("0x0B, 7, 0x10", rd, p, inc) /* p.lw rd, inc(p!) */
 #define MK_R4(...) PULP_ASM_R(__VA_ARGS__)
 #define D4(ENC, OP, acc, a, b) MK_R4(ENC, acc, OP(a, b))
+/* one K step of the 4x4 block (also peeled, with the non-accumulating dot products, in mk4x4_rq) */
+#define MK4X4_STEP(E, OP)                                                                            \
+  LWR("a7", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2")                                 \
+  LWR("t2", "a0", "a2") LWR("a6", "a0", "a3") LWR("ra", "a1", "a2")                                 \
+  D4(E, OP, "s0", "t0", "a7") D4(E, OP, "s1", "t1", "a7")                                           \
+  D4(E, OP, "s2", "t2", "a7") D4(E, OP, "s3", "a6", "a7")                                           \
+  LWR("a7", "a1", "a2")                                                                             \
+  D4(E, OP, "s4", "t0", "ra") D4(E, OP, "s5", "t1", "ra")                                           \
+  D4(E, OP, "s6", "t2", "ra") D4(E, OP, "s7", "a6", "ra")                                           \
+  LWR("ra", "a1", "a3")                                                                             \
+  D4(E, OP, "s8", "t0", "a7") D4(E, OP, "s9", "t1", "a7")                                           \
+  D4(E, OP, "s10", "t2", "a7") D4(E, OP, "s11", "a6", "a7")                                         \
+  D4(E, OP, "t3", "t0", "ra") D4(E, OP, "t4", "t1", "ra")                                           \
+  D4(E, OP, "t5", "t2", "ra") D4(E, OP, "t6", "a6", "ra")
 #define MK4X4_BODY(ENC, OP)                                                                          \
   __asm__ volatile("li s0, 0\n\tli s1, 0\n\tli s2, 0\n\tli s3, 0\n\tli s4, 0\n\tli s5, 0\n\t"             \
                    "li s6, 0\n\tli s7, 0\n\tli s8, 0\n\tli s9, 0\n\tli s10, 0\n\tli s11, 0\n\t"            \
                    "li t3, 0\n\tli t4, 0\n\tli t5, 0\n\tli t6, 0\n\t"                                  \
-                   PULP_HWLOOP_BEGIN(0, "a4", 24)                                                      \
-                   LWR("a7", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2")                   \
-                   LWR("t2", "a0", "a2") LWR("a6", "a0", "a3") LWR("ra", "a1", "a2")                   \
-                   D4(ENC, OP, "s0", "t0", "a7") D4(ENC, OP, "s1", "t1", "a7")                         \
-                   D4(ENC, OP, "s2", "t2", "a7") D4(ENC, OP, "s3", "a6", "a7")                         \
-                   LWR("a7", "a1", "a2")                                                               \
-                   D4(ENC, OP, "s4", "t0", "ra") D4(ENC, OP, "s5", "t1", "ra")                         \
-                   D4(ENC, OP, "s6", "t2", "ra") D4(ENC, OP, "s7", "a6", "ra")                         \
-                   LWR("ra", "a1", "a3")                                                               \
-                   D4(ENC, OP, "s8", "t0", "a7") D4(ENC, OP, "s9", "t1", "a7")                         \
-                   D4(ENC, OP, "s10", "t2", "a7") D4(ENC, OP, "s11", "a6", "a7")                       \
-                   D4(ENC, OP, "t3", "t0", "ra") D4(ENC, OP, "t4", "t1", "ra")                         \
-                   D4(ENC, OP, "t5", "t2", "ra") D4(ENC, OP, "t6", "a6", "ra")                         \
+                   PULP_HWLOOP_BEGIN(0, "a4", 24) MK4X4_STEP(ENC, OP)                                 \
                    PULP_HWLOOP_END(0, 24)                                                              \
                    "sw s0, 0(a5)\n\tsw s1, 4(a5)\n\tsw s2, 8(a5)\n\tsw s3, 12(a5)\n\t"                  \
                    "sw s4, 16(a5)\n\tsw s5, 20(a5)\n\tsw s6, 24(a5)\n\tsw s7, 28(a5)\n\t"              \
@@ -229,19 +231,23 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 #define ENC_UU0 "0x57, 1, 0x40" /* pv.dotup.b */
 #define ENC_CLIP "0x33, 5, 0x0A"  /* p.clip rd, rs1, rs2: [-rs2 - 1, rs2] */
 #define ENC_CLIPU "0x33, 6, 0x0A" /* p.clipu rd, rs1, rs2: [0, rs2] */
-#define MK4X4_STEP(E, OP)                                                                            \
-  LWR("a7", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2")                                 \
-  LWR("t2", "a0", "a2") LWR("a6", "a0", "a3") LWR("ra", "a1", "a2")                                 \
-  D4(E, OP, "s0", "t0", "a7") D4(E, OP, "s1", "t1", "a7")                                           \
-  D4(E, OP, "s2", "t2", "a7") D4(E, OP, "s3", "a6", "a7")                                           \
-  LWR("a7", "a1", "a2")                                                                             \
-  D4(E, OP, "s4", "t0", "ra") D4(E, OP, "s5", "t1", "ra")                                           \
-  D4(E, OP, "s6", "t2", "ra") D4(E, OP, "s7", "a6", "ra")                                           \
-  LWR("ra", "a1", "a3")                                                                             \
-  D4(E, OP, "s8", "t0", "a7") D4(E, OP, "s9", "t1", "a7")                                           \
-  D4(E, OP, "s10", "t2", "a7") D4(E, OP, "s11", "a6", "a7")                                         \
-  D4(E, OP, "t3", "t0", "ra") D4(E, OP, "t4", "t1", "ra")                                           \
-  D4(E, OP, "t5", "t2", "ra") D4(E, OP, "t6", "a6", "ra")
+/* BODY(accumulating dot, first-step dot, operand order, clamp) for the 4 signedness modes x the 2
+ * clamps (variables mode, clipu) */
+#define RQ_DISPATCH_CL(BODY, CL)                                  \
+  switch (mode) {                                                 \
+  case MODE_SS: BODY(ENC_SS, ENC_SS0, OP_AB, CL); break;          \
+  case MODE_US: BODY(ENC_US, ENC_US0, OP_AB, CL); break;          \
+  case MODE_SU: BODY(ENC_US, ENC_US0, OP_BA, CL); break;          \
+  default: BODY(ENC_UU, ENC_UU0, OP_AB, CL); break;               \
+  }
+#define RQ_DISPATCH(BODY)                                         \
+  do {                                                            \
+    if (clipu) {                                                  \
+      RQ_DISPATCH_CL(BODY, ENC_CLIPU)                             \
+    } else {                                                      \
+      RQ_DISPATCH_CL(BODY, ENC_CLIP)                              \
+    }                                                             \
+  } while (0)
 /* requant of one accumulator: a0 = mul, a1 = addc, a2 = sh, a3 = hi */
 #define RQ1(CL, x) "mul " x ", " x ", a0\n\t" PULP_ASM_R("0x5B, 2, 0x20", x, "a1", "a2") PULP_ASM_R(CL, x, x, "a3")
 /* one output row: columns c0..c3 packed into t0, stored at a4, a4 += N (a6) */
@@ -305,21 +311,7 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 /* prm = {A, B, K, mul, addc, sh, hi, y, N, -}: K % 4 == 0, K >= 8 */
 DK_INLINE void mk4x5_rq(int mode, int clipu, int32_t *prm) {
   register int32_t *ra0 __asm__("a0") = prm;
-  if (clipu) {
-    switch (mode) {
-    case MODE_SS: MK4X5_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIPU); break;
-    case MODE_US: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIPU); break;
-    case MODE_SU: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIPU); break;
-    default: MK4X5_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIPU); break;
-    }
-  } else {
-    switch (mode) {
-    case MODE_SS: MK4X5_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIP); break;
-    case MODE_US: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIP); break;
-    case MODE_SU: MK4X5_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIP); break;
-    default: MK4X5_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIP); break;
-    }
-  }
+  RQ_DISPATCH(MK4X5_RQ_BODY);
 }
 
 /* The requantised 4x4 block at A rows pa (K apart) x B^T rows pb (K apart); K % 4 == 0, K >= 8;
@@ -332,21 +324,7 @@ DK_INLINE void mk4x4_rq(int mode, int clipu, const uint8_t *pa, const uint8_t *p
   register int32_t ra3 __asm__("a3") = 4 - 3 * (int32_t)K;
   register uint32_t ra4 __asm__("a4") = (K >> 2) - 1;
   register const int32_t *ra5 __asm__("a5") = prm;
-  if (clipu) {
-    switch (mode) {
-    case MODE_SS: MK4X4_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIPU); break;
-    case MODE_US: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIPU); break;
-    case MODE_SU: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIPU); break;
-    default: MK4X4_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIPU); break;
-    }
-  } else {
-    switch (mode) {
-    case MODE_SS: MK4X4_RQ_BODY(ENC_SS, ENC_SS0, OP_AB, ENC_CLIP); break;
-    case MODE_US: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_AB, ENC_CLIP); break;
-    case MODE_SU: MK4X4_RQ_BODY(ENC_US, ENC_US0, OP_BA, ENC_CLIP); break;
-    default: MK4X4_RQ_BODY(ENC_UU, ENC_UU0, OP_AB, ENC_CLIP); break;
-    }
-  }
+  RQ_DISPATCH(MK4X4_RQ_BODY);
 }
 #endif
 
@@ -674,26 +652,26 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g) {
 }
 
 typedef void (*gemv_fn)(const dk_gemm_args_t *);
-#define GEMV(name, mode, epi) \
-  static void name(const dk_gemm_args_t *g) { gemv(mode, epi, g); }
-GEMV(gv_ss_rq8, MODE_SS, EPI_RQ8)
-GEMV(gv_us_rq8, MODE_US, EPI_RQ8)
-GEMV(gv_su_rq8, MODE_SU, EPI_RQ8)
-GEMV(gv_uu_rq8, MODE_UU, EPI_RQ8)
-GEMV(gv_ss_i32, MODE_SS, EPI_I32)
-GEMV(gv_us_i32, MODE_US, EPI_I32)
-GEMV(gv_su_i32, MODE_SU, EPI_I32)
-GEMV(gv_uu_i32, MODE_UU, EPI_I32)
-GEMV(gv_ss_rq32, MODE_SS, EPI_RQ32)
-GEMV(gv_us_rq32, MODE_US, EPI_RQ32)
-GEMV(gv_su_rq32, MODE_SU, EPI_RQ32)
-GEMV(gv_uu_rq32, MODE_UU, EPI_RQ32)
-/* [epilogue - 1][mode] (no generic epilogue) */
-static const gemv_fn GEMV_FNS[3][4] = {
-    {gv_ss_rq8, gv_us_rq8, gv_su_rq8, gv_uu_rq8},
-    {gv_ss_i32, gv_us_i32, gv_su_i32, gv_uu_i32},
-    {gv_ss_rq32, gv_us_rq32, gv_su_rq32, gv_uu_rq32},
-};
+/* pfx_FNS[epilogue - 1][mode]: the 12 instances of fn(mode, epi, g) without the generic epilogue */
+#define GEMV_INSTANCES(pfx, fn)                                                                     \
+  static void pfx##_ss_rq8(const dk_gemm_args_t *g) { fn(MODE_SS, EPI_RQ8, g); }                  \
+  static void pfx##_us_rq8(const dk_gemm_args_t *g) { fn(MODE_US, EPI_RQ8, g); }                  \
+  static void pfx##_su_rq8(const dk_gemm_args_t *g) { fn(MODE_SU, EPI_RQ8, g); }                  \
+  static void pfx##_uu_rq8(const dk_gemm_args_t *g) { fn(MODE_UU, EPI_RQ8, g); }                  \
+  static void pfx##_ss_i32(const dk_gemm_args_t *g) { fn(MODE_SS, EPI_I32, g); }                  \
+  static void pfx##_us_i32(const dk_gemm_args_t *g) { fn(MODE_US, EPI_I32, g); }                  \
+  static void pfx##_su_i32(const dk_gemm_args_t *g) { fn(MODE_SU, EPI_I32, g); }                  \
+  static void pfx##_uu_i32(const dk_gemm_args_t *g) { fn(MODE_UU, EPI_I32, g); }                  \
+  static void pfx##_ss_rq32(const dk_gemm_args_t *g) { fn(MODE_SS, EPI_RQ32, g); }                \
+  static void pfx##_us_rq32(const dk_gemm_args_t *g) { fn(MODE_US, EPI_RQ32, g); }                \
+  static void pfx##_su_rq32(const dk_gemm_args_t *g) { fn(MODE_SU, EPI_RQ32, g); }                \
+  static void pfx##_uu_rq32(const dk_gemm_args_t *g) { fn(MODE_UU, EPI_RQ32, g); }                \
+  static const gemv_fn pfx##_FNS[3][4] = {                                                        \
+      {pfx##_ss_rq8, pfx##_us_rq8, pfx##_su_rq8, pfx##_uu_rq8},                                   \
+      {pfx##_ss_i32, pfx##_us_i32, pfx##_su_i32, pfx##_uu_i32},                                   \
+      {pfx##_ss_rq32, pfx##_us_rq32, pfx##_su_rq32, pfx##_uu_rq32},                               \
+  };
+GEMV_INSTANCES(gv, gemv)
 
 /* Kind of the GEMM: 1 for the 8-bit fast paths (with *mode = MODE_*), 0 for the generic loop;
  * *epi = EPI_*; with_c: a bias C (beta * C) is added by the caller before the epilogue */
@@ -817,27 +795,7 @@ DK_INLINE void gemv_batched(int mode, int epi, const dk_gemm_args_t *g) {
   }
 }
 
-typedef void (*bgemv_fn)(const dk_gemm_args_t *);
-#define BGEMV(name, mode, epi) \
-  static void name(const dk_gemm_args_t *g) { gemv_batched(mode, epi, g); }
-BGEMV(bg_ss_rq8, MODE_SS, EPI_RQ8)
-BGEMV(bg_us_rq8, MODE_US, EPI_RQ8)
-BGEMV(bg_su_rq8, MODE_SU, EPI_RQ8)
-BGEMV(bg_uu_rq8, MODE_UU, EPI_RQ8)
-BGEMV(bg_ss_i32, MODE_SS, EPI_I32)
-BGEMV(bg_us_i32, MODE_US, EPI_I32)
-BGEMV(bg_su_i32, MODE_SU, EPI_I32)
-BGEMV(bg_uu_i32, MODE_UU, EPI_I32)
-BGEMV(bg_ss_rq32, MODE_SS, EPI_RQ32)
-BGEMV(bg_us_rq32, MODE_US, EPI_RQ32)
-BGEMV(bg_su_rq32, MODE_SU, EPI_RQ32)
-BGEMV(bg_uu_rq32, MODE_UU, EPI_RQ32)
-/* [epilogue - 1][mode] (no generic epilogue) */
-static const bgemv_fn BGEMV_FNS[3][4] = {
-    {bg_ss_rq8, bg_us_rq8, bg_su_rq8, bg_uu_rq8},
-    {bg_ss_i32, bg_us_i32, bg_su_i32, bg_uu_i32},
-    {bg_ss_rq32, bg_us_rq32, bg_su_rq32, bg_uu_rq32},
-};
+GEMV_INSTANCES(bg, gemv_batched)
 
 /* Runs the GEMM as a decode GEMV when it is one (returns 1), else returns 0. */
 static int try_gemv(const dk_gemm_args_t *g) {
@@ -845,7 +803,7 @@ static int try_gemv(const dk_gemm_args_t *g) {
   if (!gemm_kind_c(g, &mode, &epi, 1)) return 0; /* a bias C is added in gemv() */
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   if (epi == EPI_GEN || g->M != 1 || B0 * B1 != 1 || !g->trans_b || g->N < 4 || g->K == 0) return 0;
-  GEMV_FNS[epi - 1][mode](g);
+  gv_FNS[epi - 1][mode](g);
   return 1;
 }
 
@@ -869,7 +827,7 @@ void dk_gemm(void *args) {
   int mode, epi;
   const int fast8 = gemm_kind(g, &mode, &epi);
   if (fast8 && epi != EPI_GEN && g->M == 1 && g->K > 0 && (g->batch[0] > 1 || g->batch[1] > 1) && (g->trans_b || !g->scratch)) {
-    BGEMV_FNS[epi - 1][mode](g);
+    bg_FNS[epi - 1][mode](g);
     return;
   }
   int staged = 0; /* B transposed into the scratch */
