@@ -158,6 +158,10 @@ function cases(): KCase[] {
     requantCase(r, 'rq_axis1_channels', [1, 16, 32], [16], 'int32_t', 'int8_t', true),
     requantCase(r, 'rq_perbatch_4d', [1, 2, 9, 8], [1, 2, 1, 1], 'int32_t', 'int8_t'),
     requantCase(r, 'rq_i8_input', [3, 31], [1], 'int8_t', 'int8_t'),
+    // the specialised 8-bit input loops: odd sizes (not a multiple of 4 or of the core count), per-row parameters
+    requantCase(r, 'rq_i8_to_u8_perrow', [5, 13], [5, 1], 'int8_t', 'uint8_t'),
+    requantCase(r, 'rq_u8_input', [1, 16, 65, 4], [1], 'uint8_t', 'int8_t'),
+    requantCase(r, 'rq_i32_to_i32', [7, 9], [1], 'int32_t', 'int32_t'),
   ];
   // RequantShift edge: .5 rounding up for positive and negative values, saturation both sides
   {

@@ -40,6 +40,25 @@ function cases(): KCase[] {
     gemmCase(r, 'decode_M1_N3', { M: 1, N: 3, K: 20, transB: true, rq: 'tensor' }),
     gemmCase(r, 'decode_M1_B_in_L2', { M: 1, N: 37, K: 64, transB: true, bL2: true, rq: 'col' }),
     gemmCase(r, 'decode_M1_B_in_L2_scratch', { M: 1, N: 52, K: 172, transB: true, bL2: true, stage: true, rq: 'col' }),
+    // decode GEMV with a bias (the decoder's linear layers): per-column bias, beta != 1, N % 4 tail, K odd, int32 out
+    gemmCase(r, 'decode_M1_bias_col_rq', { M: 1, N: 70, K: 64, bias: 'col', beta: 3, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'decode_M1_bias_Kodd_tail', { M: 1, N: 13, K: 37, bias: 'col', transB: true, rq: 'col', aType: 'uint8_t' }),
+    gemmCase(r, 'decode_M1_bias_int32', { M: 1, N: 9, K: 21, bias: 'full', beta: -2, transB: true }),
+    // the fused-requant 4x5 / 4x4 micro-kernels (B transposed, per-tensor requant, K % 4 == 0): every
+    // signedness, uint8 output ([0, hi] clamp), per-batch parameters, the 5/4 column split, K = 8
+    // (one peeled step + one loop step), M % 4 rows and N % 4 != 0 on the other paths
+    gemmCase(r, 'fused_us_u8out_5x4_split', { M: 8, N: 28, K: 20, aType: 'uint8_t', transB: true, rq: 'tensor', yType: 'uint8_t' }),
+    gemmCase(r, 'fused_su_perbatch', { M: 4, N: 20, K: 12, bType: 'uint8_t', batch: [1, 3], transB: true, rq: 'batch1' }),
+    gemmCase(r, 'fused_uu_K8_quads', { M: 12, N: 12, K: 8, aType: 'uint8_t', bType: 'uint8_t', transB: true, rq: 'tensor', yType: 'uint8_t' }),
+    gemmCase(r, 'fused_ss_Medge', { M: 6, N: 40, K: 36, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'fused_ss_Nodd_fallback', { M: 8, N: 26, K: 16, transB: true, rq: 'tensor' }),
+    // batched M = 1 (decode attention): q . K^T (K = 4, N = 65), p . V (B as K x N, K = 65, N = 4),
+    // N < 4, N % 4 tails with B as K x N (misaligned rows), per-batch requant, broadcast B
+    gemmCase(r, 'bgemv_qk_transB', { M: 1, N: 65, K: 4, batch: [1, 16], transB: true, rq: 'tensor' }),
+    gemmCase(r, 'bgemv_pv_plainB', { M: 1, N: 4, K: 65, batch: [1, 16], aType: 'uint8_t', rq: 'batch1' }),
+    gemmCase(r, 'bgemv_N3_plainB', { M: 1, N: 3, K: 7, batch: [2, 3], rq: 'col' }),
+    gemmCase(r, 'bgemv_N6_plainB_tail', { M: 1, N: 6, K: 13, batch: [3, 1], bType: 'uint8_t', rq: 'tensor', yType: 'uint8_t' }),
+    gemmCase(r, 'bgemv_uu_bcastB_int32', { M: 1, N: 10, K: 9, batch: [2, 2], bBcast: [true, false], aType: 'uint8_t', bType: 'uint8_t', transB: true }),
     gemmCase(r, 'in_out_offsets', { M: 4, N: 4, K: 8, transB: true, rqFixed: { mul: [3], add: [7], log2d: 3, inOff: -5, outOff: 2, lo: -100, hi: 100 } }),
   ];
 }

@@ -8,17 +8,17 @@ function rowsOf(X: number[], len: number): number[][] {
   return out;
 }
 
-function softmaxCase(r: Rng, name: string, rows: number, len: number, xType: CType, yType: CType, opts: { equalRows?: number[]; itamax?: boolean } = {}): KCase {
+function softmaxCase(r: Rng, name: string, rows: number, len: number, xType: CType, yType: CType, opts: { equalRows?: number[]; itamax?: boolean; llm?: boolean; coeffs?: [number, number, number, number] } = {}): KCase {
   const [lo, hi] = xType === 'uint8_t' ? [0, 255] : xType === 'int32_t' ? [-20000, 20000] : [-128, 127];
   const X = randArray(r, rows * len, lo, hi);
   for (const row of opts.equalRows ?? []) for (let j = 0; j < len; j++) X[row * len + j] = X[row * len]!;
   const n = 256;
-  const [A, B, C, log2] = [1, 345, 62395, 255];
+  const [A, B, C, log2] = opts.coeffs ?? [1, 345, 62395, 255];
   const outOff = yType === 'int8_t' && !opts.itamax ? -128 : 0;
   const Y = rowsOf(X, len).flatMap((row) => (opts.itamax ? iTAMaxRow(row, n) : iSoftmaxRow(row, A, B, C, log2, n).map((v) => v + outOff)));
   return {
     name,
-    kernel: opts.itamax ? 'dk_itamax' : 'dk_isoftmax',
+    kernel: opts.itamax ? 'dk_itamax' : opts.llm ? 'dk_isoftmax_rows' : 'dk_isoftmax',
     argsType: 'dk_softmax_args_t',
     bufs: [
       { name: 'x', type: xType, data: X },
@@ -81,6 +81,15 @@ function cases(): KCase[] {
     softmaxCase(r, 'isoftmax_int8_out', 7, 17, 'int8_t', 'int8_t', { equalRows: [6] }),
     softmaxCase(r, 'isoftmax_i32_wide_z_clamp', 6, 21, 'int32_t', 'uint8_t', { equalRows: [1] }),
     softmaxCase(r, 'itamax', 10, 19, 'int8_t', 'int8_t', { itamax: true, equalRows: [2] }),
+    // llm.c's dk_isoftmax_rows (one instance per input type, reciprocal division): microLlama64's
+    // decode rows (16 x 65, its coefficients), rows not a multiple of the core count, len 1
+    softmaxCase(r, 'isoftmax_rows_i8_microllama', 16, 65, 'int8_t', 'uint8_t', { llm: true, coeffs: [1, 85, 3770, 63], equalRows: [4] }),
+    softmaxCase(r, 'isoftmax_rows_i8_odd', 5, 13, 'int8_t', 'uint8_t', { llm: true, equalRows: [2] }),
+    softmaxCase(r, 'isoftmax_rows_u8_in', 11, 7, 'uint8_t', 'uint8_t', { llm: true }),
+    softmaxCase(r, 'isoftmax_rows_i8_out', 3, 33, 'int8_t', 'int8_t', { llm: true, equalRows: [1] }),
+    softmaxCase(r, 'isoftmax_rows_i32', 9, 40, 'int32_t', 'uint8_t', { llm: true, equalRows: [3] }),
+    softmaxCase(r, 'isoftmax_rows_len1', 3, 1, 'int8_t', 'uint8_t', { llm: true }),
+    softmaxCase(r, 'isoftmax_rows_i32_long', 3, 300, 'int32_t', 'uint8_t', { llm: true, equalRows: [1] }), // > 256: the list path
     rmsCase(r, 'irmsnorm_64', 16, 64, 'int8_t', 0, [3]),
     rmsCase(r, 'irmsnorm_odd_inoff', 9, 37, 'uint8_t', -128, [0, 8]),
     // |v * w| up to ~2^31: the reciprocal division's correction steps at full range

@@ -281,8 +281,14 @@ void dk_requant(void *args) {
   uint32_t s, e;
   dk_split(numel(a->ndim, a->shape), &s, &e);
   if (s >= e) return;
-  if (a->x_type == DK_I32 && dk_is8(a->y_type)) requant_loop(DK_I32, DK_U8, a, s, e);
-  else requant_loop(a->x_type, a->y_type, a, s, e);
+  /* constant type tags for the common combinations: the run-time-typed loop spends a type
+   * switch on every load and store (~21 cycles per element on the KV-cache requant) */
+  const uint32_t xt = a->x_type, yt = a->y_type;
+  if (xt == DK_I32 && dk_is8(yt)) requant_loop(DK_I32, DK_U8, a, s, e);
+  else if (xt == DK_I8 && dk_is8(yt)) requant_loop(DK_I8, DK_U8, a, s, e);
+  else if (xt == DK_U8 && dk_is8(yt)) requant_loop(DK_U8, DK_U8, a, s, e);
+  else if (xt == DK_I32 && yt == DK_I32) requant_loop(DK_I32, DK_I32, a, s, e);
+  else requant_loop(xt, yt, a, s, e);
 }
 
 /* ---- unary ---- */

@@ -170,23 +170,25 @@ DK_INLINE void mk4x2_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 #define LWR(rd, p, inc) PULP_ASM_R("0x0B, 7, 0x10", rd, p, inc) /* p.lw rd, inc(p!) */
 #define MK_R4(...) PULP_ASM_R(__VA_ARGS__)
 #define D4(ENC, OP, acc, a, b) MK_R4(ENC, acc, OP(a, b))
+/* one K step of the 4x4 block (also peeled, with the non-accumulating dot products, in mk4x4_rq) */
+#define MK4X4_STEP(E, OP)                                                                            \
+  LWR("a7", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2")                                 \
+  LWR("t2", "a0", "a2") LWR("a6", "a0", "a3") LWR("ra", "a1", "a2")                                 \
+  D4(E, OP, "s0", "t0", "a7") D4(E, OP, "s1", "t1", "a7")                                           \
+  D4(E, OP, "s2", "t2", "a7") D4(E, OP, "s3", "a6", "a7")                                           \
+  LWR("a7", "a1", "a2")                                                                             \
+  D4(E, OP, "s4", "t0", "ra") D4(E, OP, "s5", "t1", "ra")                                           \
+  D4(E, OP, "s6", "t2", "ra") D4(E, OP, "s7", "a6", "ra")                                           \
+  LWR("ra", "a1", "a3")                                                                             \
+  D4(E, OP, "s8", "t0", "a7") D4(E, OP, "s9", "t1", "a7")                                           \
+  D4(E, OP, "s10", "t2", "a7") D4(E, OP, "s11", "a6", "a7")                                         \
+  D4(E, OP, "t3", "t0", "ra") D4(E, OP, "t4", "t1", "ra")                                           \
+  D4(E, OP, "t5", "t2", "ra") D4(E, OP, "t6", "a6", "ra")
 #define MK4X4_BODY(ENC, OP)                                                                          \
   __asm__ volatile("li s0, 0\n\tli s1, 0\n\tli s2, 0\n\tli s3, 0\n\tli s4, 0\n\tli s5, 0\n\t"             \
                    "li s6, 0\n\tli s7, 0\n\tli s8, 0\n\tli s9, 0\n\tli s10, 0\n\tli s11, 0\n\t"            \
                    "li t3, 0\n\tli t4, 0\n\tli t5, 0\n\tli t6, 0\n\t"                                  \
-                   PULP_HWLOOP_BEGIN(0, "a4", 24)                                                      \
-                   LWR("a7", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2")                   \
-                   LWR("t2", "a0", "a2") LWR("a6", "a0", "a3") LWR("ra", "a1", "a2")                   \
-                   D4(ENC, OP, "s0", "t0", "a7") D4(ENC, OP, "s1", "t1", "a7")                         \
-                   D4(ENC, OP, "s2", "t2", "a7") D4(ENC, OP, "s3", "a6", "a7")                         \
-                   LWR("a7", "a1", "a2")                                                               \
-                   D4(ENC, OP, "s4", "t0", "ra") D4(ENC, OP, "s5", "t1", "ra")                         \
-                   D4(ENC, OP, "s6", "t2", "ra") D4(ENC, OP, "s7", "a6", "ra")                         \
-                   LWR("ra", "a1", "a3")                                                               \
-                   D4(ENC, OP, "s8", "t0", "a7") D4(ENC, OP, "s9", "t1", "a7")                         \
-                   D4(ENC, OP, "s10", "t2", "a7") D4(ENC, OP, "s11", "a6", "a7")                       \
-                   D4(ENC, OP, "t3", "t0", "ra") D4(ENC, OP, "t4", "t1", "ra")                         \
-                   D4(ENC, OP, "t5", "t2", "ra") D4(ENC, OP, "t6", "a6", "ra")                         \
+                   PULP_HWLOOP_BEGIN(0, "a4", 24) MK4X4_STEP(ENC, OP)                                 \
                    PULP_HWLOOP_END(0, 24)                                                              \
                    "sw s0, 0(a5)\n\tsw s1, 4(a5)\n\tsw s2, 8(a5)\n\tsw s3, 12(a5)\n\t"                  \
                    "sw s4, 16(a5)\n\tsw s5, 20(a5)\n\tsw s6, 24(a5)\n\tsw s7, 28(a5)\n\t"              \
@@ -213,6 +215,116 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
   }
   *pa = ra0;
   *pb = ra1;
+}
+#endif
+
+#ifndef DSIM_NO_XPULP
+/* 4x4 block with the requant to 8 bits fused (per-tensor parameters, out_off = 0, a symmetric or
+ * [0, hi] clamp, rows of Y word aligned): the same K loop as MK4X4_BODY, but its first step is
+ * peeled with the non-accumulating dot products (no zeroing of the 16 accumulators), and the
+ * accumulators are requantised in registers: mul, p.addN ((acc + addc) >> sh, rounding folded
+ * into addc), p.clip / p.clipu, then pv.packlo.b / pv.packhi.b and one word store per row
+ * (3.5 instructions per output instead of ~11 through the stack and the C epilogue).
+ * a4 = n4 - 1 >= 1 loop steps; a5 = the parameter block {mul, addc, sh, hi, y, N}. */
+#define ENC_SS0 "0x57, 1, 0x4C" /* pv.dotsp.b */
+#define ENC_US0 "0x57, 1, 0x44" /* pv.dotusp.b */
+#define ENC_UU0 "0x57, 1, 0x40" /* pv.dotup.b */
+#define ENC_CLIP "0x33, 5, 0x0A"  /* p.clip rd, rs1, rs2: [-rs2 - 1, rs2] */
+#define ENC_CLIPU "0x33, 6, 0x0A" /* p.clipu rd, rs1, rs2: [0, rs2] */
+/* BODY(accumulating dot, first-step dot, operand order, clamp) for the 4 signedness modes x the 2
+ * clamps (variables mode, clipu) */
+#define RQ_DISPATCH_CL(BODY, CL)                                  \
+  switch (mode) {                                                 \
+  case MODE_SS: BODY(ENC_SS, ENC_SS0, OP_AB, CL); break;          \
+  case MODE_US: BODY(ENC_US, ENC_US0, OP_AB, CL); break;          \
+  case MODE_SU: BODY(ENC_US, ENC_US0, OP_BA, CL); break;          \
+  default: BODY(ENC_UU, ENC_UU0, OP_AB, CL); break;               \
+  }
+#define RQ_DISPATCH(BODY)                                         \
+  do {                                                            \
+    if (clipu) {                                                  \
+      RQ_DISPATCH_CL(BODY, ENC_CLIPU)                             \
+    } else {                                                      \
+      RQ_DISPATCH_CL(BODY, ENC_CLIP)                              \
+    }                                                             \
+  } while (0)
+/* requant of one accumulator: a0 = mul, a1 = addc, a2 = sh, a3 = hi */
+#define RQ1(CL, x) "mul " x ", " x ", a0\n\t" PULP_ASM_R("0x5B, 2, 0x20", x, "a1", "a2") PULP_ASM_R(CL, x, x, "a3")
+/* one output row: columns c0..c3 packed into t0, stored at a4, a4 += N (a6) */
+#define RQROW(CL, c0, c1, c2, c3)                                                                     \
+  RQ1(CL, c0) RQ1(CL, c1) RQ1(CL, c2) RQ1(CL, c3)                                                   \
+  PULP_ASM_R("0x57, 1, 0x70", "t0", c1, c0) PULP_ASM_R("0x57, 1, 0x6C", "t0", c3, c2)               \
+  "sw t0, 0(a4)\n\tadd a4, a4, a6\n\t"
+#define MK4X4_RQ_BODY(E, E0, OP, CL)                                                                  \
+  __asm__ volatile(MK4X4_STEP(E0, OP)                                                               \
+                   PULP_HWLOOP_BEGIN(0, "a4", 24) MK4X4_STEP(E, OP) PULP_HWLOOP_END(0, 24)          \
+                   "lw a0, 0(a5)\n\tlw a1, 4(a5)\n\tlw a2, 8(a5)\n\tlw a3, 12(a5)\n\t"               \
+                   "lw a4, 16(a5)\n\tlw a6, 20(a5)\n\t"                                            \
+                   RQROW(CL, "s0", "s4", "s8", "t3") RQROW(CL, "s1", "s5", "s9", "t4")              \
+                   RQROW(CL, "s2", "s6", "s10", "t5") RQROW(CL, "s3", "s7", "s11", "t6")            \
+                   : "+r"(ra0), "+r"(ra1), "+r"(ra2), "+r"(ra3), "+r"(ra4)                          \
+                   : "r"(ra5)                                                                       \
+                   : "memory", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s0", "s1", "s2", "s3", \
+                     "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a6", "a7")
+
+/* 4x5 block (4 A rows x 5 B^T rows) with the fused requant of mk4x4_rq, byte stores: the K step
+ * is 9 loads + 20 dot products = 80 MACs in 29 instructions (4x4: 64 in 24). That needs 31
+ * registers, so sp, gp and tp serve too: sp is kept in the parameter block, whose address waits
+ * in mscratch (no trap handler uses it), gp is reloaded from __global_pointer$ and tp (the core
+ * id, crt0) from mhartid. Registers: a0 = A, a1 = B^T, a2 = K, a3 = 4-3K (A back), gp = 4-4K
+ * (B back); A words t0 t1 t2 tp; B words ra sp; accumulators column 0 s0-s3, 1 s4-s7, 2 s8-s11,
+ * 3 t3-t6, 4 a4-a7. Parameter block: {A, B, K, mul, addc, sh, hi, y, N, saved sp}. */
+#define MK4X5_STEP(E, OP)                                                                            \
+  LWR("ra", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2") LWR("t2", "a0", "a2")           \
+  LWR("tp", "a0", "a3") LWR("sp", "a1", "a2")                                                       \
+  D4(E, OP, "s0", "t0", "ra") D4(E, OP, "s1", "t1", "ra") D4(E, OP, "s2", "t2", "ra") D4(E, OP, "s3", "tp", "ra") \
+  LWR("ra", "a1", "a2")                                                                             \
+  D4(E, OP, "s4", "t0", "sp") D4(E, OP, "s5", "t1", "sp") D4(E, OP, "s6", "t2", "sp") D4(E, OP, "s7", "tp", "sp") \
+  LWR("sp", "a1", "a2")                                                                             \
+  D4(E, OP, "s8", "t0", "ra") D4(E, OP, "s9", "t1", "ra") D4(E, OP, "s10", "t2", "ra") D4(E, OP, "s11", "tp", "ra") \
+  LWR("ra", "a1", "gp")                                                                             \
+  D4(E, OP, "t3", "t0", "sp") D4(E, OP, "t4", "t1", "sp") D4(E, OP, "t5", "t2", "sp") D4(E, OP, "t6", "tp", "sp") \
+  D4(E, OP, "a4", "t0", "ra") D4(E, OP, "a5", "t1", "ra") D4(E, OP, "a6", "t2", "ra") D4(E, OP, "a7", "tp", "ra")
+#define RQROW5(CL, c0, c1, c2, c3, c4)                                                                \
+  RQ1(CL, c0) RQ1(CL, c1) RQ1(CL, c2) RQ1(CL, c3) RQ1(CL, c4)                                       \
+  "sb " c0 ", 0(t1)\n\tsb " c1 ", 1(t1)\n\tsb " c2 ", 2(t1)\n\tsb " c3 ", 3(t1)\n\tsb " c4 ", 4(t1)\n\t" \
+  "add t1, t1, t2\n\t"
+#define MK4X5_RQ_BODY(E, E0, OP, CL)                                                                  \
+  __asm__ volatile("sw sp, 36(a0)\n\tcsrw mscratch, a0\n\t"                                         \
+                   "lw a1, 4(a0)\n\tlw a2, 8(a0)\n\tlw a0, 0(a0)\n\t"                               \
+                   "slli a3, a2, 1\n\tadd a3, a3, a2\n\tneg a3, a3\n\taddi a3, a3, 4\n\tsub gp, a3, a2\n\t" \
+                   MK4X5_STEP(E0, OP)                                                               \
+                   "srli t0, a2, 2\n\taddi t0, t0, -1\n\t"                                          \
+                   PULP_HWLOOP_BEGIN(0, "t0", 29) MK4X5_STEP(E, OP) PULP_HWLOOP_END(0, 29)          \
+                   "csrr t0, mscratch\n\tlw sp, 36(t0)\n\t"                                        \
+                   ".option push\n\t.option norelax\n\tla gp, __global_pointer$\n\t.option pop\n\t" \
+                   "csrr tp, mhartid\n\tandi tp, tp, 0x1f\n\t"                                      \
+                   "lw a0, 12(t0)\n\tlw a1, 16(t0)\n\tlw a2, 20(t0)\n\tlw a3, 24(t0)\n\t"            \
+                   "lw t1, 28(t0)\n\tlw t2, 32(t0)\n\t"                                            \
+                   RQROW5(CL, "s0", "s4", "s8", "t3", "a4") RQROW5(CL, "s1", "s5", "s9", "t4", "a5") \
+                   RQROW5(CL, "s2", "s6", "s10", "t5", "a6") RQROW5(CL, "s3", "s7", "s11", "t6", "a7") \
+                   : "+r"(ra0)                                                                      \
+                   :                                                                                \
+                   : "memory", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s0", "s1", "s2", "s3", \
+                     "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a1", "a2", "a3", "a4", "a5", "a6", "a7")
+
+/* prm = {A, B, K, mul, addc, sh, hi, y, N, -}: K % 4 == 0, K >= 8 */
+DK_INLINE void mk4x5_rq(int mode, int clipu, int32_t *prm) {
+  register int32_t *ra0 __asm__("a0") = prm;
+  RQ_DISPATCH(MK4X5_RQ_BODY);
+}
+
+/* The requantised 4x4 block at A rows pa (K apart) x B^T rows pb (K apart); K % 4 == 0, K >= 8;
+ * prm = {mul, addc, sh, hi, y, N} with y the block's first output. clipu: [0, hi], else
+ * [-hi - 1, hi]. */
+DK_INLINE void mk4x4_rq(int mode, int clipu, const uint8_t *pa, const uint8_t *pb, uint32_t K, const int32_t *prm) {
+  register const uint8_t *ra0 __asm__("a0") = pa;
+  register const uint8_t *ra1 __asm__("a1") = pb;
+  register int32_t ra2 __asm__("a2") = (int32_t)K;
+  register int32_t ra3 __asm__("a3") = 4 - 3 * (int32_t)K;
+  register uint32_t ra4 __asm__("a4") = (K >> 2) - 1;
+  register const int32_t *ra5 __asm__("a5") = prm;
+  RQ_DISPATCH(MK4X4_RQ_BODY);
 }
 #endif
 
@@ -311,11 +423,53 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
   }
 #ifndef DSIM_NO_XPULP
   if (tb && nr == 4 && K >= 4) {
+    int nq_done = 0;
     /* column quads, starting at a core-dependent quad so that the cores do not all read the
      * same B^T words (same TCDM banks) in the same cycles */
     const uint32_t n4 = K >> 2, nq = (n1 - n) / 4;
-    const uint32_t first = nq ? (DK_CORE_ID() * 3u) % nq : 0;
-    for (uint32_t j = 0; j < nq; j++) {
+    uint32_t first = DK_CORE_ID() * 3u;
+    while (nq && first >= nq) first -= nq;
+    if (epi == EPI_RQ8 && (K & 3u) == 0 && K >= 8 && nq) {
+      /* fused requant (mk4x4_rq) when the parameters allow it */
+      const dk_rq_t *q = &g->rq;
+      const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
+      const int32_t lo = q->lo, hi = q->hi, sh = q->log2d;
+      uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N;
+      const int clipu = lo == 0;
+      if ((ms2 | ms3 | as2 | as3) == 0 && q->out_off == 0 && (lo == 0 || lo == -hi - 1) && hi >= 0 && sh >= 0 && sh < 32 &&
+          (((uintptr_t)y | N | n) & 3u) == 0) {
+        const int32_t mv = q->mul[bt->mbase], rnd = sh > 0 ? 1 << (sh - 1) : 0;
+        const int32_t addc = q->in_off * mv + (q->add ? q->add[bt->abase] : 0) + rnd;
+        /* 4x5 blocks first, as many as leave a multiple of 4 columns for the 4x4 blocks */
+        const uint32_t w = n1 - n;
+        uint32_t f5 = w < 65536u ? (w * 52429u) >> 18 : w / 5; /* w / 5 (exact below 81920) */
+        while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
+        if (f5) {
+          int32_t p5[10] = {(int32_t)(uintptr_t)ar[0], 0, (int32_t)K, mv, addc, sh, hi, 0, (int32_t)N, 0};
+          uint32_t f = DK_CORE_ID() * 3u; /* core-dependent first block (TCDM banks), as below */
+          while (f >= f5) f -= f5;
+          for (uint32_t j = 0; j < f5; j++, f = f + 1 == f5 ? 0 : f + 1) {
+            const uint32_t nn = n + f * 5;
+            p5[1] = (int32_t)(uintptr_t)(bt->B + nn * K);
+            p5[7] = (int32_t)(uintptr_t)(y + nn);
+            mk4x5_rq(mode, clipu, p5);
+          }
+          n += 5 * f5;
+        }
+        const uint32_t nq4 = (n1 - n) / 4;
+        uint32_t first4 = DK_CORE_ID() * 3u;
+        while (nq4 && first4 >= nq4) first4 -= nq4;
+        int32_t prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
+        for (uint32_t j = 0; j < nq4; j++) {
+          const uint32_t qd = first4 + j < nq4 ? first4 + j : first4 + j - nq4, nn = n + qd * 4;
+          prm[4] = (int32_t)(uintptr_t)(y + nn);
+          mk4x4_rq(mode, clipu, ar[0], bt->B + nn * K, K, prm);
+        }
+        n += nq4 * 4;
+        nq_done = 1;
+      }
+    }
+    for (uint32_t j = 0; j < nq && !nq_done; j++) {
       const uint32_t qd = first + j < nq ? first + j : first + j - nq, nn = n + qd * 4;
       int32_t out[16];
       const uint8_t *pa = ar[0], *pb = bt->B + nn * K;
@@ -325,7 +479,7 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
           for (uint32_t r = 0; r < 4; r++) out[c * 4 + r] += mul1(mode, ar[r] + k, bt->B + (nn + c) * K + k);
       epilogue(epi, bt, m0, 4, nn, 4, out);
     }
-    n += nq * 4;
+    if (!nq_done) n += nq * 4;
   }
 #endif
   for (; n + 2 <= n1; n += 2) {
@@ -471,21 +625,26 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g) {
   const int32_t *mul = q->mul, *add = q->add ? q->add : &zero;
   const int32_t ms = q->mul_s[3], as = q->add ? q->add_s[3] : 0, sh = q->log2d;
   const int32_t rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off, lo = q->lo, hi = q->hi;
+  /* per-tensor parameters loaded once (the constants may lie in L2: 15 cycles a load) */
+  const int32_t mv0 = epi != EPI_I32 && mul ? mul[0] : 0, av0 = add[0];
   const uint8_t *A = (const uint8_t *)g->A;
   void *Y = g->Y;
+  const int32_t *Cb = g->C, beta = g->beta, ccs = g->c_cs;
   const uint8_t *pb = B + (cnt ? GV_START(0) : 0) * K;
   for (uint32_t i = 0; i < cnt; i++, pb += qb) {
     if (i == nreg) pb = B + (N - 4) * K;
     const uint32_t n = GV_START(i), j0 = i < nreg ? 0 : 4 - tail;
     int32_t c[4];
     dot1x4(mode, A, pb, K, c);
+    if (Cb) /* bias (alpha = 1): beta * C[0, n] */
+      for (uint32_t j = j0; j < 4; j++) c[j] += beta * Cb[(int32_t)(n + j) * ccs];
     for (uint32_t j = j0; j < 4; j++) {
       if (epi == EPI_I32) {
         ((int32_t *)Y)[n + j] = c[j];
         continue;
       }
       const int32_t ci = (int32_t)(n + j);
-      const int32_t v = (((c[j] + in_off) * mul[ci * ms] + add[ci * as] + rnd) >> sh) + out_off;
+      const int32_t v = (((c[j] + in_off) * (ms ? mul[ci * ms] : mv0) + (as ? add[ci * as] : av0) + rnd) >> sh) + out_off;
       st_rq(epi, Y, n + j, dk_min(dk_max(v, lo), hi));
     }
   }
@@ -493,33 +652,33 @@ DK_INLINE void gemv(int mode, int epi, const dk_gemm_args_t *g) {
 }
 
 typedef void (*gemv_fn)(const dk_gemm_args_t *);
-#define GEMV(name, mode, epi) \
-  static void name(const dk_gemm_args_t *g) { gemv(mode, epi, g); }
-GEMV(gv_ss_rq8, MODE_SS, EPI_RQ8)
-GEMV(gv_us_rq8, MODE_US, EPI_RQ8)
-GEMV(gv_su_rq8, MODE_SU, EPI_RQ8)
-GEMV(gv_uu_rq8, MODE_UU, EPI_RQ8)
-GEMV(gv_ss_i32, MODE_SS, EPI_I32)
-GEMV(gv_us_i32, MODE_US, EPI_I32)
-GEMV(gv_su_i32, MODE_SU, EPI_I32)
-GEMV(gv_uu_i32, MODE_UU, EPI_I32)
-GEMV(gv_ss_rq32, MODE_SS, EPI_RQ32)
-GEMV(gv_us_rq32, MODE_US, EPI_RQ32)
-GEMV(gv_su_rq32, MODE_SU, EPI_RQ32)
-GEMV(gv_uu_rq32, MODE_UU, EPI_RQ32)
-/* [epilogue - 1][mode] (no generic epilogue) */
-static const gemv_fn GEMV_FNS[3][4] = {
-    {gv_ss_rq8, gv_us_rq8, gv_su_rq8, gv_uu_rq8},
-    {gv_ss_i32, gv_us_i32, gv_su_i32, gv_uu_i32},
-    {gv_ss_rq32, gv_us_rq32, gv_su_rq32, gv_uu_rq32},
-};
+/* pfx_FNS[epilogue - 1][mode]: the 12 instances of fn(mode, epi, g) without the generic epilogue */
+#define GEMV_INSTANCES(pfx, fn)                                                                     \
+  static void pfx##_ss_rq8(const dk_gemm_args_t *g) { fn(MODE_SS, EPI_RQ8, g); }                  \
+  static void pfx##_us_rq8(const dk_gemm_args_t *g) { fn(MODE_US, EPI_RQ8, g); }                  \
+  static void pfx##_su_rq8(const dk_gemm_args_t *g) { fn(MODE_SU, EPI_RQ8, g); }                  \
+  static void pfx##_uu_rq8(const dk_gemm_args_t *g) { fn(MODE_UU, EPI_RQ8, g); }                  \
+  static void pfx##_ss_i32(const dk_gemm_args_t *g) { fn(MODE_SS, EPI_I32, g); }                  \
+  static void pfx##_us_i32(const dk_gemm_args_t *g) { fn(MODE_US, EPI_I32, g); }                  \
+  static void pfx##_su_i32(const dk_gemm_args_t *g) { fn(MODE_SU, EPI_I32, g); }                  \
+  static void pfx##_uu_i32(const dk_gemm_args_t *g) { fn(MODE_UU, EPI_I32, g); }                  \
+  static void pfx##_ss_rq32(const dk_gemm_args_t *g) { fn(MODE_SS, EPI_RQ32, g); }                \
+  static void pfx##_us_rq32(const dk_gemm_args_t *g) { fn(MODE_US, EPI_RQ32, g); }                \
+  static void pfx##_su_rq32(const dk_gemm_args_t *g) { fn(MODE_SU, EPI_RQ32, g); }                \
+  static void pfx##_uu_rq32(const dk_gemm_args_t *g) { fn(MODE_UU, EPI_RQ32, g); }                \
+  static const gemv_fn pfx##_FNS[3][4] = {                                                        \
+      {pfx##_ss_rq8, pfx##_us_rq8, pfx##_su_rq8, pfx##_uu_rq8},                                   \
+      {pfx##_ss_i32, pfx##_us_i32, pfx##_su_i32, pfx##_uu_i32},                                   \
+      {pfx##_ss_rq32, pfx##_us_rq32, pfx##_su_rq32, pfx##_uu_rq32},                               \
+  };
+GEMV_INSTANCES(gv, gemv)
 
 /* Kind of the GEMM: 1 for the 8-bit fast paths (with *mode = MODE_*), 0 for the generic loop;
- * *epi = EPI_* */
-DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
+ * *epi = EPI_*; with_c: a bias C (beta * C) is added by the caller before the epilogue */
+DK_INLINE int gemm_kind_c(const dk_gemm_args_t *g, int *mode, int *epi, int with_c) {
   *mode = (g->a_type == DK_U8 ? 1 : 0) + (g->b_type == DK_U8 ? 2 : 0);
   *epi = EPI_GEN;
-  if (g->alpha == 1 && !g->C) {
+  if (g->alpha == 1 && (with_c || !g->C)) {
     const int y32 = g->y_type == DK_I32 || g->y_type == DK_U32;
     if (g->rq.mul && dk_is8(g->y_type)) *epi = EPI_RQ8;
     else if (g->rq.mul && y32) *epi = EPI_RQ32;
@@ -528,13 +687,123 @@ DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
   return dk_is8(g->a_type) && dk_is8(g->b_type) && !g->trans_a && g->a_off == 0 && g->b_off == 0;
 }
 
+DK_INLINE int gemm_kind(const dk_gemm_args_t *g, int *mode, int *epi) {
+  return gemm_kind_c(g, mode, epi, 0);
+}
+
+/* c[j] = row a . column n + j of a K x N B (b points at B[0][n]), j < 4: per 4 k, the 4 B rows'
+ * words (4 columns each) are transposed into 4 column words with 4 pv.shuffle2.b, 2 pv.pack.h and
+ * 2 pv.shuffle2.h, then 4 dot products (~21 instructions per 16 MACs, against ~57 packing bytes) */
+DK_INLINE void dot1x4_kn(int mode, const uint8_t *a, const uint8_t *b, uint32_t N, uint32_t K, int32_t *c) {
+  int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  uint32_t k = 0;
+  for (; k + 4 <= K; k += 4, b += 4 * N) {
+    const int32_t w0 = (int32_t)dk_lw_any(b), w1 = (int32_t)dk_lw_any(b + N), w2 = (int32_t)dk_lw_any(b + 2 * N), w3 = (int32_t)dk_lw_any(b + 3 * N);
+    const uint32_t x = dk_lw_any(a + k);
+    const int32_t u01lo = pv_shuffle2_b(w0, w1, 0x05010400), u01hi = pv_shuffle2_b(w0, w1, 0x07030602);
+    const int32_t u23lo = pv_shuffle2_b(w2, w3, 0x05010400), u23hi = pv_shuffle2_b(w2, w3, 0x07030602);
+    c0 = dot4(mode, c0, x, (uint32_t)pv_pack_h(u23lo, u01lo));
+    c1 = dot4(mode, c1, x, (uint32_t)pv_shuffle2_h(u01lo, u23lo, 0x00030001));
+    c2 = dot4(mode, c2, x, (uint32_t)pv_pack_h(u23hi, u01hi));
+    c3 = dot4(mode, c3, x, (uint32_t)pv_shuffle2_h(u01hi, u23hi, 0x00030001));
+  }
+  for (; k < K; k++, b += N) {
+    c0 += mul1(mode, a + k, b);
+    c1 += mul1(mode, a + k, b + 1);
+    c2 += mul1(mode, a + k, b + 2);
+    c3 += mul1(mode, a + k, b + 3);
+  }
+  c[0] = c0;
+  c[1] = c1;
+  c[2] = c2;
+  c[3] = c3;
+}
+
+/* Batched M = 1 GEMMs (decode attention: scores = q . K^T with K = head size, context = p . V
+ * with B as K x N): (batch, column quad) items over the cores, one row against 4 columns each;
+ * the N % 4 last columns are the quad ending at N (first columns dropped), N < 4 column by column
+ * through a zero-padded quad. The 4-row blocks of the general path would repeat the one row. */
+DK_INLINE void gemv_batched(int mode, int epi, const dk_gemm_args_t *g) {
+  const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1, N = g->N, K = g->K;
+  const uint32_t nq = (N + 3) / 4, items = B0 * B1 * nq;
+  uint32_t s, e;
+  dk_split(items, &s, &e);
+  if (s >= e) return;
+  /* requant parameters in locals (stores through Y may alias anything) */
+  const dk_rq_t *q = &g->rq;
+  const int32_t zero = 0;
+  const int32_t *mul = q->mul ? q->mul : &zero, *add = q->add ? q->add : &zero;
+  const int32_t ms0 = q->mul_s[0], ms1 = q->mul_s[1], ms3 = q->mul_s[3];
+  const int32_t as0 = q->add ? q->add_s[0] : 0, as1 = q->add ? q->add_s[1] : 0, as3 = q->add ? q->add_s[3] : 0;
+  const int32_t sh = q->log2d, rnd = sh > 0 ? 1 << (sh - 1) : 0, in_off = q->in_off, out_off = q->out_off, lo = q->lo, hi = q->hi;
+  const int32_t abs0 = g->a_bs[0], abs1 = g->a_bs[1], bbs0 = g->b_bs[0], bbs1 = g->b_bs[1];
+  const int tb = g->trans_b;
+  void *Y = g->Y;
+  uint32_t b = dk_div_p2(s, nq), qd = s - b * nq;
+  uint32_t b0 = dk_div_p2(b, B1), b1 = b - b0 * B1;
+  const uint8_t *A = 0, *Bm = 0;
+  int32_t mb = 0, ab = 0, mv = 0, av = 0;
+  const int pert = ms3 == 0 && as3 == 0 && epi != EPI_I32; /* parameters constant along N */
+  uint32_t cur = 0xFFFFFFFFu;
+  for (uint32_t t = s; t < e; t++) {
+    if (t > s && ++qd == nq) {
+      qd = 0;
+      b++;
+      if (++b1 == B1) {
+        b1 = 0;
+        b0++;
+      }
+    }
+    if (b != cur) {
+      cur = b;
+      A = (const uint8_t *)g->A + ((int32_t)b0 * abs0 + (int32_t)b1 * abs1);
+      Bm = (const uint8_t *)g->B + ((int32_t)b0 * bbs0 + (int32_t)b1 * bbs1);
+      mb = (int32_t)b0 * ms0 + (int32_t)b1 * ms1;
+      ab = (int32_t)b0 * as0 + (int32_t)b1 * as1;
+      if (pert) { /* the constants may lie in L2: one load per batch, not per output */
+        mv = mul[mb];
+        av = add[ab];
+      }
+    }
+    int32_t c[4];
+    uint32_t n, j0 = 0, nc = 4;
+    if (N >= 4) {
+      n = 4 * qd + 4 <= N ? 4 * qd : N - 4;
+      j0 = 4 * qd - n;
+      if (tb) dot1x4(mode, A, Bm + n * K, K, c);
+      else dot1x4_kn(mode, A, Bm + n, N, K, c);
+    } else {
+      n = 0;
+      nc = N;
+      for (uint32_t j = 0; j < N; j++) {
+        int32_t acc = 0;
+        for (uint32_t k = 0; k < K; k++) acc += mul1(mode, A + k, tb ? Bm + j * K + k : Bm + k * N + j);
+        c[j] = acc;
+      }
+    }
+    const uint32_t yb = b * N + n;
+    for (uint32_t j = j0; j < nc; j++) {
+      if (epi == EPI_I32) {
+        ((int32_t *)Y)[yb + j] = c[j];
+        continue;
+      }
+      const int32_t nj = (int32_t)(n + j);
+      const int32_t m1 = pert ? mv : mul[mb + nj * ms3], a1 = pert ? av : add[ab + nj * as3];
+      const int32_t v = (((c[j] + in_off) * m1 + a1 + rnd) >> sh) + out_off;
+      st_rq(epi, Y, yb + j, dk_min(dk_max(v, lo), hi));
+    }
+  }
+}
+
+GEMV_INSTANCES(bg, gemv_batched)
+
 /* Runs the GEMM as a decode GEMV when it is one (returns 1), else returns 0. */
 static int try_gemv(const dk_gemm_args_t *g) {
   int mode, epi;
-  if (!gemm_kind(g, &mode, &epi)) return 0;
+  if (!gemm_kind_c(g, &mode, &epi, 1)) return 0; /* a bias C is added in gemv() */
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   if (epi == EPI_GEN || g->M != 1 || B0 * B1 != 1 || !g->trans_b || g->N < 4 || g->K == 0) return 0;
-  GEMV_FNS[epi - 1][mode](g);
+  gv_FNS[epi - 1][mode](g);
   return 1;
 }
 
@@ -545,14 +814,22 @@ void dk_gemm(void *args) {
    * the struct word by word would cost more than the whole set-up */
   const int args_l1 = dk_in_l1(args, sizeof(dk_gemm_args_t));
   if (args_l1 && try_gemv((const dk_gemm_args_t *)args)) return;
-  /* a private copy on this core's stack (L1): the args may live in L2, and the inner code reads
-   * them per block / per output */
+  /* a private copy on this core's stack (L1) when the args live in L2 (the inner code reads them
+   * per block / per output) or when the B staging below rewrites B and trans_b; args in L1 are
+   * read in place (the 51-word copy cost ~120 cycles per core and call) */
   dk_gemm_args_t gl;
-  dk_args_load(&gl, args, sizeof gl);
-  const dk_gemm_args_t *g = &gl;
+  const dk_gemm_args_t *g = (const dk_gemm_args_t *)args;
+  if (!args_l1 || (!g->trans_b && g->scratch)) {
+    dk_args_load(&gl, args, sizeof gl);
+    g = &gl;
+  }
   if (!args_l1 && try_gemv(g)) return;
   int mode, epi;
   const int fast8 = gemm_kind(g, &mode, &epi);
+  if (fast8 && epi != EPI_GEN && g->M == 1 && g->K > 0 && (g->batch[0] > 1 || g->batch[1] > 1) && (g->trans_b || !g->scratch)) {
+    bg_FNS[epi - 1][mode](g);
+    return;
+  }
   int staged = 0; /* B transposed into the scratch */
   const uint32_t B0 = g->batch[0] ? g->batch[0] : 1, B1 = g->batch[1] ? g->batch[1] : 1;
   const uint32_t M = g->M, N = g->N;
@@ -567,9 +844,14 @@ void dk_gemm(void *args) {
     uint32_t maxc = (N + 1) / 2;
     if (chunks > maxc) chunks = maxc;
   }
-  uint32_t cw = (N + chunks - 1) / chunks;
-  cw = (cw + 1) & ~1u;
-  chunks = (N + cw - 1) / cw;
+  uint32_t cw = N;
+  if (chunks > 1) { /* (a division costs up to 35 cycles: none when there is one chunk) */
+    cw = (N + chunks - 1) / chunks;
+    cw = (cw + 1) & ~1u;
+    chunks = (N + cw - 1) / cw;
+  } else {
+    cw = (N + 1) & ~1u;
+  }
 
   const block_fn blk = fast8 ? BLOCK8_FNS[epi][mode] : block_generic;
 
@@ -604,7 +886,7 @@ void dk_gemm(void *args) {
     const uint32_t slice_bytes = (g->scratch_bytes / nc) & ~3u;
     if (slice_bytes >= cw * g->K && dk_in_l1(g->scratch, g->scratch_bytes)) {
       slice = (uint8_t *)g->scratch + DK_CORE_ID() * slice_bytes;
-      gt = gl;
+      gt = *g;
       gt.trans_b = 1;
     }
   }
@@ -612,13 +894,33 @@ void dk_gemm(void *args) {
   uint32_t s, e;
   dk_split(nb * mblk * chunks, &s, &e);
   const uint32_t ea = esize(g->a_type), eb = esize(g->b_type);
+  /* task t = ((b0 * B1 + b1) * mblk + mb) * chunks + ch: divided out once, then stepped (a
+   * division costs 3 + clz(divisor) cycles, up to 35 with a divisor of 1) */
+  uint32_t ch = 0, mb = 0, b = 0, b0 = 0, b1 = 0;
+  if (s < e) {
+    const uint32_t rest = dk_div_p2(s, chunks);
+    ch = s - rest * chunks;
+    b = dk_div_p2(rest, mblk);
+    mb = rest - b * mblk;
+    b0 = dk_div_p2(b, B1);
+    b1 = b - b0 * B1;
+  }
   for (uint32_t t = s; t < e; t++) {
-    uint32_t ch = t % chunks, rest = t / chunks;
-    uint32_t mb = rest % mblk, b = rest / mblk;
+    if (t > s && ++ch == chunks) {
+      ch = 0;
+      if (++mb == mblk) {
+        mb = 0;
+        b++;
+        if (++b1 == B1) {
+          b1 = 0;
+          b0++;
+        }
+      }
+    }
     batch_t bt;
     bt.g = g;
-    bt.b0 = b / B1;
-    bt.b1 = b % B1;
+    bt.b0 = b0;
+    bt.b1 = b1;
     bt.A = (const uint8_t *)g->A + (int32_t)ea * ((int32_t)bt.b0 * g->a_bs[0] + (int32_t)bt.b1 * g->a_bs[1]);
     bt.B = (const uint8_t *)g->B + (int32_t)eb * ((int32_t)bt.b0 * g->b_bs[0] + (int32_t)bt.b1 * g->b_bs[1]);
     bt.C = g->C ? g->C + (int32_t)bt.b0 * g->c_bs[0] + (int32_t)bt.b1 * g->c_bs[1] : 0;

@@ -199,27 +199,37 @@ DK_INLINE void dk_isoftmax_row(const dk_softmax_args_t *a, const dk_isoft_k_t *k
  * sum * (n_levels - 1) < 2^32 (then so is every e * (n_levels - 1), as e <= sum) the quotient is
  * one 32-bit division. Max loop unrolled by 4 (a taken branch costs 3 cycles). */
 #define DK_ISOFT_LIST 512
-__attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
-  const dk_isoft_k_t k = *kp;
-  const uint32_t L = a->len, nm1 = (uint32_t)(a->n_levels - 1);
-  const int32_t *xi = (const int32_t *)a->x + base;
-  uint8_t *y = (uint8_t *)a->y + base;
-  const uint8_t o0 = (uint8_t)a->out_off;
-  uint16_t list[DK_ISOFT_LIST];
+/* Element j of the row as int32, T a constant tag (DK_I32, DK_I8 or DK_U8). */
+DK_INLINE int32_t dk_isoft_x(uint32_t T, const void *x, uint32_t j) {
+  return T == DK_I32 ? ((const int32_t *)x)[j] : T == DK_I8 ? (int32_t)((const int8_t *)x)[j] : (int32_t)((const uint8_t *)x)[j];
+}
+/* The row's maximum (unrolled by 4: a taken branch costs 3 cycles). */
+DK_INLINE uint32_t dk_isoft_max(uint32_t T, const void *xi, uint32_t L) {
   int32_t m0 = INT32_MIN, m1 = INT32_MIN, m2 = INT32_MIN, m3 = INT32_MIN;
   uint32_t j = 0;
   for (; j + 4 <= L; j += 4) {
-    m0 = dk_max(m0, xi[j]);
-    m1 = dk_max(m1, xi[j + 1]);
-    m2 = dk_max(m2, xi[j + 2]);
-    m3 = dk_max(m3, xi[j + 3]);
+    m0 = dk_max(m0, dk_isoft_x(T, xi, j));
+    m1 = dk_max(m1, dk_isoft_x(T, xi, j + 1));
+    m2 = dk_max(m2, dk_isoft_x(T, xi, j + 2));
+    m3 = dk_max(m3, dk_isoft_x(T, xi, j + 3));
   }
-  for (; j < L; j++) m0 = dk_max(m0, xi[j]);
-  const uint32_t mx = (uint32_t)dk_max(dk_max(m0, m1), dk_max(m2, m3));
+  for (; j < L; j++) m0 = dk_max(m0, dk_isoft_x(T, xi, j));
+  return (uint32_t)dk_max(dk_max(m0, m1), dk_max(m2, m3));
+}
+DK_INLINE void dk_isoftmax_row_list_t(uint32_t T, const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  const dk_isoft_k_t k = *kp;
+  const uint32_t L = a->len, nm1 = (uint32_t)(a->n_levels - 1);
+  const uint32_t esz = T == DK_I32 ? 4u : 1u;
+  const void *xi = (const uint8_t *)a->x + base * esz;
+  uint8_t *y = (uint8_t *)a->y + base;
+  const uint8_t o0 = (uint8_t)a->out_off;
+  uint16_t list[DK_ISOFT_LIST];
+  const uint32_t mx = dk_isoft_max(T, xi, L);
+  uint32_t j;
   uint32_t nl = 0;
   uint64_t sum = 0;
   for (j = 0; j < L; j++) {
-    const uint32_t d = mx - (uint32_t)xi[j];
+    const uint32_t d = mx - (uint32_t)dk_isoft_x(T, xi, j);
     if (k.zr && d - k.d0 <= k.dspan) continue; /* e = 0 */
     list[nl++] = (uint16_t)j;
     sum += dk_isoft_e(&k, d);
@@ -231,20 +241,84 @@ __attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args
     for (; j + 4 <= L; j += 4) *(uint32_t *)(y + j) = fill;
   for (; j < L; j++) y[j] = o0;
   if ((sum >> 32) == 0 && ((sum * nm1) >> 32) == 0) {
-    const uint32_t s32 = (uint32_t)sum;
+    /* the quotient by the reciprocal (dk_udiv): a 32-bit division costs up to 35 cycles */
+    const dk_udiv_t div = dk_udiv_prep((uint32_t)sum);
     for (uint32_t i = 0; i < nl; i++) {
       const uint32_t jj = list[i];
-      const uint32_t e = (uint32_t)dk_isoft_e(&k, mx - (uint32_t)xi[jj]);
-      y[jj] = (uint8_t)(e * nm1 / s32 + o0);
+      const uint32_t v = (uint32_t)dk_isoft_e(&k, mx - (uint32_t)dk_isoft_x(T, xi, jj)) * nm1;
+      y[jj] = (uint8_t)(dk_udiv(&div, v) + o0);
     }
     return;
   }
   for (uint32_t i = 0; i < nl; i++) {
     const uint32_t jj = list[i];
-    const uint64_t e = dk_isoft_e(&k, mx - (uint32_t)xi[jj]);
+    const uint64_t e = dk_isoft_e(&k, mx - (uint32_t)dk_isoft_x(T, xi, jj));
     const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
     y[jj] = (uint8_t)(o + a->out_off);
   }
+}
+/* Rows of at most DK_ISOFT_EV elements: e is computed once per element in the sum pass and kept
+ * (32 bits; when some e needs more, so does the sum, and the 64-bit path below recomputes), so
+ * the output pass is a multiply by the reciprocal per element (masked slots have e = 0 -> out_off). */
+#define DK_ISOFT_EV 256
+DK_INLINE void dk_isoftmax_row_ev_t(uint32_t T, const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  const dk_isoft_k_t k = *kp;
+  const uint32_t L = a->len, nm1 = (uint32_t)(a->n_levels - 1);
+  const uint32_t esz = T == DK_I32 ? 4u : 1u;
+  const void *xi = (const uint8_t *)a->x + base * esz;
+  uint8_t *y = (uint8_t *)a->y + base;
+  const uint8_t o0 = (uint8_t)a->out_off;
+  uint32_t ev[DK_ISOFT_EV];
+  const uint32_t mx = dk_isoft_max(T, xi, L);
+  uint32_t j;
+  uint64_t sum = 0;
+  for (j = 0; j < L; j++) {
+    const uint32_t d = mx - (uint32_t)dk_isoft_x(T, xi, j);
+    uint32_t e32 = 0;
+    if (!(k.zr && d - k.d0 <= k.dspan)) { /* else e = 0 (masked slot) */
+      const uint64_t e = dk_isoft_e(&k, d);
+      sum += e;
+      e32 = (uint32_t)e;
+    }
+    ev[j] = e32;
+  }
+  if (sum == 0) sum = 1;
+  if ((sum >> 32) == 0 && ((sum * nm1) >> 32) == 0) {
+    const dk_udiv_t div = dk_udiv_prep((uint32_t)sum);
+    for (j = 0; j < L; j++) y[j] = (uint8_t)(dk_udiv(&div, ev[j] * nm1) + o0);
+    return;
+  }
+  for (j = 0; j < L; j++) {
+    const uint32_t d = mx - (uint32_t)dk_isoft_x(T, xi, j);
+    const uint64_t e = k.zr && d - k.d0 <= k.dspan ? 0 : dk_isoft_e(&k, d);
+    const int32_t o = e == 0 ? 0 : (int32_t)dk_qdiv(e * nm1, sum, bits);
+    y[j] = (uint8_t)(o + a->out_off);
+  }
+}
+__attribute__((noinline)) static void dk_isoftmax_row_ev_i8(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  dk_isoftmax_row_ev_t(DK_I8, a, kp, base, bits);
+}
+__attribute__((noinline)) static void dk_isoftmax_row_ev_i32(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  dk_isoftmax_row_ev_t(DK_I32, a, kp, base, bits);
+}
+
+/* The decoder's rows (8-bit output, len <= DK_ISOFT_LIST): the same integers as dk_isoftmax_row,
+ * with the masked slots (d in the zero range) touched only by the max pass, one compare in the
+ * sum pass and a word fill of out_off; the sum pass lists the other slots, the output pass
+ * visits only those. The constants are copied to locals (the list and output stores would
+ * otherwise force reloads of every field per element), and when sum * (n_levels - 1) < 2^32
+ * (then so is every e * (n_levels - 1), as e <= sum) the quotient is a reciprocal multiply
+ * (dk_udiv).
+ * One instance per input type (a type switch per element cost ~150 cycles per element with the
+ * 3 passes). Max loop unrolled by 4 (a taken branch costs 3 cycles). */
+__attribute__((noinline)) static void dk_isoftmax_row_list(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  dk_isoftmax_row_list_t(DK_I32, a, kp, base, bits);
+}
+__attribute__((noinline)) static void dk_isoftmax_row_list_i8(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  dk_isoftmax_row_list_t(DK_I8, a, kp, base, bits);
+}
+__attribute__((noinline)) static void dk_isoftmax_row_list_u8(const dk_softmax_args_t *a, const dk_isoft_k_t *kp, uint32_t base, uint32_t bits) {
+  dk_isoftmax_row_list_t(DK_U8, a, kp, base, bits);
 }
 
 void dk_isoftmax_rows(void *args) {
@@ -262,18 +336,17 @@ void dk_isoftmax_rows(void *args) {
   uint32_t s, e;
   dk_split(a->rows, &s, &e);
   for (uint32_t r = s; r < e; r++) {
-    if (a->x_type == DK_I32 && a->y_type == DK_U8 && a->len <= DK_ISOFT_LIST) dk_isoftmax_row_list(a, &k, r * a->len, bits);
+    const int list = dk_is8(a->y_type) && a->len <= DK_ISOFT_LIST, ev = dk_is8(a->y_type) && a->len <= DK_ISOFT_EV;
+    if (ev && a->x_type == DK_I8) dk_isoftmax_row_ev_i8(a, &k, r * a->len, bits);
+    else if (ev && a->x_type == DK_I32) dk_isoftmax_row_ev_i32(a, &k, r * a->len, bits);
+    else if (list && a->x_type == DK_I32) dk_isoftmax_row_list(a, &k, r * a->len, bits);
+    else if (list && a->x_type == DK_I8) dk_isoftmax_row_list_i8(a, &k, r * a->len, bits);
+    else if (list && a->x_type == DK_U8) dk_isoftmax_row_list_u8(a, &k, r * a->len, bits);
     else if (a->x_type == DK_I32) dk_isoftmax_row(a, &k, r * a->len, DK_I32, bits);
     else dk_isoftmax_row(a, &k, r * a->len, a->x_type, bits);
   }
 }
 
-/* A word load from any address (RI5CY and the simulator accept misaligned loads, +1 cycle). */
-DK_INLINE uint32_t dk_lw_any(const uint8_t *p) {
-  uint32_t v;
-  __asm__("lw %0, 0(%1)" : "=r"(v) : "r"(p), "m"(*(const uint8_t(*)[4])p));
-  return v;
-}
 
 /* n bytes: byte steps until dst is word aligned, then words (source at any alignment), then the tail. */
 DK_INLINE void dk_copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {

@@ -203,6 +203,10 @@ export const GEMM_COST = {
   mac1x4: 1.003,
   mac1x1: 3.017,
   macPacked: 3.315,
+  /** batched M = 1 (decode attention): per (batch, column quad) item, and per MAC with B as K x N
+   * (4x4 byte transposes); from microLlama64's q.K^T and p.V layers */
+  taskBatched: 60,
+  macKN: 2.0,
   /** not in the fit (no conformance layer takes the generic loop): the loop's instruction count */
   macGeneric: 9,
   outGeneric: 110,
@@ -213,6 +217,11 @@ export function gemmTileCycles(p: GemmParams, t: TypeSignature, tm: number, tn: 
   const [aT, bT] = gemmTypes(p, t);
   const fast = is8bit(aT) && is8bit(bT) && !p.transA;
   const tb = p.bConst !== undefined || p.transB;
+  if (fast && tm === 1 && batches > 1 && p.alpha === 1 && p.bias === undefined) {
+    // batched M = 1: (batch, column quad) items over the cores
+    const per = Math.ceil((batches * Math.ceil(tn / 4)) / cores);
+    return Math.round(GEMM_COST.call + per * (GEMM_COST.taskBatched + 4 * p.K * (tb ? GEMM_COST.mac1x4 : GEMM_COST.macKN) + 4 * GEMM_COST.outRequant));
+  }
   const mblk = Math.ceil(tm / 4);
   let chunks = 1;
   if (batches * mblk < cores) chunks = Math.min(Math.ceil(cores / (batches * mblk)), Math.ceil(tn / 2));
@@ -225,7 +234,8 @@ export function gemmTileCycles(p: GemmParams, t: TypeSignature, tm: number, tn: 
   const perMac = !fast ? GEMM_COST.macGeneric : !tb ? GEMM_COST.macPacked : rows === 4 ? GEMM_COST.mac4x4 : cols >= 4 ? GEMM_COST.mac1x4 : GEMM_COST.mac1x1;
   const macs = per * (fast && !tb ? 4 : rows) * cols * p.K;
   const outs = per * rows * cols;
-  const generic = p.alpha !== 1 || p.bias !== undefined;
+  // a bias is added in the decode GEMV's own epilogue (one row, one batch, B transposed, alpha = 1)
+  const generic = p.alpha !== 1 || (p.bias !== undefined && !(fast && tb && tm === 1 && batches === 1));
   return Math.round(
     GEMM_COST.call + per * GEMM_COST.task + (tb ? 0 : per * GEMM_COST.taskPacked) + macs * perMac + outs * (generic ? GEMM_COST.outGeneric : GEMM_COST.outRequant),
   );
