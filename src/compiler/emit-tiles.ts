@@ -5,7 +5,7 @@
 // kernel on the tile; tile i's DMA-out leaves while tile i+1 computes.
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
-import type { LayerTiling, TileBuffer } from './tile.js';
+import { fieldIdent, fieldSymbol, type LayerTiling, type TileBuffer } from './tile.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
 export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
@@ -102,10 +102,10 @@ export function emitTiledLayer(
     code.push(`  { ${row.join(', ')} },`);
   }
   code.push('};');
-  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${b.field}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
+  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${fieldIdent(b.field)}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
   const colOf = (name: string) => cols.indexOf(name);
   const sel = (f: string) => (twice(f) ? `t[${colOf(`${f}.buf`)}]` : '0');
-  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
+  const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
   if (inFields.length) {
     code.push(`/* tile i's input DMAs (the operands whose slice changed); returns how many */`);
     code.push(`static uint32_t ${fn}_in(uint32_t i, uint32_t *id) {`);
@@ -113,7 +113,7 @@ export function emitTiledLayer(
     code.push('  uint32_t n = 0;');
     for (const f of inFields) {
       const c = colOf(`${f}.off`);
-      code.push(`  if (t[${c + 1}]) id[n++] = tile_dma(${fn}_buf_${f}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 1);`);
+      code.push(`  if (t[${c + 1}]) id[n++] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 1);`);
     }
     code.push('  return n;');
     code.push('}');
@@ -130,7 +130,7 @@ export function emitTiledLayer(
     code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
     outFields.forEach((f, k) => {
       const c = colOf(`${f}.off`);
-      code.push(`  if (t[${c + 1}]) { id[${k}][${sel(f)}] = tile_dma(${fn}_buf_${f}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 0); busy[${k}][${sel(f)}] = 1; }`);
+      code.push(`  if (t[${c + 1}]) { id[${k}][${sel(f)}] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 0); busy[${k}][${sel(f)}] = 1; }`);
     });
     code.push('}');
   }
@@ -141,8 +141,8 @@ export function emitTiledLayer(
   code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
   const part = t.buffers.find((b) => b.field === 'partial');
   code.push(`  void *const PART = ${part ? `${fn}_buf_partial[0]` : '(void *)0'}; /* int32 partial sums of a split reduction */`);
-  for (const x of t.once) code.push(`  T->${x.field} = ${fn}_buf_${x.field}[0];`);
-  for (const f of perTile) code.push(`  T->${f} = ${fn}_buf_${f}[${sel(f)}];`);
+  for (const x of t.once) code.push(`  T->${x.field} = ${fn}_buf_${fieldIdent(x.field)}[0];`);
+  for (const f of perTile) code.push(`  T->${f} = ${fn}_buf_${fieldIdent(f)}[${sel(f)}];`);
   for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + t[${colOf(`${p.field}.off`)}]);`);
   const scratch = t.buffers.find((b) => b.field === 'scratch');
   if (scratch) code.push(`  T->scratch = ${fn}_buf_scratch[0];`);
@@ -168,7 +168,7 @@ export function emitTiledLayer(
       code.push(
         t.prefetchAt !== undefined
           ? `    once_id[${k}] = ${fn}_prefetch[${k}]; /* the same for every tile, started by the layer before */`
-          : `    once_id[${k}] = tile_dma(${fn}_buf_${x.field}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
+          : `    once_id[${k}] = tile_dma(${fn}_buf_${fieldIdent(x.field)}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
       ),
     );
   }
@@ -227,9 +227,14 @@ function singleTile(
   if (scratch) fields.scratch = macro(scratch, 0);
   const code: string[] = [];
   code.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
-  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : String(v))},`);
+  // a pointer inside a nested initializer ('rq.mul'): the initializer names the L1 buffer instead
+  const nested = (k: string, v: string) =>
+    Object.entries(fields)
+      .filter(([f]) => f.startsWith(`${k}.`))
+      .reduce((init, [f, m]) => init.replace(`.${f.slice(k.length + 1)} = ${fieldSymbol(L.call, f)}`, `.${f.slice(k.length + 1)} = ${m}`), v);
+  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : nested(k, String(v)))},`);
   code.push('};');
-  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
+  const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
   const dma = (x: (typeof moved)[number]) => `tile_dma(${fields[x.field]}, ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, ${x.dir === 'in' ? 1 : 0})`;
   const ins = moved.filter((x) => x.dir === 'in');
   const outs = moved.filter((x) => x.dir === 'out');
@@ -278,7 +283,7 @@ export function prefetchStatements(L: EmittedLayer, t: LayerTiling, plan: Memory
   return {
     decl: `static uint32_t ${L.function}_prefetch[${ins.length}]; /* DMAs of ${L.function}'s weights, started by the layer before it */`,
     issue: ins.map(
-      (x, k) => `${L.function}_prefetch[${k}] = tile_dma(${buf(x.field)}, (const uint8_t *)(${String(L.call.fields[x.field])}) + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1);`,
+      (x, k) => `${L.function}_prefetch[${k}] = tile_dma(${buf(x.field)}, (const uint8_t *)(${fieldSymbol(L.call, x.field)}) + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1);`,
     ),
   };
 }

@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import { siracusa, type Platform } from '../sim/platform/siracusa.js';
 import type { ConstantsPhase, EmittedLayer } from './constants.js';
 import { ALIGN, ARGS_BYTES_PER_LAYER, l1Capacity, liveness, packGreedyBySize, PlanError, type Level, type MemoryPlan } from './plan.js';
-import type { TileDim, TileSlice, TilingRule, TypeSignature } from './registry.js';
+import type { KernelCall, TileDim, TileSlice, TilingRule, TypeSignature } from './registry.js';
 import type { TypedGraph } from './types.js';
 
 const align4 = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
@@ -102,6 +102,21 @@ export const ARGS_IN_L2_PER_LAYER = 400;
 export const TILE_OVERHEAD = 120;
 /** Cycles core 0 spends programming one DMA (5 words to MCHAN plus the call). */
 export const DMA_PROGRAM = 24;
+
+/**
+ * The C symbol behind an operand field of a kernel call: a top-level field ('A') or a pointer
+ * inside a nested initializer ('rq.mul' in `.rq = { .mul = c_x, ... }`); '' when none.
+ */
+export function fieldSymbol(call: KernelCall, path: string): string {
+  const [top, inner] = path.split('.', 2) as [string, string | undefined];
+  const v = call.fields[top];
+  if (v === undefined) return '';
+  if (inner === undefined) return String(v);
+  return new RegExp(`\\.${inner} = ([A-Za-z_][A-Za-z0-9_]*)`).exec(String(v))?.[1] ?? '';
+}
+
+/** A field path as a C identifier fragment ('rq.mul' -> 'rq_mul'). */
+export const fieldIdent = (path: string) => path.replace(/\./g, '_');
 
 /** DMA cycles of one transfer (platform bandwidth, burst and latency model). */
 export function dmaCycles(t: { rowBytes: number; rows: number }, latency: number, pf: Platform = siracusa): number {
@@ -539,7 +554,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
     const out: LayerTiling[] = [];
     for (const L of ruled) {
       const rule = L.bound.binding.tiling as TilingRule<unknown>;
-      const symbol = (field: string) => String(L.call.fields[field] ?? '');
+      const symbol = (field: string) => fieldSymbol(L.call, field);
       const moved = (field: string) => {
         const s = symbol(field);
         if (activationMacros.has(s)) return inL2.has(s);
@@ -669,7 +684,7 @@ function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
     if (k <= 0) continue;
     const L = cs.layers[k]!;
     const ins = [...t.once, ...t.tiles[0]!.transfers].filter((x) => x.dir === 'in');
-    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(String(L.call.fields[x.field])))) continue;
+    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(fieldSymbol(L.call, x.field)))) continue;
     const prev = steps[k - 1]!;
     const bytes = t.buffers.filter((b) => ins.some((x) => x.field === b.field)).reduce((s, b) => s + b.bytes, 0); // copy 0 only
     const atPrev = (byStep.get(prev)?.l1Bytes ?? 0) + (extra.get(prev) ?? 0);

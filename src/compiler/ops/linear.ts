@@ -5,7 +5,7 @@ import type { DType, Graph, Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
 import { intAttr, intsAttr, stringAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
-import { register, unsupported, type Binding, type EmitContext, type Range, type TileContext, type TilingRule, type TypeSignature } from '../registry.js';
+import { register, unsupported, type Binding, type EmitContext, type Range, type TileContext, type TileSlice, type TilingRule, type TypeSignature } from '../registry.js';
 import { rangeAdd, rangeMul, rangeScale } from '../types.js';
 import {
   broadcastStrides,
@@ -19,6 +19,7 @@ import {
   parseRequant,
   product,
   requantRange,
+  requantStrides,
   rqInit,
   shapeOfValue,
   toKernelDims,
@@ -238,6 +239,33 @@ export function gemmTileCycles(p: GemmParams, t: TypeSignature, tm: number, tn: 
 
 const elemBytes = (d: DType) => DTYPES[d].bytes;
 
+/** How an int32 vector operand (bias, requant mul / add) broadcasts over a GEMM's (m, n) outputs:
+ *  one value, one per column, one per row; undefined for other layouts (read where they are). */
+type VectorLayout = 'scalar' | 'col' | 'row';
+function vectorLayout(strides: number[] | undefined): VectorLayout | undefined {
+  if (!strides || strides.length < 2 || strides.slice(0, -2).some((x) => x !== 0)) return undefined;
+  const [sm, sn] = strides.slice(-2) as [number, number];
+  return sm === 0 && sn === 0 ? 'scalar' : sm === 0 && sn === 1 ? 'col' : sm === 1 && sn === 0 ? 'row' : undefined;
+}
+
+/** The GEMM's vector operands that come to L1 with the tiles (args field, layout). */
+function gemmVectors(p: GemmParams): [string, VectorLayout][] {
+  const out: [string, VectorLayout][] = [];
+  const add = (field: string, l: VectorLayout | undefined) => l && out.push([field, l]);
+  if (p.bias) add('C', vectorLayout(broadcastStrides(p.bias.shape, p.outShape)));
+  if (p.rq) {
+    add('rq.mul', vectorLayout(requantStrides(p.rq.mul.shape, p.outShape)));
+    add('rq.add', vectorLayout(requantStrides(p.rq.add.shape, p.outShape)));
+  }
+  return out;
+}
+
+/** The slice of a vector operand for output rows m0.. (tm) and columns n0.. (tn). */
+function vectorSlice(field: string, l: VectorLayout, m0: number, tm: number, n0: number, tn: number): TileSlice {
+  const [at, len] = l === 'scalar' ? [0, 1] : l === 'col' ? [n0, tn] : [m0, tm];
+  return { field, dir: 'in', offset: 4 * at, rowBytes: 4 * len, rows: 1, stride: 0 };
+}
+
 const gemmTiling: TilingRule<GemmParams> = {
   dims(p) {
     const nb = p.batch[0] * p.batch[1];
@@ -264,6 +292,7 @@ const gemmTiling: TilingRule<GemmParams> = {
         { field: 'A', dir: 'in', offset: 0, rowBytes: extent(p.aBs, p.M * p.K) * eA, rows: 1, stride: 0 },
         { field: 'B', dir: 'in', offset: 0, rowBytes: extent(p.bBs, p.K * p.N) * eB, rows: 1, stride: 0 },
         { field: 'Y', dir: 'out', offset: 0, rowBytes: nbt! * p.M * p.N * eY, rows: 1, stride: 0 },
+        ...gemmVectors(p).map(([f, l]) => vectorSlice(f, l, 0, p.M, 0, p.N)),
       ];
     }
     const b0 = Math.floor(b! / p.batch[1]);
@@ -279,24 +308,31 @@ const gemmTiling: TilingRule<GemmParams> = {
         ? { field: 'B', dir: 'in', offset: bBase + (n0! * p.K + k0!) * eB, rowBytes: tk! * eB, rows: tn!, stride: p.K * eB }
         : { field: 'B', dir: 'in', offset: bBase + (k0! * p.N + n0!) * eB, rowBytes: tn! * eB, rows: tk!, stride: p.N * eB },
       { field: 'Y', dir: 'out', offset: ((b! * p.M + m0!) * p.N + n0!) * eY, rowBytes: tn! * eY, rows: tm!, stride: p.N * eY },
+      ...gemmVectors(p).map(([f, l]) => vectorSlice(f, l, m0!, tm!, n0!, tn!)),
     ];
   },
   coords(p, [b, m0, n0, k0], [nbt, tm, tn, tk]) {
     return { b0: Math.floor(b! / p.batch[1]), b1: b! % p.batch[1], m0: m0!, n0: n0!, tm: tm!, tn: tn!, nbt: nbt!, tk: tk!, kf: k0 === 0 ? 1 : 0, kl: k0! + tk! === p.K ? 1 : 0 };
   },
-  setup() {
+  // the vector operands that come with the tiles already point at their tile (the tile loop sets
+  // them); the others are offset here
+  setup(p) {
+    const tiled = new Set(gemmVectors(p).map(([f]) => f));
+    const offset = (field: string, strides: string) =>
+      `T->${field} = P->${field} + (int32_t)b0 * P->${strides}[0] + (int32_t)b1 * P->${strides}[1] + (int32_t)m0 * P->${strides}[2] + (int32_t)n0 * P->${strides}[3];`;
     return [
       'T->M = tm; T->N = tn; T->K = tk;',
       'if (nbt == 1) { T->batch[0] = T->batch[1] = 1; T->a_bs[0] = T->a_bs[1] = T->b_bs[0] = T->b_bs[1] = T->c_bs[0] = T->c_bs[1] = 0; }',
       '/* split K: the first tile adds the bias, the others the partial sums (int32, tm x tn) */',
-      'if (kf) { T->C = P->C; T->beta = P->beta; T->c_rs = P->c_rs; T->c_cs = P->c_cs; }',
+      `if (kf) { ${tiled.has('C') ? '' : 'T->C = P->C; '}T->beta = P->beta; T->c_rs = P->c_rs; T->c_cs = P->c_cs; }`,
       'else { T->C = (const int32_t *)PART; T->beta = 1; T->c_rs = (int32_t)tn; T->c_cs = 1; T->c_bs[0] = T->c_bs[1] = 0; }',
-      'if (kf && P->C) T->C = P->C + (int32_t)b0 * P->c_bs[0] + (int32_t)b1 * P->c_bs[1] + (int32_t)m0 * P->c_rs + (int32_t)n0 * P->c_cs;',
+      ...(tiled.has('C') ? [] : ['if (kf && P->C) T->C = P->C + (int32_t)b0 * P->c_bs[0] + (int32_t)b1 * P->c_bs[1] + (int32_t)m0 * P->c_rs + (int32_t)n0 * P->c_cs;']),
       '/* the last K tile requantises into Y; the others store the partial sums */',
       'if (!kl) { T->Y = PART; T->y_type = DK_I32; T->rq.mul = 0; T->rq.add = 0; }',
-      'else { T->y_type = P->y_type; T->rq.mul = P->rq.mul; T->rq.add = P->rq.add; }',
-      'if (kl && P->rq.mul) T->rq.mul = P->rq.mul + (int32_t)b0 * P->rq.mul_s[0] + (int32_t)b1 * P->rq.mul_s[1] + (int32_t)m0 * P->rq.mul_s[2] + (int32_t)n0 * P->rq.mul_s[3];',
-      'if (kl && P->rq.add) T->rq.add = P->rq.add + (int32_t)b0 * P->rq.add_s[0] + (int32_t)b1 * P->rq.add_s[1] + (int32_t)m0 * P->rq.add_s[2] + (int32_t)n0 * P->rq.add_s[3];',
+      'else T->y_type = P->y_type;',
+      ...(['mul', 'add'] as const).flatMap((v) =>
+        tiled.has(`rq.${v}`) ? [] : [`if (kl) T->rq.${v} = P->rq.${v};`, `if (kl && P->rq.${v}) ${offset(`rq.${v}`, `rq.${v}_s`)}`],
+      ),
     ];
   },
   scratch: () => 0,
@@ -569,6 +605,24 @@ export function convTileCycles(p: ConvParams, t: TypeSignature, tk: number, toh:
   return Math.round(CONV_COST.call + per * tow * (L * CONV_COST.macDirect + CONV_COST.output));
 }
 
+/** The conv's int32 vector operands that come to L1 with the tiles: the bias (one per output
+ *  channel) and requant mul / add of one value or one per output channel (args field, per channel). */
+function convVectors(p: ConvParams): [string, boolean][] {
+  const out: [string, boolean][] = [];
+  if (p.bias && elementCount(p.bias.shape) === p.K) out.push(['bias', true]);
+  for (const v of ['mul', 'add'] as const) {
+    const t = p.rq?.[v];
+    const s = t && requantStrides(t.shape, p.outShape);
+    if (!s) continue;
+    if (s.every((x) => x === 0)) out.push([`rq.${v}`, false]);
+    else if (s[1] === 1 && s.every((x, d) => d === 1 || x === 0)) out.push([`rq.${v}`, true]);
+  }
+  return out;
+}
+
+const convVectorSlices = (p: ConvParams, k0: number, tk: number): TileSlice[] =>
+  convVectors(p).map(([field, perK]) => ({ field, dir: 'in', offset: perK ? 4 * k0 : 0, rowBytes: perK ? 4 * tk : 4, rows: 1, stride: 0 }));
+
 const convTiling: TilingRule<ConvParams> = {
   dims(p) {
     return [
@@ -597,6 +651,7 @@ const convTiling: TilingRule<ConvParams> = {
         { field: 'X', dir: 'in', offset: ((n! * p.C + c0) * p.H + ih0) * p.W * eX, rowBytes: (ih1 - ih0) * p.W * eX, rows: cc, stride: p.H * p.W * eX },
         W,
         { field: 'Y', dir: 'out', offset: ((n! * p.K + k0!) * p.OH + oh0!) * p.OW * eY, rowBytes: toh! * p.OW * eY, rows: tk!, stride: p.OH * p.OW * eY },
+        ...convVectorSlices(p, k0!, tk!),
       ];
     const [iw0, iw1] = convInputCols(p, ow0!, tow!);
     const hh = ih1 - ih0;
@@ -604,6 +659,7 @@ const convTiling: TilingRule<ConvParams> = {
       { field: 'X', dir: 'in', offset: (((n! * p.C + c0) * p.H + ih0) * p.W + iw0) * eX, rowBytes: (iw1 - iw0) * eX, rows: cc * hh, stride: (hh === 1 ? p.H * p.W : p.W) * eX },
       W,
       { field: 'Y', dir: 'out', offset: (((n! * p.K + k0!) * p.OH + oh0!) * p.OW + ow0!) * eY, rowBytes: tow! * eY, rows: tk! * toh!, stride: (toh === 1 ? p.OH * p.OW : p.OW) * eY },
+      ...convVectorSlices(p, k0!, tk!),
     ];
   },
   coords(p, [n, k0, oh0, ow0], [, tk, toh, tow]) {
@@ -626,13 +682,19 @@ const convTiling: TilingRule<ConvParams> = {
       padl: iw0 - (ow0! * p.strides[1] - p.padL),
     };
   },
-  setup() {
+  // the vector operands that come with the tiles already point at their tile (the tile loop sets
+  // them); the others are offset here
+  setup(p) {
+    const tiled = new Set(convVectors(p).map(([f]) => f));
     return [
       'T->N = 1; T->C = cc; T->H = hh; T->K = tk; T->OH = toh; T->pad_t = padt; T->group = grp;',
       'T->W_in = ww; T->OW = tow; T->pad_l = padl;',
-      'if (P->bias) T->bias = P->bias + k0;',
-      'if (P->rq.mul) T->rq.mul = P->rq.mul + (int32_t)n0 * P->rq.mul_s[0] + (int32_t)k0 * P->rq.mul_s[1] + (int32_t)oh0 * P->rq.mul_s[2] + (int32_t)ow0 * P->rq.mul_s[3];',
-      'if (P->rq.add) T->rq.add = P->rq.add + (int32_t)n0 * P->rq.add_s[0] + (int32_t)k0 * P->rq.add_s[1] + (int32_t)oh0 * P->rq.add_s[2] + (int32_t)ow0 * P->rq.add_s[3];',
+      ...(tiled.has('bias') ? [] : ['if (P->bias) T->bias = P->bias + k0;']),
+      ...(['mul', 'add'] as const).flatMap((v) =>
+        tiled.has(`rq.${v}`)
+          ? []
+          : [`if (P->rq.${v}) T->rq.${v} = P->rq.${v} + (int32_t)n0 * P->rq.${v}_s[0] + (int32_t)k0 * P->rq.${v}_s[1] + (int32_t)oh0 * P->rq.${v}_s[2] + (int32_t)ow0 * P->rq.${v}_s[3];`],
+      ),
     ];
   },
   scratch(p, t, [, tk, toh, tow], cores) {
