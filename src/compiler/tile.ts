@@ -112,7 +112,9 @@ export function fieldSymbol(call: KernelCall, path: string): string {
   const v = call.fields[top];
   if (v === undefined) return '';
   if (inner === undefined) return String(v);
-  return new RegExp(`\\.${inner} = ([A-Za-z_][A-Za-z0-9_]*)`).exec(String(v))?.[1] ?? '';
+  const init = String(v);
+  const at = init.indexOf(`.${inner} = `);
+  return at < 0 ? '' : (/^[A-Za-z_][A-Za-z0-9_]*/.exec(init.slice(at + inner.length + 4))?.[0] ?? '');
 }
 
 /** A field path as a C identifier fragment ('rq.mul' -> 'rq_mul'). */
@@ -171,10 +173,11 @@ function tileStarts(size: number, t: number): number[] {
 
 /** The tiles of a choice of tile sizes, each with its slices (row-merged when contiguous). */
 function slicesOf<P>(pb: LayerProblem<P>, at: number[], size: number[]): TileTransfer[] {
-  return pb.rule.slices(pb.params, pb.types, at, size).map((s) => {
-    const merged = s.rows > 1 && s.stride === s.rowBytes ? { ...s, rowBytes: s.rowBytes * s.rows, rows: 1, stride: 0 } : s;
-    return { ...merged, bytes: merged.rowBytes * merged.rows };
-  });
+  return pb.rule.slices(pb.params, pb.types, at, size).map((s) =>
+    s.rows > 1 && s.stride === s.rowBytes
+      ? { field: s.field, dir: s.dir, offset: s.offset, rowBytes: s.rowBytes * s.rows, rows: 1, stride: 0, bytes: s.rowBytes * s.rows }
+      : { field: s.field, dir: s.dir, offset: s.offset, rowBytes: s.rowBytes, rows: s.rows, stride: s.stride, bytes: s.rowBytes * s.rows },
+  );
 }
 
 const sliceKey = (s: TileSlice) => `${s.offset}/${s.rowBytes}/${s.rows}/${s.stride}`;
@@ -529,6 +532,41 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
   };
 }
 
+/**
+ * solveTiling, once per distinct problem: layers of the same shape (a transformer's blocks) share
+ * their solution. Problems are told apart by what the search sees of them: the dimensions, the
+ * slices and kernel cycles of the whole layer and of a small tile, the scratch, and where each
+ * operand is (moved or not, DMA latency).
+ */
+function solveMemo<P>(pb: LayerProblem<P>, budget: number, memo: Map<string, ReturnType<typeof solveTiling>>): ReturnType<typeof solveTiling> {
+  const { rule, params, types, cores } = pb;
+  const dims = rule.dims(params);
+  const whole = dims.map((d) => d.size);
+  const small = dims.map((d) => Math.min(d.size, d.align));
+  const at = dims.map((d, k) => d.size - small[k]!);
+  const sl = [...rule.slices(params, types, dims.map(() => 0), whole), ...rule.slices(params, types, at, small)];
+  const key = JSON.stringify([
+    budget,
+    cores,
+    dims,
+    sl,
+    sl.map((x) => [pb.moved(x.field), pb.latency(x.field)]),
+    rule.compute(params, types, whole, cores),
+    rule.compute(params, types, small, cores),
+    rule.compute(params, types, small, cores, { first: false, last: true, scratch: false }),
+    rule.scratch(params, types, whole, cores),
+    rule.partial?.(params, types, whole),
+    rule.setup(params),
+    rule.coords(params, at, small),
+  ]);
+  let sol = memo.get(key);
+  if (!sol) {
+    sol = solveTiling(pb, budget);
+    memo.set(key, sol);
+  }
+  return sol;
+}
+
 /** Bytes of the tiled layers' per-tile tables and working args (they sit with the args structs). */
 export function tileTableBytes(t: LayerTiling): number {
   const cols = Object.keys(t.tiles[0]!.coords).length + 4 * t.tiles[0]!.transfers.length + t.tiles[0]!.inPlace.length;
@@ -550,11 +588,17 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   const activationMacros = new Set(cs.bufferMacro.values());
   const ruled = cs.layers.filter((L) => L.bound.binding.tiling);
 
+  const memo = new Map<string, ReturnType<typeof solveTiling>>();
   const attempt = (inL2: Set<string>, l1Consts: Set<string>, budget: number): LayerTiling[] | { layer: EmittedLayer; minL1: number } => {
     const out: LayerTiling[] = [];
     for (const L of ruled) {
       const rule = L.bound.binding.tiling as TilingRule<unknown>;
-      const symbol = (field: string) => fieldSymbol(L.call, field);
+      const symbols = new Map<string, string>();
+      const symbol = (field: string) => {
+        let s = symbols.get(field);
+        if (s === undefined) symbols.set(field, (s = fieldSymbol(L.call, field)));
+        return s;
+      };
       const moved = (field: string) => {
         const s = symbol(field);
         if (activationMacros.has(s)) return inL2.has(s);
@@ -567,7 +611,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       const anyMoved = rule.slices(L.bound.params, L.bound.types, dims.map(() => 0), dims.map((d) => d.size)).some((s) => moved(s.field));
       const needsScratch = rule.scratch(L.bound.params, L.bound.types, dims.map((d) => d.size), opts.cores) > 0;
       if (!anyMoved && !needsScratch) continue;
-      const sol = solveTiling(pb, budget);
+      const sol = solveMemo(pb, budget, memo);
       if (!('sizes' in sol)) return { layer: L, minL1: sol.minL1 };
       out.push(buildLayerTiling(pb, sol, L));
     }
@@ -649,24 +693,38 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
     if (tablesInL1) left -= tables;
     return { left, argsInL1, tablesInL1, argsTotal: (argsInL1 ? align4(argsBytes) : 0) + (tablesInL1 ? tables : 0) };
   };
-  const rest = placeRest(first);
-  let left = rest.left;
-  const l1Constants = new Set<string>();
-  for (const [name, size] of [...cs.bytes].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))) {
-    if (align4(size) > left) break;
-    l1Constants.add(name);
-    left -= align4(size);
-  }
-  const used = [...l1Constants].reduce((s, n) => s + align4(cs.bytes.get(n)!), 0);
-  const again = attempt(inL2, l1Constants, budget - used - rest.argsTotal);
-  const withPrefetch = (ls: LayerTiling[]) => planPrefetch(ls, cs);
+  const bySize = [...cs.bytes].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+  const bytesOf = (set: Set<string>) => [...set].reduce((s, n) => s + align4(cs.bytes.get(n)!), 0);
+  // The L1 the tiles (solved with constants `base` read in place) leave takes more constants,
+  // smallest first, and the layers are tiled again with those in place.
+  const finish = (ls: LayerTiling[], base: Set<string>) => {
+    const rest = placeRest(ls);
+    const room = rest.left - bytesOf(base);
+    if (room < 0) return undefined;
+    // the re-tiled layers' tables may need more room than the first ones': fewer constants then
+    for (const share of [1, 0.5, 0.25]) {
+      let left = Math.floor(room * share);
+      const l1Constants = new Set(base);
+      for (const [name, size] of bySize) {
+        if (l1Constants.has(name)) continue;
+        if (align4(size) > left) break;
+        l1Constants.add(name);
+        left -= align4(size);
+      }
+      if (l1Constants.size === base.size) break;
+      const used = bytesOf(l1Constants);
+      const again = attempt(inL2, l1Constants, budget - used - rest.argsTotal);
+      if (!Array.isArray(again)) continue;
+      const r = placeRest(again);
+      // the constants fit beside the new tiles (their tables may have left L1; the args may not)
+      if ((r.argsInL1 || !rest.argsInL1) && r.left >= used) return { layers: again, l1Constants, argsInL1: r.argsInL1, tablesInL1: r.tablesInL1 };
+    }
+    return { layers: ls, l1Constants: base, argsInL1: rest.argsInL1, tablesInL1: rest.tablesInL1 };
+  };
+  const best = finish(first, none);
   const activationLevels = new Map(storages.map((st) => [st.tensors[0]!, (inL2.has(macroOf(st)) ? 'L2' : 'L1') as Level]));
-  if (Array.isArray(again)) {
-    const r = placeRest(again);
-    if (r.argsInL1 === rest.argsInL1 && r.tablesInL1 === rest.tablesInL1 && r.left >= used)
-      return { activationLevels, budget, layers: withPrefetch(again), l1Constants, argsInL1: r.argsInL1, tablesInL1: r.tablesInL1 };
-  }
-  return { activationLevels, budget, layers: withPrefetch(first), l1Constants: none, argsInL1: rest.argsInL1, tablesInL1: rest.tablesInL1 };
+  if (!best) throw new Error('internal: the tiles of the chosen placement leave no room for the args');
+  return { activationLevels, budget, layers: planPrefetch(best.layers, cs), l1Constants: best.l1Constants, argsInL1: best.argsInL1, tablesInL1: best.tablesInL1 };
 }
 
 /**
