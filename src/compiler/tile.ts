@@ -631,6 +631,18 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   // pay for operands in L2 and for args in L2; the lowest wins (everything in L1 stops early).
   const ruledSteps = new Set(ruled.map((L) => L.index));
   let bestScore = Infinity;
+  let bestKeepArgs = true;
+  const scoreOf = (got: LayerTiling[], spilled: Set<string>, keepArgs: boolean) => {
+    let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
+    for (const L of cs.layers) {
+      if (ruledSteps.has(L.index)) continue;
+      for (const t of [...L.bound.node.inputs, ...L.bound.node.outputs]) {
+        const st = storages.find((x) => x.tensors.includes(t));
+        if (st && spilled.has(macroOf(st))) score += st.size * L2_OPERAND_CYCLES_PER_BYTE;
+      }
+    }
+    return score;
+  };
   search: for (const keepArgs of [true, false])
     for (const share of [1, 0.75, 0.5, 0.25, 0]) {
       const target = share * l1Cap - (keepArgs ? argsBytes : 0);
@@ -655,16 +667,10 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         }
         continue;
       }
-      let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
-      for (const L of cs.layers) {
-        if (ruledSteps.has(L.index)) continue;
-        for (const t of [...L.bound.node.inputs, ...L.bound.node.outputs]) {
-          const st = storages.find((x) => x.tensors.includes(t));
-          if (st && spilled.has(macroOf(st))) score += st.size * L2_OPERAND_CYCLES_PER_BYTE;
-        }
-      }
+      const score = scoreOf(got, spilled, keepArgs);
       if (score < bestScore) {
         bestScore = score;
+        bestKeepArgs = keepArgs;
         first = got;
         inL2 = spilled;
         budget = b;
@@ -673,6 +679,40 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       if (spilled.size === 0 && keepArgs && got.every((t) => t.dmaBytesIn + t.dmaBytesOut === 0)) break search;
     }
   if (!first) throw new Error('internal: the tiler tried no activation placement');
+  // Producer / consumer pairs: spilled intermediates come back to L1, smallest first, into the
+  // holes of the L1 arena or growing it by a share of L1 (the tiles get less); their layers then
+  // read and write them in place. The cost model's score decides.
+  if (Array.isArray(first) && inL2.size > 0) {
+    const kept0 = storages.filter((st) => !inL2.has(macroOf(st)));
+    const arena0 = arenaOf(kept0);
+    const spilledBySize = storages.filter((x) => inL2.has(macroOf(x))).sort((a, b) => a.size - b.size || a.first - b.first);
+    let settled = inL2;
+    for (const growth of [0, 0.125, 0.25]) {
+      let kept = kept0;
+      let arena = arena0;
+      const back = new Set(inL2);
+      for (const st of spilledBySize) {
+        const trial = [...kept, st];
+        const a = arenaOf(trial);
+        if (a > arena0 + growth * l1Cap) continue;
+        kept = trial;
+        arena = a;
+        back.delete(macroOf(st));
+      }
+      if (back.size === settled.size) continue;
+      const b = l1Cap - arena;
+      const got = attempt(back, none, b - (bestKeepArgs ? argsBytes : 0));
+      if (!Array.isArray(got)) continue;
+      const score = scoreOf(got, back, bestKeepArgs);
+      if (score < bestScore) {
+        bestScore = score;
+        first = got;
+        inL2 = back;
+        budget = b;
+        settled = back;
+      }
+    }
+  }
   if (!Array.isArray(first)) {
     const need = first.minL1 === Infinity ? 'no legal tiling (a single row or channel exceeds the DMA length limit)' : `its smallest tiling needs ${first.minL1} B of L1 tile buffers`;
     const minL1 = first.minL1 === Infinity ? '' : `; minimum --l1 ${first.minL1 + pf.l1RuntimeBytes}`;
