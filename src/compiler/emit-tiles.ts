@@ -5,7 +5,7 @@
 // kernel on the tile; tile i's DMA-out leaves while tile i+1 computes.
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
-import type { LayerTiling, TileBuffer } from './tile.js';
+import { fieldIdent, fieldSymbol, type LayerTiling, type TileBuffer } from './tile.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
 export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
@@ -54,8 +54,6 @@ export function emitTiledLayer(
   const macro = (b: TileBuffer, k: number) => `((void *)&dsim_arena_l1[${offsetOf(tileBufferName(b, k))}])`;
   const first = t.tiles[0]!;
   const coordNames = Object.keys(first.coords);
-  const ins = first.transfers.filter((x) => x.dir === 'in');
-  const outs = first.transfers.filter((x) => x.dir === 'out');
   const bufOf = (field: string) => t.buffers.find((b) => b.field === field)!;
 
   const comment: string[] = [];
@@ -63,6 +61,8 @@ export function emitTiledLayer(
     `tiled: ${t.dims.map((d) => `${d.name} ${d.size}${d.tile < d.size ? ` by ${d.tile}` : ''}`).join(' x ')} = ${T} tile${T > 1 ? 's' : ''}` +
       (double ? ', double-buffered (DMA-in of tile i+1 and DMA-out of tile i-1 while tile i computes)' : ''),
   );
+  if (double) comment.push(`  loop order ${t.order.join(' > ')} (outermost first); an operand whose slice does not change is not moved again`);
+  if (t.noScratch) comment.push('  the kernel runs without its scratch (the L1 budget leaves no room for it)');
   for (const b of t.buffers)
     comment.push(`  L1 ${b.field}: ${b.copies} x ${b.bytes} B at ${Array.from({ length: b.copies }, (_, k) => `L1+${hex(offsetOf(tileBufferName(b, k)))}`).join(', ')}`);
   for (const x of t.once) comment.push(`  ${x.field}: one DMA of ${x.bytes} B before the first tile (the same slice for every tile)`);
@@ -72,51 +72,94 @@ export function emitTiledLayer(
   const code: string[] = [];
   if (T === 1) return { comment, code: singleTile(L, t, argsName, argsSection, forkPerLayer, macro, bufOf), ownsArgs: true };
   const tableSection = tablesInL1 ? '__attribute__((section(".l1.const"))) ' : '';
-  const cols = [...coordNames, ...first.transfers.flatMap((x) => [`${x.field}.off`, `${x.field}.bytes`, `${x.field}.row`, `${x.field}.stride`]), ...first.inPlace.map((p) => `${p.field}.off`)];
+  // one group of columns per moved operand (bytes 0: no DMA at that tile), its buffer copy when
+  // double-buffered; the transfers of tile 0 first (their order is the prefetch's)
+  const moved = [...new Set([...first.transfers, ...t.tiles.flatMap((x) => x.transfers)].map((x) => x.field))];
+  const dirOf = new Map(t.tiles.flatMap((x) => x.transfers).map((x) => [x.field, x.dir]));
+  const inFields = moved.filter((f) => dirOf.get(f) === 'in');
+  const outFields = moved.filter((f) => dirOf.get(f) === 'out');
+  const perTile = [...new Set(t.tiles.flatMap((x) => Object.keys(x.copy)))];
+  const twice = (f: string) => bufOf(f).copies > 1;
+  const cols = [
+    ...coordNames,
+    ...moved.flatMap((f) => [`${f}.off`, `${f}.bytes`, `${f}.row`, `${f}.stride`]),
+    ...perTile.filter(twice).map((f) => `${f}.buf`),
+    ...first.inPlace.map((p) => `${p.field}.off`),
+  ];
   code.push(`static ${tablesInL1 ? 'DSIM_L1 ' : ''}${L.call.argsType} ${fn}_targs;`);
   code.push(`/* ${cols.join(', ')} */`);
   code.push(`static const uint32_t ${fn}_tiles[${T}][${cols.length}] ${tableSection}= {`);
   for (const tile of t.tiles) {
-    const row = [...coordNames.map((c) => tile.coords[c]!), ...tile.transfers.flatMap((x) => [x.offset, x.bytes, x.rowBytes, x.stride]), ...tile.inPlace.map((p) => p.offset)];
+    const row = [
+      ...coordNames.map((c) => tile.coords[c]!),
+      ...moved.flatMap((f) => {
+        const x = tile.transfers.find((y) => y.field === f);
+        return x ? [x.offset, x.bytes, x.rowBytes, x.stride] : [0, 0, 0, 0];
+      }),
+      ...perTile.filter(twice).map((f) => tile.copy[f] ?? 0),
+      ...tile.inPlace.map((p) => p.offset),
+    ];
     code.push(`  { ${row.join(', ')} },`);
   }
   code.push('};');
-  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${b.field}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
-  const sel = (b: TileBuffer) => (b.copies > 1 ? 'i & 1' : '0');
+  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${fieldIdent(b.field)}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
   const colOf = (name: string) => cols.indexOf(name);
-  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
-  const dmaFn = (dir: 'in' | 'out', list: typeof ins) => {
-    code.push(`static void ${fn}_${dir}(uint32_t i, uint32_t *id) {`);
+  const sel = (f: string) => (twice(f) ? `t[${colOf(`${f}.buf`)}]` : '0');
+  const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
+  if (inFields.length) {
+    code.push(`/* tile i's input DMAs (the operands whose slice changed); returns how many */`);
+    code.push(`static uint32_t ${fn}_in(uint32_t i, uint32_t *id) {`);
     code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
-    list.forEach((x, k) => {
-      const c = colOf(`${x.field}.off`);
-      code.push(`  id[${k}] = tile_dma(${fn}_buf_${x.field}[${sel(bufOf(x.field))}], ${ext(x.field)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], ${dir === 'in' ? 1 : 0});`);
+    code.push('  uint32_t n = 0;');
+    for (const f of inFields) {
+      const c = colOf(`${f}.off`);
+      code.push(`  if (t[${c + 1}]) id[n++] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 1);`);
+    }
+    code.push('  return n;');
+    code.push('}');
+  }
+  if (outFields.length) {
+    code.push(`/* before tile i writes its output copies: wait for the DMA-out still reading them */`);
+    code.push(`static void ${fn}_drain(uint32_t i, uint32_t id[][2], uint8_t busy[][2]) {`);
+    code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
+    code.push('  (void)t;');
+    outFields.forEach((f, k) => code.push(`  if (busy[${k}][${sel(f)}]) { tile_wait(id[${k}][${sel(f)}]); busy[${k}][${sel(f)}] = 0; }`));
+    code.push('}');
+    code.push(`/* tile i's output DMAs (after the last tile writing each output slice) */`);
+    code.push(`static void ${fn}_out(uint32_t i, uint32_t id[][2], uint8_t busy[][2]) {`);
+    code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
+    outFields.forEach((f, k) => {
+      const c = colOf(`${f}.off`);
+      code.push(`  if (t[${c + 1}]) { id[${k}][${sel(f)}] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 0); busy[${k}][${sel(f)}] = 1; }`);
     });
     code.push('}');
-  };
-  if (ins.length) dmaFn('in', ins);
-  if (outs.length) dmaFn('out', outs);
+  }
   code.push(`static void ${fn}_set(uint32_t i) {`);
   code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
   coordNames.forEach((c, k) => code.push(`  const uint32_t ${c} = t[${k}];`));
   code.push(`  const ${L.call.argsType} *P = &${argsName};`);
   code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
-  for (const x of [...t.once, ...first.transfers]) code.push(`  T->${x.field} = ${fn}_buf_${x.field}[${sel(bufOf(x.field))}];`);
+  const part = t.buffers.find((b) => b.field === 'partial');
+  code.push(`  void *const PART = ${part ? `${fn}_buf_partial[0]` : '(void *)0'}; /* int32 partial sums of a split reduction */`);
+  for (const x of t.once) code.push(`  T->${x.field} = ${fn}_buf_${fieldIdent(x.field)}[0];`);
+  for (const f of perTile) code.push(`  T->${f} = ${fn}_buf_${fieldIdent(f)}[${sel(f)}];`);
   for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + t[${colOf(`${p.field}.off`)}]);`);
   const scratch = t.buffers.find((b) => b.field === 'scratch');
   if (scratch) code.push(`  T->scratch = ${fn}_buf_scratch[0];`);
   for (const st of rule.setup(L.bound.params)) code.push(`  ${st}`);
-  code.push(`  (void)P; (void)i; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
+  code.push(`  (void)P; (void)i; (void)PART; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
   code.push('}');
 
-  const ni = Math.max(1, ins.length);
-  const no = Math.max(1, outs.length);
+  const ins = first.transfers.filter((x) => x.dir === 'in');
+  const ni = Math.max(1, inFields.length);
+  const no = Math.max(1, outFields.length);
   code.push(`static void ${fn}(unsigned cores) {`);
   code.push('  (void)cores;');
   const core0 = forkPerLayer ? '1' : 'dsim_core_id() == 0';
   code.push(`  const int core0 = ${core0};`);
-  code.push(`  uint32_t in_id[2][${ni}], out_id[2][${no}];`);
-  code.push('  (void)in_id; (void)out_id;');
+  code.push(`  uint32_t in_id[2][${ni}], in_n[2] = { 0, 0 }, out_id[${no}][2];`);
+  code.push(`  uint8_t out_busy[${no}][2] = { { 0 } };`);
+  code.push('  (void)in_id; (void)in_n; (void)out_id; (void)out_busy;');
   code.push(`  if (core0) {`);
   code.push(`    ${fn}_targs = ${argsName};`);
   if (t.once.length) {
@@ -125,22 +168,23 @@ export function emitTiledLayer(
       code.push(
         t.prefetchAt !== undefined
           ? `    once_id[${k}] = ${fn}_prefetch[${k}]; /* the same for every tile, started by the layer before */`
-          : `    once_id[${k}] = tile_dma(${fn}_buf_${x.field}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
+          : `    once_id[${k}] = tile_dma(${fn}_buf_${fieldIdent(x.field)}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
       ),
     );
   }
-  if (ins.length && t.prefetchAt !== undefined)
+  if (ins.length && t.prefetchAt !== undefined) {
     code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) in_id[0][k] = ${fn}_prefetch[${t.once.length} + k]; /* tile 0: started by the layer before */`);
-  else if (ins.length) code.push(`    ${fn}_in(0, in_id[0]);`);
+    code.push(`    in_n[0] = ${ins.length}u;`);
+  } else if (inFields.length) code.push(`    in_n[0] = ${fn}_in(0, in_id[0]);`);
   if (t.once.length) code.push(`    for (unsigned k = 0; k < ${t.once.length}u; k++) tile_wait(once_id[k]);`);
   code.push('  }');
   code.push(`  for (uint32_t i = 0; i < ${T}u; i++) {`);
   code.push('    if (core0) {');
-  if (ins.length) {
-    if (double) code.push(`      if (i + 1 < ${T}u) ${fn}_in(i + 1, in_id[(i + 1) & 1]);`);
-    code.push(`      for (unsigned k = 0; k < ${ins.length}u; k++) tile_wait(in_id[i & 1][k]);`);
+  if (inFields.length) {
+    code.push(`      if (i + 1 < ${T}u) in_n[(i + 1) & 1] = ${fn}_in(i + 1, in_id[(i + 1) & 1]);`);
+    code.push(`      for (unsigned k = 0; k < in_n[i & 1]; k++) tile_wait(in_id[i & 1][k]);`);
   }
-  if (outs.length && double) code.push(`      if (i >= 2) for (unsigned k = 0; k < ${outs.length}u; k++) tile_wait(out_id[i & 1][k]);`);
+  if (outFields.length) code.push(`      ${fn}_drain(i, out_id, out_busy);`);
   code.push(`      ${fn}_set(i);`);
   code.push('    }');
   if (forkPerLayer) code.push(`    dsim_fork(cores, ${kernel}, &${fn}_targs);`);
@@ -149,13 +193,13 @@ export function emitTiledLayer(
     code.push(`    ${kernel}(&${fn}_targs);`);
     code.push('    dsim_barrier();');
   }
-  if (outs.length) code.push(`    if (core0) ${fn}_out(i, out_id[i & 1]);`);
+  if (outFields.length) code.push(`    if (core0) ${fn}_out(i, out_id, out_busy);`);
   code.push('  }');
-  if (outs.length) {
-    code.push('  if (core0) {');
-    code.push(`    for (uint32_t i = ${T > 1 ? T - 2 : 0}u; i < ${T}u; i++)`);
-    code.push(`      for (unsigned k = 0; k < ${outs.length}u; k++) tile_wait(out_id[i & 1][k]);`);
-    code.push('  }');
+  if (outFields.length) {
+    code.push('  if (core0)');
+    code.push(`    for (unsigned k = 0; k < ${outFields.length}u; k++)`);
+    code.push('      for (unsigned c = 0; c < 2u; c++)');
+    code.push('        if (out_busy[k][c]) tile_wait(out_id[k][c]);');
   }
   code.push('}');
   return { comment, code, ownsArgs: false };
@@ -183,9 +227,14 @@ function singleTile(
   if (scratch) fields.scratch = macro(scratch, 0);
   const code: string[] = [];
   code.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
-  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : String(v))},`);
+  // a pointer inside a nested initializer ('rq.mul'): the initializer names the L1 buffer instead
+  const nested = (k: string, v: string) =>
+    Object.entries(fields)
+      .filter(([f]) => f.startsWith(`${k}.`))
+      .reduce((init, [f, m]) => init.replace(`.${f.slice(k.length + 1)} = ${fieldSymbol(L.call, f)}`, `.${f.slice(k.length + 1)} = ${m}`), v);
+  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : nested(k, String(v)))},`);
   code.push('};');
-  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
+  const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
   const dma = (x: (typeof moved)[number]) => `tile_dma(${fields[x.field]}, ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, ${x.dir === 'in' ? 1 : 0})`;
   const ins = moved.filter((x) => x.dir === 'in');
   const outs = moved.filter((x) => x.dir === 'out');
@@ -234,7 +283,7 @@ export function prefetchStatements(L: EmittedLayer, t: LayerTiling, plan: Memory
   return {
     decl: `static uint32_t ${L.function}_prefetch[${ins.length}]; /* DMAs of ${L.function}'s weights, started by the layer before it */`,
     issue: ins.map(
-      (x, k) => `${L.function}_prefetch[${k}] = tile_dma(${buf(x.field)}, (const uint8_t *)(${String(L.call.fields[x.field])}) + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1);`,
+      (x, k) => `${L.function}_prefetch[${k}] = tile_dma(${buf(x.field)}, (const uint8_t *)(${fieldSymbol(L.call, x.field)}) + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1);`,
     ),
   };
 }

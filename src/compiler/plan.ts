@@ -7,10 +7,11 @@
 // into one arena per level by "greedy by size": largest first, each at the lowest offset where it
 // overlaps no already placed buffer whose lifetime intersects its own (Pisarchyk & Lee 2020).
 //
-// Levels: activations go to L1 when the whole activation plan fits the L1 budget, else to L2
-// (there is no tiling yet: a layer reads and writes its operands in place). Constants are plain
-// `const` arrays placed by the linker: in L2 .rodata, or in the weight memory SRAM (.wmem at
-// 0x10800000) with --wmem. Their addresses are read back from the ELF after linking.
+// Levels are the tiling phase's decisions (tile.ts): which activations live in L1 or L2, the tile
+// buffers of each layer (L1, live during their layer), which constants are read in place from
+// L1. Other constants are plain `const` arrays placed by the linker: in L2 .rodata, or in the
+// weight memory SRAM (.wmem at 0x10800000) with --wmem. Their addresses are read back from the
+// ELF after linking.
 import { InputError } from '../errors.js';
 import { DTYPES } from '../frontend/dtype.js';
 import { elementCount } from '../frontend/ir.js';
@@ -55,10 +56,6 @@ export interface PlanOptions {
   l1: number;
   l2: number;
   wmem: boolean;
-  /** Force the activation level (tests); default: L1 when it fits, else L2. */
-  activationLevel?: Level;
-  /** Let small constants use the L1 the arena leaves free (default true). */
-  constantsInL1?: boolean;
   /** The platform description (memory levels, stacks); default siracusa. */
   platform?: Platform;
 }
@@ -84,8 +81,6 @@ export const ARGS_BUFFER = '(layer args structs)';
 /** Pseudo-constant standing for the tiled layers' per-tile tables and working args structs. */
 export const TABLES_BUFFER = '(tile tables)';
 export const ARGS_BYTES_PER_LAYER = 192;
-/** L1 left free for the kernels' im2col scratch (the L1 heap after the arena and L1 constants). */
-export const L1_SCRATCH_RESERVE = 16 * 1024;
 
 interface Storage {
   tensors: string[];
@@ -191,15 +186,12 @@ export interface TilePlacement {
   argsBytes: number;
 }
 
-export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map<string, number>, tiles?: TilePlacement): MemoryPlan {
+export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map<string, number>, tiles: TilePlacement): MemoryPlan {
   const steps = tg.nodes.length;
   const storages = liveness(tg);
   const items = storages.map((s) => ({ size: s.size, first: s.first, last: s.last, offset: undefined as number | undefined }));
   const peak = peakLive(items, steps);
-  const l1CapEarly = l1Capacity(opts.l1, opts.platform ?? siracusa);
-  const allIn = packGreedyBySize(items.map((it) => ({ ...it })));
-  const uniform: Level = opts.activationLevel ?? (allIn <= l1CapEarly ? 'L1' : 'L2');
-  const levelOfStorage = storages.map((s) => (opts.activationLevel ? uniform : tiles?.activationLevels.get(s.tensors[0]!) ?? uniform));
+  const levelOfStorage = storages.map((s) => tiles.activationLevels.get(s.tensors[0]!) ?? 'L2');
   // one arena per level: pack each level's buffers on their own
   const arenaBy: Record<Level, number> = { L1: 0, L2: 0, WMEM: 0 };
   for (const lv of ['L1', 'L2'] as const) {
@@ -207,9 +199,8 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
     const sub = idx.map((k) => items[k]!);
     arenaBy[lv] = packGreedyBySize(sub);
   }
-  const arenaActs = arenaBy.L1 + arenaBy.L2;
   // Tile buffers after the activations in L1 (each lives during its layer only).
-  const tileItems = (tiles?.buffers ?? []).map((b) => ({ size: b.size, first: b.from ?? b.step, last: b.step, offset: undefined as number | undefined }));
+  const tileItems = tiles.buffers.map((b) => ({ size: b.size, first: b.from ?? b.step, last: b.step, offset: undefined as number | undefined }));
   const workspace = packGreedyBySize(tileItems);
 
   const pf = opts.platform ?? siracusa;
@@ -218,8 +209,6 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   const l2Capacity = Math.max(0, opts.l2 - L2_RESERVED);
   const farLevel: Level = opts.wmem ? 'WMEM' : 'L2';
   const tileBase = align(arenaBy.L1);
-  const arena = arenaActs;
-  void l1Cap;
 
   const buffers: PlannedBuffer[] = storages.map((s, k) => ({
     name: s.tensors[0]!,
@@ -231,32 +220,21 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
     first: s.first,
     last: s.last,
   }));
-  // Constants: the smallest first into the L1 left over by the arena (minus a reserve for im2col
-  // scratch), since kernels read requant vectors and small weights on every element; the rest in
-  // L2 (or the weight memory with --wmem). They follow the arena in their level's plan; the
-  // linker places them in their own sections (.l1.const, .rodata, .wmem).
-  (tiles?.buffers ?? []).forEach((b, k) =>
+  tiles.buffers.forEach((b, k) =>
     buffers.push({ name: b.name, tensors: [b.name], kind: 'tile', level: 'L1', offset: tileBase + tileItems[k]!.offset!, size: b.size, first: b.from ?? b.step, last: b.step }),
   );
+  // Constants (and the args structs, the tile tables) the tiler kept in L1 follow the arena and
+  // the tile workspace, smallest first; the rest go to L2 (or the weight memory with --wmem). The
+  // linker places them in their own sections (.l1.const, .rodata, .wmem).
   const used: Record<Level, number> = { L1: align(arenaBy.L1) + align(workspace), L2: align(arenaBy.L2), WMEM: 0 };
   const constIn: Record<Level, number> = { L1: 0, L2: 0, WMEM: 0 };
-  // The free L1 serves im2col (Conv) and the staging of a GEMM weight outside L1 (ops/linear.ts):
-  // without a Conv, keeping room for the largest constant that could be staged is enough, and the
-  // rest holds more constants (stories260K: the FFN requant vectors of every layer).
-  const hasConv = tg.nodes.some(({ node }) => node.op.includes('Conv'));
-  // GEMM weight constants are named <layer>_B / <layer>_BT (ops/linear.ts).
-  const stageable = [...constantBytes].filter(([n, b]) => /_BT?$/.test(n) && b <= L1_SCRATCH_RESERVE).map(([, b]) => b);
-  const reserve = tiles ? 0 : hasConv || stageable.length === 0 ? L1_SCRATCH_RESERVE : align(Math.max(...stageable));
-  const l1ConstLimit = opts.constantsInL1 === false ? 0 : Math.max(0, l1Cap - reserve);
-  // The layers' args structs (kernels.h) are read by every core at every call: L1 first.
-  const argsBytes = tiles ? tiles.argsBytes : Math.max(4, ARGS_BYTES_PER_LAYER * tg.nodes.length);
-  const pseudo: [string, number][] = [[ARGS_BUFFER, argsBytes]];
-  if (tiles && tiles.tableBytes > 0) pseudo.push([TABLES_BUFFER, tiles.tableBytes]);
+  const pseudo: [string, number][] = [[ARGS_BUFFER, tiles.argsBytes]];
+  if (tiles.tableBytes > 0) pseudo.push([TABLES_BUFFER, tiles.tableBytes]);
   for (const [name, size] of [...pseudo, ...[...constantBytes].sort((a, b) => a[1] - b[1])]) {
-    const fits = used.L1 + align(size) <= l1ConstLimit;
-    const wanted = !tiles || (name === ARGS_BUFFER ? tiles.argsInL1 : name === TABLES_BUFFER ? tiles.tablesInL1 : tiles.l1Constants.has(name));
+    const fits = used.L1 + align(size) <= l1Cap;
+    const wanted = name === ARGS_BUFFER ? tiles.argsInL1 : name === TABLES_BUFFER ? tiles.tablesInL1 : tiles.l1Constants.has(name);
     // the tiler decided which constants are read in place from L1: the plan must honour it
-    if (tiles && wanted && !fits && name !== ARGS_BUFFER && name !== TABLES_BUFFER) throw new PlanError(`constant '${name}' (${size} B) was kept in L1 by the tiler but does not fit the L1 left (${l1ConstLimit - used.L1} B)`);
+    if (wanted && !fits && name !== ARGS_BUFFER && name !== TABLES_BUFFER) throw new PlanError(`constant '${name}' (${size} B) was kept in L1 by the tiler but does not fit the L1 left (${l1Cap - used.L1} B)`);
     const lv: Level = fits && wanted ? 'L1' : farLevel;
     buffers.push({ name, tensors: [name], kind: 'constant', level: lv, offset: used[lv], size, first: -1, last: steps });
     used[lv] += align(size);

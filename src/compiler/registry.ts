@@ -81,6 +81,17 @@ export interface TileDim {
   /** The kernel also takes multiples of this (slower): tried when `align` finds no tiling. */
   minAlign?: number;
   choices?: number[];
+  /** A reduction: its tiles accumulate into one int32 L1 partial-sum buffer (TilingRule.partial);
+   *  the output leaves after the last of them. Runs innermost (the last dimension). */
+  reduce?: boolean;
+}
+
+/** Where a tile sits for its kernel: along the reduction (first / last tile of it), and whether
+ *  the kernel gets its scratch (a rule with `scratchOptional` also runs without, slower). */
+export interface TileContext {
+  first: boolean;
+  last: boolean;
+  scratch: boolean;
 }
 
 /**
@@ -99,8 +110,14 @@ export interface TilingRule<P> {
   setup(p: P): string[];
   /** L1 scratch of the kernel for one tile (bytes; args field `scratch`), 0 if none. */
   scratch(p: P, t: TypeSignature, size: number[], cores: number): number;
-  /** Predicted kernel cycles of one tile with operands in L1. */
-  compute(p: P, t: TypeSignature, size: number[], cores: number): number;
+  /** Predicted kernel cycles of one tile with operands in L1 (ctx: see TileContext; absent =
+   *  the only tile along the reduction, with scratch). */
+  compute(p: P, t: TypeSignature, size: number[], cores: number, ctx?: TileContext): number;
+  /** Bytes of the int32 partial sums of one tile (a rule with a `reduce` dimension). The C set-up
+   *  sees the buffer as `PART` (NULL while the reduction is not split). */
+  partial?(p: P, t: TypeSignature, size: number[]): number;
+  /** The kernel also runs without its scratch (another, slower path): the tiler may leave it out. */
+  scratchOptional?: boolean;
 }
 
 export interface Binding<P> {

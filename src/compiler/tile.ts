@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import { siracusa, type Platform } from '../sim/platform/siracusa.js';
 import type { ConstantsPhase, EmittedLayer } from './constants.js';
 import { ALIGN, ARGS_BYTES_PER_LAYER, l1Capacity, liveness, packGreedyBySize, PlanError, type Level, type MemoryPlan } from './plan.js';
-import type { TileDim, TileSlice, TilingRule, TypeSignature } from './registry.js';
+import type { KernelCall, TileDim, TileSlice, TilingRule, TypeSignature } from './registry.js';
 import type { TypedGraph } from './types.js';
 
 const align4 = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
@@ -27,13 +27,17 @@ export interface Tile {
   at: number[];
   size: number[];
   coords: Record<string, number>;
-  /** DMAs of the operands that move (in: before the tile, out: after it). */
+  /** DMAs the tile issues (in: before it; out: after it). An input whose slice equals the
+   *  previous tile's is not moved again, an output leaves after the last tile of its run. */
   transfers: TileTransfer[];
+  /** Copy (0/1) of each double-buffered operand's L1 buffer the tile uses. */
+  copy: Record<string, number>;
   /** Byte offsets of the operands read or written in place (already in L1). */
   inPlace: { field: string; offset: number }[];
 }
 
-/** An L1 buffer of a tiled layer: one per moved operand (x2 when double-buffered), one scratch. */
+/** An L1 buffer of a tiled layer: one per moved operand (x2 when double-buffered), one scratch,
+ *  one of int32 partial sums (field 'partial') when a reduction is split. */
 export interface TileBuffer {
   /** Unique name (plan + C macro). */
   name: string;
@@ -50,7 +54,13 @@ export interface LayerTiling {
   once: TileTransfer[];
   layer: string;
   function: string;
-  dims: { name: string; size: number; tile: number }[];
+  dims: { name: string; size: number; tile: number; reduce?: boolean }[];
+  /** Bytes of int32 partial sums the largest tile needs (a split reduction). */
+  partialBytes?: number;
+  /** Loop nest, outermost first (dimension names; the reduction innermost). */
+  order: string[];
+  /** The kernel runs without its scratch (TilingRule.scratchOptional). */
+  noScratch?: boolean;
   tiles: Tile[];
   buffers: TileBuffer[];
   /** L1 bytes of the tile buffers (all copies, aligned). */
@@ -93,6 +103,23 @@ export const TILE_OVERHEAD = 120;
 /** Cycles core 0 spends programming one DMA (5 words to MCHAN plus the call). */
 export const DMA_PROGRAM = 24;
 
+/**
+ * The C symbol behind an operand field of a kernel call: a top-level field ('A') or a pointer
+ * inside a nested initializer ('rq.mul' in `.rq = { .mul = c_x, ... }`); '' when none.
+ */
+export function fieldSymbol(call: KernelCall, path: string): string {
+  const [top, inner] = path.split('.', 2) as [string, string | undefined];
+  const v = call.fields[top];
+  if (v === undefined) return '';
+  if (inner === undefined) return String(v);
+  const init = String(v);
+  const at = init.indexOf(`.${inner} = `);
+  return at < 0 ? '' : (/^[A-Za-z_][A-Za-z0-9_]*/.exec(init.slice(at + inner.length + 4))?.[0] ?? '');
+}
+
+/** A field path as a C identifier fragment ('rq.mul' -> 'rq_mul'). */
+export const fieldIdent = (path: string) => path.replace(/\./g, '_');
+
 /** DMA cycles of one transfer (platform bandwidth, burst and latency model). */
 export function dmaCycles(t: { rowBytes: number; rows: number }, latency: number, pf: Platform = siracusa): number {
   const { burstBytes, bytesPerCycle, setupCycles } = pf.dma;
@@ -125,6 +152,17 @@ export interface Evaluation {
   tiles: number;
   /** Moved operands loaded once (same slice in every tile). */
   stationary: string[];
+  /** Loop nest (dimension indices, outermost first) the cycles are for. */
+  order: number[];
+  /** Bytes the DMA moves (in + out). */
+  dmaBytes: number;
+}
+
+/** How a layer's tiles run besides their sizes: loop order (dimension indices, outermost first)
+ *  and whether the kernel gets its scratch. */
+export interface TilingChoice {
+  order?: number[];
+  scratch?: boolean;
 }
 
 function tileStarts(size: number, t: number): number[] {
@@ -135,107 +173,187 @@ function tileStarts(size: number, t: number): number[] {
 
 /** The tiles of a choice of tile sizes, each with its slices (row-merged when contiguous). */
 function slicesOf<P>(pb: LayerProblem<P>, at: number[], size: number[]): TileTransfer[] {
-  return pb.rule.slices(pb.params, pb.types, at, size).map((s) => {
-    const merged = s.rows > 1 && s.stride === s.rowBytes ? { ...s, rowBytes: s.rowBytes * s.rows, rows: 1, stride: 0 } : s;
-    return { ...merged, bytes: merged.rowBytes * merged.rows };
-  });
+  return pb.rule.slices(pb.params, pb.types, at, size).map((s) =>
+    s.rows > 1 && s.stride === s.rowBytes
+      ? { field: s.field, dir: s.dir, offset: s.offset, rowBytes: s.rowBytes * s.rows, rows: 1, stride: 0, bytes: s.rowBytes * s.rows }
+      : { field: s.field, dir: s.dir, offset: s.offset, rowBytes: s.rowBytes, rows: s.rows, stride: s.stride, bytes: s.rowBytes * s.rows },
+  );
+}
+
+const sliceKey = (s: TileSlice) => `${s.offset}/${s.rowBytes}/${s.rows}/${s.stride}`;
+
+/** Every loop nest worth telling apart: the dimensions with more than one tile in any order,
+ *  the reduction innermost; the first is the rule's own order. */
+export function loopOrders(dims: TileDim[], counts: number[]): number[][] {
+  const red = dims.map((_, k) => k).filter((k) => dims[k]!.reduce);
+  const free = dims.map((_, k) => k).filter((k) => !dims[k]!.reduce);
+  const split = free.filter((k) => counts[k]! > 1);
+  const single = free.filter((k) => counts[k]! <= 1);
+  const perms = (xs: number[]): number[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((r) => [x, ...r])));
+  return perms(split).map((p) => [...single, ...p, ...red]);
+}
+
+/** A tile class (first / a middle one / last per dimension), the tiles it stands for, and what
+ *  the loop orders need of it. */
+interface ClassTile {
+  at: number[];
+  size: number[];
+  n: number;
+  notFirst: boolean[];
+  notLast: boolean[];
+  slices: TileTransfer[];
+  compute: number;
 }
 
 /**
- * Cost and L1 need of tile sizes `sizes` (one per dimension). Tiles of a dimension are full
- * but for the last; tiles are evaluated by class (first / middle / last per dimension: the
- * halo and the edges differ), weighted by how many tiles each class stands for.
+ * Cost and L1 need of tile sizes `sizes` (one per dimension), for every loop order (the best
+ * first). Tiles of a dimension are full but for the last; tiles are evaluated by class (first /
+ * middle / last per dimension: the halo and the edges differ), weighted by how many tiles each
+ * class stands for. An operand's slice depends on some dimensions (found by moving each one
+ * tile on); under a loop order it is loaded again only when one of those changes, so the cost
+ * of each order follows from the classes exactly.
  */
-export function evaluateTiling<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: number[]): Evaluation {
+export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: number[], withScratch = true): Evaluation[] {
   const pf = pb.platform ?? siracusa;
   const starts = dims.map((d, k) => tileStarts(d.size, sizes[k]!));
-  const T = starts.reduce((a, s) => a * s.length, 1);
-  const copies = T > 1 ? 2 : 1;
-  if (pb.rule.legal && !pb.rule.legal(pb.params, sizes)) return { legal: false, need: Infinity, cycles: Infinity, compute: 0, dma: 0, tiles: T, stationary: [] };
-  // classes per dimension: index 0, 1 (a middle one), last; with the number of tiles each stands for
+  const counts = starts.map((s) => s.length);
+  const T = counts.reduce((a, c) => a * c, 1);
+  const illegal = (): Evaluation[] => [{ legal: false, need: Infinity, cycles: Infinity, compute: 0, dma: 0, tiles: T, stationary: [], order: dims.map((_, k) => k), dmaBytes: 0 }];
+  if (pb.rule.legal && !pb.rule.legal(pb.params, sizes)) return illegal();
+  if (!withScratch && !pb.rule.scratchOptional) return illegal();
+  const red = dims.findIndex((d) => d.reduce);
+  const splitReduce = red >= 0 && counts[red]! > 1;
+  if (splitReduce && !pb.rule.partial) throw new Error('internal: a reduction dimension without a partial-sum buffer');
   const classes = starts.map((s) => {
     if (s.length === 1) return [{ i: 0, n: 1 }];
     if (s.length === 2) return [{ i: 0, n: 1 }, { i: 1, n: 1 }];
     return [{ i: 0, n: 1 }, { i: 1, n: s.length - 2 }, { i: s.length - 1, n: 1 }];
   });
-  // operands whose slice is the same in every tile come once, into one buffer
-  const stationary = new Set<string>();
-  const classTiles: { at: number[]; size: number[]; n: number }[] = [];
-  const collect = (k: number, at: number[], size: number[], n: number) => {
-    if (k === dims.length) return void classTiles.push({ at, size, n });
-    for (const { i, n: m } of classes[k]!) {
-      const a = starts[k]![i]!;
-      collect(k + 1, [...at, a], [...size, Math.min(sizes[k]!, dims[k]!.size - a)], n * m);
-    }
-  };
-  collect(0, [], [], 1);
-  if (T > 1) {
-    const keys = new Map<string, Set<string>>();
-    for (const ct of classTiles)
-      for (const sl of slicesOf(pb, ct.at, ct.size)) {
-        if (sl.dir !== 'in') continue;
-        const set = keys.get(sl.field) ?? new Set<string>();
-        set.add(`${sl.offset}/${sl.rowBytes}/${sl.rows}`);
-        keys.set(sl.field, set);
-      }
-    for (const [f, set] of keys) if (set.size === 1 && pb.moved(f)) stationary.add(f);
-  }
-  const need = new Map<string, number>();
-  let onceBytes = 0;
-  let onceCycles = 0;
-  let scratch = 0;
-  let steady = 0;
-  let compute = 0;
-  let dma = 0;
-  let firstIn = 0;
-  let lastOut = 0;
-  let legal = true;
-  const visit = (k: number, at: number[], size: number[], n: number) => {
+  const sizeAt = (k: number, a: number) => Math.min(sizes[k]!, dims[k]!.size - a);
+  const cts: ClassTile[] = [];
+  const collect = (k: number, at: number[], size: number[], idx: number[], n: number) => {
     if (k === dims.length) {
-      const sl = slicesOf(pb, at, size);
-      let tin = 0;
-      let tout = 0;
-      let programs = 0;
-      for (const s of sl) {
-        if (stationary.has(s.field)) {
-          if (at.every((a) => a === 0)) {
-            onceBytes += align4(s.bytes);
-            onceCycles += dmaCycles(s, pb.latency(s.field), pf);
-            if (s.bytes > pf.dma.maxTransferBytes) legal = false;
-          }
-          continue;
-        }
-        if (!pb.moved(s.field)) {
-          if (s.rows > 1 && T > 1) legal = false; // read in place: the kernel needs it dense
-          continue;
-        }
-        if (s.bytes > pf.dma.maxTransferBytes) legal = false;
-        need.set(s.field, Math.max(need.get(s.field) ?? 0, align4(s.bytes)));
-        const c = dmaCycles(s, pb.latency(s.field), pf);
-        programs++;
-        if (s.dir === 'in') tin += c;
-        else tout += c;
-      }
-      scratch = Math.max(scratch, align4(pb.rule.scratch(pb.params, pb.types, size, pb.cores)));
-      const c = pb.rule.compute(pb.params, pb.types, size, pb.cores);
-      compute += n * c;
-      dma += n * (tin + tout);
-      const core = c + TILE_OVERHEAD + programs * DMA_PROGRAM;
-      steady += n * (T > 1 ? Math.max(core, tin, tout) : core + tin + tout);
-      if (at.every((a) => a === 0)) firstIn = tin;
-      if (at.every((a, j) => a === starts[j]![starts[j]!.length - 1])) lastOut = tout;
+      const first = red < 0 || idx[red] === 0;
+      const last = red < 0 || idx[red] === counts[red]! - 1;
+      cts.push({
+        at,
+        size,
+        n,
+        notFirst: idx.map((i) => i > 0),
+        notLast: idx.map((i, j) => i < counts[j]! - 1),
+        slices: slicesOf(pb, at, size),
+        compute: pb.rule.compute(pb.params, pb.types, size, pb.cores, { first, last, scratch: withScratch }),
+      });
       return;
     }
     for (const { i, n: m } of classes[k]!) {
       const a = starts[k]![i]!;
-      visit(k + 1, [...at, a], [...size, Math.min(sizes[k]!, dims[k]!.size - a)], n * m);
+      collect(k + 1, [...at, a], [...size, sizeAt(k, a)], [...idx, i], n * m);
     }
   };
-  for (const ct of classTiles) visit(dims.length, ct.at, ct.size, ct.n);
-  let bytes = scratch + onceBytes;
-  for (const b of need.values()) bytes += b * copies;
-  const cycles = (T > 1 ? steady + firstIn + lastOut : steady) + onceCycles + (onceCycles ? DMA_PROGRAM : 0);
-  return { legal, need: bytes, cycles: Math.round(cycles), compute: Math.round(compute), dma: Math.round(dma + onceCycles), tiles: T, stationary: [...stationary] };
+  collect(0, [], [], [], 1);
+  // the dimensions each operand's slice depends on
+  const origin = cts[0]!;
+  const keyAt0 = new Map(origin.slices.map((s) => [s.field, sliceKey(s)]));
+  const dep = new Map<string, number[]>([...keyAt0.keys()].map((f) => [f, []]));
+  dims.forEach((_, j) => {
+    if (counts[j]! < 2) return;
+    const moved = new Set<string>();
+    for (const i of [1, counts[j]! - 1]) {
+      const at = origin.at.map((a, k) => (k === j ? starts[j]![i]! : a));
+      const size = at.map((a, k) => sizeAt(k, a));
+      for (const s of slicesOf(pb, at, size)) if (keyAt0.get(s.field) !== sliceKey(s)) moved.add(s.field);
+    }
+    for (const f of moved) dep.get(f)?.push(j);
+  });
+  const moved = new Set([...keyAt0.keys()].filter((f) => pb.moved(f)));
+  const dirOf = new Map(origin.slices.map((s) => [s.field, s.dir]));
+  const stationary = new Set([...moved].filter((f) => T > 1 && dirOf.get(f) === 'in' && dep.get(f)!.length === 0));
+  // L1 need (the same for every order)
+  let legal = true;
+  const need = new Map<string, number>();
+  let onceBytes = 0;
+  let onceCycles = 0;
+  let scratch = 0;
+  let partial = 0;
+  let computeSum = 0;
+  for (const ct of cts) {
+    for (const s of ct.slices) {
+      if (!moved.has(s.field)) {
+        if (s.rows > 1 && T > 1) legal = false; // read in place: the kernel needs it dense
+        continue;
+      }
+      if (s.bytes > pf.dma.maxTransferBytes) legal = false;
+      if (stationary.has(s.field)) continue;
+      need.set(s.field, Math.max(need.get(s.field) ?? 0, align4(s.bytes)));
+    }
+    if (withScratch) scratch = Math.max(scratch, align4(pb.rule.scratch(pb.params, pb.types, ct.size, pb.cores)));
+    if (splitReduce) partial = Math.max(partial, align4(pb.rule.partial!(pb.params, pb.types, ct.size)));
+    computeSum += ct.n * ct.compute;
+  }
+  for (const s of origin.slices)
+    if (stationary.has(s.field)) {
+      onceBytes += align4(s.bytes);
+      onceCycles += dmaCycles(s, pb.latency(s.field), pf);
+    }
+  if (!legal) return illegal();
+  let bytes = scratch + partial + onceBytes;
+  for (const [f, b] of need) bytes += b * (dep.get(f)!.length > 0 ? 2 : 1);
+  const orders = loopOrders(dims, counts);
+  const evals = orders.map((order): Evaluation => {
+    const pos = new Map(order.map((k, q) => [k, q]));
+    const maxpos = new Map([...dep].map(([f, ds]) => [f, Math.max(-1, ...ds.map((j) => pos.get(j)!))]));
+    let steady = 0;
+    let dma = 0;
+    let dmaBytes = 0;
+    let firstIn = 0;
+    let lastOut = 0;
+    for (const ct of cts) {
+      // the outermost loop position that moved from the previous tile / moves to the next one
+      let p = -1;
+      let q = -1;
+      order.forEach((k, i) => {
+        if (ct.notFirst[k]) p = i;
+        if (ct.notLast[k]) q = i;
+      });
+      let tin = 0;
+      let tout = 0;
+      let programs = 0;
+      for (const s of ct.slices) {
+        if (!moved.has(s.field) || stationary.has(s.field)) continue;
+        const mp = maxpos.get(s.field)!;
+        const go = s.dir === 'in' ? p < 0 || mp >= p : q < 0 || mp >= q;
+        if (!go) continue;
+        const c = dmaCycles(s, pb.latency(s.field), pf);
+        programs++;
+        dmaBytes += ct.n * s.bytes;
+        if (s.dir === 'in') tin += c;
+        else tout += c;
+      }
+      dma += ct.n * (tin + tout);
+      const core = ct.compute + TILE_OVERHEAD + programs * DMA_PROGRAM;
+      steady += ct.n * (T > 1 ? Math.max(core, tin, tout) : core + tin + tout);
+      if (p < 0) firstIn = tin;
+      if (q < 0) lastOut = tout;
+    }
+    const cycles = (T > 1 ? steady + firstIn + lastOut : steady) + onceCycles + (onceCycles ? DMA_PROGRAM : 0);
+    return { legal: true, need: bytes, cycles: Math.round(cycles), compute: Math.round(computeSum), dma: Math.round(dma + onceCycles), tiles: T, stationary: [...stationary], order, dmaBytes: dmaBytes + onceBytes };
+  });
+  // cheapest first; ties: the rule's own order
+  return evals.map((e, k) => ({ e, k })).sort((a, b) => a.e.cycles - b.e.cycles || a.k - b.k).map((x) => x.e);
+}
+
+/** The cost of tile sizes under one loop order (any permutation of the dimensions, the
+ *  reduction innermost; default: the cheapest order). */
+export function evaluateTiling<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: number[], choice: TilingChoice = {}): Evaluation {
+  const all = evaluateOrders(pb, dims, sizes, choice.scratch ?? true);
+  if (!choice.order || !all[0]!.legal) return all[0]!;
+  // dimensions with one tile do not loop: only the order of the others tells orders apart
+  const split = (o: number[]) => o.filter((k) => Math.ceil(dims[k]!.size / sizes[k]!) > 1).join(',');
+  const want = split(choice.order);
+  const e = all.find((x) => split(x.order) === want);
+  if (!e) throw new Error(`internal: loop order [${choice.order}] is not an order of sizes [${sizes}] (the reduction runs innermost)`);
+  return e;
 }
 
 /**
@@ -263,15 +381,18 @@ export const EXACT_SEARCH_LIMIT = 4096;
 
 export interface Solution {
   sizes: number[];
+  /** Whether the kernel gets its scratch. */
+  scratch: boolean;
   eval: Evaluation;
   /** Smallest L1 need of any legal tiling. */
   minL1: number;
 }
 
 /**
- * Exact search: every combination of candidate sizes, the innermost dimension ascending and
- * cut at the first size over the budget (the need grows with each size but for the whole
- * size, which is tried too). Ties: fewer tiles.
+ * Exact search: every combination of candidate sizes, every loop order of it, with and without
+ * the kernel's scratch when the rule allows, the innermost dimension ascending and cut at the
+ * first size over the budget (the need grows with each size but for the whole size, which is
+ * tried too). Ties: fewer tiles, then with scratch.
  */
 export function solveTiling<P>(pb: LayerProblem<P>, budget: number): Solution | { minL1: number } {
   const preferred = searchTiling(pb, budget, pb.rule.dims(pb.params));
@@ -289,21 +410,25 @@ function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): 
   }
   let best: Solution | undefined;
   let minL1 = Infinity;
+  const variants = pb.rule.scratchOptional ? [true, false] : [true];
   const walk = (k: number, sizes: number[]) => {
     if (k === dims.length - 1) {
-      const list = cands[k]!;
-      for (let i = 0; i < list.length; i++) {
-        const s = [...sizes, list[i]!];
-        const e = evaluateTiling(pb, dims, s);
-        if (!e.legal) continue;
-        minL1 = Math.min(minL1, e.need);
-        if (e.need > budget) {
-          // the need grows with the size, except at the whole size (one copy instead of two,
-          // operands that become the same for every tile): jump there, then stop
-          if (i < list.length - 2) i = list.length - 2;
-          continue;
+      for (const withScratch of variants) {
+        const list = cands[k]!;
+        for (let i = 0; i < list.length; i++) {
+          const s = [...sizes, list[i]!];
+          const e = evaluateOrders(pb, dims, s, withScratch)[0]!;
+          if (!e.legal) continue;
+          minL1 = Math.min(minL1, e.need);
+          if (e.need > budget) {
+            // the need grows with the size, except at the whole size (one copy instead of two,
+            // operands that become the same for every tile): jump there, then stop
+            if (i < list.length - 2) i = list.length - 2;
+            continue;
+          }
+          if (!best || e.cycles < best.eval.cycles || (e.cycles === best.eval.cycles && e.tiles < best.eval.tiles))
+            best = { sizes: s, scratch: withScratch, eval: e, minL1: 0 };
         }
-        if (!best || e.cycles < best.eval.cycles || (e.cycles === best.eval.cycles && e.tiles < best.eval.tiles)) best = { sizes: s, eval: e, minL1: 0 };
       }
       return;
     }
@@ -318,36 +443,74 @@ function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): 
 function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer): LayerTiling {
   const dims = pb.rule.dims(pb.params);
   const starts = dims.map((d, k) => tileStarts(d.size, sol.sizes[k]!));
-  const tiles: Tile[] = [];
-  const once: TileTransfer[] = [];
+  const order = sol.eval.order;
   const stationary = new Set(sol.eval.stationary);
-  const walk = (k: number, at: number[]) => {
-    if (k === dims.length) {
+  // every tile in loop order (outermost dimension first), at in the rule's dimension order
+  const raw: { at: number[]; size: number[]; sl: TileTransfer[] }[] = [];
+  const walk = (q: number, at: number[]) => {
+    if (q === order.length) {
       const size = at.map((a, j) => Math.min(sol.sizes[j]!, dims[j]!.size - a));
-      const sl = slicesOf(pb, at, size);
-      if (tiles.length === 0) once.push(...sl.filter((s) => stationary.has(s.field)));
-      tiles.push({
-        at,
-        size,
-        coords: pb.rule.coords(pb.params, at, size),
-        transfers: sl.filter((s) => pb.moved(s.field) && !stationary.has(s.field)),
-        inPlace: sl.filter((s) => !pb.moved(s.field)).map((s) => ({ field: s.field, offset: s.offset })),
-      });
+      raw.push({ at: [...at], size, sl: slicesOf(pb, at, size) });
       return;
     }
-    for (const a of starts[k]!) walk(k + 1, [...at, a]);
+    const k = order[q]!;
+    for (const a of starts[k]!) {
+      at[k] = a;
+      walk(q + 1, at);
+    }
   };
-  walk(0, []);
-  const copies = tiles.length > 1 ? 2 : 1;
+  walk(0, dims.map(() => 0));
+  const once = raw[0]!.sl.filter((s) => stationary.has(s.field));
+  const single = raw.length === 1;
+  const copy = new Map<string, number>();
+  const tiles: Tile[] = raw.map((r, i) => {
+    const transfers: TileTransfer[] = [];
+    const copies: Record<string, number> = {};
+    for (const s of r.sl) {
+      if (!pb.moved(s.field) || stationary.has(s.field)) continue;
+      if (r.sl.filter((x) => x.field === s.field).length > 1) throw new Error(`internal: layer '${L.name}': several slices of ${s.field} in one tile`);
+      const key = sliceKey(s);
+      const same = (j: number) => raw[j]?.sl.some((x) => x.field === s.field && sliceKey(x) === key) ?? false;
+      if (s.dir === 'in') {
+        // a new slice goes to the copy the previous tile does not read
+        if (i === 0) copy.set(s.field, 0);
+        else if (!same(i - 1)) copy.set(s.field, (copy.get(s.field) ?? 0) ^ 1);
+        if (i === 0 || !same(i - 1)) transfers.push(s);
+      } else {
+        // an output run (tiles writing the same slice: a split reduction) uses one copy and
+        // leaves after its last tile
+        if (i > 0 && !same(i - 1)) copy.set(s.field, (copy.get(s.field) ?? 0) ^ 1);
+        else if (i === 0) copy.set(s.field, 0);
+        if (!same(i + 1)) transfers.push(s);
+      }
+      copies[s.field] = single ? 0 : copy.get(s.field)!;
+    }
+    return {
+      at: r.at,
+      size: r.size,
+      coords: pb.rule.coords(pb.params, r.at, r.size),
+      transfers,
+      copy: copies,
+      inPlace: r.sl.filter((s) => !pb.moved(s.field)).map((s) => ({ field: s.field, offset: s.offset })),
+    };
+  });
   const buffers: TileBuffer[] = [];
   for (const x of once) buffers.push({ name: `${L.function}.${x.field}`, field: x.field, bytes: align4(x.bytes), copies: 1 });
-  const fields = [...new Set(tiles.flatMap((t) => t.transfers.map((x) => x.field)))];
+  const fields = [...new Set(raw.flatMap((r) => r.sl.filter((s) => pb.moved(s.field) && !stationary.has(s.field)).map((s) => s.field)))];
   for (const f of fields) {
-    const bytes = Math.max(...tiles.flatMap((t) => t.transfers.filter((x) => x.field === f).map((x) => x.bytes)));
-    buffers.push({ name: `${L.function}.${f}`, field: f, bytes: align4(bytes), copies });
+    const bytes = Math.max(...raw.flatMap((r) => r.sl.filter((x) => x.field === f).map((x) => x.bytes)));
+    const twice = tiles.some((t) => t.copy[f] === 1);
+    buffers.push({ name: `${L.function}.${f}`, field: f, bytes: align4(bytes), copies: twice ? 2 : 1 });
   }
-  const scratch = Math.max(0, ...tiles.map((t) => align4(pb.rule.scratch(pb.params, pb.types, t.size, pb.cores))));
+  const scratch = sol.scratch ? Math.max(0, ...tiles.map((t) => align4(pb.rule.scratch(pb.params, pb.types, t.size, pb.cores)))) : 0;
   if (scratch > 0) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: scratch, copies: 1 });
+  const red = dims.findIndex((d) => d.reduce);
+  let partialBytes: number | undefined;
+  if (red >= 0 && starts[red]!.length > 1) {
+    const part = Math.max(...tiles.map((t) => align4(pb.rule.partial!(pb.params, pb.types, t.size))));
+    buffers.push({ name: `${L.function}.partial`, field: 'partial', bytes: part, copies: 1 });
+    partialBytes = part;
+  }
   const sum = (dir: 'in' | 'out') =>
     once.filter((x) => x.dir === dir).reduce((a, x) => a + x.bytes, 0) + tiles.reduce((s, t) => s + t.transfers.filter((x) => x.dir === dir).reduce((a, x) => a + x.bytes, 0), 0);
   return {
@@ -355,7 +518,10 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
     once,
     layer: L.name,
     function: L.function,
-    dims: dims.map((d, k) => ({ name: d.name, size: d.size, tile: sol.sizes[k]! })),
+    dims: dims.map((d, k) => ({ name: d.name, size: d.size, tile: sol.sizes[k]!, ...(d.reduce ? { reduce: true } : {}) })),
+    ...(partialBytes !== undefined ? { partialBytes } : {}),
+    order: order.map((k) => dims[k]!.name),
+    ...(sol.scratch ? {} : { noScratch: true }),
     tiles,
     buffers,
     l1Bytes: buffers.reduce((s, b) => s + b.bytes * b.copies, 0),
@@ -364,6 +530,41 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
     dmaBytesIn: sum('in'),
     dmaBytesOut: sum('out'),
   };
+}
+
+/**
+ * solveTiling, once per distinct problem: layers of the same shape (a transformer's blocks) share
+ * their solution. Problems are told apart by what the search sees of them: the dimensions, the
+ * slices and kernel cycles of the whole layer and of a small tile, the scratch, and where each
+ * operand is (moved or not, DMA latency).
+ */
+function solveMemo<P>(pb: LayerProblem<P>, budget: number, memo: Map<string, ReturnType<typeof solveTiling>>): ReturnType<typeof solveTiling> {
+  const { rule, params, types, cores } = pb;
+  const dims = rule.dims(params);
+  const whole = dims.map((d) => d.size);
+  const small = dims.map((d) => Math.min(d.size, d.align));
+  const at = dims.map((d, k) => d.size - small[k]!);
+  const sl = [...rule.slices(params, types, dims.map(() => 0), whole), ...rule.slices(params, types, at, small)];
+  const key = JSON.stringify([
+    budget,
+    cores,
+    dims,
+    sl,
+    sl.map((x) => [pb.moved(x.field), pb.latency(x.field)]),
+    rule.compute(params, types, whole, cores),
+    rule.compute(params, types, small, cores),
+    rule.compute(params, types, small, cores, { first: false, last: true, scratch: false }),
+    rule.scratch(params, types, whole, cores),
+    rule.partial?.(params, types, whole),
+    rule.setup(params),
+    rule.coords(params, at, small),
+  ]);
+  let sol = memo.get(key);
+  if (!sol) {
+    sol = solveTiling(pb, budget);
+    memo.set(key, sol);
+  }
+  return sol;
 }
 
 /** Bytes of the tiled layers' per-tile tables and working args (they sit with the args structs). */
@@ -387,11 +588,17 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   const activationMacros = new Set(cs.bufferMacro.values());
   const ruled = cs.layers.filter((L) => L.bound.binding.tiling);
 
+  const memo = new Map<string, ReturnType<typeof solveTiling>>();
   const attempt = (inL2: Set<string>, l1Consts: Set<string>, budget: number): LayerTiling[] | { layer: EmittedLayer; minL1: number } => {
     const out: LayerTiling[] = [];
     for (const L of ruled) {
       const rule = L.bound.binding.tiling as TilingRule<unknown>;
-      const symbol = (field: string) => String(L.call.fields[field] ?? '');
+      const symbols = new Map<string, string>();
+      const symbol = (field: string) => {
+        let s = symbols.get(field);
+        if (s === undefined) symbols.set(field, (s = fieldSymbol(L.call, field)));
+        return s;
+      };
       const moved = (field: string) => {
         const s = symbol(field);
         if (activationMacros.has(s)) return inL2.has(s);
@@ -404,7 +611,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       const anyMoved = rule.slices(L.bound.params, L.bound.types, dims.map(() => 0), dims.map((d) => d.size)).some((s) => moved(s.field));
       const needsScratch = rule.scratch(L.bound.params, L.bound.types, dims.map((d) => d.size), opts.cores) > 0;
       if (!anyMoved && !needsScratch) continue;
-      const sol = solveTiling(pb, budget);
+      const sol = solveMemo(pb, budget, memo);
       if (!('sizes' in sol)) return { layer: L, minL1: sol.minL1 };
       out.push(buildLayerTiling(pb, sol, L));
     }
@@ -424,6 +631,18 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   // pay for operands in L2 and for args in L2; the lowest wins (everything in L1 stops early).
   const ruledSteps = new Set(ruled.map((L) => L.index));
   let bestScore = Infinity;
+  let bestKeepArgs = true;
+  const scoreOf = (got: LayerTiling[], spilled: Set<string>, keepArgs: boolean) => {
+    let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
+    for (const L of cs.layers) {
+      if (ruledSteps.has(L.index)) continue;
+      for (const t of [...L.bound.node.inputs, ...L.bound.node.outputs]) {
+        const st = storages.find((x) => x.tensors.includes(t));
+        if (st && spilled.has(macroOf(st))) score += st.size * L2_OPERAND_CYCLES_PER_BYTE;
+      }
+    }
+    return score;
+  };
   search: for (const keepArgs of [true, false])
     for (const share of [1, 0.75, 0.5, 0.25, 0]) {
       const target = share * l1Cap - (keepArgs ? argsBytes : 0);
@@ -448,16 +667,10 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         }
         continue;
       }
-      let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
-      for (const L of cs.layers) {
-        if (ruledSteps.has(L.index)) continue;
-        for (const t of [...L.bound.node.inputs, ...L.bound.node.outputs]) {
-          const st = storages.find((x) => x.tensors.includes(t));
-          if (st && spilled.has(macroOf(st))) score += st.size * L2_OPERAND_CYCLES_PER_BYTE;
-        }
-      }
+      const score = scoreOf(got, spilled, keepArgs);
       if (score < bestScore) {
         bestScore = score;
+        bestKeepArgs = keepArgs;
         first = got;
         inL2 = spilled;
         budget = b;
@@ -466,6 +679,40 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       if (spilled.size === 0 && keepArgs && got.every((t) => t.dmaBytesIn + t.dmaBytesOut === 0)) break search;
     }
   if (!first) throw new Error('internal: the tiler tried no activation placement');
+  // Producer / consumer pairs: spilled intermediates come back to L1, smallest first, into the
+  // holes of the L1 arena or growing it by a share of L1 (the tiles get less); their layers then
+  // read and write them in place. The cost model's score decides.
+  if (Array.isArray(first) && inL2.size > 0) {
+    const kept0 = storages.filter((st) => !inL2.has(macroOf(st)));
+    const arena0 = arenaOf(kept0);
+    const spilledBySize = storages.filter((x) => inL2.has(macroOf(x))).sort((a, b) => a.size - b.size || a.first - b.first);
+    let settled = inL2;
+    for (const growth of [0, 0.125, 0.25]) {
+      let kept = kept0;
+      let arena = arena0;
+      const back = new Set(inL2);
+      for (const st of spilledBySize) {
+        const trial = [...kept, st];
+        const a = arenaOf(trial);
+        if (a > arena0 + growth * l1Cap) continue;
+        kept = trial;
+        arena = a;
+        back.delete(macroOf(st));
+      }
+      if (back.size === settled.size) continue;
+      const b = l1Cap - arena;
+      const got = attempt(back, none, b - (bestKeepArgs ? argsBytes : 0));
+      if (!Array.isArray(got)) continue;
+      const score = scoreOf(got, back, bestKeepArgs);
+      if (score < bestScore) {
+        bestScore = score;
+        first = got;
+        inL2 = back;
+        budget = b;
+        settled = back;
+      }
+    }
+  }
   if (!Array.isArray(first)) {
     const need = first.minL1 === Infinity ? 'no legal tiling (a single row or channel exceeds the DMA length limit)' : `its smallest tiling needs ${first.minL1} B of L1 tile buffers`;
     const minL1 = first.minL1 === Infinity ? '' : `; minimum --l1 ${first.minL1 + pf.l1RuntimeBytes}`;
@@ -486,24 +733,38 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
     if (tablesInL1) left -= tables;
     return { left, argsInL1, tablesInL1, argsTotal: (argsInL1 ? align4(argsBytes) : 0) + (tablesInL1 ? tables : 0) };
   };
-  const rest = placeRest(first);
-  let left = rest.left;
-  const l1Constants = new Set<string>();
-  for (const [name, size] of [...cs.bytes].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))) {
-    if (align4(size) > left) break;
-    l1Constants.add(name);
-    left -= align4(size);
-  }
-  const used = [...l1Constants].reduce((s, n) => s + align4(cs.bytes.get(n)!), 0);
-  const again = attempt(inL2, l1Constants, budget - used - rest.argsTotal);
-  const withPrefetch = (ls: LayerTiling[]) => planPrefetch(ls, cs);
+  const bySize = [...cs.bytes].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+  const bytesOf = (set: Set<string>) => [...set].reduce((s, n) => s + align4(cs.bytes.get(n)!), 0);
+  // The L1 the tiles (solved with constants `base` read in place) leave takes more constants,
+  // smallest first, and the layers are tiled again with those in place.
+  const finish = (ls: LayerTiling[], base: Set<string>) => {
+    const rest = placeRest(ls);
+    const room = rest.left - bytesOf(base);
+    if (room < 0) return undefined;
+    // the re-tiled layers' tables may need more room than the first ones': fewer constants then
+    for (const share of [1, 0.5, 0.25]) {
+      let left = Math.floor(room * share);
+      const l1Constants = new Set(base);
+      for (const [name, size] of bySize) {
+        if (l1Constants.has(name)) continue;
+        if (align4(size) > left) break;
+        l1Constants.add(name);
+        left -= align4(size);
+      }
+      if (l1Constants.size === base.size) break;
+      const used = bytesOf(l1Constants);
+      const again = attempt(inL2, l1Constants, budget - used - rest.argsTotal);
+      if (!Array.isArray(again)) continue;
+      const r = placeRest(again);
+      // the constants fit beside the new tiles (their tables may have left L1; the args may not)
+      if ((r.argsInL1 || !rest.argsInL1) && r.left >= used) return { layers: again, l1Constants, argsInL1: r.argsInL1, tablesInL1: r.tablesInL1 };
+    }
+    return { layers: ls, l1Constants: base, argsInL1: rest.argsInL1, tablesInL1: rest.tablesInL1 };
+  };
+  const best = finish(first, none);
   const activationLevels = new Map(storages.map((st) => [st.tensors[0]!, (inL2.has(macroOf(st)) ? 'L2' : 'L1') as Level]));
-  if (Array.isArray(again)) {
-    const r = placeRest(again);
-    if (r.argsInL1 === rest.argsInL1 && r.tablesInL1 === rest.tablesInL1 && r.left >= used)
-      return { activationLevels, budget, layers: withPrefetch(again), l1Constants, argsInL1: r.argsInL1, tablesInL1: r.tablesInL1 };
-  }
-  return { activationLevels, budget, layers: withPrefetch(first), l1Constants: none, argsInL1: rest.argsInL1, tablesInL1: rest.tablesInL1 };
+  if (!best) throw new Error('internal: the tiles of the chosen placement leave no room for the args');
+  return { activationLevels, budget, layers: planPrefetch(best.layers, cs), l1Constants: best.l1Constants, argsInL1: best.argsInL1, tablesInL1: best.tablesInL1 };
 }
 
 /**
@@ -521,7 +782,7 @@ function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
     if (k <= 0) continue;
     const L = cs.layers[k]!;
     const ins = [...t.once, ...t.tiles[0]!.transfers].filter((x) => x.dir === 'in');
-    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(String(L.call.fields[x.field])))) continue;
+    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(fieldSymbol(L.call, x.field)))) continue;
     const prev = steps[k - 1]!;
     const bytes = t.buffers.filter((b) => ins.some((x) => x.field === b.field)).reduce((s, b) => s + b.bytes, 0); // copy 0 only
     const atPrev = (byStep.get(prev)?.l1Bytes ?? 0) + (extra.get(prev) ?? 0);
@@ -536,7 +797,10 @@ function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
  * Proves a tiling safe against its memory plan (runs on every compile, after verifyPlan has
  * checked that no two live buffers overlap at any level): every tile buffer is planned in L1
  * with its size, every transfer fits its buffer, lies within MCHAN's length limit, has whole
- * rows, and stays inside its operand.
+ * rows, and stays inside its operand; a double-buffered operand's new slice goes to the copy the
+ * previous tile does not read (its DMA runs while that tile computes) and a reused slice stays in
+ * its copy; a split reduction has its one partial-sum buffer, as large as its tiles need, which
+ * no DMA touches.
  */
 export function verifyTiling(tiling: TilingPlan, plan: MemoryPlan, pf: Platform = siracusa): void {
   const planned = new Map(plan.buffers.map((b) => [b.name, b]));
@@ -554,11 +818,29 @@ export function verifyTiling(tiling: TilingPlan, plan: MemoryPlan, pf: Platform 
         const where = `layer '${t.layer}' ${i === 0 ? 'prologue' : `tile ${i - 1}`} ${x.dir} ${x.field}`;
         const buf = t.buffers.find((b) => b.field === x.field);
         if (!buf) throw new PlanError(`${where}: no tile buffer`);
+        if (x.field === 'partial') throw new PlanError(`${where}: the partial sums never move by DMA`);
         if (x.bytes > buf.bytes) throw new PlanError(`${where}: ${x.bytes} B into a ${buf.bytes} B buffer`);
         if (x.bytes > pf.dma.maxTransferBytes) throw new PlanError(`${where}: ${x.bytes} B exceeds the DMA's ${pf.dma.maxTransferBytes} B per transfer`);
         if (x.bytes <= 0 || x.rowBytes <= 0 || x.bytes !== x.rows * x.rowBytes) throw new PlanError(`${where}: ${x.bytes} B is not ${x.rows} rows of ${x.rowBytes} B`);
         if (x.rows > 1 && x.stride < x.rowBytes) throw new PlanError(`${where}: rows of ${x.rowBytes} B overlap at stride ${x.stride}`);
       }
     });
+    const inputs = new Set(t.tiles.flatMap((x) => x.transfers.filter((y) => y.dir === 'in').map((y) => y.field)));
+    t.tiles.forEach((tile, i) => {
+      for (const [f, c] of Object.entries(tile.copy)) {
+        const buf = t.buffers.find((b) => b.field === f);
+        const where = `layer '${t.layer}' tile ${i} ${f}`;
+        if (!buf || c < 0 || c >= buf.copies) throw new PlanError(`${where}: copy ${c} of ${buf ? buf.copies : 'no'} buffer${buf?.copies === 1 ? '' : 's'}`);
+        const prev = i > 0 ? t.tiles[i - 1]!.copy[f] : undefined;
+        if (prev === undefined || !inputs.has(f)) continue;
+        const loads = tile.transfers.some((x) => x.field === f);
+        if (loads && buf.copies > 1 && prev === c) throw new PlanError(`${where}: the DMA-in of its slice overwrites copy ${c} while tile ${i - 1} reads it`);
+        if (!loads && prev !== c) throw new PlanError(`${where}: reads copy ${c} but its slice (not moved again) is in copy ${prev}`);
+      }
+    });
+    const red = t.dims.find((d) => d.reduce && d.tile < d.size);
+    const part = t.buffers.find((b) => b.field === 'partial');
+    if (red && (!part || part.copies !== 1 || part.bytes < (t.partialBytes ?? Infinity)))
+      throw new PlanError(`layer '${t.layer}': the split reduction over ${red.name} needs one partial-sum buffer of ${t.partialBytes} B${part ? `, has ${part.copies} x ${part.bytes} B` : ''}`);
   }
 }

@@ -3,7 +3,11 @@ import { GraphBuilder } from '../../src/frontend/builder.js';
 import { InputError } from '../../src/errors.js';
 import { lower } from '../../src/compiler/lower.js';
 import '../../src/compiler/ops/index.js';
-import { l1Minimum, liveness, packGreedyBySize, planMemory, PlanError, verifyPlan, type MemoryPlan } from '../../src/compiler/plan.js';
+import { bind } from '../../src/compiler/bind.js';
+import { materializeConstants } from '../../src/compiler/constants.js';
+import { ARGS_BYTES_PER_LAYER, l1Minimum, liveness, packGreedyBySize, planMemory as planWith, PlanError, verifyPlan, type Level, type MemoryPlan, type PlanOptions, type TilePlacement } from '../../src/compiler/plan.js';
+import { tileNetwork } from '../../src/compiler/tile.js';
+import type { TypedGraph } from '../../src/compiler/types.js';
 import { inferTypes } from '../../src/compiler/types.js';
 import { linearGraph } from './helpers.js';
 import { siracusa } from '../../src/sim/platform/siracusa.js';
@@ -18,6 +22,21 @@ function chain() {
 }
 
 const opts = { l1: 256 * 1024, l2: 2 * 1024 * 1024, wmem: false };
+
+/** A placement without tiles (what the tiler gives a network of untiled layers): every
+ *  activation at `level`, the args structs in L1, no constant in L1. */
+function placement(tg: TypedGraph, level: Level = 'L1'): TilePlacement {
+  return {
+    activationLevels: new Map(liveness(tg).map((s) => [s.tensors[0]!, level])),
+    buffers: [],
+    l1Constants: new Set(),
+    tableBytes: 0,
+    argsInL1: true,
+    tablesInL1: false,
+    argsBytes: ARGS_BYTES_PER_LAYER * tg.nodes.length,
+  };
+}
+const planMemory = (tg: TypedGraph, o: PlanOptions, consts: Map<string, number>) => planWith(tg, o, consts, placement(tg));
 
 describe('memory planner', () => {
   it('computes lifetimes in layer steps (inputs from -1, outputs to L)', () => {
@@ -99,8 +118,14 @@ describe('memory planner', () => {
     expect(() => planMemory(t, { ...opts, wmem: true }, consts)).not.toThrow();
   });
 
-  it('activations go to L2 when they do not fit the L1 budget', () => {
-    const plan = planMemory(chain(), { ...opts, l1: l1Minimum() + 256 }, new Map());
+  it('activations go to L2 when they do not fit the L1 budget (the tiler spills them; the plan follows)', () => {
+    const t = chain();
+    const small = { ...opts, l1: l1Minimum() + 256 };
+    const tiling = tileNetwork(t, materializeConstants(t, bind(t)), { ...small, cores: 8 });
+    expect(new Set(tiling.activationLevels.values())).toEqual(new Set(['L2']));
+    const plan = planWith(t, small, new Map(), { ...placement(t), activationLevels: tiling.activationLevels });
     expect(new Set(plan.buffers.filter((b) => b.kind !== 'constant').map((b) => b.level))).toEqual(new Set(['L2']));
+    // a placement that keeps them in L1 anyway is refused with the plan's numbers
+    expect(() => planWith(t, small, new Map(), placement(t, 'L1'))).toThrow(/network does not fit L1: the memory plan needs \d+ B/);
   });
 });

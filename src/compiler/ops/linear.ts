@@ -5,7 +5,7 @@ import type { DType, Graph, Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
 import { intAttr, intsAttr, stringAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
-import { register, unsupported, type Binding, type EmitContext, type Range, type TilingRule, type TypeSignature } from '../registry.js';
+import { register, unsupported, type Binding, type EmitContext, type Range, type TileContext, type TileSlice, type TilingRule, type TypeSignature } from '../registry.js';
 import { rangeAdd, rangeMul, rangeScale } from '../types.js';
 import {
   broadcastStrides,
@@ -19,6 +19,7 @@ import {
   parseRequant,
   product,
   requantRange,
+  requantStrides,
   rqInit,
   shapeOfValue,
   toKernelDims,
@@ -171,9 +172,10 @@ function constantB(p: GemmParams, bt: Tensor, ctx: EmitContext, dtype: DType): s
 
 
 // ---------------------------------------------------------------- GEMM tiling
-// Tiles are (one batch, or all) x rows x columns: A's rows and B^T's rows are contiguous,
-// Y's tile is a block of rows (2D DMA). K is never split: at these sizes a K x 4 panel always
-// fits, and whole-K tiles keep the int32 accumulation inside the kernel.
+// Tiles are (one batch, or all) x rows x columns x K: A's rows and B^T's rows are contiguous,
+// Y's tile is a block of rows (2D DMA). K splits (a reduction) when even a K x 4 panel does not
+// fit: the first K tile writes int32 partial sums to an L1 buffer (with the bias), the middle
+// ones add to them (the kernel's C input, beta 1), the last adds them and requantises into Y.
 
 /** Element types of A and B as the kernel sees them (constants: their materialised type). */
 const gemmOperandTypes = new WeakMap<GemmParams, [DType, DType]>();
@@ -213,11 +215,12 @@ export const GEMM_COST = {
   outRequant: 32.6,
 };
 
-export function gemmTileCycles(p: GemmParams, t: TypeSignature, tm: number, tn: number, cores: number, batches = 1): number {
+/** dk_gemm's cycles on a tm x tn x tk tile (ctx: its place along a split K, see gemmTiling). */
+export function gemmTileCycles(p: GemmParams, t: TypeSignature, tm: number, tn: number, cores: number, batches = 1, tk = p.K, ctx?: TileContext): number {
   const [aT, bT] = gemmTypes(p, t);
   const fast = is8bit(aT) && is8bit(bT) && !p.transA;
   const tb = p.bConst !== undefined || p.transB;
-  if (fast && tm === 1 && batches > 1 && p.alpha === 1 && p.bias === undefined) {
+  if (fast && tm === 1 && batches > 1 && p.alpha === 1 && p.bias === undefined && tk === p.K) {
     // batched M = 1: (batch, column quad) items over the cores
     const per = Math.ceil((batches * Math.ceil(tn / 4)) / cores);
     return Math.round(GEMM_COST.call + per * (GEMM_COST.taskBatched + 4 * p.K * (tb ? GEMM_COST.mac1x4 : GEMM_COST.macKN) + 4 * GEMM_COST.outRequant));
@@ -232,16 +235,47 @@ export function gemmTileCycles(p: GemmParams, t: TypeSignature, tm: number, tn: 
   const rows = Math.min(4, tm);
   const cols = Math.min(cw, tn);
   const perMac = !fast ? GEMM_COST.macGeneric : !tb ? GEMM_COST.macPacked : rows === 4 ? GEMM_COST.mac4x4 : cols >= 4 ? GEMM_COST.mac1x4 : GEMM_COST.mac1x1;
-  const macs = per * (fast && !tb ? 4 : rows) * cols * p.K;
+  const macs = per * (fast && !tb ? 4 : rows) * cols * tk;
   const outs = per * rows * cols;
-  // a bias is added in the decode GEMV's own epilogue (one row, one batch, B transposed, alpha = 1)
-  const generic = p.alpha !== 1 || (p.bias !== undefined && !(fast && tb && tm === 1 && batches === 1));
+  // the epilogue: generic when alpha, a bias or partial sums come in (C), except the decode
+  // GEMV's own bias epilogue (one row, one batch, B transposed, alpha = 1, whole K); a split K's
+  // first tile without bias stores raw int32 sums (like a requant epilogue)
+  const split = tk < p.K;
+  const gemvBias = fast && tb && tm === 1 && batches === 1 && !split;
+  const reads = p.alpha !== 1 || (split && !(ctx?.first ?? true)) || (p.bias !== undefined && !gemvBias);
   return Math.round(
-    GEMM_COST.call + per * GEMM_COST.task + (tb ? 0 : per * GEMM_COST.taskPacked) + macs * perMac + outs * (generic ? GEMM_COST.outGeneric : GEMM_COST.outRequant),
+    GEMM_COST.call + per * GEMM_COST.task + (tb ? 0 : per * GEMM_COST.taskPacked) + macs * perMac + outs * (reads ? GEMM_COST.outGeneric : GEMM_COST.outRequant),
   );
 }
 
 const elemBytes = (d: DType) => DTYPES[d].bytes;
+
+/** How an int32 vector operand (bias, requant mul / add) broadcasts over a GEMM's (m, n) outputs:
+ *  one value, one per column, one per row; undefined for other layouts (read where they are). */
+type VectorLayout = 'scalar' | 'col' | 'row';
+function vectorLayout(strides: number[] | undefined): VectorLayout | undefined {
+  if (!strides || strides.length < 2 || strides.slice(0, -2).some((x) => x !== 0)) return undefined;
+  const [sm, sn] = strides.slice(-2) as [number, number];
+  return sm === 0 && sn === 0 ? 'scalar' : sm === 0 && sn === 1 ? 'col' : sm === 1 && sn === 0 ? 'row' : undefined;
+}
+
+/** The GEMM's vector operands that come to L1 with the tiles (args field, layout). */
+function gemmVectors(p: GemmParams): [string, VectorLayout][] {
+  const out: [string, VectorLayout][] = [];
+  const add = (field: string, l: VectorLayout | undefined) => l && out.push([field, l]);
+  if (p.bias) add('C', vectorLayout(broadcastStrides(p.bias.shape, p.outShape)));
+  if (p.rq) {
+    add('rq.mul', vectorLayout(requantStrides(p.rq.mul.shape, p.outShape)));
+    add('rq.add', vectorLayout(requantStrides(p.rq.add.shape, p.outShape)));
+  }
+  return out;
+}
+
+/** The slice of a vector operand for output rows m0.. (tm) and columns n0.. (tn). */
+function vectorSlice(field: string, l: VectorLayout, m0: number, tm: number, n0: number, tn: number): TileSlice {
+  const [at, len] = l === 'scalar' ? [0, 1] : l === 'col' ? [n0, tn] : [m0, tm];
+  return { field, dir: 'in', offset: 4 * at, rowBytes: 4 * len, rows: 1, stride: 0 };
+}
 
 const gemmTiling: TilingRule<GemmParams> = {
   dims(p) {
@@ -252,11 +286,13 @@ const gemmTiling: TilingRule<GemmParams> = {
       // (edge paths), which the search falls back to when an L1 budget is too small for quads
       { name: 'm', size: p.M, align: 4, minAlign: 1, choices: p.transA ? [p.M] : undefined },
       { name: 'n', size: p.N, align: 4, minAlign: 1 },
+      // whole words of K (the SIMD loads of A and B^T rows stay aligned)
+      { name: 'k', size: p.K, align: 4, reduce: true },
     ];
   },
   // several batches in one tile: whole matrices only, each operand's whole extent
-  legal: (p, [tb, tm, tn]) => tb === 1 || (tm === p.M && tn === p.N),
-  slices(p, t, [b, m0, n0], [nbt, tm, tn]) {
+  legal: (p, [tb, tm, tn, tk]) => tb === 1 || (tm === p.M && tn === p.N && tk === p.K),
+  slices(p, t, [b, m0, n0, k0], [nbt, tm, tn, tk]) {
     const [aT, bT] = gemmTypes(p, t);
     const eA = elemBytes(aT);
     const eB = elemBytes(bT);
@@ -267,6 +303,7 @@ const gemmTiling: TilingRule<GemmParams> = {
         { field: 'A', dir: 'in', offset: 0, rowBytes: extent(p.aBs, p.M * p.K) * eA, rows: 1, stride: 0 },
         { field: 'B', dir: 'in', offset: 0, rowBytes: extent(p.bBs, p.K * p.N) * eB, rows: 1, stride: 0 },
         { field: 'Y', dir: 'out', offset: 0, rowBytes: nbt! * p.M * p.N * eY, rows: 1, stride: 0 },
+        ...gemmVectors(p).map(([f, l]) => vectorSlice(f, l, 0, p.M, 0, p.N)),
       ];
     }
     const b0 = Math.floor(b! / p.batch[1]);
@@ -276,28 +313,42 @@ const gemmTiling: TilingRule<GemmParams> = {
     const bTrans = p.bConst !== undefined || p.transB;
     return [
       p.transA
-        ? { field: 'A', dir: 'in', offset: aBase, rowBytes: p.M * p.K * eA, rows: 1, stride: 0 }
-        : { field: 'A', dir: 'in', offset: aBase + m0! * p.K * eA, rowBytes: tm! * p.K * eA, rows: 1, stride: 0 },
+        ? { field: 'A', dir: 'in', offset: aBase + k0! * p.M * eA, rowBytes: tk! * p.M * eA, rows: 1, stride: 0 }
+        : { field: 'A', dir: 'in', offset: aBase + (m0! * p.K + k0!) * eA, rowBytes: tk! * eA, rows: tm!, stride: p.K * eA },
       bTrans
-        ? { field: 'B', dir: 'in', offset: bBase + n0! * p.K * eB, rowBytes: tn! * p.K * eB, rows: 1, stride: 0 }
-        : { field: 'B', dir: 'in', offset: bBase + n0! * eB, rowBytes: tn! * eB, rows: p.K, stride: p.N * eB },
+        ? { field: 'B', dir: 'in', offset: bBase + (n0! * p.K + k0!) * eB, rowBytes: tk! * eB, rows: tn!, stride: p.K * eB }
+        : { field: 'B', dir: 'in', offset: bBase + (k0! * p.N + n0!) * eB, rowBytes: tn! * eB, rows: tk!, stride: p.N * eB },
       { field: 'Y', dir: 'out', offset: ((b! * p.M + m0!) * p.N + n0!) * eY, rowBytes: tn! * eY, rows: tm!, stride: p.N * eY },
+      ...gemmVectors(p).map(([f, l]) => vectorSlice(f, l, m0!, tm!, n0!, tn!)),
     ];
   },
-  coords(p, [b, m0, n0], [nbt, tm, tn]) {
-    return { b0: Math.floor(b! / p.batch[1]), b1: b! % p.batch[1], m0: m0!, n0: n0!, tm: tm!, tn: tn!, nbt: nbt! };
+  coords(p, [b, m0, n0, k0], [nbt, tm, tn, tk]) {
+    return { b0: Math.floor(b! / p.batch[1]), b1: b! % p.batch[1], m0: m0!, n0: n0!, tm: tm!, tn: tn!, nbt: nbt!, tk: tk!, kf: k0 === 0 ? 1 : 0, kl: k0! + tk! === p.K ? 1 : 0 };
   },
-  setup() {
+  // the vector operands that come with the tiles already point at their tile (the tile loop sets
+  // them); the others are offset here
+  setup(p) {
+    const tiled = new Set(gemmVectors(p).map(([f]) => f));
+    const offset = (field: string, strides: string) =>
+      `T->${field} = P->${field} + (int32_t)b0 * P->${strides}[0] + (int32_t)b1 * P->${strides}[1] + (int32_t)m0 * P->${strides}[2] + (int32_t)n0 * P->${strides}[3];`;
     return [
-      'T->M = tm; T->N = tn;',
+      'T->M = tm; T->N = tn; T->K = tk;',
       'if (nbt == 1) { T->batch[0] = T->batch[1] = 1; T->a_bs[0] = T->a_bs[1] = T->b_bs[0] = T->b_bs[1] = T->c_bs[0] = T->c_bs[1] = 0; }',
-      'if (P->C) T->C = P->C + (int32_t)b0 * P->c_bs[0] + (int32_t)b1 * P->c_bs[1] + (int32_t)m0 * P->c_rs + (int32_t)n0 * P->c_cs;',
-      'if (P->rq.mul) T->rq.mul = P->rq.mul + (int32_t)b0 * P->rq.mul_s[0] + (int32_t)b1 * P->rq.mul_s[1] + (int32_t)m0 * P->rq.mul_s[2] + (int32_t)n0 * P->rq.mul_s[3];',
-      'if (P->rq.add) T->rq.add = P->rq.add + (int32_t)b0 * P->rq.add_s[0] + (int32_t)b1 * P->rq.add_s[1] + (int32_t)m0 * P->rq.add_s[2] + (int32_t)n0 * P->rq.add_s[3];',
+      '/* split K: the first tile adds the bias, the others the partial sums (int32, tm x tn) */',
+      `if (kf) { ${tiled.has('C') ? '' : 'T->C = P->C; '}T->beta = P->beta; T->c_rs = P->c_rs; T->c_cs = P->c_cs; }`,
+      'else { T->C = (const int32_t *)PART; T->beta = 1; T->c_rs = (int32_t)tn; T->c_cs = 1; T->c_bs[0] = T->c_bs[1] = 0; }',
+      ...(tiled.has('C') ? [] : ['if (kf && P->C) T->C = P->C + (int32_t)b0 * P->c_bs[0] + (int32_t)b1 * P->c_bs[1] + (int32_t)m0 * P->c_rs + (int32_t)n0 * P->c_cs;']),
+      '/* the last K tile requantises into Y; the others store the partial sums */',
+      'if (!kl) { T->Y = PART; T->y_type = DK_I32; T->rq.mul = 0; T->rq.add = 0; }',
+      'else T->y_type = P->y_type;',
+      ...(['mul', 'add'] as const).flatMap((v) =>
+        tiled.has(`rq.${v}`) ? [] : [`if (kl) T->rq.${v} = P->rq.${v};`, `if (kl && P->rq.${v}) ${offset(`rq.${v}`, `rq.${v}_s`)}`],
+      ),
     ];
   },
   scratch: () => 0,
-  compute: (p, t, [nbt, tm, tn], cores) => gemmTileCycles(p, t, tm!, tn!, cores, nbt),
+  partial: (p, t, [nbt, tm, tn]) => 4 * nbt! * tm! * tn!,
+  compute: (p, t, [nbt, tm, tn, tk], cores, ctx) => gemmTileCycles(p, t, tm!, tn!, cores, nbt, tk, ctx),
 };
 
 const gemmBinding: Binding<GemmParams> = {
@@ -490,15 +541,22 @@ function parseConv(node: LNode, g: Graph, fused: boolean): ConvParams {
 
 
 // ---------------------------------------------------------------- Conv tiling
-// Tiles are (one image) x (output channels, whole groups) x (output rows). A tile's input is
-// the rows its outputs read (halo of (KH-1)*dil rows, stride applied), clipped to the image:
-// the tile's pad_t is what remains of the top padding, the bottom padding is the clipped edge.
-// Output columns are not split (a tile row is a whole output row).
+// Tiles are (one image) x (output channels, whole groups) x (output rows) x (output columns). A
+// tile's input is the rows and columns its outputs read (halo of (KH-1)*dil rows and (KW-1)*dil
+// columns, stride applied), clipped to the image: the tile's pad_t / pad_l are what remains of
+// the top / left padding, the bottom / right padding is the clipped edge. A column tile is one
+// 2D DMA per operand, so it takes whole input images (all rows) or single rows of a 1-row kernel.
 
 function convInputRows(p: ConvParams, oh0: number, toh: number): [number, number] {
   const first = oh0 * p.strides[0] - p.padT;
   const last = (oh0 + toh - 1) * p.strides[0] - p.padT + (p.KH - 1) * p.dils[0];
   return [Math.max(0, first), Math.min(p.H, last + 1)];
+}
+
+function convInputCols(p: ConvParams, ow0: number, tow: number): [number, number] {
+  const first = ow0 * p.strides[1] - p.padL;
+  const last = (ow0 + tow - 1) * p.strides[1] - p.padL + (p.KW - 1) * p.dils[1];
+  return [Math.max(0, first), Math.min(p.W, last + 1)];
 }
 
 function convGeometry(p: ConvParams, k0: number, tk: number) {
@@ -509,36 +567,39 @@ function convGeometry(p: ConvParams, k0: number, tk: number) {
 
 const round4 = (v: number) => Math.ceil(v / 4) * 4;
 
-/** The im2col path of dk_conv runs (8-bit X and W) and its scratch (kernels/conv.c). */
-function convScratch(p: ConvParams, t: TypeSignature, tk: number, cc: number, hh: number, cores: number): number {
+/** A 1x1 conv with stride 1 and no padding on 8-bit X and W: dk_conv's pointwise path. */
+function convPointwise(p: ConvParams, t: TypeSignature): boolean {
+  return is8bit(t.inputs[0]) && is8bit(constType(p.w)) && p.KH === 1 && p.KW === 1 && p.strides[0] === 1 && p.strides[1] === 1 && p.padT === 0 && p.padL === 0 && p.group === 1;
+}
+
+/** The im2col / pointwise paths of dk_conv run (8-bit X and W) and their scratch (kernels/conv.c):
+ *  2 im2col columns per core, or the transposed input tile (cc x hh x ww) of the pointwise GEMM. */
+function convScratch(p: ConvParams, t: TypeSignature, cc: number, hh: number, ww: number, cores: number): number {
   const L = (p.C / p.group) * p.KH * p.KW;
   const kg = p.K / p.group;
   if (!is8bit(t.inputs[0]) || !is8bit(constType(p.w)) || !(kg >= 2 || L >= 16)) return 0;
-  const work = cores * 2 * round4(L);
-  const pointwise = p.KH === 1 && p.KW === 1 && p.strides[0] === 1 && p.strides[1] === 1 && p.padT === 0 && p.padL === 0 && p.group === 1 && p.OW === p.W;
-  void tk;
-  return pointwise ? Math.max(work, round4(cc * hh * p.W)) : work;
+  return convPointwise(p, t) ? round4(cc * hh * ww) : cores * 2 * round4(L);
 }
 
 /**
  * dk_conv's cycles with operands in L1, by path (kernels/conv.c): im2col (tasks of 2 output
  * pixels per group: gather 2 receptive fields, then K/group x 2 dot products), pointwise (a GEMM
- * with the input transposed into the scratch), direct rows (depthwise, other types). Constants
- * fitted like GEMM_COST, on the conformance convolutions (bench/tiling.ts).
+ * with the input transposed into the scratch), direct rows (depthwise, other types, or no
+ * scratch). Constants fitted like GEMM_COST, on the conformance convolutions (bench/tiling.ts).
  */
 export const CONV_COST = { call: 110, gatherByte: 11.93, macIm2col: 1.371, output: 138.9, macDirect: 26.12, transposeByte: 23.87, pwTask: 97.76, pwOutput: 60.14 };
 
-export function convTileCycles(p: ConvParams, t: TypeSignature, tk: number, toh: number, cores: number): number {
+export function convTileCycles(p: ConvParams, t: TypeSignature, tk: number, toh: number, cores: number, tow = p.OW, withScratch = true): number {
   const Cg = p.C / p.group;
   const L = Cg * p.KH * p.KW;
   const { cc } = convGeometry(p, 0, tk);
   const [ih0, ih1] = convInputRows(p, 0, toh);
-  const scratch = convScratch(p, t, tk, cc, ih1 - ih0, cores);
-  const pointwise = scratch > 0 && p.KH === 1 && p.KW === 1 && p.group === 1 && p.strides[0] === 1 && p.padT === 0 && p.padL === 0;
+  const [iw0, iw1] = convInputCols(p, 0, tow);
+  const scratch = withScratch ? convScratch(p, t, cc, ih1 - ih0, iw1 - iw0, cores) : 0;
   const groups = tk / (p.K / p.group);
   const kg = p.K / p.group;
-  if (pointwise) {
-    const P = toh * p.OW;
+  if (scratch > 0 && convPointwise(p, t)) {
+    const P = toh * tow;
     const mblk = Math.ceil(tk / 4);
     let ch = mblk < cores ? Math.min(Math.ceil(cores / mblk), Math.ceil(P / 2)) : 1;
     let cw = Math.ceil(P / ch);
@@ -548,12 +609,30 @@ export function convTileCycles(p: ConvParams, t: TypeSignature, tk: number, toh:
     return Math.round(CONV_COST.call + (cc * P * CONV_COST.transposeByte) / Math.min(cores, P) + per * CONV_COST.pwTask + per * 4 * Math.min(cw, P) * CONV_COST.pwOutput);
   }
   if (scratch > 0) {
-    const per = Math.ceil((Math.ceil((toh * p.OW) / 2) * (p.group === 1 ? 1 : groups)) / cores);
+    const per = Math.ceil((Math.ceil((toh * tow) / 2) * (p.group === 1 ? 1 : groups)) / cores);
     return Math.round(CONV_COST.call + per * (2 * L * CONV_COST.gatherByte + kg * 2 * L * CONV_COST.macIm2col + kg * 2 * CONV_COST.output));
   }
   const per = Math.ceil((tk * toh) / cores);
-  return Math.round(CONV_COST.call + per * p.OW * (L * CONV_COST.macDirect + CONV_COST.output));
+  return Math.round(CONV_COST.call + per * tow * (L * CONV_COST.macDirect + CONV_COST.output));
 }
+
+/** The conv's int32 vector operands that come to L1 with the tiles: the bias (one per output
+ *  channel) and requant mul / add of one value or one per output channel (args field, per channel). */
+function convVectors(p: ConvParams): [string, boolean][] {
+  const out: [string, boolean][] = [];
+  if (p.bias && elementCount(p.bias.shape) === p.K) out.push(['bias', true]);
+  for (const v of ['mul', 'add'] as const) {
+    const t = p.rq?.[v];
+    const s = t && requantStrides(t.shape, p.outShape);
+    if (!s) continue;
+    if (s.every((x) => x === 0)) out.push([`rq.${v}`, false]);
+    else if (s[1] === 1 && s.every((x, d) => d === 1 || x === 0)) out.push([`rq.${v}`, true]);
+  }
+  return out;
+}
+
+const convVectorSlices = (p: ConvParams, k0: number, tk: number): TileSlice[] =>
+  convVectors(p).map(([field, perK]) => ({ field, dir: 'in', offset: perK ? 4 * k0 : 0, rowBytes: perK ? 4 * tk : 4, rows: 1, stride: 0 }));
 
 const convTiling: TilingRule<ConvParams> = {
   dims(p) {
@@ -561,40 +640,85 @@ const convTiling: TilingRule<ConvParams> = {
       { name: 'n', size: p.N, align: 1, choices: [1] },
       { name: 'k', size: p.K, align: p.group === 1 ? 1 : p.K / p.group },
       { name: 'oh', size: p.OH, align: 1 },
+      { name: 'ow', size: p.OW, align: 1 },
     ];
   },
-  slices(p, t, [n, k0, oh0], [, tk, toh]) {
+  // column tiles: one 2D DMA per operand (X: all input rows, or one row; Y: all output rows, or one)
+  legal(p, [, , toh, tow]) {
+    if (tow === p.OW) return true;
+    const [ih0, ih1] = convInputRows(p, 0, p.OH);
+    return (toh === p.OH && ih0 === 0 && ih1 === p.H) || (toh === 1 && p.KH === 1);
+  },
+  slices(p, t, [n, k0, oh0, ow0], [, tk, toh, tow]) {
     const eX = elemBytes(t.inputs[0]!);
     const eW = elemBytes(constType(p.w));
     const eY = elemBytes(t.outputs[0]!);
     const { c0, cc } = convGeometry(p, k0!, tk!);
     const [ih0, ih1] = convInputRows(p, oh0!, toh!);
     const L = (p.C / p.group) * p.KH * p.KW;
+    const W = { field: 'W', dir: 'in', offset: k0! * L * eW, rowBytes: tk! * L * eW, rows: 1, stride: 0 } as const;
+    if (tow === p.OW)
+      return [
+        { field: 'X', dir: 'in', offset: ((n! * p.C + c0) * p.H + ih0) * p.W * eX, rowBytes: (ih1 - ih0) * p.W * eX, rows: cc, stride: p.H * p.W * eX },
+        W,
+        { field: 'Y', dir: 'out', offset: ((n! * p.K + k0!) * p.OH + oh0!) * p.OW * eY, rowBytes: toh! * p.OW * eY, rows: tk!, stride: p.OH * p.OW * eY },
+        ...convVectorSlices(p, k0!, tk!),
+      ];
+    const [iw0, iw1] = convInputCols(p, ow0!, tow!);
+    const hh = ih1 - ih0;
     return [
-      { field: 'X', dir: 'in', offset: ((n! * p.C + c0) * p.H + ih0) * p.W * eX, rowBytes: (ih1 - ih0) * p.W * eX, rows: cc, stride: p.H * p.W * eX },
-      { field: 'W', dir: 'in', offset: k0! * L * eW, rowBytes: tk! * L * eW, rows: 1, stride: 0 },
-      { field: 'Y', dir: 'out', offset: ((n! * p.K + k0!) * p.OH + oh0!) * p.OW * eY, rowBytes: toh! * p.OW * eY, rows: tk!, stride: p.OH * p.OW * eY },
+      { field: 'X', dir: 'in', offset: (((n! * p.C + c0) * p.H + ih0) * p.W + iw0) * eX, rowBytes: (iw1 - iw0) * eX, rows: cc * hh, stride: (hh === 1 ? p.H * p.W : p.W) * eX },
+      W,
+      { field: 'Y', dir: 'out', offset: (((n! * p.K + k0!) * p.OH + oh0!) * p.OW + ow0!) * eY, rowBytes: tow! * eY, rows: tk! * toh!, stride: (toh === 1 ? p.OH * p.OW : p.OW) * eY },
+      ...convVectorSlices(p, k0!, tk!),
     ];
   },
-  coords(p, [n, k0, oh0], [, tk, toh]) {
+  coords(p, [n, k0, oh0, ow0], [, tk, toh, tow]) {
     const { cc, grp } = convGeometry(p, k0!, tk!);
     const [ih0, ih1] = convInputRows(p, oh0!, toh!);
-    return { n0: n!, k0: k0!, oh0: oh0!, tk: tk!, toh: toh!, cc, hh: ih1 - ih0, padt: ih0 - (oh0! * p.strides[0] - p.padT), grp };
+    const [iw0, iw1] = convInputCols(p, ow0!, tow!);
+    return {
+      n0: n!,
+      k0: k0!,
+      oh0: oh0!,
+      tk: tk!,
+      toh: toh!,
+      cc,
+      hh: ih1 - ih0,
+      padt: ih0 - (oh0! * p.strides[0] - p.padT),
+      grp,
+      ow0: ow0!,
+      tow: tow!,
+      ww: iw1 - iw0,
+      padl: iw0 - (ow0! * p.strides[1] - p.padL),
+    };
   },
-  setup() {
+  // the vector operands that come with the tiles already point at their tile (the tile loop sets
+  // them); the others are offset here
+  setup(p) {
+    const tiled = new Set(convVectors(p).map(([f]) => f));
     return [
       'T->N = 1; T->C = cc; T->H = hh; T->K = tk; T->OH = toh; T->pad_t = padt; T->group = grp;',
-      'if (P->bias) T->bias = P->bias + k0;',
-      'if (P->rq.mul) T->rq.mul = P->rq.mul + (int32_t)n0 * P->rq.mul_s[0] + (int32_t)k0 * P->rq.mul_s[1] + (int32_t)oh0 * P->rq.mul_s[2];',
-      'if (P->rq.add) T->rq.add = P->rq.add + (int32_t)n0 * P->rq.add_s[0] + (int32_t)k0 * P->rq.add_s[1] + (int32_t)oh0 * P->rq.add_s[2];',
+      'T->W_in = ww; T->OW = tow; T->pad_l = padl;',
+      ...(tiled.has('bias') ? [] : ['if (P->bias) T->bias = P->bias + k0;']),
+      ...(['mul', 'add'] as const).flatMap((v) =>
+        tiled.has(`rq.${v}`)
+          ? []
+          : [`if (P->rq.${v}) T->rq.${v} = P->rq.${v} + (int32_t)n0 * P->rq.${v}_s[0] + (int32_t)k0 * P->rq.${v}_s[1] + (int32_t)oh0 * P->rq.${v}_s[2] + (int32_t)ow0 * P->rq.${v}_s[3];`],
+      ),
     ];
   },
-  scratch(p, t, [, tk, toh], cores) {
+  scratch(p, t, [, tk, toh, tow], cores) {
     const { cc } = convGeometry(p, 0, tk!);
     const [ih0, ih1] = convInputRows(p, 0, toh!);
-    return convScratch(p, t, tk!, cc, Math.max(ih1 - ih0, Math.min(p.H, (toh! - 1) * p.strides[0] + (p.KH - 1) * p.dils[0] + 1)), cores);
+    const [iw0, iw1] = convInputCols(p, 0, tow!);
+    const hh = Math.max(ih1 - ih0, Math.min(p.H, (toh! - 1) * p.strides[0] + (p.KH - 1) * p.dils[0] + 1));
+    const ww = Math.max(iw1 - iw0, Math.min(p.W, (tow! - 1) * p.strides[1] + (p.KW - 1) * p.dils[1] + 1));
+    return convScratch(p, t, cc, hh, ww, cores);
   },
-  compute: (p, t, [, tk, toh], cores) => convTileCycles(p, t, tk!, toh!, cores),
+  // without its scratch dk_conv runs the direct path (slower, but no L1 beyond the operands)
+  scratchOptional: true,
+  compute: (p, t, [, tk, toh, tow], cores, ctx) => convTileCycles(p, t, tk!, toh!, cores, tow, ctx?.scratch ?? true),
 };
 
 const convBinding: Binding<ConvParams> = {
