@@ -5,6 +5,7 @@
 // kernel on the tile; tile i's DMA-out leaves while tile i+1 computes.
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
+import { operandExpr } from './registry.js';
 import type { LayerTiling, TileBuffer } from './tile.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
@@ -22,6 +23,18 @@ export const TILE_DMA_HELPER = [
 ];
 
 const hex = (x: number) => `0x${x.toString(16)}`;
+
+/** C identifier part of a field name ('x[1]' -> 'x_1_'). */
+const cid = (field: string) => field.replace(/\W/g, '_');
+
+/** An array field ('x' of `{ a, b }`) with the items some moved operands ('x[1]') replace, if any. */
+function arrayWith(all: EmittedLayer['call']['fields'], key: string, replaced: Record<string, string>): string | undefined {
+  const items = Object.keys(replaced).filter((f) => f.startsWith(`${key}[`));
+  if (items.length === 0) return undefined;
+  const out: string[] = [];
+  for (let i = 0; operandExpr(all, `${key}[${i}]`) !== ''; i++) out.push(replaced[`${key}[${i}]`] ?? operandExpr(all, `${key}[${i}]`));
+  return `{ ${out.join(', ')} }`;
+}
 
 export interface TiledLayerText {
   /** Comment lines (without the comment markers) for the layer's header. */
@@ -81,16 +94,16 @@ export function emitTiledLayer(
     code.push(`  { ${row.join(', ')} },`);
   }
   code.push('};');
-  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${b.field}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
+  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${cid(b.field)}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
   const sel = (b: TileBuffer) => (b.copies > 1 ? 'i & 1' : '0');
   const colOf = (name: string) => cols.indexOf(name);
-  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
+  const ext = (field: string) => `(const uint8_t *)(${operandExpr(L.call.fields, field)})`;
   const dmaFn = (dir: 'in' | 'out', list: typeof ins) => {
     code.push(`static void ${fn}_${dir}(uint32_t i, uint32_t *id) {`);
     code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
     list.forEach((x, k) => {
       const c = colOf(`${x.field}.off`);
-      code.push(`  id[${k}] = tile_dma(${fn}_buf_${x.field}[${sel(bufOf(x.field))}], ${ext(x.field)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], ${dir === 'in' ? 1 : 0});`);
+      code.push(`  id[${k}] = tile_dma(${fn}_buf_${cid(x.field)}[${sel(bufOf(x.field))}], ${ext(x.field)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], ${dir === 'in' ? 1 : 0});`);
     });
     code.push('}');
   };
@@ -101,7 +114,7 @@ export function emitTiledLayer(
   coordNames.forEach((c, k) => code.push(`  const uint32_t ${c} = t[${k}];`));
   code.push(`  const ${L.call.argsType} *P = &${argsName};`);
   code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
-  for (const x of [...t.once, ...first.transfers]) code.push(`  T->${x.field} = ${fn}_buf_${x.field}[${sel(bufOf(x.field))}];`);
+  for (const x of [...t.once, ...first.transfers]) code.push(`  T->${x.field} = ${fn}_buf_${cid(x.field)}[${sel(bufOf(x.field))}];`);
   for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + t[${colOf(`${p.field}.off`)}]);`);
   const scratch = t.buffers.find((b) => b.field === 'scratch');
   if (scratch) code.push(`  T->scratch = ${fn}_buf_scratch[0];`);
@@ -125,7 +138,7 @@ export function emitTiledLayer(
       code.push(
         t.prefetchAt !== undefined
           ? `    once_id[${k}] = ${fn}_prefetch[${k}]; /* the same for every tile, started by the layer before */`
-          : `    once_id[${k}] = tile_dma(${fn}_buf_${x.field}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
+          : `    once_id[${k}] = tile_dma(${fn}_buf_${cid(x.field)}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
       ),
     );
   }
@@ -183,9 +196,9 @@ function singleTile(
   if (scratch) fields.scratch = macro(scratch, 0);
   const code: string[] = [];
   code.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
-  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : String(v))},`);
+  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? arrayWith(L.call.fields, k, fields) ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : String(v))},`);
   code.push('};');
-  const ext = (field: string) => `(const uint8_t *)(${String(L.call.fields[field])})`;
+  const ext = (field: string) => `(const uint8_t *)(${operandExpr(L.call.fields, field)})`;
   const dma = (x: (typeof moved)[number]) => `tile_dma(${fields[x.field]}, ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, ${x.dir === 'in' ? 1 : 0})`;
   const ins = moved.filter((x) => x.dir === 'in');
   const outs = moved.filter((x) => x.dir === 'out');
@@ -234,7 +247,7 @@ export function prefetchStatements(L: EmittedLayer, t: LayerTiling, plan: Memory
   return {
     decl: `static uint32_t ${L.function}_prefetch[${ins.length}]; /* DMAs of ${L.function}'s weights, started by the layer before it */`,
     issue: ins.map(
-      (x, k) => `${L.function}_prefetch[${k}] = tile_dma(${buf(x.field)}, (const uint8_t *)(${String(L.call.fields[x.field])}) + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1);`,
+      (x, k) => `${L.function}_prefetch[${k}] = tile_dma(${buf(x.field)}, (const uint8_t *)(${operandExpr(L.call.fields, x.field)}) + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1);`,
     ),
   };
 }

@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import { siracusa, type Platform } from '../sim/platform/siracusa.js';
 import type { ConstantsPhase, EmittedLayer } from './constants.js';
 import { ALIGN, ARGS_BYTES_PER_LAYER, l1Capacity, liveness, packGreedyBySize, PlanError, type Level, type MemoryPlan } from './plan.js';
-import type { TileDim, TileSlice, TilingRule, TypeSignature } from './registry.js';
+import { operandExpr, operandSymbol, type TileDim, type TileSlice, type TilingRule, type TypeSignature } from './registry.js';
 import type { TypedGraph } from './types.js';
 
 const align4 = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
@@ -391,7 +391,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
     const out: LayerTiling[] = [];
     for (const L of ruled) {
       const rule = L.bound.binding.tiling as TilingRule<unknown>;
-      const symbol = (field: string) => String(L.call.fields[field] ?? '');
+      const symbol = (field: string) => operandSymbol(operandExpr(L.call.fields, field), (n) => activationMacros.has(n) || cs.bytes.has(n));
       const moved = (field: string) => {
         const s = symbol(field);
         if (activationMacros.has(s)) return inL2.has(s);
