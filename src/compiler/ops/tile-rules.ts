@@ -144,7 +144,8 @@ export function rangeRule<P>(specOf: (p: P) => RangeSpec): TilingRule<P> {
       return [{ name: s.name, size: s.size, align, choices: rangeChoices(s.size, align) }];
     },
     slices(p, t, [a], [n]) {
-      return get(p).operands.map((o): TileSlice => {
+      // an empty operand (a concat's zero-length input) moves nothing
+      return get(p).operands.filter((o) => ('whole' in o ? o.whole : o.unit) > 0).map((o): TileSlice => {
         const e = o.elem(t);
         return 'whole' in o
           ? { field: o.field, dir: o.dir, offset: 0, rowBytes: o.whole * e, rows: 1, stride: 0 }
@@ -537,7 +538,7 @@ export function blockRule<P>(specOf: (p: P) => { outer: number; inner: number; o
     legal: (p, [to, ti]) => ti === get(p).inner || to === 1,
     slices(p, t, [o0, i0], [to, ti]) {
       const s = get(p);
-      return s.operands.map((o): TileSlice => {
+      return s.operands.filter((o) => o.rows > 0 && s.inner > 0).map((o): TileSlice => {
         const e = o.elem(t);
         return ti === s.inner
           ? { field: o.field, dir: o.dir, offset: o0! * o.rows * s.inner * e, rowBytes: to! * o.rows * s.inner * e, rows: 1, stride: 0 }
