@@ -10,10 +10,11 @@ import { rangeScale, rangeUnion } from '../types.js';
 import { cArray, dims6, DK_MAX_CONCAT, dkType, FORK_OVERHEAD, intValues, parallelCycles, product, shapeOfValue } from './common.js';
 import { blockRule, canonicalTranspose, eitherRule, inElem, outElem, rangeRule, transposeRule, windowRule, type KernelCost } from './tile-rules.js';
 
-/** Throughput of these kernels with operands in L1 (tiling rules, tile-rules.ts). */
+/** Throughput of these kernels with operands in L1 (tiling rules, tile-rules.ts); transpose fitted
+ *  on the microLlama decoders at the default L1, the others estimated. */
 export const LAYOUT_COST = {
   concat: { call: 120, perElem: 3, perUnit: 20, split: 'elements' },
-  transpose: { call: 300, perElem: 10, split: 'elements' },
+  transpose: { call: 380, perElem: 8.5, split: 'elements' },
   slice: { call: 150, perElem: 6, split: 'elements' },
   pad: { call: 150, perElem: 5, split: 'elements' },
   maxpool: { call: 150, perElem: 3, split: 'elements' },
