@@ -366,6 +366,12 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
   };
 }
 
+/** Predicted kernel cycles of a layer with a tiling rule run untiled (operands where they are). */
+export function untiledCycles(L: EmittedLayer, cores: number): number {
+  const rule = L.bound.binding.tiling as TilingRule<unknown>;
+  return rule.compute(L.bound.params, L.bound.types, rule.dims(L.bound.params).map((d) => d.size), cores);
+}
+
 /** Bytes of the tiled layers' per-tile tables and working args (they sit with the args structs). */
 export function tileTableBytes(t: LayerTiling): number {
   const cols = Object.keys(t.tiles[0]!.coords).length + 4 * t.tiles[0]!.transfers.length + t.tiles[0]!.inPlace.length;
@@ -449,8 +455,14 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         continue;
       }
       let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
+      // a layer with a rule that stays untiled here (operands in L1) still computes: its kernel's
+      // cycles, so that placements tiling different sets of layers compare like with like
+      const tiledSteps = new Set(got.map((t) => t.step));
       for (const L of cs.layers) {
-        if (ruledSteps.has(L.index)) continue;
+        if (ruledSteps.has(L.index)) {
+          if (!tiledSteps.has(L.index)) score += untiledCycles(L, opts.cores);
+          continue;
+        }
         for (const t of [...L.bound.node.inputs, ...L.bound.node.outputs]) {
           const st = storages.find((x) => x.tensors.includes(t));
           if (st && spilled.has(macroOf(st))) score += st.size * L2_OPERAND_CYCLES_PER_BYTE;
