@@ -8,7 +8,7 @@ import type { LNode } from '../graph.js';
 import { register, unsupported, type Binding, type Range } from '../registry.js';
 import { rangeScale, rangeUnion } from '../types.js';
 import { cArray, dims6, DK_MAX_CONCAT, dkType, FORK_OVERHEAD, intValues, parallelCycles, product, shapeOfValue } from './common.js';
-import { blockRule, canonicalTranspose, eitherRule, inElem, outElem, rangeRule, transposeRule, windowRule, type KernelCost } from './tile-rules.js';
+import { blockRule, canonicalTranspose, eitherRule, inElem, outElem, rangeRule, reduceRule, transposeRule, windowRule, type KernelCost } from './tile-rules.js';
 
 /** Throughput of these kernels with operands in L1 (tiling rules, tile-rules.ts); transpose fitted
  *  on the microLlama decoders at the default L1, the others estimated. */
@@ -469,17 +469,7 @@ function reduceBinding(kernel: string): Binding<ReduceParams> {
   return {
     kernel,
     // the reduced axis stays whole: ranges of the outer extent
-    tiling: blockRule(
-      (p) => ({
-        outer: p.outer,
-        inner: p.inner,
-        operands: [
-          { field: 'x', dir: 'in', rows: p.red, elem: inElem(0) },
-          { field: 'y', dir: 'out', rows: 1, elem: outElem(0) },
-        ],
-      }),
-      LAYOUT_COST.reduce,
-    ),
+    tiling: reduceRule((p) => p, LAYOUT_COST.reduce),
     check: () => undefined,
     emit: (p, ctx) => ({
       argsType: 'dk_reduce_args_t',

@@ -12,7 +12,7 @@ import { register, unsupported, type Range } from '../registry.js';
 import { rangeOfData, rangeUnion } from '../types.js';
 import { cArray, DK_MAX_CONCAT, dkType, intValues, is8bit, onlyTypes, parallelCycles, parseRequant, parseSoftmax, product, requantRange, rqInit, shapeOfValue, softmaxArgs, type Requant, type SoftmaxParams } from './common.js';
 
-import { blockRule, gatherRule, inElem, outElem, outerRule, rowsRule, unaryRule, type KernelCost } from './tile-rules.js';
+import { blockRule, gatherRule, inElem, outElem, outerRule, reduceRule, rowsRule, unaryRule, type KernelCost } from './tile-rules.js';
 
 const INDEX_TYPES = ['int8', 'uint8', 'int16', 'uint16', 'int32'] as const;
 
@@ -282,17 +282,7 @@ register<ArgMaxParams>('ArgMax', {
   bindings: [
     {
       kernel: 'dk_argmax',
-      tiling: blockRule(
-        (p) => ({
-          outer: p.outer,
-          inner: p.inner,
-          operands: [
-            { field: 'x', dir: 'in', rows: p.len, elem: inElem(0) },
-            { field: 'y', dir: 'out', rows: 1, elem: outElem(0) },
-          ],
-        }),
-        LLM_COST.argmax,
-      ),
+      tiling: reduceRule((p) => ({ outer: p.outer, red: p.len, inner: p.inner }), LLM_COST.argmax),
       check: (_p, t) => onlyTypes([t.inputs[0]], INDEX_TYPES, 'x'),
       emit: (p, ctx) => ({
         argsType: 'dk_argmax_args_t',

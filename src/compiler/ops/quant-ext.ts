@@ -8,7 +8,7 @@ import { intAttr, intsAttr, scalarAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
 import { constInput, register, unsupported, type Binding, type Mapping, type Range } from '../registry.js';
 import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, shapeOfValue } from './common.js';
-import { bcastRule, blockRule, fixedElem, inElem, outElem, rowsRule, unaryRule, windowRule, type KernelCost } from './tile-rules.js';
+import { bcastRule, fixedElem, inElem, outElem, reduceRule, rowsRule, unaryRule, windowRule, type KernelCost } from './tile-rules.js';
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
 const INT32: Range = { lo: -(2 ** 31), hi: 2 ** 31 - 1 };
@@ -106,10 +106,6 @@ register<WideParams>('RequantShiftWide', {
       tiling: bcastRule(
         (p) => ({
           n: p.n,
-          dense: [
-            { field: 'x', dir: 'in', elem: inElem(0) },
-            { field: 'y', dir: 'out', elem: outElem(0) },
-          ],
           params: [
             { field: 'mul', bcast: p.param, elem: fixedElem(4) },
             { field: 'in_off', bcast: p.offParam, elem: fixedElem(4) },
@@ -351,10 +347,6 @@ register<NoNormParams>('iNoNorm', {
       tiling: bcastRule(
         (p) => ({
           n: p.n,
-          dense: [
-            { field: 'x', dir: 'in', elem: inElem(0) },
-            { field: 'y', dir: 'out', elem: outElem(0) },
-          ],
           params: [
             { field: 'w', bcast: p.wp, elem: fixedElem(4) },
             { field: 'b', bcast: p.bp, elem: fixedElem(4) },
@@ -400,17 +392,7 @@ const FLOAT_POOL = 'a pool with a declared float output computes float means (de
 const meanBinding: Binding<MeanParams> = {
   kernel: 'dk_intmean',
   // whole reduced axis per output: ranges of the outer extent
-  tiling: blockRule(
-    (p) => ({
-      outer: p.outer,
-      inner: p.inner,
-      operands: [
-        { field: 'x', dir: 'in', rows: p.red, elem: inElem(0) },
-        { field: 'y', dir: 'out', rows: 1, elem: outElem(0) },
-      ],
-    }),
-    EXT_COST.mean,
-  ),
+  tiling: reduceRule((p) => p, EXT_COST.mean),
   check: (p, t) => (p.float ? FLOAT_POOL : onlyTypes([t.inputs[0], t.outputs[0]], INT_IN, 'x/y')),
   emit: (p, ctx) => ({
     argsType: 'dk_intmean_args_t',

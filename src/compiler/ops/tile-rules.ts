@@ -427,9 +427,14 @@ export interface Bcast {
  * (its pointer moves to the tile's first index); else ranges of whole periods, parameters whole.
  */
 export function bcastRule<P>(
-  specOf: (p: P) => { n: number; dense: { field: string; dir: 'in' | 'out'; elem: ElemOf }[]; params: { field: string; bcast: Bcast; elem: ElemOf }[] },
+  specOf0: (p: P) => { n: number; dense?: { field: string; dir: 'in' | 'out'; elem: ElemOf }[]; params: { field: string; bcast: Bcast; elem: ElemOf }[] },
   cost: CostOf,
 ): TilingRule<P> {
+  // dense operands: x in, y out unless given
+  const specOf = (p: P) => {
+    const s = specOf0(p);
+    return { ...s, dense: s.dense ?? [{ field: 'x', dir: 'in' as const, elem: inElem(0) }, { field: 'y', dir: 'out' as const, elem: outElem(0) }] };
+  };
   const shared = (bs: Bcast[]) => {
     const real = bs.filter((b) => b.count > 1);
     return real.every((b) => b.inner === real[0]!.inner && b.count === real[0]!.count) ? (real[0] ?? { inner: 1, count: 1 }) : undefined;
@@ -634,4 +639,19 @@ export function transposeRule<P>(specOf: (p: P) => { inShape: number[]; perm: nu
     scratch: () => 0,
     compute: (p, _t, [to, ti], cores) => kernelCycles(cost, (geo(p).total / geo(p).outShape[0]! / geo(p).inShape[0]!) * to! * ti!, 1, cores),
   };
+}
+
+/** A reduction over the middle axis of (outer, red, inner) (args x, y, outer, inner): y is (outer, inner). */
+export function reduceRule<P>(specOf: (p: P) => { outer: number; red: number; inner: number }, cost: CostOf): TilingRule<P> {
+  return blockRule((p) => {
+    const s = specOf(p);
+    return {
+      outer: s.outer,
+      inner: s.inner,
+      operands: [
+        { field: 'x', dir: 'in', rows: s.red, elem: inElem(0) },
+        { field: 'y', dir: 'out', rows: 1, elem: outElem(0) },
+      ],
+    };
+  }, cost);
 }
