@@ -229,17 +229,17 @@ register<SliceParams>('Slice', {
         const { ax, folded, offset } = sliceFold(p);
         const es = elemSize(ctx.inputs[0]!.dtype);
         return {
-        argsType: 'dk_slice_args_t',
-        fields: {
-          x: offset ? `(const void *)((const uint8_t *)${ctx.inputs[0]!.ptr} + ${offset * es})` : ctx.inputs[0]!.ptr,
-          y: ctx.outputs[0]!.ptr,
-          ndim: p.inShape.length,
-          in_shape: cArray(dims6(p.inShape, 1)),
-          out_shape: cArray(dims6(p.outShape, 1)),
-          start: cArray(dims6(p.start.map((st, j) => (folded && j <= ax ? 0 : st)))),
-          step: cArray(dims6(p.step, 1)),
-          elem_size: es,
-        },
+          argsType: 'dk_slice_args_t',
+          fields: {
+            x: offset ? `(const void *)((const uint8_t *)${ctx.inputs[0]!.ptr} + ${offset * es})` : ctx.inputs[0]!.ptr,
+            y: ctx.outputs[0]!.ptr,
+            ndim: p.inShape.length,
+            in_shape: cArray(dims6(p.inShape, 1)),
+            out_shape: cArray(dims6(p.outShape, 1)),
+            start: cArray(dims6(p.start.map((st, j) => (folded && j <= ax ? 0 : st)))),
+            step: cArray(dims6(p.step, 1)),
+            elem_size: es,
+          },
         };
       },
     },
