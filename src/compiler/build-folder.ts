@@ -29,6 +29,7 @@ import { buildProgram, GCC, RUNTIME_DIR } from '../runtime/build.js';
 import { readElfSymbols } from './elf.js';
 import { compileGraph, DEFAULT_OPTIONS, type CompileOptions, type Compiled } from './pipeline.js';
 import { l1Minimum } from './plan.js';
+import { untiledCycles } from './tile.js';
 import { PLATFORMS, platformByName, siracusa, type Platform } from '../sim/platform/siracusa.js';
 
 export const MANIFEST_FORMAT = 'deeploy-sim-build/1';
@@ -454,9 +455,8 @@ function makeManifest(
 
 /** A layer without tiles: its kernel's cycle model on the whole layer when it has a tiling rule. */
 function untiledEstimate(L: Compiled['constants']['layers'][number], cores: number): number {
-  const rule = L.bound.binding.tiling;
-  if (!rule) return Math.round(L.bound.mapping.cycles(L.bound.params, cores));
-  return Math.round(rule.compute(L.bound.params, L.bound.types, rule.dims(L.bound.params).map((d) => d.size), cores));
+  if (!L.bound.binding.tiling) return Math.round(L.bound.mapping.cycles(L.bound.params, cores));
+  return Math.round(untiledCycles(L, cores));
 }
 
 export function readManifest(dir: string): Manifest | undefined {

@@ -6,6 +6,7 @@
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
 import { fieldIdent, fieldSymbol, type LayerTiling, type TileBuffer } from './tile.js';
+import { operandExpr } from './registry.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
 export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
@@ -22,6 +23,15 @@ export const TILE_DMA_HELPER = [
 ];
 
 const hex = (x: number) => `0x${x.toString(16)}`;
+
+/** An array field ('x' of `{ a, b }`) with the items some moved operands ('x[1]') replace, if any. */
+function arrayWith(all: EmittedLayer['call']['fields'], key: string, replaced: Record<string, string>): string | undefined {
+  const items = Object.keys(replaced).filter((f) => f.startsWith(`${key}[`));
+  if (items.length === 0) return undefined;
+  const out: string[] = [];
+  for (let i = 0; operandExpr(all, `${key}[${i}]`) !== ''; i++) out.push(replaced[`${key}[${i}]`] ?? operandExpr(all, `${key}[${i}]`));
+  return `{ ${out.join(', ')} }`;
+}
 
 export interface TiledLayerText {
   /** Comment lines (without the comment markers) for the layer's header. */
@@ -232,7 +242,7 @@ function singleTile(
     Object.entries(fields)
       .filter(([f]) => f.startsWith(`${k}.`))
       .reduce((init, [f, m]) => init.replace(`.${f.slice(k.length + 1)} = ${fieldSymbol(L.call, f)}`, `.${f.slice(k.length + 1)} = ${m}`), v);
-  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : nested(k, String(v)))},`);
+  for (const [k, v] of Object.entries(L.call.fields)) code.push(`  .${k} = ${fields[k] ?? arrayWith(L.call.fields, k, fields) ?? (typeof v === 'object' ? `{ ${v.join(', ')} }` : nested(k, String(v)))},`);
   code.push('};');
   const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
   const dma = (x: (typeof moved)[number]) => `tile_dma(${fields[x.field]}, ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, ${x.dir === 'in' ? 1 : 0})`;

@@ -179,3 +179,31 @@ export function constInput(node: LNode, graph: Graph, i: number): Tensor | undef
   const name = node.inputs[i];
   return name ? graph.initializers.get(name) : undefined;
 }
+
+/**
+ * The C expression of the operand a tile slice names: a field ('x'), or an element of an array
+ * field ('x[1]': the second pointer of `{ a, b }`, e.g. a concat's inputs).
+ */
+export function operandExpr(fields: Record<string, CValue>, field: string): string {
+  const m = /^(\w+)\[(\d+)\]$/.exec(field);
+  if (!m) return String(fields[field] ?? '');
+  const v = String(fields[m[1]!] ?? '');
+  const items: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of v.replace(/^\s*\{|\}\s*$/g, '')) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      items.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  items.push(cur.trim());
+  return items[Number(m[2])] ?? '';
+}
+
+/** The buffer or constant an operand expression points into (`(const uint8_t *)BUF_x + 64` -> BUF_x). */
+export function operandSymbol(expr: string, known: (name: string) => boolean): string {
+  return (expr.match(/[A-Za-z_]\w*/g) ?? []).find(known) ?? expr;
+}

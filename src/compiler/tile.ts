@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import { siracusa, type Platform } from '../sim/platform/siracusa.js';
 import type { ConstantsPhase, EmittedLayer } from './constants.js';
 import { ALIGN, ARGS_BYTES_PER_LAYER, l1Capacity, liveness, packGreedyBySize, PlanError, type Level, type MemoryPlan } from './plan.js';
-import type { KernelCall, TileDim, TileSlice, TilingRule, TypeSignature } from './registry.js';
+import { operandExpr, operandSymbol, type KernelCall, type TileDim, type TileSlice, type TilingRule, type TypeSignature } from './registry.js';
 import type { TypedGraph } from './types.js';
 
 const align4 = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
@@ -108,6 +108,7 @@ export const DMA_PROGRAM = 24;
  * inside a nested initializer ('rq.mul' in `.rq = { .mul = c_x, ... }`); '' when none.
  */
 export function fieldSymbol(call: KernelCall, path: string): string {
+  if (/^\w+\[\d+\]$/.test(path)) return operandExpr(call.fields, path);
   const [top, inner] = path.split('.', 2) as [string, string | undefined];
   const v = call.fields[top];
   if (v === undefined) return '';
@@ -117,8 +118,8 @@ export function fieldSymbol(call: KernelCall, path: string): string {
   return at < 0 ? '' : (/^[A-Za-z_][A-Za-z0-9_]*/.exec(init.slice(at + inner.length + 4))?.[0] ?? '');
 }
 
-/** A field path as a C identifier fragment ('rq.mul' -> 'rq_mul'). */
-export const fieldIdent = (path: string) => path.replace(/\./g, '_');
+/** A field path as a C identifier fragment ('rq.mul' -> 'rq_mul', 'x[1]' -> 'x_1_'). */
+export const fieldIdent = (path: string) => path.replace(/\W/g, '_');
 
 /** DMA cycles of one transfer (platform bandwidth, burst and latency model). */
 export function dmaCycles(t: { rowBytes: number; rows: number }, latency: number, pf: Platform = siracusa): number {
@@ -567,6 +568,12 @@ function solveMemo<P>(pb: LayerProblem<P>, budget: number, memo: Map<string, Ret
   return sol;
 }
 
+/** Predicted kernel cycles of a layer with a tiling rule run untiled (operands where they are). */
+export function untiledCycles(L: EmittedLayer, cores: number): number {
+  const rule = L.bound.binding.tiling as TilingRule<unknown>;
+  return rule.compute(L.bound.params, L.bound.types, rule.dims(L.bound.params).map((d) => d.size), cores);
+}
+
 /** Bytes of the tiled layers' per-tile tables and working args (they sit with the args structs). */
 export function tileTableBytes(t: LayerTiling): number {
   const cols = Object.keys(t.tiles[0]!.coords).length + 4 * t.tiles[0]!.transfers.length + t.tiles[0]!.inPlace.length;
@@ -596,7 +603,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       const symbols = new Map<string, string>();
       const symbol = (field: string) => {
         let s = symbols.get(field);
-        if (s === undefined) symbols.set(field, (s = fieldSymbol(L.call, field)));
+        if (s === undefined) symbols.set(field, (s = operandSymbol(fieldSymbol(L.call, field), (n) => activationMacros.has(n) || cs.bytes.has(n)))));
         return s;
       };
       const moved = (field: string) => {
@@ -634,8 +641,14 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   let bestKeepArgs = true;
   const scoreOf = (got: LayerTiling[], spilled: Set<string>, keepArgs: boolean) => {
     let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
+    // a layer with a rule that stays untiled here (operands in L1) still computes: its kernel's
+    // cycles, so that placements tiling different sets of layers compare like with like
+    const tiledSteps = new Set(got.map((t) => t.step));
     for (const L of cs.layers) {
-      if (ruledSteps.has(L.index)) continue;
+      if (ruledSteps.has(L.index)) {
+        if (!tiledSteps.has(L.index)) score += untiledCycles(L, opts.cores);
+        continue;
+      }
       for (const t of [...L.bound.node.inputs, ...L.bound.node.outputs]) {
         const st = storages.find((x) => x.tensors.includes(t));
         if (st && spilled.has(macroOf(st))) score += st.size * L2_OPERAND_CYCLES_PER_BYTE;
@@ -782,7 +795,7 @@ function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
     if (k <= 0) continue;
     const L = cs.layers[k]!;
     const ins = [...t.once, ...t.tiles[0]!.transfers].filter((x) => x.dir === 'in');
-    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(fieldSymbol(L.call, x.field)))) continue;
+    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(operandSymbol(fieldSymbol(L.call, x.field), (n) => cs.bytes.has(n))))) continue;
     const prev = steps[k - 1]!;
     const bytes = t.buffers.filter((b) => ins.some((x) => x.field === b.field)).reduce((s, b) => s + b.bytes, 0); // copy 0 only
     const atPrev = (byStep.get(prev)?.l1Bytes ?? 0) + (extra.get(prev) ?? 0);

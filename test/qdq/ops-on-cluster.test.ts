@@ -17,6 +17,8 @@ import { execute } from '../../src/reference/execute.js';
 const OUT = join(process.cwd(), 'test', '.out', 'qdq-ops', `run-${process.pid}`);
 const rng = seedrandom('quant-ops-on-cluster');
 const ints = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + Math.floor(rng() * (hi - lo + 1)));
+/** An L1 budget (runtime included) below the branches' activations: every op is tiled. */
+const SMALL_L1 = 1200;
 const t = (v: number): Tensor => ({ name: '', dtype: 'float32', shape: [1], data: Float32Array.of(v) });
 const rq = (signed = 1) => ({ div: t(1), n_levels: t(256), signed: t(signed) });
 
@@ -85,6 +87,12 @@ describe('new integer ops on the 8-core cluster', () => {
     expect(r.reason).toBeUndefined();
     expect(r.passed).toBe(true);
     expect(r.compile!.manifest.layers.map((l: { kernel: string }) => l.kernel).sort()).toEqual(expect.arrayContaining(['dk_avgpool', 'dk_intdiv', 'dk_intmean', 'dk_inonorm', 'dk_itapartialmax', 'dk_requant_wide', 'dk_rq_act', 'dk_quantize', 'dk_dequantize']));
+    // a small L1: the activations go to L2 and every op runs from L1 tiles (its tiling rule)
+    const small = await testCase(dir, join(OUT, 'build-small'), { l1: SMALL_L1 });
+    expect(small.reason).toBeUndefined();
+    expect(small.passed).toBe(true);
+    const tiled = small.compile!.manifest.layers.filter((l) => l.tiles && l.tiles.dmaBytesIn + l.tiles.dmaBytesOut > 0).map((l) => l.kernel);
+    expect(new Set(tiled)).toEqual(new Set(['dk_avgpool', 'dk_intdiv', 'dk_intmean', 'dk_inonorm', 'dk_itapartialmax', 'dk_requant_wide', 'dk_rq_act', 'dk_quantize', 'dk_dequantize']));
     rmSync(OUT, { recursive: true, force: true });
   }, 120_000);
 });

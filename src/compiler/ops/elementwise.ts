@@ -5,9 +5,10 @@ import type { DType, Graph, Tensor } from '../../frontend/ir.js';
 import { elementCount } from '../../frontend/ir.js';
 import { intAttr, scalarAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
-import { register, unsupported, type Binding, type Range } from '../registry.js';
+import { register, unsupported, type Binding, type Range, type TypeSignature } from '../registry.js';
 import { rangeAdd, rangeMul, rangeUnion } from '../types.js';
-import { broadcastStrides, cArray, dims6, dkType, intValues, log2Exact, onlyTypes, parallelCycles, parseRequant, requantRange, rqInit, shapeOfValue, type Requant, parseSoftmax, softmaxArgs, type SoftmaxParams } from './common.js';
+import { broadcastStrides, cArray, denseStrides, dims6, dkType, intValues, log2Exact, onlyTypes, parallelCycles, parseRequant, requantRange, requantStrides, rqInit, shapeOfValue, type Requant, parseSoftmax, softmaxArgs, type SoftmaxParams } from './common.js';
+import { fixedElem, inElem, mergeDims, outElem, rowsRule, SHAPE_SETUP, stridedRule, unaryRule, type KernelCost, type StridedParam } from './tile-rules.js';
 import { constType } from './linear.js';
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
@@ -19,11 +20,29 @@ interface BinaryParams {
   layer: string;
   op: BinaryOp;
   outShape: number[];
+  /** The walk over the output as the kernel takes it: dims merged where a, b and the requant
+   *  vectors allow (tile-rules.ts mergeDims), with the element strides of a and b. */
+  shape: number[];
   sa: number[];
   sb: number[];
+  /** Strides of the requant mul/add over `shape`. */
+  rqs?: [number[], number[]];
   consts: (Tensor | undefined)[];
   rq?: Requant;
 }
+
+/** Strides of a requant's mul and add over an output shape (none: per-tensor, zeros). */
+function rqStrides(rq: Requant | undefined, outShape: number[]): number[][] {
+  if (!rq) return [];
+  return [rq.mul, rq.add].map((t, k) => {
+    const s = requantStrides(t.shape, outShape);
+    if (!s) unsupported(`RequantShift ${k ? 'add' : 'mul'} of shape [${t.shape}] does not broadcast to the output [${outShape}]`);
+    return s;
+  });
+}
+
+/** The requant vectors as per-tile parameters of a strided tiling rule. */
+const rqParams = (rqs: [number[], number[]] | undefined): StridedParam[] => (rqs ? [{ field: 'rq.mul', strides: rqs[0] }, { field: 'rq.add', strides: rqs[1] }] : []);
 
 const BINARY_KERNEL: Record<BinaryOp, string> = { Add: 'dk_add', Sub: 'dk_sub', Mul: 'dk_mul', Div: 'dk_div' };
 const BINARY_RANGE: Record<BinaryOp, (a: Range, b: Range) => Range> = {
@@ -54,20 +73,47 @@ function parseBinary(node: LNode, g: Graph, op: BinaryOp, fused: boolean): Binar
     if (!s) unsupported(`input ${k} [${shapeOfValue(g, node.inputs[k]!)}] does not broadcast to [${outShape}]`);
     return s;
   });
+  const rq = fused ? parseRequant(node, g, 2, 3) : undefined;
+  const m = mergeDims(outShape, [strides[0]!, strides[1]!, ...rqStrides(rq, outShape)]);
   return {
     layer: node.name,
     op,
     outShape,
-    sa: strides[0]!,
-    sb: strides[1]!,
+    shape: m.shape,
+    sa: m.strides[0]!,
+    sb: m.strides[1]!,
+    rqs: rq ? [m.strides[2]!, m.strides[3]!] : undefined,
     consts: [g.initializers.get(node.inputs[0]!), g.initializers.get(node.inputs[1]!)],
-    rq: fused ? parseRequant(node, g, 2, 3) : undefined,
+    rq,
   };
 }
+
+/** dk_add & co. (eltwise.c): one pass over the output, an N-d iterator step per innermost run
+ *  when not dense; fitted on the microLlama decoders' layers at the default L1. */
+export const BINARY_COST = { call: 280, perElem: 8.2, perElemRequant: 15.4, perRun: 287 };
+const binaryCost = (p: BinaryParams): KernelCost => ({
+  call: BINARY_COST.call,
+  perElem: p.rq ? BINARY_COST.perElemRequant : BINARY_COST.perElem,
+  perUnit: p.shape.length > 1 ? BINARY_COST.perRun : 0,
+  split: 'elements',
+});
+
+const binaryTiling = stridedRule<BinaryParams>((p) => ({
+  shape: p.shape,
+  operands: [
+    { field: 'a', dir: 'in', elem: inElem(0), strides: p.sa },
+    { field: 'b', dir: 'in', elem: inElem(1), strides: p.sb },
+    { field: 'y', dir: 'out', elem: outElem(0), strides: denseStrides(p.shape) },
+  ],
+  params: rqParams(p.rqs),
+  setup: SHAPE_SETUP,
+  cost: binaryCost(p),
+}));
 
 function binaryBinding(op: BinaryOp): Binding<BinaryParams> {
   return {
     kernel: BINARY_KERNEL[op],
+    tiling: binaryTiling,
     check: (_p, t) =>
       t.outputs[0] === 'float32'
         ? t.inputs.every((d, k) => d === 'float32' || k > 1 || d === undefined || _p.consts[k])
@@ -94,8 +140,8 @@ function binaryBinding(op: BinaryOp): Binding<BinaryParams> {
           a: a.ptr,
           b: b.ptr,
           y: out.ptr,
-          ndim: p.outShape.length,
-          shape: cArray(dims6(p.outShape, 1)),
+          ndim: p.shape.length,
+          shape: cArray(dims6(p.shape, 1)),
           sa: cArray(dims6(p.sa)),
           sb: cArray(dims6(p.sb)),
           a_off: 0,
@@ -103,7 +149,7 @@ function binaryBinding(op: BinaryOp): Binding<BinaryParams> {
           a_type: dkType(a.dtype),
           b_type: dkType(b.dtype),
           y_type: dkType(out.dtype),
-          rq: rqInit(p.rq, p.outShape, p.outShape, ctx, p.layer),
+          rq: rqInit(p.rq, p.outShape, p.shape, ctx, p.layer),
         },
       };
     },
@@ -134,15 +180,42 @@ register<BinaryParams>('RQAdd', {
 
 interface RequantParams {
   layer: string;
+  outShape: number[];
+  /** Merged walk (see BinaryParams) and the requant vectors' strides over it. */
   shape: number[];
+  rqs: [number[], number[]];
   rq: Requant;
 }
+
+/** dk_requant (eltwise.c) per element by input type (int32: the specialised loop), fitted on
+ *  the microLlama decoders' layers at the default L1. */
+export const REQUANT_COST = { call: 240, perElem: { int32: 10.8, uint8: 18, other: 22 } as Record<string, number> };
+const requantCost = (t: TypeSignature): KernelCost => ({
+  call: REQUANT_COST.call,
+  perElem: REQUANT_COST.perElem[t.inputs[0]!] ?? REQUANT_COST.perElem.other!,
+  split: 'elements',
+});
+
+const requantTiling = stridedRule<RequantParams>((p) => ({
+  shape: p.shape,
+  operands: [
+    { field: 'x', dir: 'in', elem: inElem(0), strides: denseStrides(p.shape) },
+    { field: 'y', dir: 'out', elem: outElem(0), strides: denseStrides(p.shape) },
+  ],
+  params: rqParams(p.rqs),
+  setup: SHAPE_SETUP,
+  cost: requantCost,
+}));
 
 register<RequantParams>('RequantShift', {
   name: 'requant shift',
   parse(n, g) {
     if (g.initializers.has(n.inputs[0]!)) unsupported('RequantShift of a constant (should have been folded)');
-    return { layer: n.name, shape: shapeOfValue(g, n.outputs[0]!), rq: parseRequant(n, g, 1, 2) };
+    const outShape = shapeOfValue(g, n.outputs[0]!);
+    const rq = parseRequant(n, g, 1, 2);
+    const dense = denseStrides(outShape);
+    const m = mergeDims(outShape, [dense, ...rqStrides(rq, outShape)]);
+    return { layer: n.name, outShape, shape: m.shape, rqs: [m.strides[1]!, m.strides[2]!], rq };
   },
   range: (p) => [requantRange(p.rq)],
   cycles: (p, cores) => parallelCycles(elementCount(p.shape), 10, cores),
@@ -150,6 +223,7 @@ register<RequantParams>('RequantShift', {
   bindings: [
     {
       kernel: 'dk_requant',
+      tiling: requantTiling,
       check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
       emit(p, ctx) {
         const x = ctx.inputs[0]!;
@@ -164,7 +238,7 @@ register<RequantParams>('RequantShift', {
             shape: cArray(dims6(p.shape, 1)),
             x_type: dkType(x.dtype),
             y_type: dkType(y.dtype),
-            rq: rqInit(p.rq, p.shape, p.shape, ctx, p.layer),
+            rq: rqInit(p.rq, p.outShape, p.shape, ctx, p.layer),
           },
         };
       },
@@ -194,8 +268,12 @@ function parseHardswish(n: LNode, g: Graph, fused: boolean): HardswishParams {
   };
 }
 
+/** dk_ihardswish (eltwise.c): n elements split evenly, per-tensor requant. */
+export const HARDSWISH_COST: KernelCost = { call: 244, perElem: 44, split: 'elements' };
+
 const hardswishBinding: Binding<HardswishParams> = {
   kernel: 'dk_ihardswish',
+  tiling: unaryRule((p) => p.n, HARDSWISH_COST),
   check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
   emit: (p, ctx) => ({
     argsType: 'dk_hardswish_args_t',
@@ -248,6 +326,9 @@ interface TrueDivParams {
 
 const floorDiv = (a: number, b: number) => Math.floor(a / b);
 
+/** dk_trueintegerdiv (eltwise.c): one 64-bit division per call, then a multiply per element. */
+export const TRUEDIV_COST: KernelCost = { call: 684, perElem: 26.8, split: 'elements' };
+
 register<TrueDivParams>('TrueIntegerDiv', {
   name: 'true integer div',
   parse(n, g) {
@@ -267,6 +348,7 @@ register<TrueDivParams>('TrueIntegerDiv', {
   bindings: [
     {
       kernel: 'dk_trueintegerdiv',
+      tiling: unaryRule((p) => p.n, TRUEDIV_COST),
       check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
       emit: (p, ctx) => ({
         argsType: 'dk_trueintdiv_args_t',
@@ -288,6 +370,9 @@ register<TrueDivParams>('TrueIntegerDiv', {
 
 // ---------------------------------------------------------------- iSoftmax
 
+/** dk_isoftmax (rows.c): whole rows over the cores; max, exp and sum passes, then the division pass. */
+export const SOFTMAX_COST: KernelCost = { call: 300, perElem: 60, perUnit: 540, split: 'units' };
+
 register<SoftmaxParams>('iSoftmax', {
   name: 'integer softmax',
   parse(n, g) {
@@ -302,6 +387,7 @@ register<SoftmaxParams>('iSoftmax', {
   bindings: [
     {
       kernel: 'dk_isoftmax',
+      tiling: rowsRule((p) => p, SOFTMAX_COST),
       check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int32'], 'x'),
       emit: softmaxArgs,
     },
@@ -309,6 +395,10 @@ register<SoftmaxParams>('iSoftmax', {
 });
 
 // ---------------------------------------------------------------- iRMSNorm
+
+/** dk_irmsnorm (rows.c): rows (cut into column chunks below 8 rows) over the cores; per row a
+ *  sum of squares and an isqrt, per output a division; fitted on the microLlama decoders. */
+export const RMSNORM_COST: KernelCost = { call: 300, perElem: 36.4, perRowElem: 3, perUnit: 573, split: 'chunks' };
 
 interface RmsParams {
   layer: string;
@@ -337,6 +427,7 @@ register<RmsParams>('iRMSNorm', {
   bindings: [
     {
       kernel: 'dk_irmsnorm',
+      tiling: rowsRule((p) => ({ rows: p.rows, len: p.len, whole: [{ field: 'w', dir: 'in', whole: p.len, elem: fixedElem(4) }] }), RMSNORM_COST),
       check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
       emit(p, ctx) {
         const w = ctx.constant(`${p.layer}_w`, 'int32', intValues(p.w), p.w.shape);

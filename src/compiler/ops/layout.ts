@@ -8,6 +8,21 @@ import type { LNode } from '../graph.js';
 import { register, unsupported, type Binding, type Range } from '../registry.js';
 import { rangeScale, rangeUnion } from '../types.js';
 import { cArray, dims6, DK_MAX_CONCAT, dkType, FORK_OVERHEAD, intValues, parallelCycles, product, shapeOfValue } from './common.js';
+import { blockRule, canonicalTranspose, eitherRule, inElem, outElem, rangeRule, reduceRule, transposeRule, windowRule, type KernelCost } from './tile-rules.js';
+
+/** Throughput of these kernels with operands in L1 (tiling rules, tile-rules.ts); transpose fitted
+ *  on the microLlama decoders at the default L1, the others estimated. */
+export const LAYOUT_COST = {
+  concat: { call: 120, perElem: 3, perUnit: 20, split: 'elements' },
+  transpose: { call: 380, perElem: 8.5, split: 'elements' },
+  slice: { call: 150, perElem: 6, split: 'elements' },
+  pad: { call: 150, perElem: 5, split: 'elements' },
+  maxpool: { call: 150, perElem: 3, split: 'elements' },
+  reduce: { call: 120, perElem: 4, perUnit: 10, split: 'units' },
+} satisfies Record<string, KernelCost>;
+
+/** The first axis whose output extent is more than 1 (a tile splits it; the axes before are 1). */
+const splitAxis = (out: readonly number[]) => Math.max(0, out.findIndex((d) => d > 1));
 
 const sameRange = (_p: unknown, ins: (Range | undefined)[]) => [rangeUnion(ins)];
 const elemSize = (d: keyof typeof DTYPES) => DTYPES[d].bytes;
@@ -28,6 +43,7 @@ register<Record<string, never>>('Alias', {
 
 // ---------------------------------------------------------------- Transpose
 
+/** The transpose as the kernel takes it (tile-rules.ts canonicalTranspose). */
 interface TransposeParams {
   inShape: number[];
   perm: number[];
@@ -40,7 +56,7 @@ register<TransposeParams>('Transpose', {
     const inShape = shapeOfValue(g, n.inputs[0]!);
     const perm = intsAttr(n, 'perm', inShape.map((_, k) => inShape.length - 1 - k));
     if (inShape.length > 6) unsupported(`rank ${inShape.length} > 6`);
-    return { inShape, perm };
+    return canonicalTranspose(inShape, perm);
   },
   range: sameRange,
   cycles: (p, cores) => parallelCycles(elementCount(p.inShape), 6, cores),
@@ -48,6 +64,7 @@ register<TransposeParams>('Transpose', {
   bindings: [
     {
       kernel: 'dk_transpose',
+      tiling: transposeRule((p) => p, LAYOUT_COST.transpose),
       check: () => undefined,
       emit: (p, ctx) => ({
         argsType: 'dk_transpose_args_t',
@@ -90,6 +107,17 @@ register<ConcatParams>('Concat', {
   bindings: [
     {
       kernel: 'dk_concat',
+      tiling: blockRule(
+        (p) => ({
+          outer: p.outer,
+          inner: p.inner,
+          operands: [
+            ...p.lens.map((l, k) => ({ field: `x[${k}]`, dir: 'in' as const, rows: l, elem: inElem(k) })),
+            { field: 'y', dir: 'out', rows: p.lens.reduce((a, b) => a + b, 0), elem: outElem(0) },
+          ],
+        }),
+        LAYOUT_COST.concat,
+      ),
       check: (_p, t) => (t.inputs.every((d) => d === t.outputs[0]) ? undefined : `inputs of types ${t.inputs.join(', ')} into ${t.outputs[0]}`),
       emit: (p, ctx) => ({
         argsType: 'dk_concat_args_t',
@@ -114,6 +142,44 @@ interface SliceParams {
   outShape: number[];
   start: number[];
   step: number[];
+}
+
+/**
+ * Ranges of output rows along the first axis longer than 1 (positive step): a tile reads the
+ * span of input rows start + step * [o0, o0 + t), whole inner blocks; its args start there.
+ */
+const sliceTiling = rangeRule<SliceParams>((p) => {
+  const { ax, folded } = sliceFold(p);
+  const inInner = product(p.inShape.slice(ax + 1));
+  const outInner = product(p.outShape.slice(ax + 1));
+  return {
+    name: 'rows',
+    size: folded ? p.outShape[ax]! : 1,
+    elemsPerUnit: folded ? outInner : product(p.outShape),
+    operands: folded
+      ? [
+          { field: 'x', dir: 'in', unit: p.step[ax]! * inInner, tail: inInner, elem: inElem(0) },
+          { field: 'y', dir: 'out', unit: outInner, elem: outElem(0) },
+        ]
+      : [
+          { field: 'x', dir: 'in', unit: product(p.inShape), elem: inElem(0) },
+          { field: 'y', dir: 'out', unit: product(p.outShape), elem: outElem(0) },
+        ],
+    countFields: folded ? [`out_shape[${ax}]`] : [],
+    cost: LAYOUT_COST.slice,
+  };
+});
+
+/**
+ * With a positive step on the split axis the args start at the first element read (the starts
+ * up to that axis folded into x: elements before it, `offset`), so that a tile of output rows
+ * reads the span of input rows from its own first row.
+ */
+function sliceFold(p: SliceParams): { ax: number; folded: boolean; offset: number } {
+  const ax = splitAxis(p.outShape);
+  const folded = p.step[ax]! > 0;
+  const offset = folded ? p.start.reduce((a, st, j) => (j <= ax ? a + st * product(p.inShape.slice(j + 1)) : a), 0) : 0;
+  return { ax, folded, offset };
 }
 
 register<SliceParams>('Slice', {
@@ -157,20 +223,25 @@ register<SliceParams>('Slice', {
   bindings: [
     {
       kernel: 'dk_slice',
+      tiling: sliceTiling,
       check: () => undefined,
-      emit: (p, ctx) => ({
-        argsType: 'dk_slice_args_t',
-        fields: {
-          x: ctx.inputs[0]!.ptr,
-          y: ctx.outputs[0]!.ptr,
-          ndim: p.inShape.length,
-          in_shape: cArray(dims6(p.inShape, 1)),
-          out_shape: cArray(dims6(p.outShape, 1)),
-          start: cArray(dims6(p.start)),
-          step: cArray(dims6(p.step, 1)),
-          elem_size: elemSize(ctx.inputs[0]!.dtype),
-        },
-      }),
+      emit: (p, ctx) => {
+        const { ax, folded, offset } = sliceFold(p);
+        const es = elemSize(ctx.inputs[0]!.dtype);
+        return {
+          argsType: 'dk_slice_args_t',
+          fields: {
+            x: offset ? `(const void *)((const uint8_t *)${ctx.inputs[0]!.ptr} + ${offset * es})` : ctx.inputs[0]!.ptr,
+            y: ctx.outputs[0]!.ptr,
+            ndim: p.inShape.length,
+            in_shape: cArray(dims6(p.inShape, 1)),
+            out_shape: cArray(dims6(p.outShape, 1)),
+            start: cArray(dims6(p.start.map((st, j) => (folded && j <= ax ? 0 : st)))),
+            step: cArray(dims6(p.step, 1)),
+            elem_size: es,
+          },
+        };
+      },
     },
   ],
 });
@@ -183,6 +254,56 @@ interface PadParams {
   begin: number[];
   value: number;
 }
+
+/**
+ * Output rows along the first padded axis, as a one-row window (tile-rules.ts windowRule: the
+ * input rows the tile's rows copy, clipped; a tile of padding only moves one row it ignores),
+ * the dims before it as channels.
+ */
+const padRows = windowRule<PadParams>((p) => {
+  const ax = padAxis(p);
+  const lead = product(p.outShape.slice(0, Math.max(0, ax - 1)));
+  const channels = ax >= 1 ? (lead === 1 ? `T->in_shape[${ax - 1}] = tc; T->out_shape[${ax - 1}] = tc;` : `for (uint32_t j = 0; j < ${ax}u; j++) T->in_shape[j] = T->out_shape[j] = 1;`) : '';
+  return {
+    N: 1,
+    C: product(p.outShape.slice(0, ax)),
+    cChoices: lead === 1 ? undefined : [1],
+    H: p.inShape[ax]!,
+    W: product(p.inShape.slice(ax + 1)),
+    OH: p.outShape[ax]!,
+    OW: product(p.outShape.slice(ax + 1)),
+    KH: 1,
+    strideH: 1,
+    dilH: 1,
+    padT: p.begin[ax]!,
+    xField: 'x',
+    yField: 'y',
+    xElem: inElem(0),
+    yElem: outElem(0),
+    setup: [`T->in_shape[${ax}] = hh; T->out_shape[${ax}] = toh; T->pad_begin[${ax}] = (int32_t)padt;`, channels],
+    cost: (tc, toh, cores) => LAYOUT_COST.pad.call + Math.ceil((tc * toh * product(p.outShape.slice(ax + 1))) / cores) * LAYOUT_COST.pad.perElem,
+  };
+});
+
+/** The axis a pad's tiles split as window rows: the first padded one (the dims before it are channels). */
+function padAxis(p: PadParams): number {
+  const k = p.begin.findIndex((b, j) => b !== 0 || p.inShape[j] !== p.outShape[j]);
+  return k < 0 ? splitAxis(p.outShape) : k;
+}
+
+/** Cropping (a negative pad) on that axis: one tile, everything whole. */
+const padWhole = rangeRule<PadParams>((p) => ({
+  name: 'rows',
+  size: 1,
+  elemsPerUnit: product(p.outShape),
+  operands: [
+    { field: 'x', dir: 'in', unit: product(p.inShape), elem: inElem(0) },
+    { field: 'y', dir: 'out', unit: product(p.outShape), elem: outElem(0) },
+  ],
+  countFields: [],
+  cost: LAYOUT_COST.pad,
+}));
+const padTiling = eitherRule<PadParams>((p) => (p.begin[padAxis(p)]! >= 0 ? padRows : padWhole));
 
 register<PadParams>('Pad', {
   name: 'pad',
@@ -206,6 +327,7 @@ register<PadParams>('Pad', {
   bindings: [
     {
       kernel: 'dk_pad',
+      tiling: padTiling,
       check: () => undefined,
       emit: (p, ctx) => ({
         argsType: 'dk_pad_args_t',
@@ -277,6 +399,24 @@ register<PoolParams>('MaxPool', {
   bindings: [
     {
       kernel: 'dk_maxpool',
+      tiling: windowRule<PoolParams>((p) => ({
+        N: p.N,
+        C: p.C,
+        H: p.H,
+        W: p.W,
+        OH: p.OH,
+        OW: p.OW,
+        KH: p.KH,
+        strideH: p.strides[0],
+        dilH: p.dils[0],
+        padT: p.padT,
+        xField: 'X',
+        yField: 'Y',
+        xElem: inElem(0),
+        yElem: outElem(0),
+        setup: ['T->N = 1; T->C = tc; T->H = hh; T->OH = toh; T->pad_t = padt;'],
+        cost: (tc, toh, cores) => LAYOUT_COST.maxpool.call + Math.ceil((tc * toh * p.OW) / cores) * p.KH * p.KW * LAYOUT_COST.maxpool.perElem,
+      })),
       check: (_p, t) => (t.inputs[0] === t.outputs[0] ? undefined : 'input and output types differ'),
       emit: (p, ctx) => ({
         argsType: 'dk_maxpool_args_t',
@@ -328,6 +468,8 @@ function parseReduce(n: LNode, g: Graph): ReduceParams {
 function reduceBinding(kernel: string): Binding<ReduceParams> {
   return {
     kernel,
+    // the reduced axis stays whole: ranges of the outer extent
+    tiling: reduceRule((p) => p, LAYOUT_COST.reduce),
     check: () => undefined,
     emit: (p, ctx) => ({
       argsType: 'dk_reduce_args_t',

@@ -12,7 +12,19 @@ import { register, unsupported, type Range } from '../registry.js';
 import { rangeOfData, rangeUnion } from '../types.js';
 import { cArray, DK_MAX_CONCAT, dkType, intValues, is8bit, onlyTypes, parallelCycles, parseRequant, parseSoftmax, product, requantRange, rqInit, shapeOfValue, softmaxArgs, type Requant, type SoftmaxParams } from './common.js';
 
+import { blockRule, gatherRule, inElem, outElem, outerRule, reduceRule, rowsRule, unaryRule, type KernelCost } from './tile-rules.js';
+
 const INDEX_TYPES = ['int8', 'uint8', 'int16', 'uint16', 'int32'] as const;
+
+/** Throughput of the llm.c kernels with operands in L1 (tiling rules, tile-rules.ts); copy runs
+ *  and long-row softmax fitted on the microLlama decoders at the default L1. */
+export const LLM_COST = {
+  gather: { call: 150, perElem: 2, perUnit: 40, split: 'elements' },
+  copyRuns: { call: 390, perElem: 1.02, split: 'elements' },
+  lut: { call: 110, perElem: 4, split: 'elements' },
+  argmax: { call: 150, perElem: 4, perUnit: 30, split: 'units' },
+  softmaxRows: { call: 300, perElem: 115, perUnit: 3000, split: 'units' },
+} satisfies Record<string, KernelCost>;
 
 // ---------------------------------------------------------------- Gather, runtime index
 
@@ -48,6 +60,7 @@ register<GatherRtParams>('Gather', {
   bindings: [
     {
       kernel: 'dk_gather_rt',
+      tiling: gatherRule<GatherRtParams>((p) => p, LLM_COST.gather, inElem(1)),
       check: (p, t) => onlyTypes([t.inputs[1]], INDEX_TYPES, 'index') ?? (p.data || t.inputs[0] === t.outputs[0] ? undefined : `data ${t.inputs[0]} into ${t.outputs[0]}`),
       emit: (p, ctx) => {
         const y = ctx.outputs[0]!;
@@ -106,6 +119,19 @@ register<ConcatRunsParams>('Concat', {
   bindings: [
     {
       kernel: 'dk_copy_runs',
+      // ranges of the outer rows, or of the inner extent (each input's rows of it, 2D DMA)
+      tiling: blockRule(
+        (p) => ({
+          outer: p.outer,
+          inner: p.inner,
+          operands: [
+            ...p.lens.map((l, k) => ({ field: `x[${k}]`, dir: 'in' as const, rows: l, elem: outElem(0) })),
+            { field: 'y', dir: 'out', rows: p.lens.reduce((a, b) => a + b, 0), elem: outElem(0) },
+          ],
+          setup: ['T->outer = touter;', ...p.lens.map((_l, k) => `T->run[${k}] = T->x_stride[${k}] = P->run[${k}] / ${p.inner}u * tinner;`)],
+        }),
+        LLM_COST.copyRuns,
+      ),
       check: (p, t) => (t.inputs.every((d, k) => p.consts[k] !== undefined || d === t.outputs[0]) ? undefined : `inputs of types ${t.inputs.join(', ')} into ${t.outputs[0]}`),
       emit: (p, ctx) => {
         const y = ctx.outputs[0]!;
@@ -165,6 +191,18 @@ register<SliceRunsParams>('Slice', {
   bindings: [
     {
       kernel: 'dk_copy_runs',
+      // ranges of the outer rows; a tile's input is the span of its rows (x_stride kept)
+      tiling: outerRule((p) => {
+        const inner = product(p.inShape.slice(p.axis + 1));
+        return {
+          outer: product(p.inShape.slice(0, p.axis)),
+          elemsPerUnit: p.outShape[p.axis]! * inner,
+          operands: [
+            { field: 'x[0]', dir: 'in', unit: p.inShape[p.axis]! * inner, tail: p.outShape[p.axis]! * inner, elem: inElem(0) },
+            { field: 'y', dir: 'out', unit: p.outShape[p.axis]! * inner, elem: outElem(0) },
+          ],
+        };
+      }, LLM_COST.copyRuns),
       check: (_p, t) => (t.inputs[0] === t.outputs[0] ? undefined : `input ${t.inputs[0]} into ${t.outputs[0]}`),
       emit: (p, ctx) => {
         const x = ctx.inputs[0]!;
@@ -208,6 +246,7 @@ register<LutParams>('Lut', {
   bindings: [
     {
       kernel: 'dk_lut',
+      tiling: unaryRule((p) => p.n, LLM_COST.lut, () => [{ field: 'table', dir: 'in', whole: 256, elem: outElem(0) }]),
       check: (_p, t) => (t.inputs[0] === 'int8' ? undefined : `input type ${t.inputs[0]} (int8 only: the table has 256 entries)`),
       emit: (p, ctx) => {
         const y = ctx.outputs[0]!;
@@ -243,6 +282,7 @@ register<ArgMaxParams>('ArgMax', {
   bindings: [
     {
       kernel: 'dk_argmax',
+      tiling: reduceRule((p) => ({ outer: p.outer, red: p.len, inner: p.inner }), LLM_COST.argmax),
       check: (_p, t) => onlyTypes([t.inputs[0]], INDEX_TYPES, 'x'),
       emit: (p, ctx) => ({
         argsType: 'dk_argmax_args_t',
@@ -276,6 +316,7 @@ register<SoftmaxParams>('iSoftmax', {
   bindings: [
     {
       kernel: 'dk_isoftmax_rows',
+      tiling: rowsRule((p) => p, LLM_COST.softmaxRows),
       check: (_p, t) => onlyTypes([t.inputs[0]], INDEX_TYPES, 'x'),
       emit: softmaxArgs,
     },

@@ -6,6 +6,19 @@ import { intAttr, scalarAttr } from '../attrs.js';
 import { register, unsupported, type Range } from '../registry.js';
 import { rangeMul } from '../types.js';
 import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, product, shapeOfValue, softmaxArgs } from './common.js';
+import { fixedElem, gatherRule, rowsRule, unaryRule, type KernelCost } from './tile-rules.js';
+
+/** Throughput of these kernels with operands in L1 (tiling rules, tile-rules.ts); clip, cast and
+ *  round (soft-float) fitted on Transformer_DeepQuant at the default L1, the others estimated. */
+export const MISC_COST = {
+  clip: { call: 190, perElem: 75, split: 'elements' },
+  cast: { call: 300, perElem: 35, split: 'elements' },
+  round: { call: 150, perElem: 515, split: 'elements' },
+  gather: { call: 150, perElem: 3, perUnit: 40, split: 'elements' },
+  itamax: { call: 150, perElem: 40, perUnit: 150, split: 'units' },
+  gelu: { call: 110, perElem: 12, split: 'elements' },
+  layernorm: { call: 150, perElem: 40, perUnit: 400, split: 'units' },
+} satisfies Record<string, KernelCost>;
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
 const ONNX_CAST_TYPES: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 12: 'uint32' };
@@ -47,6 +60,7 @@ register<ClipParams>('Clip', {
   bindings: [
     {
       kernel: 'dk_clip',
+      tiling: unaryRule((p) => p.n, MISC_COST.clip),
       check: (p, t) =>
         t.outputs[0] === 'float32'
           ? t.inputs[0] === 'float32' ? undefined : 'float clip needs a float32 input'
@@ -94,6 +108,7 @@ register<RoundParams>('Round', {
   bindings: [
     {
       kernel: 'dk_round',
+      tiling: unaryRule((p) => p.n, MISC_COST.round),
       check: (_p, t) => (t.inputs[0] === 'float32' ? undefined : 'Round needs a float32 input'),
       emit: (p, ctx) => ({
         argsType: 'dk_unary_args_t',
@@ -132,6 +147,7 @@ register<CastParams>('Cast', {
   bindings: [
     {
       kernel: 'dk_cast',
+      tiling: unaryRule((p) => p.n, MISC_COST.cast),
       check: (_p, t) => onlyTypes([t.inputs[0]], [...INT_IN, 'float32'], 'x'),
       emit: (p, ctx) => ({
         argsType: 'dk_unary_args_t',
@@ -168,6 +184,7 @@ register<GatherParams>('Gather', {
   bindings: [
     {
       kernel: 'dk_gather',
+      tiling: gatherRule<GatherParams>((p) => ({ ...p, nIdx: elementCount(p.idx.shape) }), MISC_COST.gather),
       check: () => undefined,
       emit: (p, ctx) => ({
         argsType: 'dk_gather_args_t',
@@ -208,6 +225,7 @@ register<ItaParams>('ITAMax', {
   bindings: [
     {
       kernel: 'dk_itamax',
+      tiling: rowsRule((p) => p, MISC_COST.itamax),
       check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int32'], 'x'),
       emit: (p, ctx) => softmaxArgs({ ...p, coeffA: 0, coeffB: 0, coeffC: 0, log2: 0 }, ctx),
     },
@@ -235,6 +253,7 @@ register<GeluParams>('iGELU', {
   bindings: [
     {
       kernel: 'dk_igelu',
+      tiling: unaryRule((p) => p.n, MISC_COST.gelu),
       check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
       emit: (p, ctx) => ({
         argsType: 'dk_gelu_args_t',
@@ -273,6 +292,17 @@ register<LayerNormParams>('iLayerNorm', {
   bindings: [
     {
       kernel: 'dk_ilayernorm',
+      tiling: rowsRule(
+        (p) => ({
+          rows: p.rows,
+          len: p.len,
+          whole: [
+            { field: 'w', dir: 'in', whole: p.len, elem: fixedElem(4) },
+            { field: 'b', dir: 'in', whole: p.len, elem: fixedElem(4) },
+          ],
+        }),
+        MISC_COST.layernorm,
+      ),
       check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x') ?? (t.outputs[0] === 'int8' ? undefined : 'output must be int8'),
       emit: (p, ctx) => ({
         argsType: 'dk_layernorm_args_t',

@@ -8,9 +8,23 @@ import { intAttr, intsAttr, scalarAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
 import { constInput, register, unsupported, type Binding, type Mapping, type Range } from '../registry.js';
 import { dkType, intValues, log2Exact, onlyTypes, parallelCycles, shapeOfValue } from './common.js';
+import { bcastRule, fixedElem, inElem, outElem, reduceRule, rowsRule, unaryRule, windowRule, type KernelCost } from './tile-rules.js';
 
 const INT_IN: readonly DType[] = ['int8', 'uint8', 'int16', 'uint16', 'int32'];
 const INT32: Range = { lo: -(2 ** 31), hi: 2 ** 31 - 1 };
+
+/** Throughput of the quant_ext.c kernels with operands in L1 (tiling rules, tile-rules.ts). */
+export const EXT_COST = {
+  requantWide: { call: 150, perElem: 14, split: 'elements' },
+  intdiv: { call: 150, perElem: 120, split: 'elements' },
+  rqAct: { call: 150, perElem: 20, split: 'elements' },
+  partialMax: { call: 150, perElem: 30, perUnit: 100, split: 'units' },
+  noNorm: { call: 150, perElem: 12, split: 'elements' },
+  mean: { call: 150, perElem: 4, perUnit: 20, split: 'units' },
+  avgPool: { call: 150, perElem: 5, split: 'elements' },
+  quantize: { call: 150, perElem: 150, split: 'elements' },
+  dequantize: { call: 150, perElem: 100, split: 'elements' },
+} satisfies Record<string, KernelCost>;
 
 /** p[(i / inner) % count] for a parameter of shape `p` over an output of shape `out`. */
 interface Bcast {
@@ -89,6 +103,16 @@ register<WideParams>('RequantShiftWide', {
   bindings: [
     {
       kernel: 'dk_requant_wide',
+      tiling: bcastRule(
+        (p) => ({
+          n: p.n,
+          params: [
+            { field: 'mul', bcast: p.param, elem: fixedElem(4) },
+            { field: 'in_off', bcast: p.offParam, elem: fixedElem(4) },
+          ],
+        }),
+        EXT_COST.requantWide,
+      ),
       check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
       emit: (p, ctx) => ({
         argsType: 'dk_requant_wide_args_t',
@@ -149,6 +173,17 @@ for (const [op, rq] of [['IntegerDiv', false], ['RQIntegerDiv', true]] as const)
     bindings: [
       {
         kernel: 'dk_intdiv',
+        tiling: bcastRule(
+          (p) => ({
+            n: p.n,
+            dense: [
+              { field: 'a', dir: 'in', elem: inElem(0) },
+              { field: 'y', dir: 'out', elem: outElem(0) },
+            ],
+            params: [{ field: 'b', bcast: p.den, elem: inElem(1) }],
+          }),
+          EXT_COST.intdiv,
+        ),
         check: (_p, t) => onlyTypes([t.inputs[0], t.inputs[1]], INT_IN, 'a/b'),
         emit: (p, ctx) => ({
           argsType: 'dk_intdiv_args_t',
@@ -221,6 +256,7 @@ for (const [op, kind] of [['RequantizediGELU', 0], ['RequantizediHardswish', 1]]
     bindings: [
       {
         kernel: 'dk_rq_act',
+        tiling: unaryRule((p) => p.n, EXT_COST.rqAct),
         check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x'),
         emit: (p, ctx) => ({
           argsType: 'dk_rq_act_args_t',
@@ -271,6 +307,7 @@ register<PartialMaxParams>('ITAPartialMax', {
   bindings: [
     {
       kernel: 'dk_itapartialmax',
+      tiling: rowsRule((p) => p, EXT_COST.partialMax),
       check: (_p, t) => (t.inputs[0] === 'int8' && t.outputs[0] === 'int8' ? undefined : 'int8 input and output only'),
       emit: (p, ctx) => ({
         argsType: 'dk_itapartialmax_args_t',
@@ -307,6 +344,16 @@ register<NoNormParams>('iNoNorm', {
   bindings: [
     {
       kernel: 'dk_inonorm',
+      tiling: bcastRule(
+        (p) => ({
+          n: p.n,
+          params: [
+            { field: 'w', bcast: p.wp, elem: fixedElem(4) },
+            { field: 'b', bcast: p.bp, elem: fixedElem(4) },
+          ],
+        }),
+        EXT_COST.noNorm,
+      ),
       check: (_p, t) => onlyTypes([t.inputs[0]], INT_IN, 'x') ?? (t.outputs[0] === 'int8' ? undefined : 'int8 output only'),
       emit: (p, ctx) => ({
         argsType: 'dk_inonorm_args_t',
@@ -344,6 +391,8 @@ const FLOAT_POOL = 'a pool with a declared float output computes float means (de
 
 const meanBinding: Binding<MeanParams> = {
   kernel: 'dk_intmean',
+  // whole reduced axis per output: ranges of the outer extent
+  tiling: reduceRule((p) => p, EXT_COST.mean),
   check: (p, t) => (p.float ? FLOAT_POOL : onlyTypes([t.inputs[0], t.outputs[0]], INT_IN, 'x/y')),
   emit: (p, ctx) => ({
     argsType: 'dk_intmean_args_t',
@@ -435,6 +484,24 @@ register<AvgParams>('AveragePool', {
   bindings: [
     {
       kernel: 'dk_avgpool',
+      tiling: windowRule((p) => ({
+        N: 1,
+        C: p.bc,
+        H: p.H,
+        W: p.W,
+        OH: p.OH,
+        OW: p.OW,
+        KH: p.KH,
+        strideH: p.SH,
+        dilH: 1,
+        padT: p.PT,
+        xField: 'x',
+        yField: 'y',
+        xElem: inElem(0),
+        yElem: outElem(0),
+        setup: ['T->bc = tc; T->H = hh; T->OH = toh; T->PT = padt;'],
+        cost: (tc, toh, cores) => EXT_COST.avgPool.call + (Math.ceil((tc * toh * p.OW) / cores) * p.KH * p.KW * EXT_COST.avgPool.perElem),
+      })),
       check: (p, t) => (p.float ? FLOAT_POOL : onlyTypes([t.inputs[0], t.outputs[0]], INT_IN, 'x/y')),
       emit: (p, ctx) => ({
         argsType: 'dk_avgpool_args_t',
@@ -508,6 +575,7 @@ const quantizeMapping = (parse: (n: LNode, g: Graph) => QdqParams): Mapping<QdqP
   bindings: [
     {
       kernel: 'dk_quantize',
+      tiling: unaryRule((p) => p.n, EXT_COST.quantize),
       check: (_p, t) => (t.inputs[0] === 'float32' ? onlyTypes([t.outputs[0]], INT_IN, 'y') : 'float32 input only'),
       emit: (p, ctx) => ({
         argsType: 'dk_quantize_args_t',
@@ -531,6 +599,7 @@ const dequantizeMapping = (parse: (n: LNode, g: Graph) => QdqParams): Mapping<Qd
   bindings: [
     {
       kernel: 'dk_dequantize',
+      tiling: unaryRule((p) => p.n, EXT_COST.dequantize),
       // (float)x is exact below 2^24, so (float)x - zp rounds once, as the float semantics do.
       check: (_p, t) => onlyTypes([t.inputs[0]], ['int8', 'uint8', 'int16', 'uint16'], 'x (|x| < 2^24)') ?? (t.outputs[0] === 'float32' ? undefined : 'float32 output only'),
       emit: (p, ctx) => ({
