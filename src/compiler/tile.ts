@@ -603,7 +603,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       const symbols = new Map<string, string>();
       const symbol = (field: string) => {
         let s = symbols.get(field);
-        if (s === undefined) symbols.set(field, (s = operandSymbol(fieldSymbol(L.call, field), (n) => activationMacros.has(n) || cs.bytes.has(n)))));
+        if (s === undefined) symbols.set(field, (s = operandSymbol(fieldSymbol(L.call, field), (n) => activationMacros.has(n) || cs.bytes.has(n))));
         return s;
       };
       const moved = (field: string) => {
