@@ -16,6 +16,8 @@ import { emitTiledLayer, prefetchStatements, TILE_DMA_HELPER } from './emit-tile
 import { ARGS_BUFFER, TABLES_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
 import type { TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
+import { npuComment } from './npu/assign.js';
+import { usesNpu } from './npu/placement.js';
 import { cComment } from './names.js';
 import type { TypedGraph } from './types.js';
 
@@ -115,6 +117,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('#include "dsim_cluster.h"');
   out.push('#include "kernels.h"');
   out.push('#include "network.h"');
+  if (usesNpu(cs)) out.push('#include "dsim_npu.h"');
   out.push('');
   const argsSection = levelOf0(plan, ARGS_BUFFER) === 'L1' ? 'DSIM_L1 ' : '';
   const tablesInL1 = levelOf0(plan, TABLES_BUFFER) === 'L1';
@@ -165,7 +168,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     const argsName = `${L.function}_args`;
     const tiled = tiledAt.get(L.index);
     const tiledText = tiled ? emitTiledLayer(L, tiled, plan, argsName, argsSection, tablesInL1, opts.forkPerLayer === true) : undefined;
-    for (const line of tiledText?.comment ?? []) out.push(` *   ${line}`);
+    for (const line of [...npuComment(b), ...(tiledText?.comment ?? [])]) out.push(` *   ${line}`);
     out.push(' */');
     if (!tiledText?.ownsArgs) {
       out.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);

@@ -12,6 +12,7 @@ export interface CompileArgs {
   wmem: boolean;
   fuse: boolean;
   'fork-per-layer': boolean;
+  npu: boolean;
 }
 
 export function compileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
@@ -22,10 +23,11 @@ export function compileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
     .option('l2', numberOption('l2', { integer: true, min: 1 }, { default: 2 * 1024 * 1024, describe: 'L2 bytes the plan may use (minus code and runtime reserve)' }))
     .option('wmem', { type: 'boolean', default: false, describe: 'place constants in the weight memory SRAM instead of L2' })
     .option('fuse', { type: 'boolean', default: true, describe: 'fuse RequantShift into the producing kernel (--no-fuse to compare)' })
-    .option('fork-per-layer', { type: 'boolean', default: false, describe: 'one dsim_fork per layer instead of one fork with barriers (to compare)' }) as unknown as Argv<T & CompileArgs>;
+    .option('fork-per-layer', { type: 'boolean', default: false, describe: 'one dsim_fork per layer instead of one fork with barriers (to compare)' })
+    .option('npu', { type: 'boolean', default: true, describe: 'offload requantised convs / GEMMs to the NPU where predicted faster (--no-npu: cluster only)' }) as unknown as Argv<T & CompileArgs>;
 }
 
 /** The request fields of the shared options. */
-export function compileRequest(a: CompileArgs): Pick<CompileRequest, 'platform' | 'cores' | 'l1' | 'l2' | 'wmem' | 'fuse' | 'forkPerLayer'> {
-  return { platform: a.platform, cores: a.cores, l1: a.l1, l2: a.l2, wmem: a.wmem, fuse: a.fuse, forkPerLayer: a['fork-per-layer'] };
+export function compileRequest(a: CompileArgs): Pick<CompileRequest, 'platform' | 'cores' | 'l1' | 'l2' | 'wmem' | 'fuse' | 'forkPerLayer' | 'npu'> {
+  return { platform: a.platform, cores: a.cores, l1: a.l1, l2: a.l2, wmem: a.wmem, fuse: a.fuse, forkPerLayer: a['fork-per-layer'], npu: a.npu };
 }
