@@ -17,7 +17,7 @@ import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
 import './ops/index.js';
 import { planMemory, type MemoryPlan, type PlanOptions, type TilePlacement } from './plan.js';
 import { Unsupported } from './registry.js';
-import { assignEngines, type EngineChoice } from './npu/assign.js';
+import { assignEngines, demoteUntileable, type EngineChoice } from './npu/assign.js';
 import { npuWeightConstants } from './npu/placement.js';
 import { inferTypes, type TypedGraph } from './types.js';
 import { DTYPES } from '../frontend/dtype.js';
@@ -87,11 +87,24 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const lowered = timed('lower', () => lower(imported, { evaluate: referenceEvaluator, fuse: opts.fuse }));
   checkCompilable(lowered);
   const typed = timed('types', () => inferTypes(lowered, inputs));
-  const { bound, engines } = timed('bind', () => assignEngines(bind(typed), typed, { npu: opts.npu !== false, cores: opts.cores }));
+  const clusterBound = timed('bind', () => bind(typed));
+  let { bound, engines } = timed('engines', () => assignEngines(clusterBound, typed, { npu: opts.npu !== false, cores: opts.cores }));
   const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;
   if (typeof goldenOrFn === 'function') importGraph(graph, inputs, golden);
-  const constants = timed('constants', () => materializeConstants(typed, bound));
-  const tiling = timed('tile', () => tileNetwork(typed, constants, opts));
+  let constants = timed('constants', () => materializeConstants(typed, bound));
+  let tiling: TilingPlan;
+  for (;;) {
+    try {
+      tiling = timed('tile', () => tileNetwork(typed, constants, opts));
+      break;
+    } catch (e) {
+      // an NPU layer whose tiles do not fit the L1 budget goes back to the cluster's kernel
+      const demoted = e instanceof InputError ? demoteUntileable(e.message, clusterBound, bound, engines, opts.l1) : undefined;
+      if (!demoted) throw e;
+      ({ bound, engines } = demoted);
+      constants = timed('constants', () => materializeConstants(typed, bound));
+    }
+  }
   const placement = (t: TilingPlan): TilePlacement => ({
     activationLevels: t.activationLevels,
     buffers: t.layers.flatMap((lt) => {

@@ -78,3 +78,18 @@ export function npuComment(b: BoundNode): string[] {
     `  weights packed (pulp-nnx layout) ${p.packed.bytes.length} B, strides d0 ${p.packed.strides[0]} d1 ${p.packed.strides[1]}`,
   ];
 }
+
+/**
+ * After the tiler refused a layer (`layer 'X' (Op) cannot be tiled under --l1 N: ...`): when X
+ * runs on the NPU, the same engines with X back on its cluster binding; else undefined.
+ */
+export function demoteUntileable(message: string, cluster: BoundNode[], bound: BoundNode[], engines: EngineChoice[], l1: number): { bound: BoundNode[]; engines: EngineChoice[] } | undefined {
+  const name = /^layer '(.*)' \([^)]*\) cannot be tiled under/.exec(message)?.[1];
+  const k = bound.findIndex((b, i) => b.node.name === name && engines[i]!.engine === 'npu');
+  if (k < 0) return undefined;
+  const e = engines[k]!;
+  return {
+    bound: bound.map((b, i) => (i === k ? cluster[i]! : b)),
+    engines: engines.map((x, i) => (i === k ? { engine: 'cluster', reason: `its NPU tiles (scratch for the layout transposes) do not fit --l1 ${l1}`, npuCycles: e.npuCycles, clusterCycles: e.clusterCycles } : x)),
+  };
+}

@@ -127,11 +127,12 @@ function makeBinding(rule: TilingRule<NpuLayer>): Binding<NpuLayer> {
       return {
         argsType: NPU_ARGS_TYPE,
         fields: {
-          X: `(const uint8_t *)${ctx.inputs[0]!.ptr}`,
-          Y: `(uint8_t *)${ctx.outputs[0]!.ptr}`,
-          W: `(const uint8_t *)${W}`,
-          scale: `(const uint8_t *)${scale}`,
-          bias: `(const int32_t *)${bias}`,
+          // bare names: the tiler recognises activations and constants by them (the fields' C types convert)
+          X: ctx.inputs[0]!.ptr,
+          Y: ctx.outputs[0]!.ptr,
+          W,
+          scale,
+          bias,
           scratch: '0',
           chw: conv ? 1 : 0,
           flat: conv ? 0 : 1,

@@ -9,8 +9,7 @@ export function npuWeightConstants(cs: ConstantsPhase): Set<string> {
   const out = new Set<string>();
   for (const L of cs.layers) {
     if (L.bound.binding.kernel !== NPU_KERNEL) continue;
-    const m = /^\(const uint8_t \*\)(\w+)$/.exec(String(L.call.fields.W));
-    if (m) out.add(m[1]!);
+    out.add(String(L.call.fields.W));
   }
   return out;
 }

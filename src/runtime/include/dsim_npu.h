@@ -122,7 +122,7 @@ typedef struct {
   const uint8_t *X;      /* tile input: [ki][hin][win] (chw) or [ho][ki] (flat) */
   uint8_t *Y;            /* tile output: [ko][ho][wo] (chw) or [ho][ko] (flat) */
   const uint8_t *W;      /* packed weights of the whole layer (weight memory or L1) */
-  const uint8_t *scale;  /* the tile's output channels: uint8 or uint32 per channel */
+  const void *scale;     /* the tile's output channels: uint8 or uint32 per channel */
   const int32_t *bias;   /* the tile's output channels */
   uint8_t *scratch;      /* chw: HWC input [hin*win][ki], then HWC output [ho*wo][ko] */
   uint32_t chw, flat;
