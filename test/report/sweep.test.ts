@@ -120,7 +120,7 @@ describe('sweep and worker: bad input is one line, exit 2', () => {
     rmSync(join(OUT, 'bad.csv'), { force: true });
     one(cli('sweep', CASES[0]!, '--cores', '4,x', '-o', join(OUT, 'bad.csv')), "--cores 4,x: value 2 'x' is not an integer 1..8");
     one(cli('sweep', CASES[0]!, '--l1', '16000,', '-o', join(OUT, 'bad.csv')), '--l1 16000,');
-    one(cli('sweep', CASES[0]!, '--npu', 'on,off', '-o', join(OUT, 'bad.csv')), "'on' is not available yet");
+    one(cli('sweep', CASES[0]!, '--npu', 'on,maybe', '-o', join(OUT, 'bad.csv')), "value 2 'maybe' is not on or off");
     one(cli('sweep', CASES[0]!, '--voltage', '0.9', '-o', join(OUT, 'bad.csv')), '--voltage 0.9');
     expect(existsSync(join(OUT, 'bad.csv'))).toBe(false);
   });

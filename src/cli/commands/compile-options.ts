@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { PLATFORMS } from '../../sim/platform/siracusa.js';
 import type { CompileRequest } from '../../compiler/build-folder.js';
+import { InputError } from '../../errors.js';
 import { CORES, numberOption } from '../options.js';
 
 export interface CompileArgs {
@@ -15,6 +16,21 @@ export interface CompileArgs {
   npu: boolean;
 }
 
+/** --npu / --no-npu (default on: the chip has one). yargs reads `--npu=maybe` as false without a
+ * word, so the raw arguments are checked (`--npu maybe` is an unknown argument already). */
+export const npuOption = {
+  type: 'boolean',
+  default: true,
+  describe: 'offload requantised convs / GEMMs to the NPU where predicted faster (--no-npu: cluster only)',
+} as const;
+
+export function checkNpuArgs(args: readonly string[] = process.argv.slice(2)): void {
+  for (const a of args) {
+    const m = /^--(?:no-)?npu=(.*)$/.exec(a);
+    if (m && m[1] !== 'true' && m[1] !== 'false') throw new InputError(`${a}: expected --npu or --no-npu (or --npu=true / --npu=false)`);
+  }
+}
+
 export function compileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
   return y
     .option('platform', { type: 'string', default: 'siracusa', choices: Object.keys(PLATFORMS), describe: 'target platform description' })
@@ -24,7 +40,8 @@ export function compileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
     .option('wmem', { type: 'boolean', default: false, describe: 'place constants in the weight memory SRAM instead of L2' })
     .option('fuse', { type: 'boolean', default: true, describe: 'fuse RequantShift into the producing kernel (--no-fuse to compare)' })
     .option('fork-per-layer', { type: 'boolean', default: false, describe: 'one dsim_fork per layer instead of one fork with barriers (to compare)' })
-    .option('npu', { type: 'boolean', default: true, describe: 'offload requantised convs / GEMMs to the NPU where predicted faster (--no-npu: cluster only)' }) as unknown as Argv<T & CompileArgs>;
+    .option('npu', npuOption)
+    .middleware(() => checkNpuArgs()) as unknown as Argv<T & CompileArgs>;
 }
 
 /** The request fields of the shared options. */
