@@ -77,6 +77,18 @@ function convGraph(): { graph: Graph; input: Tensor } {
   return { graph: b.output(r3).build(), input };
 }
 
+/** x[1,8,65,9] int8 -> RequantShift (one negative mul, one add) -> y: 4680 elements = 167 pixels of 28 channels (27 rows of 6, 5 left) + 4. */
+function requantGraph(): { graph: Graph; input: Tensor } {
+  const g = rng(3);
+  const b = new GraphBuilder('npu_requant');
+  const x = b.input('x', 'float32', [1, 8, 65, 9]);
+  const mul = b.init('mul', 'float32', [], [-37]);
+  const add = b.init('add', 'float32', [], [1234]);
+  const y = b.node('RequantShift', [x, mul, add], rq(2 ** 8), { nodeName: 'kv_rq', dtype: 'float32', shape: [1, 8, 65, 9] });
+  const input: Tensor = { name: 'x', dtype: 'int8', shape: [1, 8, 65, 9], data: Int8Array.from(ints(g, 4680, -128, 127)) };
+  return { graph: b.output(y).build(), input };
+}
+
 function writeCase(name: string, c: { graph: Graph; input: Tensor }): string {
   const dir = join(OUT, 'cases', name);
   mkdirSync(dir, { recursive: true });
@@ -116,6 +128,16 @@ describe('NPU offload: hand-made graphs, bit-exact on the cluster + NPU', () => 
     }
   });
 
+  it('a standalone per-tensor RequantShift as a depthwise job with the centre tap only, whole and in tiles', async () => {
+    const dir = writeCase('requant', requantGraph());
+    for (const l1 of [256 * 1024, 6000]) {
+      const r = await runNpu(dir, 'requant', l1);
+      expect(engines(r.compile!.manifest)).toEqual({ kv_rq: 'npu' });
+      if (l1 === 6000) expect(r.compile!.manifest.layers[0]!.tiles?.count).toBeGreaterThan(1);
+      r.done();
+    }
+  });
+
   it('a requantisation the NPU cannot express (n_levels 128) stays on the cluster, with the reason, and runs', async () => {
     const dir = writeCase('gemm-128', gemmGraph(128));
     const r = await testCase(dir, join(OUT, 'build', 'gemm-128'), { npu: true });
@@ -147,6 +169,8 @@ describe.skipIf(!existsSync(CONFORMANCE))('NPU offload: conformance cases and mo
     const npu = candidates.filter((l) => l.engine === 'npu');
     expect(npu.length).toBe(56); // 8 decoder layers x (q, k, v, o, gate, up, down)
     for (const l of candidates.filter((x) => x.engine !== 'npu')) expect(l.engineReason).toBe('the weights (B) are not a constant');
+    // the KV-cache requantisations ([1,16,65,4] int8, one mul / add) run as elementwise NPU jobs
+    expect(manifest.layers.filter((l) => l.op === 'RequantShift' && l.engine === 'npu').length).toBe(16);
   });
 
   it('Conv/Regular_3x3_RQ stays on the cluster: its weights, negated where mul < 0, need more than 8 bits', async () => {

@@ -5,7 +5,7 @@
 import type { BoundNode } from '../bind.js';
 import type { AnyMapping } from '../registry.js';
 import type { TypedGraph } from '../types.js';
-import { layerConf0, NPU_CONV_BINDING, NPU_GEMM_BINDING, npuLayerCycles } from './binding.js';
+import { layerConf0, NPU_CONV_BINDING, NPU_ELTWISE_BINDING, NPU_GEMM_BINDING, npuLayerCycles } from './binding.js';
 import { analyseNpuLayer, type NpuLayer } from './layer.js';
 
 export interface EngineChoice {
@@ -20,7 +20,7 @@ export interface EngineChoice {
   weightBits?: number;
 }
 
-const CANDIDATES = new Set(['RQConv', 'RQGemm', 'RQMatMul', 'Conv', 'Gemm', 'MatMul']);
+const CANDIDATES = new Set(['RQConv', 'RQGemm', 'RQMatMul', 'Conv', 'Gemm', 'MatMul', 'RequantShift']);
 
 /** Cluster cycles of a bound layer: its kernel's tile cost model on the whole layer. */
 function clusterCycles(b: BoundNode, cores: number): number {
@@ -59,7 +59,7 @@ export function assignEngines(bound: BoundNode[], tg: TypedGraph, opts: { npu: b
 }
 
 function npuBound(b: BoundNode, layer: NpuLayer, cycles: number): BoundNode {
-  const binding = layer.kind === 'conv' ? NPU_CONV_BINDING : NPU_GEMM_BINDING;
+  const binding = layer.kind === 'conv' ? NPU_CONV_BINDING : layer.kind === 'gemm' ? NPU_GEMM_BINDING : NPU_ELTWISE_BINDING;
   const ops = b.mapping.ops(b.params);
   const mapping: AnyMapping = { ...b.mapping, cycles: () => cycles, ops: () => ops, bindings: [binding] };
   return { node: b.node, mapping, params: layer, binding, types: b.types };
@@ -67,11 +67,11 @@ function npuBound(b: BoundNode, layer: NpuLayer, cycles: number): BoundNode {
 
 /** Comment lines for the layer's header in network.c: the NPU job fields. */
 export function npuComment(b: BoundNode): string[] {
-  if (b.binding !== NPU_CONV_BINDING && b.binding !== NPU_GEMM_BINDING) return [];
+  if (b.binding !== NPU_CONV_BINDING && b.binding !== NPU_GEMM_BINDING && b.binding !== NPU_ELTWISE_BINDING) return [];
   const p = b.params as NpuLayer;
   const f = p.folded;
   return [
-    `NPU (N-EUREKA) job: mode ${p.mode}${p.stride === 2 ? ' strided 2x2' : ''}, Ki ${p.ki}, Ko ${p.ko}, ${p.kind === 'gemm' ? `${p.OH} rows as pixels (6 per subtile row)` : `out ${p.OH}x${p.OW}, in ${p.H}x${p.W}, pad t${p.padT} l${p.padL}`}`,
+    `NPU (N-EUREKA) job: mode ${p.mode}${p.stride === 2 ? ' strided 2x2' : ''}, Ki ${p.ki}, Ko ${p.ko}, ${p.kind === 'eltwise' ? `${p.OH} elements as pixels of ${p.ki} channels, centre tap only (acc = x), padding 1` : p.kind === 'gemm' ? `${p.OH} rows as pixels (6 per subtile row)` : `out ${p.OH}x${p.OW}, in ${p.H}x${p.W}, pad t${p.padT} l${p.padL}`}`,
     `  CONF0 0x${layerConf0(p).toString(16)} (+ bit 9 when the weights are in the weight memory): ${p.inSigned ? 'signed' : 'unsigned'} input, ${p.qw}-bit weights offset ${p.packed.offset}, ` +
       `normquant ${f.scaleBits}-bit scale, bias, shift ${f.shift}, ${f.relu ? 'ReLU [0,255]' : 'identity [-128,127]'}, prefetch`,
     `  RequantShift folded: scale = |mul|, bias = conv bias * mul + add + ${f.shift ? `2^${f.shift - 1}` : '0'} (rounding)${f.negate.some((x) => x) ? `, ${f.negate.filter((x) => x).length} channel(s) with mul < 0 on negated weights` : ''}`,

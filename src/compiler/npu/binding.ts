@@ -34,6 +34,15 @@ function jobCycles(p: NpuLayer, ko: number, ki: number, ho: number, wo: number):
 
 /** Predicted cycles of one tile (conv: [tk, toh]; gemm: [tm, tn]). */
 export function npuTileCycles(p: NpuLayer, size: number[], cores: number): number {
+  if (p.kind === 'eltwise') {
+    // elements as pixels of ki channels, 6 pixels wide; the rows left; the channels left
+    const te = size[0]!;
+    const px = Math.floor(te / p.ki);
+    const rows6 = Math.floor(px / 6);
+    const rest = px % 6;
+    const tail = te % p.ki;
+    return (rows6 ? jobCycles(p, p.ko, p.ki, rows6, 6) : 0) + (rest ? jobCycles(p, p.ko, p.ki, 1, rest) : 0) + (tail ? jobCycles(p, tail, tail, 1, 1) : 0);
+  }
   if (p.kind === 'gemm') {
     const [tm, tn] = size as [number, number];
     const rows6 = Math.floor(tm / 6);
@@ -102,6 +111,23 @@ const gemmRule: TilingRule<NpuLayer> = {
   compute: (p, _t, [tm, tn]) => npuTileCycles(p, [tm!, tn!], 1),
 };
 
+const eltwiseRule: TilingRule<NpuLayer> = {
+  dims: (p) => [{ name: 'e', size: p.OH, align: 6 * p.ki, minAlign: p.ki }],
+  slices(p, _t, [e0], [te]) {
+    const sb = scaleBytes(p);
+    return [
+      { field: 'X', dir: 'in', offset: e0!, rowBytes: te!, rows: 1, stride: 0 },
+      { field: 'scale', dir: 'in', offset: 0, rowBytes: p.ko * sb, rows: 1, stride: 0 },
+      { field: 'bias', dir: 'in', offset: 0, rowBytes: p.ko * 4, rows: 1, stride: 0 },
+      { field: 'Y', dir: 'out', offset: e0!, rowBytes: te!, rows: 1, stride: 0 },
+    ];
+  },
+  coords: (_p, [e0], [te]) => ({ e0: e0!, te: te! }),
+  setup: () => ['T->ho = te;'],
+  scratch: () => 0,
+  compute: (p, _t, [te]) => npuTileCycles(p, [te!], 1),
+};
+
 /** CONF0 of a layer's jobs, but the weight-memory bit (the C sets it from the weights' address). */
 export function layerConf0(p: NpuLayer): number {
   return conf0({
@@ -136,6 +162,7 @@ function makeBinding(rule: TilingRule<NpuLayer>): Binding<NpuLayer> {
           scratch: '0',
           chw: conv ? 1 : 0,
           flat: conv ? 0 : 1,
+          eltwise: p.kind === 'eltwise' ? 1 : 0,
           conf0: `0x${layerConf0(p).toString(16)}u`,
           w_offset: p.packed.offset,
           w_d1: p.wD1,
@@ -159,9 +186,10 @@ function makeBinding(rule: TilingRule<NpuLayer>): Binding<NpuLayer> {
 
 export const NPU_CONV_BINDING = makeBinding(convRule);
 export const NPU_GEMM_BINDING = makeBinding(gemmRule);
+export const NPU_ELTWISE_BINDING = makeBinding(eltwiseRule);
 
 /** The whole layer as one tile (the engine choice compares it with the cluster's kernel). */
 export function npuLayerCycles(p: NpuLayer, t: TypeSignature, cores: number): number {
-  const rule = p.kind === 'conv' ? convRule : gemmRule;
+  const rule = p.kind === 'conv' ? convRule : p.kind === 'gemm' ? gemmRule : eltwiseRule;
   return rule.compute(p, t, rule.dims(p).map((d) => d.size), cores);
 }

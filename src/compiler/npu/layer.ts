@@ -53,7 +53,8 @@ interface ConvLike {
 
 export interface NpuLayer {
   layer: string;
-  kind: 'conv' | 'gemm';
+  /** eltwise: a standalone per-tensor RequantShift as a depthwise job whose only tap is the centre */
+  kind: 'conv' | 'gemm' | 'eltwise';
   mode: NpuMode;
   /** input / output channels of the job (gemm: K / N) */
   ki: number;
@@ -81,7 +82,9 @@ export interface NpuLayer {
 
 export type Analysis = { ok: true; layer: NpuLayer } | { ok: false; reason: string };
 
-const NPU_OPS = new Set(['RQConv', 'RQGemm', 'RQMatMul']);
+const NPU_OPS = new Set(['RQConv', 'RQGemm', 'RQMatMul', 'RequantShift']);
+/** Channels per pixel of an elementwise job: one depthwise channel subtile. */
+export const ELTWISE_CHANNELS = 28;
 const MAX_PAD = 15;
 
 /** Per output channel values of a requant vector, or undefined when it varies along other axes. */
@@ -104,6 +107,7 @@ export function analyseNpuLayer(b: BoundNode, ranges: Map<string, Range>): Analy
   if (!is8(x)) return { ok: false, reason: `input type ${x ?? 'constant'}: the NPU reads 8-bit activations` };
   if (!is8(y)) return { ok: false, reason: `output type ${y}: the NPU writes 8-bit requantised outputs here` };
   const xr = ranges.get(b.node.inputs[0]!) ?? (x === 'int8' ? { lo: -128, hi: 127 } : { lo: 0, hi: 255 });
+  if (op === 'RequantShift') return analyseRequant(b.params as { layer: string; shape: number[]; rq: Requant }, x!, y!, xr);
   return op === 'RQConv' ? analyseConv(b.params as ConvLike, x!, y!, xr) : analyseGemm(b.params as GemmLike, x!, y!, xr);
 }
 
@@ -207,6 +211,31 @@ function analyseGemm(p: GemmLike, x: DType, y: DType, xr: Range): Analysis {
     w,
     p.K,
     convBias,
+    xr,
+  );
+}
+
+/**
+ * A standalone RequantShift with one mul and one add (microLlama's KV-cache requantisations): the
+ * tensor's bytes as pixels of 28 channels (HWC is any factorisation of a flat array), a depthwise
+ * 3x3 job whose only non-zero tap is the centre (weight 1, or -1 for a negative mul) with one pixel
+ * of padding all round, so acc = x and normquant does the requantisation.
+ */
+function analyseRequant(p: { layer: string; shape: number[]; rq: Requant }, x: DType, y: DType, xr: Range): Analysis {
+  const n = p.shape.reduce((a, d) => a * d, 1);
+  if (p.rq.mul.shape.reduce((a, d) => a * d, 1) !== 1 || p.rq.add.shape.reduce((a, d) => a * d, 1) !== 1)
+    return { ok: false, reason: 'requant mul/add are not single values (the elementwise NPU job takes one scale for all)' };
+  const c = Math.min(ELTWISE_CHANNELS, n);
+  const rq: Requant = { ...p.rq, mul: { ...p.rq.mul, shape: [c], data: Float64Array.from({ length: c }, () => intValues(p.rq.mul)[0]!) }, add: { ...p.rq.add, shape: [c], data: Float64Array.from({ length: c }, () => intValues(p.rq.add)[0]!) } };
+  const w = Array.from({ length: c * 9 }, (_, i) => (i % 9 === 4 ? 1 : 0));
+  return finish(
+    { layer: p.layer, kind: 'eltwise', mode: 'dw3x3', ki: c, ko: c, N: 1, H: n, W: 1, OH: n, OW: 1, stride: 1, fs: 3, padT: 1, padL: 1, inSigned: x === 'int8', xType: x, yType: y },
+    rq,
+    [1, c],
+    1,
+    w,
+    9,
+    undefined,
     xr,
   );
 }

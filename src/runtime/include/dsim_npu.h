@@ -126,6 +126,7 @@ typedef struct {
   const int32_t *bias;   /* the tile's output channels */
   uint8_t *scratch;      /* chw: HWC input [hin*win][ki], then HWC output [ho*wo][ko] */
   uint32_t chw, flat;
+  uint32_t eltwise;      /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
   uint32_t conf0;        /* CONF0 but the weight-memory bit (set from W's address) */
   int32_t w_offset;
   uint32_t w_d1;         /* bytes between output channels' weights (dense modes) */
@@ -193,10 +194,21 @@ static void dsim_npu_layer(void *arg) {
   const uint32_t core = (uint32_t)dsim_core_id(), cores = dsim_fork_cores();
   if (a->flat) {
     if (core != 0u) return;
-    const uint32_t rows6 = a->ho / 6u, rest = a->ho % 6u;
+    const uint32_t px = a->eltwise ? a->ho / a->ki : a->ho, tail = a->eltwise ? a->ho % a->ki : 0u;
+    const uint32_t rows6 = px / 6u, rest = px % 6u;
     const uint32_t in = (uint32_t)(uintptr_t)a->X, out = (uint32_t)(uintptr_t)a->Y;
-    if (rows6) dsim_npu_layer_job(a, in, out, 6u * a->ki, 6u * a->ko, rows6, 6u, 0u);
-    if (rest) dsim_npu_layer_job(a, in + rows6 * 6u * a->ki, out + rows6 * 6u * a->ko, rest * a->ki, rest * a->ko, 1u, rest, 0u);
+    /* elementwise: one pixel of padding all round (the 3x3 window's centre is the pixel itself);
+     * the job's input pointer is the padded origin, one row and one pixel before the first */
+    const uint32_t pads = a->eltwise ? 0x11110000u : 0u;
+    const uint32_t back = a->eltwise ? 1u : 0u;
+    if (rows6) dsim_npu_layer_job(a, in - back * 7u * a->ki, out, 6u * a->ki, 6u * a->ko, rows6, 6u, pads);
+    if (rest) dsim_npu_layer_job(a, in + rows6 * 6u * a->ki - back * (rest + 1u) * a->ki, out + rows6 * 6u * a->ko, rest * a->ki, rest * a->ko, 1u, rest, pads);
+    if (tail) {
+      /* the last elements: one pixel of `tail` channels */
+      dsim_npu_layer_args_t t = *a;
+      t.ki = t.ko = tail;
+      dsim_npu_layer_job(&t, in + px * a->ki - back * 2u * tail, out + px * a->ko, tail, tail, 1u, 1u, pads);
+    }
     dsim_npu_wait();
     return;
   }
