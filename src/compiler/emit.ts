@@ -18,6 +18,7 @@ import type { TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
 import { npuComment } from './npu/assign.js';
 import { usesNpu } from './npu/placement.js';
+import { planNpuOverlap } from './npu/overlap.js';
 import { cComment } from './names.js';
 import type { TypedGraph } from './types.js';
 
@@ -150,6 +151,8 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('');
   out.push('/* ---- layers, in execution order ---- */');
   const estimate = (b: BoundNode) => Math.round(b.mapping.cycles(b.params, opts.cores));
+  const overlap = planNpuOverlap(layers, plan, tiling, opts.forkPerLayer === true);
+  for (const L of layers) if (overlap.asyncLayers.has(L.function)) L.call.fields.async = 1;
   for (const L of layers) {
     const b = L.bound;
     const n = b.node;
@@ -234,6 +237,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     out.push('  uint32_t t = dsim_cycles();');
     for (const [k, L] of layers.entries()) {
       out.push(`  ${L.function}(cores);`);
+      if (overlap.waitAfter.has(k)) out.push('  if (core0) dsim_npu_wait(); /* NPU layers before ran while the cores went on (npu/overlap.ts) */');
       out.push('  dsim_barrier();');
       out.push(`  if (core0) { uint32_t now = dsim_cycles(); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }

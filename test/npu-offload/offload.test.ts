@@ -77,6 +77,22 @@ function convGraph(): { graph: Graph; input: Tensor } {
   return { graph: b.output(r3).build(), input };
 }
 
+/** The GEMM graph plus a RequantShift of x (a cluster layer independent of the GEMM) as a second output. */
+function overlapGraph(): { graph: Graph; input: Tensor } {
+  const input = gemmGraph().input; // the same x
+  const b = new GraphBuilder('npu_overlap');
+  const x = b.input('x', 'float32', [1, 7, 40]);
+  const g = rng(5);
+  const w = b.init('W', 'float32', [40, 36], ints(g, 1440, -100, 100));
+  const mm = b.node('MatMul', [x, w], {}, { nodeName: 'fc', dtype: 'float32' });
+  const [mul, add] = requant(b, g, 'rq', [36], 36);
+  const y = b.node('RequantShift', [mm, mul!, add!], rq(2 ** 11), { nodeName: 'fc_rq', dtype: 'float32', shape: [1, 7, 36] });
+  const m2 = b.init('side_mul', 'float32', [], [3]);
+  const a2 = b.init('side_add', 'float32', [], [5]);
+  const y2 = b.node('RequantShift', [x, m2, a2], rq(4), { nodeName: 'side_rq', dtype: 'float32', shape: [1, 7, 40] });
+  return { graph: b.output(y).output(y2).build(), input };
+}
+
 /** x[1,8,65,9] int8 -> RequantShift (one negative mul, one add) -> y: 4680 elements = 167 pixels of 28 channels (27 rows of 6, 5 left) + 4. */
 function requantGraph(): { graph: Graph; input: Tensor } {
   const g = rng(3);
@@ -136,6 +152,20 @@ describe('NPU offload: hand-made graphs, bit-exact on the cluster + NPU', () => 
       if (l1 === 6000) expect(r.compile!.manifest.layers[0]!.tiles?.count).toBeGreaterThan(1);
       r.done();
     }
+  });
+
+  it('overlap: the cluster runs an independent layer while the NPU computes; core 0 waits before the end', async () => {
+    const dir = writeCase('overlap', overlapGraph());
+    const r = await runNpu(dir, 'overlap');
+    expect(engines(r.compile!.manifest)).toEqual({ fc: 'npu', side_rq: 'cluster' });
+    const c = readFileSync(join(r.compile!.outDir, 'src', 'network.c'), 'utf8');
+    expect(c).toMatch(/layer_fc_args = \{[^}]*\.async = 1,/s);
+    const body = c.slice(c.indexOf('static void network_body'));
+    const at = (s: string) => body.indexOf(s);
+    expect(at('layer_fc(cores);')).toBeGreaterThan(0);
+    expect(at('layer_fc(cores);')).toBeLessThan(at('layer_side_rq(cores);'));
+    expect(at('layer_side_rq(cores);')).toBeLessThan(at('dsim_npu_wait();'));
+    r.done();
   });
 
   it('a requantisation the NPU cannot express (n_levels 128) stays on the cluster, with the reason, and runs', async () => {

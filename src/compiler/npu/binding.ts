@@ -163,6 +163,7 @@ function makeBinding(rule: TilingRule<NpuLayer>): Binding<NpuLayer> {
           chw: conv ? 1 : 0,
           flat: conv ? 0 : 1,
           eltwise: p.kind === 'eltwise' ? 1 : 0,
+          async: 0, // set by the emitter where the cluster may go on (overlap.ts)
           conf0: `0x${layerConf0(p).toString(16)}u`,
           w_offset: p.packed.offset,
           w_d1: p.wD1,

@@ -127,6 +127,7 @@ typedef struct {
   uint8_t *scratch;      /* chw: HWC input [hin*win][ki], then HWC output [ho*wo][ko] */
   uint32_t chw, flat;
   uint32_t eltwise;      /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
+  uint32_t async;        /* flat: return without waiting (core 0 calls dsim_npu_wait before a layer that depends on it) */
   uint32_t conf0;        /* CONF0 but the weight-memory bit (set from W's address) */
   int32_t w_offset;
   uint32_t w_d1;         /* bytes between output channels' weights (dense modes) */
@@ -209,7 +210,7 @@ static void dsim_npu_layer(void *arg) {
       t.ki = t.ko = tail;
       dsim_npu_layer_job(&t, in + px * a->ki - back * 2u * tail, out + px * a->ko, tail, tail, 1u, 1u, pads);
     }
-    dsim_npu_wait();
+    if (!a->async) dsim_npu_wait();
     return;
   }
   const uint32_t pin = a->hin * a->win, pout = a->ho * a->wo;
