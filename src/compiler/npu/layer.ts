@@ -7,49 +7,9 @@ import { packWeights, type PackedWeights } from '../../../npu-model/pack.js';
 import type { NpuMode } from '../../../npu-model/regs.js';
 import type { BoundNode } from '../bind.js';
 import { intValues, requantStrides, type Requant } from '../ops/common.js';
+import type { ConvParams as ConvLike, GemmParams as GemmLike } from '../ops/linear.js';
 import type { Range } from '../registry.js';
 import { foldRequant, weightEncoding, type Folded } from './fold.js';
-
-/** The parts of ops/linear.ts's parameters the NPU reads (structural: that file owns them). */
-interface GemmLike {
-  layer: string;
-  aConst?: Tensor;
-  bConst?: Tensor;
-  bias?: Tensor;
-  outShape: number[];
-  M: number;
-  N: number;
-  K: number;
-  batch: [number, number];
-  aBs: [number, number];
-  bBs: [number, number];
-  transA: boolean;
-  transB: boolean;
-  alpha: number;
-  beta: number;
-  rq?: Requant;
-}
-interface ConvLike {
-  layer: string;
-  w: Tensor;
-  bias?: Tensor;
-  outShape: number[];
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  K: number;
-  OH: number;
-  OW: number;
-  KH: number;
-  KW: number;
-  strides: [number, number];
-  dils: [number, number];
-  padT: number;
-  padL: number;
-  group: number;
-  rq?: Requant;
-}
 
 export interface NpuLayer {
   layer: string;
