@@ -51,7 +51,7 @@ export function unpackWeights(j: NpuJob, view: ByteView): Int32Array {
 }
 
 /** acc * scale + bias, saturated to int32, exact for 32-bit scales too. */
-function scaleBias(acc: number, scale: number, bias: number): number {
+export function scaleBias(acc: number, scale: number, bias: number): number {
   let v = acc * scale;
   if (Math.abs(v) > Number.MAX_SAFE_INTEGER) {
     const b = BigInt(acc) * BigInt(scale) + BigInt(bias);

@@ -85,6 +85,10 @@ export interface Manifest {
     from: string[];
     kernel: string;
     engine: string;
+    /** Why a requantised conv / GEMM / MatMul stays on the cluster (src/compiler/npu/assign.ts). */
+    engineReason?: string;
+    /** Predicted whole-layer cycles on each engine (NPU candidates that the NPU can run). */
+    enginePrediction?: { npu: number; cluster: number };
     tiling: string;
     /** The tiler's schedule (tiled layers): tile sizes per dimension, tiles, DMA bytes, prediction. */
     tiles?: { dims: { name: string; size: number; tile: number }[]; count: number; l1Bytes: number; dmaBytesIn: number; dmaBytesOut: number; predictedCycles: number };
@@ -280,6 +284,7 @@ export async function compileToFolder(req: CompileRequest): Promise<CompileResul
     wmem: req.wmem ?? DEFAULT_OPTIONS.wmem,
     fuse: req.fuse,
     forkPerLayer: req.forkPerLayer,
+    npu: req.npu,
   };
   if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > platform.cores) throw new InputError(`--cores ${opts.cores}: must be 1..${platform.cores}`);
   checkBudgets(opts, platform);
@@ -413,9 +418,10 @@ function makeManifest(
     network: src.name,
     source: resolve(src.onnx),
     platform: { name: pf.name, cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: pf.memory.WMEM.region.size },
-    options: { cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: opts.wmem, fuse: opts.fuse !== false, forkPerLayer: opts.forkPerLayer === true },
+    options: { cores: opts.cores, l1: opts.l1, l2: opts.l2, wmem: opts.wmem, fuse: opts.fuse !== false, forkPerLayer: opts.forkPerLayer === true, npu: opts.npu !== false },
     tools: { 'deeploy-sim': packageVersion(), node: process.version, gcc: GCC },
     layers: c.emitted.layers.map((L) => {
+      const engineOf = (x: typeof L) => c.engines[x.index] ?? { engine: 'cluster' };
       const t = c.tiling.layers.find((x) => x.step === L.index);
       return {
       index: L.index,
@@ -424,7 +430,9 @@ function makeManifest(
       op: L.bound.node.op,
       from: L.bound.node.from,
       kernel: L.bound.binding.kernel,
-      engine: 'cluster',
+      engine: engineOf(L).engine,
+      engineReason: engineOf(L).reason,
+      enginePrediction: engineOf(L).npuCycles !== undefined ? { npu: engineOf(L).npuCycles!, cluster: engineOf(L).clusterCycles! } : undefined,
       tiling: t
         ? `${t.tiles.length} tile${t.tiles.length > 1 ? 's, double-buffered DMA' : ''} (${t.dims.map((d) => `${d.name} ${d.tile}/${d.size}`).join(', ')})`
         : 'none (operands in place)',

@@ -16,6 +16,9 @@ import { emitTiledLayer, prefetchStatements, TILE_DMA_HELPER } from './emit-tile
 import { ARGS_BUFFER, TABLES_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
 import type { TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
+import { npuComment } from './npu/assign.js';
+import { usesNpu } from './npu/placement.js';
+import { planNpuOverlap } from './npu/overlap.js';
 import { cComment } from './names.js';
 import type { TypedGraph } from './types.js';
 
@@ -115,6 +118,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('#include "dsim_cluster.h"');
   out.push('#include "kernels.h"');
   out.push('#include "network.h"');
+  if (usesNpu(cs)) out.push('#include "dsim_npu.h"');
   out.push('');
   const argsSection = levelOf0(plan, ARGS_BUFFER) === 'L1' ? 'DSIM_L1 ' : '';
   const tablesInL1 = levelOf0(plan, TABLES_BUFFER) === 'L1';
@@ -147,6 +151,8 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('');
   out.push('/* ---- layers, in execution order ---- */');
   const estimate = (b: BoundNode) => Math.round(b.mapping.cycles(b.params, opts.cores));
+  const overlap = planNpuOverlap(layers, plan, tiling, opts.forkPerLayer === true);
+  for (const L of layers) if (overlap.asyncLayers.has(L.function)) L.call.fields.async = 1;
   for (const L of layers) {
     const b = L.bound;
     const n = b.node;
@@ -165,7 +171,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     const argsName = `${L.function}_args`;
     const tiled = tiledAt.get(L.index);
     const tiledText = tiled ? emitTiledLayer(L, tiled, plan, argsName, argsSection, tablesInL1, opts.forkPerLayer === true) : undefined;
-    for (const line of tiledText?.comment ?? []) out.push(` *   ${line}`);
+    for (const line of [...npuComment(b), ...(tiledText?.comment ?? [])]) out.push(` *   ${line}`);
     out.push(' */');
     if (!tiledText?.ownsArgs) {
       out.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
@@ -231,6 +237,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     out.push('  uint32_t t = core0 ? dsim_layer_mark(0) : 0; /* profile marks: layer k runs from mark k to mark k+1 */');
     for (const [k, L] of layers.entries()) {
       out.push(`  ${L.function}(cores);`);
+      if (overlap.waitAfter.has(k)) out.push('  if (core0) dsim_npu_wait(); /* NPU layers before ran while the cores went on (npu/overlap.ts) */');
       out.push('  dsim_barrier();');
       out.push(`  if (core0) { uint32_t now = dsim_layer_mark(${k + 1}); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }

@@ -17,6 +17,8 @@ import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
 import './ops/index.js';
 import { planMemory, type MemoryPlan, type PlanOptions, type TilePlacement } from './plan.js';
 import { Unsupported } from './registry.js';
+import { assignEngines, demoteUntileable, type EngineChoice } from './npu/assign.js';
+import { npuWeightConstants } from './npu/placement.js';
 import { inferTypes, type TypedGraph } from './types.js';
 import { DTYPES } from '../frontend/dtype.js';
 
@@ -25,12 +27,16 @@ export interface CompileOptions extends PlanOptions {
   fuse?: boolean;
   /** A dsim_fork per layer (default: one fork for the whole network, barriers between layers). */
   forkPerLayer?: boolean;
+  /** Offload eligible layers to the NPU (src/compiler/npu/; default on: the chip has one). */
+  npu?: boolean;
 }
 
 export interface Compiled {
   lowered: LoweredGraph;
   typed: TypedGraph;
   bound: BoundNode[];
+  /** Engine of each bound layer (same order), with the reason an NPU candidate stays on the cluster. */
+  engines: EngineChoice[];
   constants: ConstantsPhase;
   tiling: TilingPlan;
   plan: MemoryPlan;
@@ -81,11 +87,24 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const lowered = timed('lower', () => lower(imported, { evaluate: referenceEvaluator, fuse: opts.fuse }));
   checkCompilable(lowered);
   const typed = timed('types', () => inferTypes(lowered, inputs));
-  const bound = timed('bind', () => bind(typed));
+  const clusterBound = timed('bind', () => bind(typed));
+  let { bound, engines } = timed('engines', () => assignEngines(clusterBound, typed, { npu: opts.npu !== false, cores: opts.cores }));
   const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;
   if (typeof goldenOrFn === 'function') importGraph(graph, inputs, golden);
-  const constants = timed('constants', () => materializeConstants(typed, bound));
-  const tiling = timed('tile', () => tileNetwork(typed, constants, opts));
+  let constants = timed('constants', () => materializeConstants(typed, bound));
+  let tiling: TilingPlan;
+  for (;;) {
+    try {
+      tiling = timed('tile', () => tileNetwork(typed, constants, opts));
+      break;
+    } catch (e) {
+      // an NPU layer whose tiles do not fit the L1 budget goes back to the cluster's kernel
+      const demoted = e instanceof InputError ? demoteUntileable(e.message, clusterBound, bound, engines, opts.l1) : undefined;
+      if (!demoted) throw e;
+      ({ bound, engines } = demoted);
+      constants = timed('constants', () => materializeConstants(typed, bound));
+    }
+  }
   const placement = (t: TilingPlan): TilePlacement => ({
     activationLevels: t.activationLevels,
     buffers: t.layers.flatMap((lt) => {
@@ -99,6 +118,7 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
     argsInL1: t.argsInL1,
     tablesInL1: t.tablesInL1,
     argsBytes: constants.argsBytes,
+    wmemConstants: npuWeightConstants(constants),
   });
   const plan = timed('plan', () => {
     let p: MemoryPlan;
@@ -116,5 +136,5 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const emitted = timed('emit', () =>
     emitNetwork(typed, constants, plan, { cores: opts.cores, wmem: opts.wmem, forkPerLayer: opts.forkPerLayer, networkName, inputs, golden }, tiling),
   );
-  return { lowered, typed, bound, constants, tiling, plan, emitted, phaseMs, golden };
+  return { lowered, typed, bound, engines, constants, tiling, plan, emitted, phaseMs, golden };
 }

@@ -184,6 +184,8 @@ export interface TilePlacement {
   tablesInL1: boolean;
   /** Bytes of the layers' args structs (constants phase). */
   argsBytes: number;
+  /** Constants outside L1 that must be in the weight memory (the NPU's packed weights). */
+  wmemConstants?: Set<string>;
 }
 
 export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map<string, number>, tiles: TilePlacement): MemoryPlan {
@@ -235,7 +237,7 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
     const wanted = name === ARGS_BUFFER ? tiles.argsInL1 : name === TABLES_BUFFER ? tiles.tablesInL1 : tiles.l1Constants.has(name);
     // the tiler decided which constants are read in place from L1: the plan must honour it
     if (wanted && !fits && name !== ARGS_BUFFER && name !== TABLES_BUFFER) throw new PlanError(`constant '${name}' (${size} B) was kept in L1 by the tiler but does not fit the L1 left (${l1Cap - used.L1} B)`);
-    const lv: Level = fits && wanted ? 'L1' : farLevel;
+    const lv: Level = fits && wanted ? 'L1' : tiles.wmemConstants?.has(name) ? 'WMEM' : farLevel;
     buffers.push({ name, tensors: [name], kind: 'constant', level: lv, offset: used[lv], size, first: -1, last: steps });
     used[lv] += align(size);
     constIn[lv] += align(size);

@@ -105,6 +105,8 @@ export interface SimEngineOptions {
   steps?: number;
   /** progress messages (compile, build) */
   log?: (line: string) => void;
+  /** offload eligible layers to the NPU (default on, as compile) */
+  npu?: boolean;
 }
 
 export interface StepStats {
@@ -178,7 +180,7 @@ export async function buildSimProgram(step: StepGraphInfo, vocabSize: number, se
   writeNpz(join(caseDir, 'outputs.npz'), zeros);
   const t0 = performance.now();
   // the linked engine and its key stay: the key below decides whether they are still current
-  const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8, keep: ['engine.elf', 'engine.key'] }).finally(() => rmSync(caseDir, { recursive: true, force: true }));
+  const res = await compileToFolder({ network: caseDir, outDir: dir, build: false, cores: 8, npu: opts.npu, keep: ['engine.elf', 'engine.key'] }).finally(() => rmSync(caseDir, { recursive: true, force: true }));
   log(`sim engine: compiled the step graph with window ${step.window} (${res.manifest.layers.length} layers) in ${Math.round(performance.now() - t0)} ms`);
   writeFileSync(join(dir, 'src', 'engine_main.c'), ENGINE_MAIN_C);
   const sources = [join(RUNTIME_DIR, 'cluster.c'), ...kernelSources(), join(dir, 'src', 'network.c'), join(dir, 'src', 'engine_main.c')];

@@ -27,9 +27,9 @@ export interface GridOptions {
   voltage?: string;
 }
 
-/** Whether the compiler can place layers on the NPU (a compile option). Not yet: `--npu on` is
- * refused until the compiler offers it, and the report says the axis is not available. */
-export const COMPILER_HAS_NPU = false;
+/** Whether the compiler can place layers on the NPU (compile --npu / --no-npu, src/compiler/npu/):
+ * the npu axis is a compile option of each point (default on, as compile). */
+export const COMPILER_HAS_NPU = true;
 
 function list(option: string, text: string, parse: (v: string) => string | number | undefined, expected: string): (string | number)[] {
   const parts = text.split(',').map((s) => s.trim());
@@ -46,7 +46,7 @@ const onOff = (s: string) => (s === 'on' || s === 'off' ? s : undefined);
 export function parseGrid(o: GridOptions): Omit<Point, 'case' | 'dir'>[] {
   const cores = list('cores', o.cores ?? '8', int(1, 8), 'an integer 1..8') as number[];
   const l1 = list('l1', o.l1 ?? String(256 * 1024), int(1024, 256 * 1024), 'a byte count 1024..262144') as number[];
-  const npu = list('npu', o.npu ?? 'off', onOff, 'on or off') as ('on' | 'off')[];
+  const npu = list('npu', o.npu ?? 'on', onOff, 'on or off') as ('on' | 'off')[];
   if (npu.includes('on') && !COMPILER_HAS_NPU) throw new InputError(`--npu ${o.npu}: 'on' is not available yet (the compiler has no NPU option); use --npu off`);
   const wmem = list('wmem', o.wmem ?? 'off', onOff, 'on or off') as ('on' | 'off')[];
   const volts = list('voltage', o.voltage ?? String(DEFAULT_OPERATING_POINT.voltage), (s) => (Number.isFinite(Number(s)) ? Number(s) : undefined), 'a number') as number[];

@@ -32,7 +32,7 @@ export async function runPoint(p: Omit<Point, 'dir'>, caseDir: string): Promise<
   try {
     let manifest;
     try {
-      ({ manifest } = await compileToFolder({ network: caseDir, outDir: join(work, 'build'), cores: p.cores, l1: p.l1, wmem: p.wmem === 'on' }));
+      ({ manifest } = await compileToFolder({ network: caseDir, outDir: join(work, 'build'), cores: p.cores, l1: p.l1, wmem: p.wmem === 'on', npu: p.npu === 'on' }));
     } catch (e) {
       if (!(e instanceof DeeployError)) throw e;
       return { ...row, status: 'compile-error', detail: e.message.split('\n')[0]!.replace(work, '<build>') };

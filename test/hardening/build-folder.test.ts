@@ -41,7 +41,7 @@ describe.skipIf(!HAVE_GCC)('hostile names', () => {
     // every preprocessor line is one the compiler writes itself
     for (const text of gen)
       for (const line of text.split('\n').filter((l) => /^\s*#/.test(l)))
-        expect(line).toMatch(/^#(include (<stdint\.h>|"(dsim|dsim_cluster|kernels|network)\.h")|define (BUF_\w+ \(\(void \*\)&dsim_arena_l[12]\[\d+\]\) \/\* L[12]\+0x[0-9a-f]+ \d+ B, live -?\d+\.\.-?\d+ \*\/|NETWORK_\w+ \d+|NETWORK_H|FLOAT_TOLERANCE 1e-4f)|ifndef NETWORK_H|endif)$/);
+        expect(line).toMatch(/^#(include (<stdint\.h>|"(dsim|dsim_cluster|dsim_npu|kernels|network)\.h")|define (BUF_\w+ \(\(void \*\)&dsim_arena_l[12]\[\d+\]\) \/\* L[12]\+0x[0-9a-f]+ \d+ B, live -?\d+\.\.-?\d+ \*\/|NETWORK_\w+ \d+|NETWORK_H|FLOAT_TOLERANCE 1e-4f)|ifndef NETWORK_H|endif)$/);
     // what gcc sees after comments are gone: no injected text at all
     const pre = execFileSync(
       'riscv64-unknown-elf-gcc',

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { PLATFORMS } from '../../sim/platform/siracusa.js';
 import type { CompileRequest } from '../../compiler/build-folder.js';
+import { InputError } from '../../errors.js';
 import { CORES, numberOption } from '../options.js';
 
 export interface CompileArgs {
@@ -12,6 +13,22 @@ export interface CompileArgs {
   wmem: boolean;
   fuse: boolean;
   'fork-per-layer': boolean;
+  npu: boolean;
+}
+
+/** --npu / --no-npu (default on: the chip has one). yargs reads `--npu=maybe` as false without a
+ * word, so the raw arguments are checked (`--npu maybe` is an unknown argument already). */
+export const npuOption = {
+  type: 'boolean',
+  default: true,
+  describe: 'offload requantised convs / GEMMs to the NPU where predicted faster (--no-npu: cluster only)',
+} as const;
+
+export function checkNpuArgs(args: readonly string[] = process.argv.slice(2)): void {
+  for (const a of args) {
+    const m = /^--(?:no-)?npu=(.*)$/.exec(a);
+    if (m && m[1] !== 'true' && m[1] !== 'false') throw new InputError(`${a}: expected --npu or --no-npu (or --npu=true / --npu=false)`);
+  }
 }
 
 export function compileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
@@ -22,10 +39,12 @@ export function compileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
     .option('l2', numberOption('l2', { integer: true, min: 1 }, { default: 2 * 1024 * 1024, describe: 'L2 bytes the plan may use (minus code and runtime reserve)' }))
     .option('wmem', { type: 'boolean', default: false, describe: 'place constants in the weight memory SRAM instead of L2' })
     .option('fuse', { type: 'boolean', default: true, describe: 'fuse RequantShift into the producing kernel (--no-fuse to compare)' })
-    .option('fork-per-layer', { type: 'boolean', default: false, describe: 'one dsim_fork per layer instead of one fork with barriers (to compare)' }) as unknown as Argv<T & CompileArgs>;
+    .option('fork-per-layer', { type: 'boolean', default: false, describe: 'one dsim_fork per layer instead of one fork with barriers (to compare)' })
+    .option('npu', npuOption)
+    .middleware(() => checkNpuArgs()) as unknown as Argv<T & CompileArgs>;
 }
 
 /** The request fields of the shared options. */
-export function compileRequest(a: CompileArgs): Pick<CompileRequest, 'platform' | 'cores' | 'l1' | 'l2' | 'wmem' | 'fuse' | 'forkPerLayer'> {
-  return { platform: a.platform, cores: a.cores, l1: a.l1, l2: a.l2, wmem: a.wmem, fuse: a.fuse, forkPerLayer: a['fork-per-layer'] };
+export function compileRequest(a: CompileArgs): Pick<CompileRequest, 'platform' | 'cores' | 'l1' | 'l2' | 'wmem' | 'fuse' | 'forkPerLayer' | 'npu'> {
+  return { platform: a.platform, cores: a.cores, l1: a.l1, l2: a.l2, wmem: a.wmem, fuse: a.fuse, forkPerLayer: a['fork-per-layer'], npu: a.npu };
 }

@@ -1,5 +1,6 @@
 // deeploy-sim generate: TinyStories text from a llama2.c checkpoint, streamed token by token.
 // stdout carries exactly what llama2.c's run prints for the text; everything else goes to stderr.
+import { checkNpuArgs, npuOption } from './compile-options.js';
 import { Presets, SingleBar } from 'cli-progress';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
@@ -29,6 +30,7 @@ interface Args {
   'freq-mhz': number;
   'build-dir'?: string;
   windows?: string;
+  npu: boolean;
   report?: string;
 }
 
@@ -52,6 +54,8 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('report', { type: 'string', describe: 'sim: write an HTML report of cycles and energy per token over the positions' })
       .option('build-dir', { type: 'string', describe: 'sim: build folder of the compiled step graph (default: a cache under the OS temp dir)' })
       .option('graph', { type: 'string', describe: 'int8/sim: run an exported step graph (case folder or network.onnx with llm.json) instead of quantizing' })
+      .option('npu', { ...npuOption, describe: 'sim: offload eligible layers of the step to the NPU (--no-npu: cluster only)' })
+      .middleware(() => checkNpuArgs())
       .option('export', { type: 'string', describe: 'int8: write the last step as a case folder (network.onnx, inputs.npz, outputs.npz, llm.json)' }) as never,
   handler: async (args) => {
     if (args.export !== undefined && args.engine !== 'int8') throw new InputError('--export needs --engine int8');
@@ -66,6 +70,7 @@ export const generateCommand: CommandModule<object, Args> = {
     const err = process.stderr;
     const sim = {
       cores: args.cores,
+      npu: args.npu,
       freqMHz: args['freq-mhz'],
       steps: args.steps,
       log: (line: string) => err.write(line + '\n'),

@@ -1,4 +1,4 @@
-// deeploy-sim sweep CASE... --cores 4,8 --l1 16000,64000 --npu off -j N -o points.csv: a grid of
+// deeploy-sim sweep CASE... --cores 4,8 --l1 16000,64000 --npu on,off -j N -o points.csv: a grid of
 // compile+run points on a local worker pool, or on BullMQ workers with --queue redis://...
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
@@ -28,7 +28,7 @@ export const sweepCommand: CommandModule<object, Args> = {
       .positional('cases', { type: 'string', array: true, demandOption: true, describe: 'case folders, or folders to search for them' })
       .option('cores', grid('cores per layer, 1..8; default 8'))
       .option('l1', grid('L1 bytes the plan may use; default 262144'))
-      .option('npu', grid("NPU on/off; 'on' needs the compiler's NPU option (not yet available)"))
+      .option('npu', grid("NPU offload on/off (compile --npu / --no-npu); default on"))
       .option('wmem', grid('constants in the weight memory on/off; default off'))
       .option('voltage', grid('supply voltage 0.65..0.8 V; default 0.8'))
       .option('freq-mhz', grid('cluster clock in MHz; default: the highest at each voltage'))

@@ -30,7 +30,7 @@ const ACC_INPUT_TYPES: readonly DType[] = ['int8', 'uint8', 'int16', 'int32'];
 
 // ---------------------------------------------------------------- GEMM family
 
-interface GemmParams {
+export interface GemmParams {
   layer: string;
   a: string;
   b: string;
@@ -476,7 +476,7 @@ for (const [op, fused] of [
 
 // ---------------------------------------------------------------- Conv family
 
-interface ConvParams {
+export interface ConvParams {
   layer: string;
   w: Tensor;
   bias?: Tensor;

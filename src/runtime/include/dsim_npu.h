@@ -110,6 +110,136 @@ static inline void dsim_npu_set_priority(int npu_first, uint32_t max_stall) {
   dsim_reg_write(DSIM_NPU_PRIORITY, (npu_first ? DSIM_NPU_PRIORITY_NPU_FIRST : 0u) | (max_stall & 0xFFu));
 }
 
+
+/* ---- compiled layers (src/compiler/npu/): one layer tile on the NPU -------------------------
+ * The compiler's NPU layers call dsim_npu_layer on every core of the fork (like a cluster kernel).
+ * GEMM / MatMul tiles (flat): rows of A are the pixels of a 1x1 job, 6 pixels wide (the subtile
+ * side), plus one job for the remaining rows; only core 0 works. Conv tiles (chw): activations are
+ * channel-major (NCHW) while the NPU reads and writes pixel-major (HWC), so every core transposes
+ * its share of the tile into the scratch, core 0 runs the job, and every core transposes the
+ * result back. The job words follow neureka.md "Job registers". */
+typedef struct {
+  const uint8_t *X;      /* tile input: [ki][hin][win] (chw) or [ho][ki] (flat) */
+  uint8_t *Y;            /* tile output: [ko][ho][wo] (chw) or [ho][ko] (flat) */
+  const uint8_t *W;      /* packed weights of the whole layer (weight memory or L1) */
+  const void *scale;     /* the tile's output channels: uint8 or uint32 per channel */
+  const int32_t *bias;   /* the tile's output channels */
+  uint8_t *scratch;      /* chw: HWC input [hin*win][ki], then HWC output [ho*wo][ko] */
+  uint32_t chw, flat;
+  uint32_t eltwise;      /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
+  uint32_t async;        /* flat: return without waiting (core 0 calls dsim_npu_wait before a layer that depends on it) */
+  uint32_t conf0;        /* CONF0 but the weight-memory bit (set from W's address) */
+  int32_t w_offset;
+  uint32_t w_d1;         /* bytes between output channels' weights (dense modes) */
+  uint32_t w_major;      /* bytes per 28-channel group (depthwise) */
+  uint32_t ki, hin, win; /* tile input: channels, rows read, columns */
+  uint32_t ko, ho, wo;   /* tile output: channels, rows, columns */
+  uint32_t stride, fs, pad_t, pad_l;
+  uint32_t k0;           /* first output channel of the tile (selects its weights) */
+} dsim_npu_layer_args_t;
+
+#define DSIM_NPU_WMEM_BASE 0x10400000u /* CONF0 bit 9: weight pointers are relative to it */
+#define DSIM_NPU_WMEM_END 0x10C00000u  /* end of the weight SRAM (platform.md) */
+#define DSIM_NPU_CONF0_MODE_MASK (3u << 5)
+
+static inline uint32_t dsim_npu_div_rem(uint32_t n, uint32_t sub, uint32_t *rem) {
+  *rem = n % sub;
+  return (n + sub - 1u) / sub;
+}
+
+/* One job of ho x wo output pixels; in / out point at pixel (0, 0) (in: the padded origin). */
+static inline void dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t in, uint32_t out, uint32_t in_d1, uint32_t out_d2, uint32_t ho, uint32_t wo,
+                                      uint32_t pads) {
+  const uint32_t mode = a->conf0 & DSIM_NPU_CONF0_MODE_MASK;
+  const uint32_t side = a->stride == 2u ? 3u : 6u;
+  const uint32_t sub_ko = mode == DSIM_NPU_CONF0_MODE_DW ? 28u : 32u, sub_ki = mode == DSIM_NPU_CONF0_MODE_1X1 ? 32u : 28u;
+  uint32_t w = (uint32_t)(uintptr_t)a->W, conf0 = a->conf0, rko, rki, rho, rwo;
+  w += mode == DSIM_NPU_CONF0_MODE_DW ? (a->k0 / 28u) * a->w_major : a->k0 * a->w_d1;
+  if (w >= DSIM_NPU_WMEM_BASE && w < DSIM_NPU_WMEM_END) { /* MRAM or the weight SRAM */
+    w -= DSIM_NPU_WMEM_BASE;
+    conf0 |= DSIM_NPU_CONF0_WMEM;
+  }
+  const uint32_t nko = dsim_npu_div_rem(a->ko, sub_ko, &rko), nki = dsim_npu_div_rem(a->ki, sub_ki, &rki);
+  const uint32_t nho = dsim_npu_div_rem(ho, side, &rho), nwo = dsim_npu_div_rem(wo, side, &rwo);
+  dsim_npu_job_t job;
+  job.w[DSIM_NPU_W_WEIGHTS] = w;
+  job.w[DSIM_NPU_W_INFEAT] = in;
+  job.w[DSIM_NPU_W_OUTFEAT] = out;
+  job.w[DSIM_NPU_W_SCALE] = (uint32_t)(uintptr_t)a->scale;
+  job.w[DSIM_NPU_W_SCALE_SHIFT] = 0u;
+  job.w[DSIM_NPU_W_SCALE_BIAS] = (uint32_t)(uintptr_t)a->bias;
+  job.w[DSIM_NPU_W_IN_D0] = a->ki;
+  job.w[DSIM_NPU_W_IN_D1] = in_d1;
+  job.w[DSIM_NPU_W_IN_D2] = 0u;
+  job.w[DSIM_NPU_W_OUT_D0] = 32u;
+  job.w[DSIM_NPU_W_OUT_D1] = a->ko;
+  job.w[DSIM_NPU_W_OUT_D2] = out_d2;
+  job.w[DSIM_NPU_W_W_D0] = 32u;
+  job.w[DSIM_NPU_W_W_D1] = mode == DSIM_NPU_CONF0_MODE_DW ? 0u : a->w_d1;
+  job.w[DSIM_NPU_W_W_D2] = 0u;
+  job.w[DSIM_NPU_W_REM0] = (rko << 16) | rki;
+  job.w[DSIM_NPU_W_REM1] = (rho << 16) | rwo;
+  job.w[DSIM_NPU_W_REM2] = 0u; /* input remainders follow from the output (the model does not read them) */
+  job.w[DSIM_NPU_W_NB0] = (nko << 16) | nki;
+  job.w[DSIM_NPU_W_NB1] = (nho << 16) | nwo;
+  job.w[DSIM_NPU_W_PADDING] = pads;
+  job.w[DSIM_NPU_W_WEIGHT_OFFSET] = (uint32_t)a->w_offset;
+  job.w[DSIM_NPU_W_FILTER_MASK] = 0u;
+  job.w[DSIM_NPU_W_CONF0] = conf0;
+  dsim_npu_submit(&job);
+}
+
+/* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y). */
+static void dsim_npu_layer(void *arg) {
+  const dsim_npu_layer_args_t *a = (const dsim_npu_layer_args_t *)arg;
+  const uint32_t core = (uint32_t)dsim_core_id(), cores = dsim_fork_cores();
+  if (a->flat) {
+    if (core != 0u) return;
+    const uint32_t px = a->eltwise ? a->ho / a->ki : a->ho, tail = a->eltwise ? a->ho % a->ki : 0u;
+    const uint32_t rows6 = px / 6u, rest = px % 6u;
+    const uint32_t in = (uint32_t)(uintptr_t)a->X, out = (uint32_t)(uintptr_t)a->Y;
+    /* elementwise: one pixel of padding all round (the 3x3 window's centre is the pixel itself);
+     * the job's input pointer is the padded origin, one row and one pixel before the first */
+    const uint32_t pads = a->eltwise ? 0x11110000u : 0u;
+    const uint32_t back = a->eltwise ? 1u : 0u;
+    if (rows6) dsim_npu_layer_job(a, in - back * 7u * a->ki, out, 6u * a->ki, 6u * a->ko, rows6, 6u, pads);
+    if (rest) dsim_npu_layer_job(a, in + rows6 * 6u * a->ki - back * (rest + 1u) * a->ki, out + rows6 * 6u * a->ko, rest * a->ki, rest * a->ko, 1u, rest, pads);
+    if (tail) {
+      /* the last elements: one pixel of `tail` channels */
+      dsim_npu_layer_args_t t = *a;
+      t.ki = t.ko = tail;
+      dsim_npu_layer_job(&t, in + px * a->ki - back * 2u * tail, out + px * a->ko, tail, tail, 1u, 1u, pads);
+    }
+    if (!a->async) dsim_npu_wait();
+    return;
+  }
+  const uint32_t pin = a->hin * a->win, pout = a->ho * a->wo;
+  uint8_t *hwc_in = a->scratch, *hwc_out = a->scratch + ((a->ki * pin + 3u) & ~3u);
+  /* channel-major -> pixel-major, pixels split over the cores */
+  for (uint32_t p = core; p < pin; p += cores) {
+    const uint8_t *s = a->X + p;
+    uint8_t *d = hwc_in + p * a->ki;
+    for (uint32_t c = 0; c < a->ki; c++, s += pin) d[c] = *s;
+  }
+  dsim_barrier();
+  if (core == 0u) {
+    const uint32_t need_h = (a->ho - 1u) * a->stride + a->fs, need_w = (a->wo - 1u) * a->stride + a->fs;
+    const int32_t pb = (int32_t)need_h - (int32_t)a->pad_t - (int32_t)a->hin, pr = (int32_t)need_w - (int32_t)a->pad_l - (int32_t)a->win;
+    const uint32_t pads = (a->pad_t << 28) | ((uint32_t)(pr > 0 ? pr : 0) << 24) | ((uint32_t)(pb > 0 ? pb : 0) << 20) | (a->pad_l << 16);
+    const uint32_t d1 = a->win * a->ki;
+    const uint32_t in = (uint32_t)(uintptr_t)hwc_in - a->pad_t * d1 - a->pad_l * a->ki;
+    dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
+    dsim_npu_wait();
+  }
+  dsim_barrier();
+  /* pixel-major -> channel-major */
+  for (uint32_t p = core; p < pout; p += cores) {
+    const uint8_t *s = hwc_out + p * a->ko;
+    uint8_t *d = a->Y + p;
+    for (uint32_t k = 0; k < a->ko; k++, d += pout) *d = s[k];
+  }
+}
+
 #ifdef __cplusplus
 }
 #endif
