@@ -220,7 +220,7 @@ describe('tiling in the pipeline', () => {
   it('the verifier catches a broken split reduction: partial sums missing, too small, overlapping, moved by DMA; a slice loaded into the copy the tile before reads', () => {
     const gg = gemmGraph(6, 1024, 20);
     const z = gg.outputs.map((o) => new Int8Array(o.shape.reduce((a, b) => a * b, 1)));
-    const c = compileGraph(gg, int8Input(gg), z, { ...DEFAULT_OPTIONS, l1: 6000 });
+    const c = compileGraph(gg, int8Input(gg), z, { ...DEFAULT_OPTIONS, l1: 6000, npu: false });
     expect(() => verifyTiling(c.tiling, c.plan)).not.toThrow();
     const t0 = c.tiling.layers[0]!;
     expect(t0.buffers.some((b) => b.field === 'partial')).toBe(true);
@@ -267,7 +267,7 @@ describe('tiles on the cluster, bit-exact', () => {
     it(`a GEMM whose K does not fit splits K (${name}): int32 partial sums in L1, requantised at the last K tile`, async () => {
       const tag = name.replace(/\W+/g, '_');
       const dir = writeGraphCase(join(OUT, 'ksplit', tag, 'case'), g);
-      const r = await testCase(dir, join(OUT, 'ksplit', tag, 'build'), { l1 });
+      const r = await testCase(dir, join(OUT, 'ksplit', tag, 'build'), { l1, npu: false }); // the cluster's K split (the NPU would take these)
       expect(r.reason).toBeUndefined();
       expect(r.passed).toBe(true);
       const t = r.compile!.compiled.tiling.layers[0]!;
@@ -284,7 +284,7 @@ describe('column tiles of a conv (halo left and right), bit-exact', () => {
   it('a pointwise conv whose input row does not fit splits output columns', async () => {
     const g = convGraph(256, 4, 16, 8, 1, 1, 0);
     const dir = writeGraphCase(join(OUT, 'wsplit', 'pw', 'case'), g);
-    const r = await testCase(dir, join(OUT, 'wsplit', 'pw', 'build'), { l1: 6000 });
+    const r = await testCase(dir, join(OUT, 'wsplit', 'pw', 'build'), { l1: 6000, npu: false });
     expect(r.reason).toBeUndefined();
     expect(r.passed).toBe(true);
     const ow = r.compile!.compiled.tiling.layers[0]!.dims.find((d) => d.name === 'ow')!;
@@ -307,7 +307,7 @@ describe('column tiles of a conv (halo left and right), bit-exact', () => {
   for (const name of ['PW_2D_RQ/Regular_RQ', 'PW_2D_RQ/Unsigned_RQ', 'Regular_3x3', 'Regular_3x3_RQ'])
     it.skipIf(!existsSync(join(CONFORMANCE, 'Kernels/Integer/Conv', name)))(`Conv/${name} runs bit-exact at --l1 8000`, async () => {
       const out = join(OUT, 'wsplit', name.replace(/\//g, '_'));
-      const r = await testCase(join(CONFORMANCE, 'Kernels/Integer/Conv', name), out, { l1: 8000 });
+      const r = await testCase(join(CONFORMANCE, 'Kernels/Integer/Conv', name), out, { l1: 8000, npu: false }); // the cluster's column tiles
       expect(r.reason).toBeUndefined();
       expect(r.passed).toBe(true);
       expect(r.compile!.manifest.memory.levels.find((l) => l.level === 'L1')!.used).toBeLessThanOrEqual(8000);
