@@ -34,6 +34,23 @@ export function budgetsFor(index: number): number[] {
   return FULL_SWEEP ? [...L1_BUDGETS] : [L1_BUDGETS[index % L1_BUDGETS.length]!];
 }
 
+/** One compile configuration of an end-to-end run, and its label (test name and baseline key). */
+export interface Variant {
+  l1: number;
+  npu: boolean;
+  label: string;
+}
+
+/**
+ * The configurations case `index` runs at: its budgets (budgetsFor), with the NPU on (the default)
+ * for one group of four consecutive cases and off (the cluster's own kernels and tiles) for the
+ * next, so that `make test` covers both engines at every budget; the full sweep runs both.
+ */
+export function variantsFor(index: number): Variant[] {
+  const npus = FULL_SWEEP ? [true, false] : [Math.floor(index / L1_BUDGETS.length) % 2 === 0];
+  return budgetsFor(index).flatMap((l1) => npus.map((npu) => ({ l1, npu, label: `--l1 ${l1}${npu ? '' : ' --no-npu'}` })));
+}
+
 /**
  * Cases whose smallest tile does not fit small budgets, with the minimum --l1 the compiler reports;
  * below it the compile must fail with exactly that message. Empty since convolutions split output

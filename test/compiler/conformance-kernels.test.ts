@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testCase } from '../../src/compiler/test-runner.js';
 import { Baseline } from '../sim/baseline/baseline.js';
-import { budgetsFor, cleanUp, CONFORMANCE, findCases, MIN_L1, OUT } from './cases.js';
+import { variantsFor, cleanUp, CONFORMANCE, findCases, MIN_L1, OUT } from './cases.js';
 
 const cases = findCases(CONFORMANCE).filter((c) => c.name.startsWith('Kernels/'));
 
@@ -16,10 +16,10 @@ afterAll(() => baseline.save());
 describe.skipIf(!existsSync(CONFORMANCE))(`conformance kernels (${CONFORMANCE})`, () => {
   it('finds the 44 kernel cases', () => expect(cases.length).toBe(44));
   cases.forEach((c, k) => {
-    for (const l1 of budgetsFor(k))
-      it(`${c.name} --l1 ${l1}`, async () => {
-        const out = join(OUT, 'conformance', `${c.name.replace(/\//g, '_')}-${l1}`);
-        const r = await testCase(c.dir, out, { l1, stats: true });
+    for (const { l1, npu, label } of variantsFor(k))
+      it(`${c.name} ${label}`, async () => {
+        const out = join(OUT, 'conformance', `${c.name.replace(/\//g, '_')}-${l1}${npu ? '' : '-cl'}`);
+        const r = await testCase(c.dir, out, { l1, npu, stats: true });
         const min = MIN_L1[c.name];
         if (min !== undefined && l1 < min) {
           expect(r.reason).toMatch(new RegExp(`^compile: layer '.*' \\(.*\\) cannot be tiled under --l1 ${l1}: .*; minimum --l1 ${min}$`));
@@ -27,7 +27,7 @@ describe.skipIf(!existsSync(CONFORMANCE))(`conformance kernels (${CONFORMANCE})`
         }
         expect(r.reason).toBeUndefined();
         expect(r.passed).toBe(true);
-        baseline.check(`${c.name} --l1 ${l1}`, r.run!.cluster, r.cycles);
+        baseline.check(`${c.name} ${label}`, r.run!.cluster, r.cycles);
         cleanUp(out, r.passed);
         expect(r.run!.host.total).toBeGreaterThan(0);
       });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testCase, type CaseResult } from '../../src/compiler/test-runner.js';
 import { Baseline } from '../sim/baseline/baseline.js';
-import { budgetsFor, cleanUp, CONFORMANCE, findCases, OUT } from './cases.js';
+import { variantsFor, cleanUp, CONFORMANCE, findCases, OUT } from './cases.js';
 
 const cases = findCases(CONFORMANCE).filter((c) => !c.name.startsWith('Kernels/'));
 
@@ -31,13 +31,13 @@ function gemmConvCycles(r: CaseResult): { predicted: number; measured: number } 
 describe.skipIf(!existsSync(CONFORMANCE))(`conformance models (${CONFORMANCE})`, () => {
   it('finds the 16 model/other cases', () => expect(cases.length).toBe(16));
   cases.forEach((c, k) => {
-    for (const l1 of budgetsFor(k))
-      it(`${c.name} --l1 ${l1}`, async () => {
-        const out = join(OUT, 'conformance', `${c.name.replace(/\//g, '_')}-${l1}`);
-        const r = await testCase(c.dir, out, { l1, stats: true });
+    for (const { l1, npu, label } of variantsFor(k))
+      it(`${c.name} ${label}`, async () => {
+        const out = join(OUT, 'conformance', `${c.name.replace(/\//g, '_')}-${l1}${npu ? '' : '-cl'}`);
+        const r = await testCase(c.dir, out, { l1, npu, stats: true });
         expect(r.reason).toBeUndefined();
         expect(r.passed).toBe(true);
-        baseline.check(`${c.name} --l1 ${l1}`, r.run!.cluster, r.cycles);
+        baseline.check(`${c.name} ${label}`, r.run!.cluster, r.cycles);
         cleanUp(out, r.passed);
         if (c.name === 'Models/Transformer_DeepQuant') expect(r.compile!.manifest.outputs[0]!.dtype).toBe('float32');
         if (c.name.endsWith('/microLlama64') || c.name.endsWith('/miniMobileNetv2')) {

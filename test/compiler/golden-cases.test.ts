@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateGoldenCases } from '../../golden/generate.js';
 import { testCase } from '../../src/compiler/test-runner.js';
 import { Baseline } from '../sim/baseline/baseline.js';
-import { budgetsFor, cleanUp, OUT } from './cases.js';
+import { variantsFor, cleanUp, OUT } from './cases.js';
 
 const dir = join(OUT, 'golden-cases');
 rmSync(dir, { recursive: true, force: true });
@@ -19,13 +19,13 @@ afterAll(() => baseline.save());
 describe('golden cases of golden/generate.ts', () => {
   it('generates the cases', () => expect(cases.length).toBeGreaterThan(30));
   cases.forEach((c, k) => {
-    for (const l1 of budgetsFor(k))
-      it(`${c.name} --l1 ${l1}`, async () => {
-        const out = join(dir, 'build', `${c.name.replace(/\//g, '_')}-${l1}`);
-        const r = await testCase(c.dir, out, { l1, stats: true });
+    for (const { l1, npu, label } of variantsFor(k))
+      it(`${c.name} ${label}`, async () => {
+        const out = join(dir, 'build', `${c.name.replace(/\//g, '_')}-${l1}${npu ? '' : '-cl'}`);
+        const r = await testCase(c.dir, out, { l1, npu, stats: true });
         expect(r.reason).toBeUndefined();
         expect(r.passed).toBe(true);
-        baseline.check(`${c.name} --l1 ${l1}`, r.run!.cluster, r.cycles);
+        baseline.check(`${c.name} ${label}`, r.run!.cluster, r.cycles);
         cleanUp(out, r.passed);
       });
   });
