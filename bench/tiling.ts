@@ -3,6 +3,8 @@
 // cluster, each run checked bit-exact; the ratio to the whole-L1 run (target: 16000 within
 // 1.15x), microLlama64 at 64000 against the 800 k target (Deeploy's GVSoC figure: 857 k), and the
 // cost model: predicted against measured cycles of the GEMM and conv layers (sum and spread).
+// Each case runs on the cluster alone (--no-npu: the issue's targets, Deeploy without its NPU)
+// and with the NPU (the default).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,21 +40,23 @@ export async function run(): Promise<void> {
   }
   const tmp = mkdtempSync(join(tmpdir(), 'bench-tiling-'));
   try {
-    console.log(`  ${'case'.padEnd(44)} ${BUDGETS.map((b) => `--l1 ${b}`.padStart(14)).join('')}   16000/whole`);
-    for (const c of CASES) {
-      const cycles: (number | undefined)[] = [];
-      const notes: string[] = [];
-      for (const l1 of BUDGETS) {
-        const r = await testCase(join(DIR, c), join(tmp, `${c.replace(/\//g, '_')}-${l1}`), { l1 });
-        cycles.push(r.passed ? r.cycles : undefined);
-        if (!r.passed) notes.push(`--l1 ${l1}: FAIL ${r.reason}`);
-        else if (l1 === 64000) notes.push(`--l1 64000: ${costModel(r)}`);
+    console.log(`  ${'case'.padEnd(54)} ${BUDGETS.map((b) => `--l1 ${b}`.padStart(14)).join('')}   16000/whole`);
+    for (const npu of [false, true]) {
+      for (const c of CASES) {
+        const cycles: (number | undefined)[] = [];
+        const notes: string[] = [];
+        for (const l1 of BUDGETS) {
+          const r = await testCase(join(DIR, c), join(tmp, `${c.replace(/\//g, '_')}-${l1}-${npu}`), { l1, npu });
+          cycles.push(r.passed ? r.cycles : undefined);
+          if (!r.passed) notes.push(`--l1 ${l1}: FAIL ${r.reason}`);
+          else if (l1 === 64000) notes.push(`--l1 64000: ${costModel(r)}`);
+        }
+        const ratio = cycles[0] && cycles[2] ? (cycles[2] / cycles[0]).toFixed(3) : '-';
+        console.log(`  ${`${c}${npu ? ' (NPU)' : ' (--no-npu)'}`.padEnd(54)} ${cycles.map((x) => String(x ?? 'FAIL').padStart(14)).join('')}   ${ratio.padStart(11)}`);
+        for (const n of notes) console.log(`      ${n}`);
       }
-      const ratio = cycles[0] && cycles[2] ? (cycles[2] / cycles[0]).toFixed(3) : '-';
-      console.log(`  ${c.padEnd(44)} ${cycles.map((x) => String(x ?? 'FAIL').padStart(14)).join('')}   ${ratio.padStart(11)}`);
-      for (const n of notes) console.log(`      ${n}`);
     }
-    console.log('  targets: 16000 within 1.15x of whole L1; microLlama64 at --l1 64000 <= 800000 cycles');
+    console.log('  targets (--no-npu): 16000 within 1.15x of whole L1; microLlama64 at --l1 64000 <= 800000 cycles');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
