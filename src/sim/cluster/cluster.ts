@@ -230,9 +230,15 @@ export class Cluster {
     const own = Core.stallsOf(this.cores);
     const w = out.length / this.n;
     this.cores.forEach((core, c) => {
-      out.set([core.cycles, core.sleeping ? 1 : 0, this.sleepCycles[c]!, core.bankStall, core.l2Stall, core.wmemStall, this.eventStall[c]! + (core.sleeping && this.wfi[c] === 0 ? 1 : 0), this.dmaStall[c]!], c * w);
+      out.set([core.cycles, core.sleeping ? 1 : 0, this.sleepCycles[c]!, core.bankStall, core.l2Stall, core.wmemStall, this.eventStallOf(c), this.dmaStall[c]!], c * w);
       out.set(own[c]!, c * w + 8);
     });
+  }
+
+  /** Core c's event stalls so far. A core asleep in a device access (not in wfi): its blocked
+   * attempt (charged, not retired) is one more, as wakeCore counts it for the attempts retried. */
+  private eventStallOf(c: number): number {
+    return this.eventStall[c]! + (this.cores[c]!.sleeping && this.wfi[c] === 0 ? 1 : 0);
   }
 
   /** Memory effects of every device due at or before cycle t. */
@@ -444,9 +450,7 @@ export class Cluster {
     const perCore: CoreStats[] = cores.map((core, c) => {
       let sleep = this.sleepCycles[c]!;
       if (core.sleeping && end > core.cycles) sleep += end - core.cycles; // still asleep at the end
-      // a core asleep in a device access at the end: its blocked attempt (charged, not retired) is
-      // an event stall, as wakeCore counts it for the attempts that were retried
-      const event = this.eventStall[c]! + (core.sleeping && this.wfi[c] === 0 ? 1 : 0);
+      const event = this.eventStallOf(c);
       const known = core.l2Stall + core.wmemStall + core.bankStall + event + this.dmaStall[c]!;
       const counted = core.counters();
       const stalls: CoreStats['stalls'] = {
