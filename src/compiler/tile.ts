@@ -656,6 +656,17 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
     }
     return score;
   };
+  /** Keep placement (got, spilled, keepArgs, tile budget b) if it scores best so far. */
+  const consider = (got: LayerTiling[], spilled: Set<string>, keepArgs: boolean, b: number): boolean => {
+    const score = scoreOf(got, spilled, keepArgs);
+    if (score >= bestScore) return false;
+    bestScore = score;
+    bestKeepArgs = keepArgs;
+    first = got;
+    inL2 = spilled;
+    budget = b;
+    return true;
+  };
   search: for (const keepArgs of [true, false])
     for (const share of [1, 0.75, 0.5, 0.25, 0]) {
       const target = share * l1Cap - (keepArgs ? argsBytes : 0);
@@ -680,14 +691,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         }
         continue;
       }
-      const score = scoreOf(got, spilled, keepArgs);
-      if (score < bestScore) {
-        bestScore = score;
-        bestKeepArgs = keepArgs;
-        first = got;
-        inL2 = spilled;
-        budget = b;
-      }
+      consider(got, spilled, keepArgs, b);
       // nothing spilled, args in L1, no tile moves a byte: nothing can beat it
       if (spilled.size === 0 && keepArgs && got.every((t) => t.dmaBytesIn + t.dmaBytesOut === 0)) break search;
     }
@@ -716,14 +720,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       const b = l1Cap - arena;
       const got = attempt(back, none, b - (bestKeepArgs ? argsBytes : 0));
       if (!Array.isArray(got)) continue;
-      const score = scoreOf(got, back, bestKeepArgs);
-      if (score < bestScore) {
-        bestScore = score;
-        first = got;
-        inL2 = back;
-        budget = b;
-        settled = back;
-      }
+      if (consider(got, back, bestKeepArgs, b)) settled = back;
     }
   }
   if (!Array.isArray(first)) {
