@@ -15,30 +15,15 @@ import {
   compileBlock, CORE_STALLS, LANES, MAX_BLOCK, regionOf, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
   type BlockRegion, type CompiledBlock, type CoreStall,
 } from './jit.js';
+import { BlockLedger, EXTRA_CAUSE } from './block-ledger.js';
 
 /** Per-core statistics: the core's own stall cycles by cause, retired instructions by class. */
 export interface CoreCounters {
   stalls: Record<CoreStall, number>;
   classes: Record<InstrClass, number>;
 }
-/** The cause of an instruction's static cycles beyond 1, by class (jal/jalr, mulh*, div/rem base). */
-const EXTRA_CAUSE = new Int8Array(INSTR_CLASSES.length).fill(-1);
-EXTRA_CAUSE[INSTR_CLASSES.indexOf('jump')] = ST_JUMP;
-EXTRA_CAUSE[INSTR_CLASSES.indexOf('mul')] = ST_MUL;
-EXTRA_CAUSE[INSTR_CLASSES.indexOf('div')] = ST_DIV;
-/** Every block compiled for a Memory (its cores share blocks), kept after invalidation for its counts. */
-const LEDGERS = new WeakMap<Memory, CompiledBlock[]>();
-/** Per ledger (Core.stallsOf): per block (same index) its execution counts, the counts when last
- * asked, and the static stall cycles of each exit slot (CORE_STALLS wide; blocks never change and
- * the ledger only grows); and per lane, the sum of counts x static stalls over all blocks, brought
- * up to date by the counts that changed since the last call. */
-interface LedgerStalls {
-  cnt: Float64Array[];
-  seen: Float64Array[];
-  per: Float64Array[];
-  sum: Float64Array;
-}
-const SLOT_STALLS = new WeakMap<CompiledBlock[], LedgerStalls>();
+/** Every block compiled for a Memory with statistics (its cores share blocks): block-ledger.ts. */
+const LEDGERS = new WeakMap<Memory, BlockLedger>();
 
 /** Why run() returned. */
 export type StopReason =
@@ -220,7 +205,7 @@ export class Core {
   readonly classCtr = new Float64Array(INSTR_CLASSES.length);
   readonly lane: number;
   readonly stats: boolean;
-  private readonly ledger: CompiledBlock[];
+  private readonly ledger: BlockLedger | undefined;
   private readonly iclassOf: Uint8Array = iclassTable();
   private sysClass = -1; // class of the system instruction in progress (counted before it runs)
   private fastLc = -1; // lpCount[0] before the direct iteration of a loop-0 body (-1: not iterating)
@@ -234,8 +219,8 @@ export class Core {
     this.lane = ((this.hartId % LANES) + LANES) % LANES;
     this.stats = opts.stats ?? false;
     // only with stats: holding every block (and the WeakMap entry) costs ~15% on short runs
-    let ledger = this.stats ? LEDGERS.get(memory) : [];
-    if (!ledger) LEDGERS.set(memory, (ledger = []));
+    let ledger = this.stats ? LEDGERS.get(memory) : undefined;
+    if (this.stats && !ledger) LEDGERS.set(memory, (ledger = new BlockLedger()));
     this.ledger = ledger;
     this.host = opts.host ?? { write: () => {} };
     const p = memory.platform;
@@ -618,89 +603,38 @@ export class Core {
   /**
    * Stall cycles by cause and retired instructions by class so far: the counters kept as things
    * happen plus, for every compiled block this core ran, its executions per exit times the block's
-   * static counts (a side exit is a taken branch). Not for the hot path: it walks all blocks.
+   * static counts (a side exit is a taken branch; block-ledger.ts keeps those sums up to date).
    * Undefined unless the core was made with `stats` (side exits are not counted otherwise).
    */
   counters(): CoreCounters | undefined {
-    if (!this.stats) return undefined;
-    const st = Float64Array.from(this.stallCtr);
-    const cl = Float64Array.from(this.classCtr);
-    const lane = this.lane;
-    const br = this.timing.branchTaken - 1;
-    for (const b of this.ledger) {
-      const slots = b.exitK.length;
-      for (let s = 0; s < slots; s++) {
-        const m = b.cnt[s * LANES + lane];
-        if (m === 0) continue;
-        const k = b.exitK[s];
-        for (let j = 0; j < k; j++) {
-          cl[b.icls[j]] += m;
-          st[ST_LOADUSE] += m * b.lu[j];
-          if (b.extra[j] !== 0) {
-            const cause = EXTRA_CAUSE[b.icls[j]];
-            if (cause < 0) throw new Error(`internal: extra cycles for class ${INSTR_CLASSES[b.icls[j]]}`);
-            st[cause] += m * b.extra[j];
-          }
-        }
-        if (s > 0) st[ST_BRANCH] += m * br;
-      }
-    }
+    if (!this.ledger) return undefined;
+    this.ledger.update(this.timing.branchTaken - 1);
+    const own = this.ledger.lane(this.lane);
+    const W = CORE_STALLS.length;
     const stalls = {} as Record<CoreStall, number>;
-    CORE_STALLS.forEach((n, i) => (stalls[n] = st[i]));
+    CORE_STALLS.forEach((n, i) => (stalls[n] = this.stallCtr[i]! + own[i]!));
     const classes = {} as Record<InstrClass, number>;
-    INSTR_CLASSES.forEach((n, i) => (classes[n] = cl[i]));
+    INSTR_CLASSES.forEach((n, i) => (classes[n] = this.classCtr[i]! + own[W + i]!));
     return { stalls, classes };
   }
 
   /**
-   * The core's own stall cycles by cause (CORE_STALLS order) of several cores sharing one Memory
-   * (a cluster's), as counters() counts them, without walking every block's instructions: each
-   * block's per-exit sums are made once and only the execution counts that changed since the last
-   * call are applied (the profile marks ask at every layer). Zeros for a core without `stats`.
+   * The own stall cycles by cause (CORE_STALLS order) of several cores, as counters() counts
+   * them (the profile marks ask at every layer). Zeros for a core without `stats`.
    */
   static stallsOf(cores: readonly Core[]): Float64Array[] {
-    const out = cores.map((c) => (c.stats ? Float64Array.from(c.stallCtr) : new Float64Array(CORE_STALLS.length)));
-    const on = cores.map((c, i) => i).filter((i) => cores[i]!.stats);
-    if (on.length === 0) return out;
-    const ledger = cores[on[0]!]!.ledger;
-    if (on.some((i) => cores[i]!.ledger !== ledger)) return cores.map((c) => Float64Array.from(CORE_STALLS.map((k) => c.counters()?.stalls[k] ?? 0)));
-    const W = CORE_STALLS.length;
-    let st = SLOT_STALLS.get(ledger);
-    if (!st) SLOT_STALLS.set(ledger, (st = { cnt: [], seen: [], per: [], sum: new Float64Array(LANES * W) }));
-    const br = cores[on[0]!]!.timing.branchTaken - 1;
-    for (let n = st.per.length; n < ledger.length; n++) {
-      const b = ledger[n]!;
-      const per = new Float64Array(b.exitK.length * W);
-      for (let s = 0; s < b.exitK.length; s++) {
-        for (let j = 0; j < b.exitK[s]; j++) {
-          per[s * W + ST_LOADUSE] += b.lu[j];
-          if (b.extra[j] !== 0) per[s * W + EXTRA_CAUSE[b.icls[j]]] += b.extra[j];
-        }
-        if (s > 0) per[s * W + ST_BRANCH] += br;
+    const done = new Set<BlockLedger>();
+    return cores.map((c) => {
+      const out = new Float64Array(CORE_STALLS.length);
+      if (!c.ledger) return out;
+      if (!done.has(c.ledger)) {
+        c.ledger.update(c.timing.branchTaken - 1);
+        done.add(c.ledger);
       }
-      st.per.push(per);
-      st.cnt.push(b.cnt);
-      st.seen.push(new Float64Array(b.cnt.length));
-    }
-    const { cnt: cnts, seen: seens, per: pers, sum } = st;
-    for (let n = 0; n < pers.length; n++) {
-      const cnt = cnts[n]!;
-      const seen = seens[n]!;
-      for (let j = 0; j < cnt.length; j++) {
-        const d = cnt[j]! - seen[j]!;
-        if (d === 0) continue;
-        seen[j] = cnt[j]!;
-        const per = pers[n]!;
-        const row = (j / LANES | 0) * W;
-        const lane = (j % LANES) * W;
-        for (let k = 0; k < W; k++) sum[lane + k] += d * per[row + k]!;
-      }
-    }
-    for (const i of on) {
-      const lane = cores[i]!.lane * W;
-      for (let k = 0; k < W; k++) out[i]![k] += sum[lane + k]!;
-    }
-    return out;
+      const own = c.ledger.lane(c.lane);
+      for (let i = 0; i < out.length; i++) out[i] = c.stallCtr[i]! + own[i]!;
+      return out;
+    });
   }
 
   // ---------------- decode ----------------
@@ -719,7 +653,7 @@ export class Core {
       t.loadUse,
       HELPERS,
       this.stats,
-      this.stats ? this.ledger : undefined, // pushed there: compile() is inlined into run(), where a deopt costs a lot
+      this.ledger, // pushed there: compile() is inlined into run(), where a deopt costs a lot
     );
   }
 
