@@ -18,36 +18,107 @@ const INT32_MIN = -2147483648;
 
 /** Logical weights [ko][ki][9] (dense; taps ky*3+kx, 1x1 uses tap 0) or [k][9] (depthwise), as stored + offset. */
 export function unpackWeights(j: NpuJob, view: ByteView): Int32Array {
-  const taps = j.fs * j.fs;
   const dw = j.mode === 'dw3x3';
-  const out = new Int32Array((dw ? j.ko : j.ko * j.ki) * 9);
+  return decodeWeights(j, gatherPacked(j, view), dw ? 0 : j.ki * 9, 9, 1, (dw ? j.ko : j.ko * j.ki) * 9);
+}
+
+/** The job's packed weight words in order (row, word), 32 bytes each: rows = ko (depthwise 1),
+ * words = kiMajor (3x3 modes: kiMajor x qw bit planes), at strides wD1 and wD0 in memory. */
+function gatherPacked(j: NpuJob, view: ByteView): Uint8Array {
+  const rows = j.mode === 'dw3x3' ? 1 : j.ko;
+  const words = j.mode === 'conv1x1' ? j.nKi : j.nKi * j.qw;
   const { bytes, off } = view(j.weights);
-  const base = off;
-  const bit = (wordOff: number, i: number) => (bytes[base + wordOff + (i >>> 3)]! >>> (i & 7)) & 1;
-  if (j.mode === 'conv1x1') {
-    // word (ko, kiMajor) = 8 bit planes of 4 bytes; bit kiMinor of plane b is bit b of that weight
-    for (let ko = 0; ko < j.ko; ko++)
-      for (let ki = 0; ki < j.ki; ki++) {
-        const word = ko * j.wD1 + (ki >>> 5) * j.wD0;
-        let u = 0;
-        for (let b = 0; b < j.qw; b++) u |= bit(word, b * 32 + (ki & 31)) << b;
-        out[(ko * j.ki + ki) * 9] = u + j.weightOffset;
-      }
-    return out;
-  }
-  // 3x3: word (ko, kiMajor, bit b) holds bit b of 9 taps x 28 channels at bit tap*28 + kiMinor
-  const sub = j.subKi;
-  const rows = dw ? 1 : j.ko;
+  const out = new Uint8Array(rows * words * 32);
   for (let r = 0; r < rows; r++)
-    for (let ki = 0; ki < j.ki; ki++) {
-      const major = Math.floor(ki / sub), minor = ki % sub;
-      for (let t = 0; t < taps; t++) {
-        let u = 0;
-        for (let b = 0; b < j.qw; b++) u |= bit(r * j.wD1 + (major * j.qw + b) * j.wD0, t * sub + minor) << b;
-        out[((dw ? ki : r * j.ki + ki) * 9) + t] = u + j.weightOffset;
-      }
+    for (let k = 0; k < words; k++) {
+      const at = off + r * j.wD1 + k * j.wD0;
+      out.set(bytes.subarray(at, at + 32), (r * words + k) * 32);
     }
   return out;
+}
+
+/**
+ * Logical weights from the gathered words: weight (ko, ki, tap) + offset at
+ * ko * sKo + ki * sKi + tap * sT of an array of `size` (depthwise: the channel is ki, ko is 0).
+ * 1x1 word (ko, kiMajor) holds bit b of channel kiMinor at bit b * 32 + kiMinor (bit planes of 4
+ * bytes); 3x3 word (ko, kiMajor, b) holds bit b of tap t, channel kiMinor at bit t * subKi + kiMinor
+ * (28 channels: gone over bit by bit, set bits only).
+ */
+function decodeWeights(j: NpuJob, packed: Uint8Array, sKo: number, sKi: number, sT: number, size: number): Int32Array {
+  const out = new Int32Array(size);
+  const rows = j.mode === 'dw3x3' ? 1 : j.ko;
+  const one = j.mode === 'conv1x1';
+  const words = one ? j.nKi : j.nKi * j.qw;
+  const sub = j.subKi, qw = j.qw, ki = j.ki;
+  const taps = j.fs * j.fs;
+  for (let r = 0; r < rows; r++)
+    for (let w = 0; w < words; w++) {
+      const at = (r * words + w) * 32;
+      if (one) {
+        // 8 channels at a time: byte q of each plane, its bits spread to one byte a channel
+        for (let q = 0; q < 4; q++) {
+          let lo = 0, hi = 0;
+          for (let b = 0; b < qw; b++) {
+            const v = packed[at + 4 * b + q]!;
+            lo |= SPREAD[v & 15]! << b;
+            hi |= SPREAD[v >>> 4]! << b;
+          }
+          const c0 = w * 32 + q * 8;
+          for (let i = 0; i < 8 && c0 + i < ki; i++) out[r * sKo + (c0 + i) * sKi] = ((i < 4 ? lo : hi) >>> (8 * (i & 3))) & 0xff;
+        }
+        continue;
+      }
+      const major = (w / qw) | 0;
+      const b = w % qw;
+      for (let byte = 0; byte < 32; byte++) {
+        let v = packed[at + byte]!;
+        while (v !== 0) {
+          const low = v & -v;
+          v ^= low;
+          const p = byte * 8 + 31 - Math.clz32(low);
+          const t = (p / sub) | 0;
+          const c = major * sub + p - t * sub;
+          if (t < taps && c < ki) out[r * sKo + c * sKi + t * sT] |= 1 << b;
+        }
+      }
+    }
+  const off = j.weightOffset;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < ki; c++) for (let t = 0; t < taps; t++) out[r * sKo + c * sKi + t * sT] += off;
+  return out;
+}
+
+/** SPREAD[n]: the 4 bits of n, one a byte (bit i in bit 0 of byte i). */
+const SPREAD = Uint32Array.from({ length: 16 }, (_, n) => (n & 1) | ((n & 2) << 7) | ((n & 4) << 14) | ((n & 8) << 21));
+
+/**
+ * Unpacked weights of recent jobs, for jobs that use the same packed words again (tiles over the
+ * pixels, the next token). An entry is used only when the words in memory now equal the words it
+ * was made from (and the job's weight geometry is the same), so writes to the weights need no
+ * tracking. Logical layout for computeJob: dense modes [tap][ki][ko] (the ko loop innermost),
+ * depthwise [k][9].
+ */
+export class WeightCache {
+  private readonly entries = new Map<string, { packed: Uint8Array; w: Int32Array }>();
+  constructor(private readonly capacity = 32) {}
+
+  get(j: NpuJob, view: ByteView): Int32Array {
+    const key = `${j.weights} ${j.mode} ${j.ko} ${j.ki} ${j.qw} ${j.wD0} ${j.wD1} ${j.weightOffset}`;
+    const packed = gatherPacked(j, view);
+    const e = this.entries.get(key);
+    if (e !== undefined && sameBytes(e.packed, packed)) return e.w;
+    const w = j.mode === 'dw3x3' ? decodeWeights(j, packed, 0, 9, 1, j.ko * 9) : decodeWeights(j, packed, 1, j.ko, j.ki * j.ko, j.fs * j.fs * j.ki * j.ko);
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { packed, w });
+    return w;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  const a32 = new Int32Array(a.buffer, a.byteOffset, a.length >> 2), b32 = new Int32Array(b.buffer, b.byteOffset, b.length >> 2);
+  for (let i = 0; i < a32.length; i++) if (a32[i] !== b32[i]) return false;
+  return true;
 }
 
 /** acc * scale + bias, saturated to int32, exact for 32-bit scales too. */
@@ -62,10 +133,10 @@ export function scaleBias(acc: number, scale: number, bias: number): number {
 }
 
 /** Run job j on memory; returns the output writes (one per output pixel, all channels). */
-export function computeJob(j: NpuJob, view: ByteView): OutputWrite[] {
-  const w = unpackWeights(j, view);
+export function computeJob(j: NpuJob, view: ByteView, cache: WeightCache = new WeightCache(1)): OutputWrite[] {
+  const w = cache.get(j, view);
   const inV = view(j.infeat);
-  const inBytes = inV.bytes;
+  const inBytes = j.inSigned ? new Int8Array(inV.bytes.buffer, inV.bytes.byteOffset, inV.bytes.length) : inV.bytes;
   const inBase = inV.off;
   const { top, right, bottom, left } = j.pad;
   const padV = j.inSigned ? (j.pad.value << 24) >> 24 : j.pad.value;
@@ -79,34 +150,35 @@ export function computeJob(j: NpuJob, view: ByteView): OutputWrite[] {
   const bi = j.normQuant && j.bias ? view(j.scaleBias) : null;
   const rd32 = (v: { bytes: Uint8Array; off: number }, o: number) =>
     v.bytes[v.off + o]! | (v.bytes[v.off + o + 1]! << 8) | (v.bytes[v.off + o + 2]! << 16) | (v.bytes[v.off + o + 3]! << 24);
-  const px = (y: number, x: number, k: number): number => {
-    if (y < top || y >= j.hin - bottom || x < left || x >= j.win - right) return padV;
-    const b = inBytes[inBase + y * j.inD1 + x * j.inD0 + k]!;
-    return j.inSigned ? (b << 24) >> 24 : b;
-  };
   const writes: OutputWrite[] = [];
-  const acc = new Int32Array(j.ko);
+  const KO = j.ko, KI = j.ki, dw = j.mode === 'dw3x3';
+  const y0 = top, y1 = j.hin - bottom, x0 = left, x1 = j.win - right;
+  const acc = new Int32Array(KO);
   for (let y = 0; y < j.ho; y++)
     for (let x = 0; x < j.wo; x++) {
       const o = y * j.outD2 + x * j.outD1;
-      for (let ko = 0; ko < j.ko; ko++) acc[ko] = j.streamIn ? rd32(outV, o + ko * 4) : 0;
+      for (let ko = 0; ko < KO; ko++) acc[ko] = j.streamIn ? rd32(outV, o + ko * 4) : 0;
       for (let ky = ky0; ky < kyEnd; ky++)
         for (let kx = kx0; kx < kxEnd; kx++) {
           const iy = y * j.stride + ky, ix = x * j.stride + kx;
-          const t = ky * 3 + kx;
-          if (j.mode === 'dw3x3') {
-            for (let k = 0; k < j.ko; k++) acc[k] = (acc[k]! + px(iy, ix, k) * w[k * 9 + t]!) | 0;
+          const inside = iy >= y0 && iy < y1 && ix >= x0 && ix < x1;
+          const at = inBase + iy * j.inD1 + ix * j.inD0;
+          if (dw) {
+            const t = ky * 3 + kx;
+            for (let k = 0; k < KO; k++) acc[k] = (acc[k]! + (inside ? inBytes[at + k]! : padV) * w[k * 9 + t]!) | 0;
           } else {
-            for (let ki = 0; ki < j.ki; ki++) {
-              const xv = px(iy, ix, ki);
+            const tap = (ky * j.fs + kx) * KI * KO;
+            for (let ki = 0; ki < KI; ki++) {
+              const xv = inside ? inBytes[at + ki]! : padV;
               if (xv === 0) continue;
-              for (let ko = 0; ko < j.ko; ko++) acc[ko] = (acc[ko]! + xv * w[(ko * j.ki + ki) * 9 + t]!) | 0;
+              const row = tap + ki * KO;
+              for (let ko = 0; ko < KO; ko++) acc[ko] = (acc[ko]! + xv * w[row + ko]!) | 0;
             }
           }
         }
-      const data = new Uint8Array(j.ko * ob);
+      const data = new Uint8Array(KO * ob);
       const dv = new DataView(data.buffer);
-      for (let ko = 0; ko < j.ko; ko++) {
+      for (let ko = 0; ko < KO; ko++) {
         let v = acc[ko]!;
         if (j.normQuant) {
           const s = j.scaleBits === 8 ? sc!.bytes[sc!.off + ko]! : rd32(sc!, ko * 4) >>> 0;

@@ -9,7 +9,7 @@
 // of it (the NPU books its banks before the cores get there). Inputs are read when the job starts;
 // the outputs land, and event 12 is raised, at the job's last cycle.
 import type { ClusterDevice, DeviceContext, EngineStats } from '../src/sim/cluster/device.js';
-import { computeJob, type OutputWrite } from './compute.js';
+import { computeJob, WeightCache, type OutputWrite } from './compute.js';
 import { decodeJob, JobError, type NpuJob, type Resolve } from './job.js';
 import { ACQUIRE_FULL, JOB_WORDS, NPU_EVENT_LINE, NPU_PRIORITY_WINDOW, NPU_WINDOW, NPU_WINDOW_SIZE, REG, STATUS_CTX } from './regs.js';
 import { JobTimer, jobSteps } from './timing.js';
@@ -62,6 +62,7 @@ export class Neureka implements ClusterDevice {
   private finished = 0;
   private l1 = 0;
   private readonly resolve: Resolve;
+  private readonly weightCache = new WeightCache();
   /** the trace track, made at the first job (a run without NPU jobs has no NPU track) */
   private track: number | undefined;
 
@@ -200,7 +201,7 @@ export class Neureka implements ClusterDevice {
         if (start >= until) break;
         // the NPU's own order: an earlier job's outputs are in memory before this one reads its inputs
         for (const q of this.queue) if (q.end < start) this.commit(q);
-        next.writes = computeJob(next.job, this.view);
+        next.writes = computeJob(next.job, this.view, this.weightCache);
         this.running = next;
         this.timer = new JobTimer(next.job, jobSteps(next.job), start);
         this.lastStarted = next.id;
