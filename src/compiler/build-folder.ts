@@ -31,8 +31,9 @@ import { compileGraph, DEFAULT_OPTIONS, type CompileOptions, type Compiled } fro
 import { l1Minimum } from './plan.js';
 import { untiledCycles } from './tile.js';
 import { PLATFORMS, platformByName, siracusa, type Platform } from '../sim/platform/siracusa.js';
-
-export const MANIFEST_FORMAT = 'deeploy-sim-build/1';
+import { MANIFEST_FORMAT, type Manifest, type ManifestBuffer } from './manifest.js';
+// the manifest (format, types, reader) is its own module: `run` and `report` read it without loading the compiler
+export { MANIFEST_FORMAT, readManifest, type Manifest, type ManifestBuffer } from './manifest.js';
 
 export interface CompileRequest extends Partial<Omit<CompileOptions, 'platform'>> {
   /** Platform name (PLATFORMS in src/sim/platform/siracusa.ts); default siracusa. */
@@ -55,56 +56,6 @@ export interface CompileResult {
   elf?: string;
   manifest: Manifest;
   compiled: Compiled;
-}
-
-export interface ManifestBuffer {
-  name: string;
-  tensors: string[];
-  kind: string;
-  level: string;
-  address: number | null;
-  offset: number;
-  size: number;
-  dtype?: string;
-  shape?: number[];
-  lifetime: [number, number];
-}
-
-export interface Manifest {
-  format: string;
-  network: string;
-  source: string;
-  platform: { name: string; cores: number; l1: number; l2: number; wmem: number };
-  options: Record<string, unknown>;
-  tools: Record<string, string>;
-  layers: {
-    index: number;
-    name: string;
-    function: string;
-    op: string;
-    from: string[];
-    kernel: string;
-    engine: string;
-    /** Why a requantised conv / GEMM / MatMul stays on the cluster (src/compiler/npu/assign.ts). */
-    engineReason?: string;
-    /** Predicted whole-layer cycles on each engine (NPU candidates that the NPU can run). */
-    enginePrediction?: { npu: number; cluster: number };
-    tiling: string;
-    /** The tiler's schedule (tiled layers): tile sizes per dimension, tiles, DMA bytes, prediction. */
-    tiles?: { dims: { name: string; size: number; tile: number }[]; count: number; l1Bytes: number; dmaBytesIn: number; dmaBytesOut: number; predictedCycles: number };
-    estimatedCycles: number;
-    ops: number;
-    inputs: string[];
-    outputs: string[];
-  }[];
-  buffers: ManifestBuffer[];
-  memory: { levels: { level: string; base: number; capacity: number; used: number }[]; peakLiveActivations: number; verified: boolean };
-  inputs: { name: string; dtype: string; shape: number[]; address: number | null }[];
-  outputs: { name: string; dtype: string; shape: number[]; address: number | null }[];
-  golden: { inputs: string; outputs: string; source: string };
-  elf: string | null;
-  build: { command: string[] | null };
-  compileMs: Record<string, number>;
 }
 
 /** The kernel library's C sources (src/compiler/kernels/). */
@@ -465,21 +416,6 @@ function makeManifest(
 function untiledEstimate(L: Compiled['constants']['layers'][number], cores: number): number {
   if (!L.bound.binding.tiling) return Math.round(L.bound.mapping.cycles(L.bound.params, cores));
   return Math.round(untiledCycles(L, cores));
-}
-
-export function readManifest(dir: string): Manifest | undefined {
-  const p = join(dir, 'manifest.json');
-  if (!existsSync(p)) return undefined;
-  const text = tryFs(p, 'read the manifest', () => readFileSync(p, 'utf8'));
-  let m: Manifest;
-  try {
-    m = JSON.parse(text) as Manifest;
-  } catch (e) {
-    throw new InputError(`${p}: not valid JSON (${(e as Error).message}); rebuild the folder with deeploy-sim compile`);
-  }
-  if (typeof m !== 'object' || m === null || typeof m.format !== 'string' || !m.format.startsWith('deeploy-sim-build/') || !Array.isArray(m.outputs))
-    throw new InputError(`${p}: not a ${MANIFEST_FORMAT} manifest; rebuild the folder with deeploy-sim compile`);
-  return m;
 }
 
 export { DTYPES };

@@ -12,7 +12,7 @@ import type { DType } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
 import { readNpz } from '../frontend/npy.js';
 import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
-import { readManifest, type Manifest } from './build-folder.js';
+import { readManifest, type Manifest } from './manifest.js';
 import { readElfSymbols } from './elf.js';
 
 /** Float outputs match within 1e-4 (Deeploy's harness); integers bit for bit. */

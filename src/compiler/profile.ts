@@ -3,7 +3,7 @@
 // tile DMAs) and the manifest (tiles, DMA bytes, predicted cycles, operations).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Manifest } from './build-folder.js';
+import type { Manifest } from './manifest.js';
 import { readElfSymbols } from './elf.js';
 import type { RegionCauses } from '../sim/cluster/layer-marks.js';
 import { mainStall } from '../report/layer-causes.js';

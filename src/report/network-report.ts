@@ -2,7 +2,7 @@
 // how close each layer gets to the platform's roofline, the memory plan, and the energy split.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from '../compiler/build-folder.js';
+import type { Manifest } from '../compiler/manifest.js';
 import { energyTable, type EnergyEntry } from '../sim/energy.js';
 import { renderCharts, type Chart } from './charts.js';
 import { esc, page, section, table } from './html.js';

@@ -6,7 +6,7 @@
 // traced stalls per core) cut at boundaries matched from the layer lengths (attribute.ts).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest, type Manifest } from '../compiler/build-folder.js';
+import { readManifest, type Manifest } from '../compiler/manifest.js';
 import { readProfile } from '../compiler/profile.js';
 import { hostCheck, parseSummary } from '../compiler/golden-check.js';
 import { InputError } from '../errors.js';

@@ -8,7 +8,7 @@ import { goldenHook } from '../../compiler/golden-check.js';
 import { formatProfile, readProfile } from '../../compiler/profile.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest } from '../../compiler/build-folder.js';
+import { readManifest } from '../../compiler/manifest.js';
 import { buildHasMarks, makeRecord, markTable, saveRecord, sumStalls } from '../../report/record.js';
 import { layerCausesJson, markedLayers } from '../../report/layer-causes.js';
 import { DEFAULT_OPERATING_POINT, estimateEnergy } from '../../sim/energy.js';
