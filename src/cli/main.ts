@@ -1,12 +1,23 @@
 #!/usr/bin/env node
 // deeploy-sim: one binary, one subcommand per job (contracts.md). Each subcommand lives in
 // ./commands/<name>.ts and exports a yargs CommandModule.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { DeeployError, ExitCode } from '../errors.js';
 import { commandsFor } from './commands/index.js';
+import { plainArgs } from './fast-args.js';
+
+/** `run` with a plain command line skips yargs (fast-args.ts): what a network's run costs is
+ * mostly the run, not the start-up. */
+async function plainRun(argv: readonly string[]): Promise<(() => Promise<void>) | undefined> {
+  if (argv[0] !== 'run') return undefined;
+  const { runCommand, RUN_OPTIONS } = await import('./commands/run.js');
+  const args = plainArgs(argv.slice(1), 'program', RUN_OPTIONS);
+  return args && (async () => void (await runCommand.handler(args as never)));
+}
 
 export async function main(argv: string[]): Promise<number> {
+  const plain = await plainRun(argv);
+  if (plain) return finish(plain);
+  const { default: yargs } = await import('yargs');
   let parser = yargs(argv)
     .scriptName('deeploy-sim')
     .strict()
@@ -19,8 +30,13 @@ export async function main(argv: string[]): Promise<number> {
       throw new DeeployError(`${msg} (see deeploy-sim --help)`, ExitCode.badInput);
     });
   for (const command of await commandsFor(argv)) parser = parser.command(command);
+  return finish(() => parser.parseAsync());
+}
+
+/** Run a command; its exit code, or the one of the error it threw. */
+async function finish(command: () => Promise<unknown>): Promise<number> {
   try {
-    await parser.parseAsync();
+    await command();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof DeeployError) {
@@ -38,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(hideBin(process.argv)).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,6 +1,6 @@
 // deeploy-sim run <build-dir | program.elf>: run a program on the simulated core (contracts.md).
 import { writeSync } from 'node:fs';
-import type { CommandModule } from 'yargs';
+import type { CommandModule, Options } from 'yargs';
 import { FaultError, InputError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
 import { Cluster } from '../../sim/cluster/cluster.js';
@@ -16,7 +16,7 @@ import { operatingPointArgs } from './operating-point.js';
 import { AtomicFileStream, checkOutputFile, writeOutputFile } from '../../io/outputs.js';
 import { CORES, numberOption } from '../options.js';
 
-interface RunArgs {
+export interface RunArgs {
   program: string;
   'max-instructions'?: number;
   'max-cycles'?: number;
@@ -34,22 +34,27 @@ const hex = (v: number, w: number) => (v >>> 0).toString(16).padStart(w, '0');
 
 const RUNTIME_LINE = /^Runtime: \d+ cycles$/m;
 
+/** run's options (besides the program): yargs' builder and the plain-argument path of main.ts (fast-args.ts) read the same table. */
+export const RUN_OPTIONS: Record<string, Options> = {
+  'max-instructions': numberOption('max-instructions', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N instructions' }),
+  'max-cycles': numberOption('max-cycles', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N cycles' }),
+  itrace: { type: 'string', describe: 'write one line per retired instruction to FILE' },
+  json: { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' },
+  cores: numberOption('cores', CORES, { default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' }),
+  trace: { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core, the DMA and the NPU to FILE' },
+  'freq-mhz': numberOption('freq-mhz', { min: 0, exclusiveMin: true }, { describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }),
+  voltage: numberOption('voltage', { min: 0, exclusiveMin: true }, { describe: 'supply voltage of the energy estimate (0.65..0.8 V; default 0.8)' }),
+  record: { type: 'boolean', default: true, describe: 'a build folder: keep the run\'s statistics in <build>/stats for `deeploy-sim report` (--no-record: do not)' },
+  profile: { type: 'boolean', default: false, describe: 'print the per-layer table of a build folder (cycles, DMA wait, DMA bytes, MAC/cycle, tiles, predicted)' },
+};
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <program>',
   describe: 'run a RISC-V ELF (or <build-dir>/network.elf) on the simulated Siracusa cluster',
   builder: (y) =>
     y
       .positional('program', { type: 'string', demandOption: true, describe: 'program.elf or build directory' })
-      .option('max-instructions', numberOption('max-instructions', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N instructions' }))
-      .option('max-cycles', numberOption('max-cycles', { integer: true, min: 1 }, { describe: 'stop with exit 3 after N cycles' }))
-      .option('itrace', { type: 'string', describe: 'write one line per retired instruction to FILE' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last line' })
-      .option('cores', numberOption('cores', CORES, { default: 8, describe: 'cluster cores (1..8); core 0 runs main, the others wait in the event unit' }))
-      .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON (Perfetto) with one track per core, the DMA and the NPU to FILE' })
-      .option('freq-mhz', numberOption('freq-mhz', { min: 0, exclusiveMin: true }, { describe: 'cluster clock for the energy report\'s average power (no default: cycles only)' }))
-      .option('voltage', numberOption('voltage', { min: 0, exclusiveMin: true }, { describe: 'supply voltage of the energy estimate (0.65..0.8 V; default 0.8)' }))
-      .option('record', { type: 'boolean', default: true, describe: 'a build folder: keep the run\'s statistics in <build>/stats for `deeploy-sim report` (--no-record: do not)' })
-      .option('profile', { type: 'boolean', default: false, describe: 'print the per-layer table of a build folder (cycles, DMA wait, DMA bytes, MAC/cycle, tiles, predicted)' }) as never,
+      .options(RUN_OPTIONS) as never,
   handler: (args) => {
     // Inputs first: a missing or malformed ELF is reported before any output file is touched.
     const elf = resolveProgram(args.program);
