@@ -12,7 +12,7 @@ import type { ClusterDevice, DeviceContext, EngineStats } from '../src/sim/clust
 import { computeJob, WeightCache, type OutputWrite } from './compute.js';
 import { decodeJob, JobError, type NpuJob, type Resolve } from './job.js';
 import { ACQUIRE_FULL, JOB_WORDS, NPU_EVENT_LINE, NPU_PRIORITY_WINDOW, NPU_WINDOW, NPU_WINDOW_SIZE, REG, STATUS_CTX } from './regs.js';
-import { JobTimer, jobSteps } from './timing.js';
+import { JobTimer, jobSteps, type JobSteps } from './timing.js';
 
 /** Priority register reset value: cores first, the NPU waits at most 255 cycles per access (assumption). */
 export const PRIORITY_RESET = 0xff;
@@ -63,6 +63,8 @@ export class Neureka implements ClusterDevice {
   private l1 = 0;
   private readonly resolve: Resolve;
   private readonly weightCache = new WeightCache();
+  /** unrolled FSM steps by job words (a program runs the same jobs again: the next token, tile or run) */
+  private readonly stepsCache = new Map<string, JobSteps>();
   /** the trace track, made at the first job (a run without NPU jobs has no NPU track) */
   private track: number | undefined;
 
@@ -192,6 +194,7 @@ export class Neureka implements ClusterDevice {
   }
 
   advance(t: number): void {
+    if (this.timer === null && this.queue.length === 0) return; // idle: nothing to run or retire
     const until = (this.priority & PRIORITY_NPU_FIRST) !== 0 && t !== Infinity ? t + 2 * this.ctx.quantum : t;
     for (;;) {
       if (!this.timer) {
@@ -203,7 +206,7 @@ export class Neureka implements ClusterDevice {
         for (const q of this.queue) if (q.end < start) this.commit(q);
         next.writes = computeJob(next.job, this.view, this.weightCache);
         this.running = next;
-        this.timer = new JobTimer(next.job, jobSteps(next.job), start);
+        this.timer = new JobTimer(next.job, this.stepsOf(next), start);
         this.lastStarted = next.id;
       }
       const tm = this.timer;
@@ -220,6 +223,18 @@ export class Neureka implements ClusterDevice {
       this.running = null;
     }
     this.retire(t);
+  }
+
+  /** The job's FSM steps: a pure function of its words (JobTimer only reads them). */
+  private stepsOf(q: Queued): JobSteps {
+    const key = q.words.join(',');
+    let steps = this.stepsCache.get(key);
+    if (steps === undefined) {
+      steps = jobSteps(q.job);
+      if (this.stepsCache.size >= 512) this.stepsCache.delete(this.stepsCache.keys().next().value!);
+      this.stepsCache.set(key, steps);
+    }
+    return steps;
   }
 
   /** Jobs that ended at or before t: outputs in memory, event 12 raised, context free. */
