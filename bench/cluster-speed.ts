@@ -73,13 +73,19 @@ function timeClusterOnce(elf: string): { mips: number; instr: number; cycles: nu
   return { mips: r.instructions / s / 1e6, instr: r.instructions, cycles: r.cycles, s };
 }
 
-/** `deeploy-sim run DIR --json` as a whole process (node start-up, imports, ELF, run, report): CPU and wall seconds. */
+/** `deeploy-sim run DIR --json` as a whole process (node start-up, imports, ELF, run, report):
+ * CPU and wall seconds, the run of least CPU of three (start-up is a large share and noisy). */
 function timeCli(dir: string): { cpu: number; wall: number; instr: number } {
-  const t0 = performance.now();
-  const t = execFileSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; { time node "$0" run "$1" --json >"$1/run.json"; } 2>&1`, CLI, dir]).toString().trim().split(/\s+/).map(Number);
-  const wall = (performance.now() - t0) / 1000;
-  const j = JSON.parse(execFileSync('tail', ['-n', '1', join(dir, 'run.json')]).toString()) as { instructions: number[] };
-  return { cpu: t[0]! + t[1]!, wall, instr: j.instructions.reduce((a, b) => a + b, 0) };
+  let best = { cpu: Infinity, wall: 0, instr: 0 };
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    const t = execFileSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; { time node "$0" run "$1" --json >"$1/run.json"; } 2>&1`, CLI, dir]).toString().trim().split(/\s+/).map(Number);
+    const wall = (performance.now() - t0) / 1000;
+    const j = JSON.parse(execFileSync('tail', ['-n', '1', join(dir, 'run.json')]).toString()) as { instructions: number[] };
+    const cpu = t[0]! + t[1]!;
+    if (cpu < best.cpu) best = { cpu, wall, instr: j.instructions.reduce((a, b) => a + b, 0) };
+  }
+  return best;
 }
 
 async function networks(): Promise<void> {
@@ -96,7 +102,7 @@ async function networks(): Promise<void> {
     const cli = timeCli(dir);
     console.log(
       `  ${name.padEnd(21)} ${first.instr} instructions, ${first.cycles} cycles: first run ${first.s.toFixed(3)} s CPU = ${first.mips.toFixed(1)} MIPS; ` +
-        `run --json process ${cli.cpu.toFixed(2)} s CPU (${cli.wall.toFixed(2)} s wall) = ${(cli.instr / cli.cpu / 1e6).toFixed(1)} MIPS with start-up`,
+        `run --json process (best of 3) ${cli.cpu.toFixed(2)} s CPU (${cli.wall.toFixed(2)} s wall) = ${(cli.instr / cli.cpu / 1e6).toFixed(1)} MIPS with start-up`,
     );
   }
 }
