@@ -49,6 +49,8 @@ export class Neureka implements ClusterDevice {
   priority = PRIORITY_RESET;
   /** every job run, in order */
   readonly jobStats: NpuJobStats[] = [];
+  /** their sums (engineStats is asked at every layer mark and after every sim-engine step) */
+  private readonly totals = { jobs: 0, busyCycles: 0, macs: 0, stallCycles: 0 };
   private nextId = 0;
   private nextCtx = 0;
   /** job being written (between ACQUIRE and TRIGGER) */
@@ -217,6 +219,10 @@ export class Neureka implements ClusterDevice {
       this.l1 += tm.l1Bytes;
       const st: NpuJobStats = { id: q.id, mode: q.job.mode, trigger: q.trigger, start: tm.start, end: tm.clock, macs: q.job.macs, busyCycles: tm.clock - tm.start, stallCycles: tm.stallCycles };
       this.jobStats.push(st);
+      this.totals.jobs++;
+      this.totals.busyCycles += st.busyCycles;
+      this.totals.macs += st.macs;
+      this.totals.stallCycles += st.stallCycles;
       const tr = this.ctx.trace;
       if (tr) tr.span((this.track ??= tr.track('NPU (N-EUREKA)')), st.start, st.end, `job ${q.id} ${q.job.mode}`, { macs: st.macs, stallCycles: st.stallCycles });
       this.timer = null;
@@ -267,14 +273,7 @@ export class Neureka implements ClusterDevice {
   }
 
   engineStats(): EngineStats {
-    const s = { jobs: 0, busyCycles: 0, macs: 0, stallCycles: 0 };
-    for (const j of this.jobStats) {
-      s.jobs++;
-      s.busyCycles += j.busyCycles;
-      s.macs += j.macs;
-      s.stallCycles += j.stallCycles;
-    }
-    return s;
+    return { ...this.totals };
   }
 
   l1Bytes(): number {
