@@ -313,6 +313,14 @@ NO_LIBCALLS void *memset(void *dst, int c, size_t n) {
 
 NO_LIBCALLS int memcmp(const void *a, const void *b, size_t n) {
   const unsigned char *p = a, *q = b;
+  /* equal words are skipped four bytes at a time (the harness compares whole outputs in L2); the
+     first differing word is then ordered byte by byte below */
+  if ((((uintptr_t)p | (uintptr_t)q) & 3) == 0)
+    while (n >= 4 && *(const u32a *)p == *(const u32a *)q) {
+      p += 4;
+      q += 4;
+      n -= 4;
+    }
   for (size_t i = 0; i < n; i++)
     if (p[i] != q[i]) return p[i] < q[i] ? -1 : 1;
   return 0;

@@ -49,6 +49,18 @@ static void check_mem(void) {
   CHECK(memcmp("abd", "abc", 3) > 0);
   CHECK(memcmp("ab\x80", "ab\x01", 3) > 0); /* unsigned comparison */
   CHECK(memcmp("xyz", "xyq", 2) == 0);
+  /* aligned buffers (the word-at-a-time path): a difference in every byte position of a later
+     word, ordered by its first differing byte, and an unaligned tail after equal words */
+  static uint32_t wa[8], wb[8];
+  for (int pos = 0; pos < 32; pos++) {
+    for (int i = 0; i < 8; i++) wa[i] = wb[i] = 0x80808080u + (uint32_t)i;
+    ((unsigned char *)wb)[pos] ^= 0x81;
+    int want = ((unsigned char *)wa)[pos] < ((unsigned char *)wb)[pos] ? -1 : 1;
+    int got = memcmp(wa, wb, 32);
+    CHECK((got < 0 ? -1 : got > 0) == want);
+    CHECK(memcmp(wa, wb, (size_t)pos) == 0);
+    CHECK(memcmp(wa, wb, (size_t)pos + 1) != 0);
+  }
   CHECK(strlen("") == 0 && strlen("hello") == 5);
   CHECK(strcmp("abc", "abc") == 0 && strcmp("abc", "abd") < 0 && strcmp("b", "a") > 0);
   CHECK(strncmp("abcdef", "abcxyz", 3) == 0 && strncmp("abcdef", "abcxyz", 4) < 0);
