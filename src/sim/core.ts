@@ -345,7 +345,7 @@ export class Core {
               rs[0] = 0;
               rs[1] = pend;
               reg = r;
-              pc = r.fn(this, x, limit - retired, end0, end1);
+              pc = r.fn(this, x, limit - retired, end0, end1, r);
               reg = undefined;
               if (rs[0] !== 0) {
                 retired += rs[0];

@@ -66,7 +66,7 @@ export interface CompiledBlock {
   readonly span: number;
   readonly pcs: Int32Array;
   /** static cycles before instruction k */
-  readonly prefix: Float64Array;
+  readonly prefix: Int32Array;
   // Statistics without work per instruction: the core counts block executions per exit (slot 0 =
   // ran to the end, slot j+1 = left through side exit j), and stall causes and instruction
   // classes are summed from the static data below when asked (Core.counters()).
@@ -122,7 +122,7 @@ export const NO_BLOCK: CompiledBlock = {
   firstRead: 0,
   lastLoad: 0,
   pcs: new Int32Array(0),
-  prefix: new Float64Array(0),
+  prefix: new Int32Array(0),
   icls: new Uint8Array(0),
   extra: new Uint8Array(0),
   lu: new Uint8Array(0),
@@ -400,7 +400,7 @@ export function compileBlock(
     firstRead,
     lastLoad: prevLoad,
     pcs: new Int32Array(pcs),
-    prefix: new Float64Array(prefix),
+    prefix: new Int32Array(prefix),
     icls: new Uint8Array(icls),
     extra: new Uint8Array(extra),
     lu: new Uint8Array(lu),
@@ -510,6 +510,8 @@ const MAX_REGION_INSNS = 192;
  * machine, and ran it in its bytecode interpreter meanwhile). */
 let INLINE_REGION_INSNS = Number(process.env.DSIM_INLINE_REGION_INSNS ?? 64);
 let REGIONS = process.env.DSIM_NO_REGIONS === undefined;
+/** Guest registers as JS locals in inline regions (registersAsLocals; DSIM_NO_LOCAL_REGS=1: off, for A/B). */
+let LOCAL_REGS = process.env.DSIM_NO_LOCAL_REGS === undefined;
 let regionsBuilt = 0;
 /** Regions compiled so far in this process (tests check that a program really ran in regions). */
 export function regionCount(): number {
@@ -534,15 +536,22 @@ export function setRegions(o: Partial<RegionOptions>): RegionOptions {
 /** Runs blocks from the head's start; returns the next pc with c.rst[0] (instructions retired) and
  * c.rst[1] (load-use mask) set (c.rst[1] is the mask at entry). `budget`: instructions the core may still retire; e0/e1: the
  * active hardware-loop ends (1 when inactive). */
-export type RegionFn = (c: BlockHost, x: Int32Array, budget: number, e0: number, e1: number) => number;
+export type RegionFn = (c: BlockHost, x: Int32Array, budget: number, e0: number, e1: number, r: BlockRegion) => number;
 export interface BlockRegion {
   readonly fn: RegionFn;
   readonly blocks: readonly CompiledBlock[];
+  /** the blocks' exit counters and (a region that calls them) their functions: per Memory, so
+   * passed in rather than closed over (one closure serves every run of the same code) */
+  readonly K: readonly Float64Array[];
+  readonly B: readonly CompiledBlock['fn'][];
   /** CODE_EPOCH when its blocks were last known alive */
   epoch: number;
 }
-type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, K: Float64Array[], G: Int32Array, B: CompiledBlock['fn'][]) => RegionFn;
-const REGION_FACTORIES = new Map<string, RegionFactory>();
+type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, G: Int32Array) => RegionFn;
+/** Region functions by source and constants. One closure for the same code in every Memory: a new
+ * closure per run (each runProgram builds a new Memory) had V8 compile the region again every
+ * other run (20-60 ms each, in its baseline tiers meanwhile). */
+const REGION_FNS = new Map<string, { M: Helpers; fn: RegionFn }>();
 
 /** Static successors of a block: side-exit targets, the taken target of its last branch or jal, and
  * its fall-through (a jalr's target is known only when it runs). */
@@ -655,24 +664,49 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
     return `${enter}B:{\n${body}\n}\n${full}`;
   });
   const head = blocks[0];
+  let loop =
+    // The state is stored before every block, not after the loop: a path the function had not run
+    // when V8 optimised it (on-stack, inside the loop) deoptimised it at every return. In a typed
+    // array: stores to fields of the core allocated (GC went from 4% to 20% on branchy code).
+    `L:for(;;){R[0]=n;R[1]=pend;switch(pc){\n${cases.join('\n')}\n}break;}`;
+  if (inline && LOCAL_REGS) loop = registersAsLocals(loop);
   const src =
     // H: a hardware loop is active (its end inside a block hands the block back to the core);
     // inr(): is e in [s, s + span] (int32 arithmetic: a uint32 comparison made V8 use doubles)
     `const inr=(e,s,span)=>{const d=(e-s)|0;return d>=0&&d<=span;};\n` +
-    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1){const R=c.rst,g=G[0],H=e0!==1||e1!==1;let pc=${head.start},n=0,pend=R[1];\n` +
-    // The state is stored before every block, not after the loop: a path the function had not run
-    // when V8 optimised it (on-stack, inside the loop) deoptimised it at every return. In a typed
-    // array: stores to fields of the core allocated (GC went from 4% to 20% on branchy code).
-    `L:for(;;){R[0]=n;R[1]=pend;switch(pc){\n${cases.join('\n')}\n}break;}\nreturn pc;};`;
-  let factory = REGION_FACTORIES.get(src);
-  if (!factory) {
-    factory = new Function('F', 'M', 'BR', 'LU', 'K', 'G', 'B', src) as RegionFactory;
-    if (REGION_FACTORIES.size > 10_000) REGION_FACTORIES.clear();
-    REGION_FACTORIES.set(src, factory);
+    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1,r){const R=c.rst,K=r.K,B=r.B,g=G[0],H=e0!==1||e1!==1;let pc=${head.start},n=0,pend=R[1];\n` +
+    `${loop}\nreturn pc;};`;
+  const key = `${head.br}|${loadUse}|${src}`;
+  let cached = REGION_FNS.get(key);
+  if (!cached || cached.M !== head.helpers) {
+    const factory = new Function('F', 'M', 'BR', 'LU', 'G', src) as RegionFactory;
+    if (REGION_FNS.size > 10_000) REGION_FNS.clear();
+    REGION_FNS.set(key, (cached = { M: head.helpers, fn: factory(jitTables().alu, head.helpers, head.br, loadUse, CODE_EPOCH) }));
   }
-  const fns = blocks.map((b) => b.fn);
-  const fn = factory(jitTables().alu, head.helpers, head.br, loadUse, blocks.map((b) => b.cnt), CODE_EPOCH, fns);
-  return { fn, blocks, epoch: CODE_EPOCH[0] };
+  return { fn: cached.fn, blocks, K: blocks.map((b) => b.cnt), B: blocks.map((b) => b.fn), epoch: CODE_EPOCH[0] };
+}
+
+/**
+ * The guest registers of an inline region's code as JS locals (V8 keeps them in machine registers
+ * instead of loading and storing the register file around every instruction): loaded once on
+ * entry, and the written ones stored back however the region is left — a return, or a trap,
+ * sleep or exit thrown by a memory access (the `finally`), whose instruction has not written its
+ * destination yet, so the register file is exactly that of block-by-block execution. Only for
+ * inline regions: a block's own function works on the register file.
+ */
+function registersAsLocals(code: string): string {
+  const used = new Set<number>();
+  const written = new Set<number>();
+  const body = code.replace(/\bx\[(\d+)\](=(?!=))?/g, (_, r: string, w: string | undefined) => {
+    used.add(Number(r));
+    if (w) written.add(Number(r));
+    return `x${r}${w ?? ''}`;
+  });
+  const regs = [...used].sort((a, b) => a - b);
+  if (regs.length === 0) return code;
+  const load = `let ${regs.map((r) => `x${r}=x[${r}]`).join(',')};`;
+  const store = [...written].sort((a, b) => a - b).map((r) => `x[${r}]=x${r};`).join('');
+  return `${load}\ntry{\n${body}\n}finally{${store}}`;
 }
 
 const INTERPRETERS = new Map<string, Interp>();
