@@ -850,6 +850,30 @@ export class Core {
 
   /** Any store of `size` bytes. */
   st(a: number, size: number, v: number): void {
+    // aligned sb/sh to L2 or L1 (byte arrays): no search of the regions (st32 has its own)
+    if (size < 4 && (a & (size - 1)) === 0) {
+      let r: Region | undefined;
+      let o = 0;
+      if (a >>> this.l2Shift === this.l2Tag) {
+        r = this.memory.l2;
+        o = a & ((1 << this.l2Shift) - 1);
+        if (size === 1) this.l2b[o] = v;
+        else this.l2h[o >>> 1] = v;
+      } else if (a >>> this.l1Shift === this.l1Tag) {
+        r = this.memory.l1;
+        o = a & ((1 << this.l1Shift) - 1);
+        if (size === 1) this.l1b[o] = v;
+        else this.l1h[o >>> 1] = v;
+      }
+      if (r !== undefined) {
+        if (r.watch[o >>> WATCH_SHIFT] !== 0) this.watchHit(r, o, a, v);
+        return;
+      }
+    }
+    this.stSlow(a, size, v);
+  }
+  /** Any store: misaligned, devices, aliases, faults. */
+  private stSlow(a: number, size: number, v: number): void {
     const r = this.memory.locate(a);
     const o = this.memory.lastOffset;
     if (r && o + size <= r.size) {
