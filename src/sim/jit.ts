@@ -156,6 +156,10 @@ const set = (rd: Opnd, expr: string) => (rd === 0 ? '' : `x[${rd}]=${expr};`);
 const add = (a: Opnd, b: Opnd) => (typeof a === 'number' && typeof b === 'number' ? `${(a + b) | 0}` : `((${a}+${b})|0)`);
 const u32 = (a: Opnd) => (typeof a === 'number' ? `${a >>> 0}` : `(${a}>>>0)`);
 const A = (o: Ops) => `(${X(o.rs1)}+${o.imm})|0`;
+/** A memory access: its pc first (precise traps); the marker after it is where a region that keeps
+ * the cycles in a local takes them back from the core (regionSource). */
+const ACCESS_END = '/*m*/';
+const mem = (pc: Opnd, body: string) => `c.jpc=${pc};${body}${ACCESS_END}`;
 
 const LOADS: Record<string, string> = { lb: 'c.ld8(a)', lh: 'c.ld16(a)', lw: 'c.ld32(a)', lbu: '(c.ld8(a)&255)', lhu: '(c.ld16(a)&65535)' };
 const KIND_LOAD: Record<string, string> = { LB: LOADS.lb, LH: LOADS.lh, LW: LOADS.lw, LBU: LOADS.lbu, LHU: LOADS.lhu };
@@ -212,25 +216,25 @@ const GEN: Record<string, Gen> = {
 };
 for (const [id, cond] of Object.entries(BRANCH_COND))
   GEN[id] = (o) => `if(${cond(o)}){c.cycles+=BR;c.stallCtr[${ST_BRANCH}]+=BR;return ${add(o.pc, o.imm)};}return ${o.next};`;
-for (const id of Object.keys(LOADS)) GEN[id] = (o) => `c.jpc=${o.pc};{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`;
-for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => `c.jpc=${o.pc};${store(STORE_SIZE[id], A(o), X(o.rs2))}`;
+for (const id of Object.keys(LOADS)) GEN[id] = (o) => mem(o.pc, `{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`);
+for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => mem(o.pc, `${store(STORE_SIZE[id], A(o), X(o.rs2))}`);
 
 /** XpulpV2 memory forms, by format (size/sign from the id prefix, e.g. LBU_RR_POSTINC). */
 function xpulpMem(id: string, format: string): Gen | undefined {
   const kind = id.split('_')[0];
   switch (format) {
     case 'Format_LPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const v=${KIND_LOAD[kind].replace('a)', 'a)')};x[${o.rs1}]=(a+${o.imm})|0;${set(o.rd, 'v')}}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};const v=${KIND_LOAD[kind].replace('a)', 'a)')};x[${o.rs1}]=(a+${o.imm})|0;${set(o.rd, 'v')}}`);
     case 'Format_LR':
-      return (o) => `c.jpc=${o.pc};{const a=(${X(o.rs1)}+${X(o.rs2)})|0;const v=${KIND_LOAD[kind]};${set(o.rd, 'v')}}`;
+      return (o) => mem(o.pc, `{const a=(${X(o.rs1)}+${X(o.rs2)})|0;const v=${KIND_LOAD[kind]};${set(o.rd, 'v')}}`);
     case 'Format_LRPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const i=${X(o.rs2)};const v=${KIND_LOAD[kind]};x[${o.rs1}]=(a+i)|0;${set(o.rd, 'v')}}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};const i=${X(o.rs2)};const v=${KIND_LOAD[kind]};x[${o.rs1}]=(a+i)|0;${set(o.rd, 'v')}}`);
     case 'Format_SR':
-      return (o) => `c.jpc=${o.pc};${store(STORE_SIZE[kind], `(${X(o.rs1)}+${X(o.rd)})|0`, X(o.rs2))}`;
+      return (o) => mem(o.pc, `${store(STORE_SIZE[kind], `(${X(o.rs1)}+${X(o.rd)})|0`, X(o.rs2))}`);
     case 'Format_SRPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const i=${X(o.rd)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+i)|0;}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};const i=${X(o.rd)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+i)|0;}`);
     case 'Format_SPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+${o.imm})|0;}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+${o.imm})|0;}`);
     default:
       return undefined;
   }
@@ -648,34 +652,47 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
       b.runs = HOT;
       b.fn = translate(b);
     }
-  const cases = blocks.map((b, i) => {
-    const count = (slot: number) => (b.counted ? `K[${i}][${slot * LANES}+c.lane]++;` : '');
-    const lu = b.firstRead !== 0 ? `if((pend&${b.firstRead})!==0){c.cycles+=LU;c.stallCtr[${ST_LOADUSE}]+=LU;}` : '';
-    const enter =
-      `case ${b.start}:{\n` +
-      `if(G[0]!==g||budget-n<${MAX_BLOCK}||H&&(inr(e0,${b.start},${b.span})||inr(e1,${b.start},${b.span})))break L;\n` +
-      `${lu}c.cycles+=${b.cost};R[2]=${i};\n`;
-    const full = `${count(0)}n+=${b.n};pend=${b.lastLoad};continue L;}`;
+  // Inline regions keep the guest registers and the cycles in JS locals (registersAsLocals); the
+  // cycles go back to the core around every memory access (the access methods and the cluster's
+  // bank model read and add to them) and when the region is left normally (a trap leaves them
+  // where the access put them).
+  const local = inline && LOCAL_REGS;
+  const CY = local ? 'cy' : 'c.cycles';
+  const count = (b: CompiledBlock, i: number, slot: number) => (b.counted ? `K[${i}][${slot * LANES}+c.lane]++;` : '');
+  const bodies = blocks.map((b, i) => {
     if (!inline)
       // the block's own function: it charges a side exit's cycles, counts it and sets exitN
-      return `${enter}pc=B[${i}](c,x);\nif(c.exitN!==0){n+=c.exitN;c.exitN=0;pend=0;continue L;}\n${full}`;
-    const side = (k: number, j: number, target: string) => `${count(j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
-    const body = blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`);
-    return `${enter}B:{\n${body}\n}\n${full}`;
+      return `pc=B[${i}](c,x);\nif(c.exitN!==0){n+=c.exitN;c.exitN=0;pend=0;continue L;}\n`;
+    const side = (k: number, j: number, target: string) => `${count(b, i, j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
+    const body = `B:{\n${blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`)}\n}\n`;
+    return local ? body.replace(/\bc\.cycles\b/g, 'cy').replaceAll('c.jpc=', 'c.cycles=cy;c.jpc=').replaceAll(ACCESS_END, 'cy=c.cycles;') : body;
+  });
+  // Code can only be written by a memory access (a store, or a device access that starts a
+  // transfer) of the region itself: without any, the epoch check before each block is left out.
+  const epoch = !inline || bodies.some((body) => body.includes('c.jpc=')) ? 'G[0]!==g||' : '';
+  const cases = blocks.map((b, i) => {
+    const lu = b.firstRead !== 0 ? `if((pend&${b.firstRead})!==0){${CY}+=LU;c.stallCtr[${ST_LOADUSE}]+=LU;}` : '';
+    return (
+      `case ${b.start}:{\n` +
+      `if(${epoch}budget-n<${MAX_BLOCK}||H&&(inr(e0,${b.start},${b.span})||inr(e1,${b.start},${b.span})))break L;\n` +
+      `${lu}${CY}+=${b.cost};bi=${i};\n${bodies[i]}${count(b, i, 0)}n+=${b.n};pend=${b.lastLoad};continue L;}`
+    );
   });
   const head = blocks[0];
-  let loop =
-    // The state is stored before every block, not after the loop: a path the function had not run
-    // when V8 optimised it (on-stack, inside the loop) deoptimised it at every return. In a typed
-    // array: stores to fields of the core allocated (GC went from 4% to 20% on branchy code).
-    `L:for(;;){R[0]=n;R[1]=pend;switch(pc){\n${cases.join('\n')}\n}break;}`;
-  if (inline && LOCAL_REGS) loop = registersAsLocals(loop);
+  // The state for the core (R: instructions retired, load-use mask, block in progress) is stored
+  // once, however the region is left (a trap inside a block included); in a typed array: stores
+  // to fields of the core allocated (GC went from 4% to 20% on branchy code).
+  let loop = `L:for(;;){switch(pc){\n${cases.join('\n')}\n}break;}${local ? 'c.cycles=cy;' : ''}`;
+  let load = '';
+  let save = 'R[0]=n;R[1]=pend;R[2]=bi;';
+  if (local) [load, loop, save] = registersAsLocals(loop, save);
   const src =
     // H: a hardware loop is active (its end inside a block hands the block back to the core);
     // inr(): is e in [s, s + span] (int32 arithmetic: a uint32 comparison made V8 use doubles)
     `const inr=(e,s,span)=>{const d=(e-s)|0;return d>=0&&d<=span;};\n` +
-    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1,r){const R=c.rst,K=r.K,B=r.B,g=G[0],H=e0!==1||e1!==1;let pc=${head.start},n=0,pend=R[1];\n` +
-    `${loop}\nreturn pc;};`;
+    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1,r){const R=c.rst,K=r.K,B=r.B,g=G[0],H=e0!==1||e1!==1;` +
+    `let pc=${head.start},n=0,pend=R[1],bi=0${local ? ',cy=c.cycles' : ''};\n` +
+    `${load}try{\n${loop}\n}finally{${save}}\nreturn pc;};`;
   const key = `${head.br}|${loadUse}|${src}`;
   let cached = REGION_FNS.get(key);
   if (!cached || cached.M !== head.helpers) {
@@ -689,12 +706,13 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
 /**
  * The guest registers of an inline region's code as JS locals (V8 keeps them in machine registers
  * instead of loading and storing the register file around every instruction): loaded once on
- * entry, and the written ones stored back however the region is left — a return, or a trap,
- * sleep or exit thrown by a memory access (the `finally`), whose instruction has not written its
- * destination yet, so the register file is exactly that of block-by-block execution. Only for
- * inline regions: a block's own function works on the register file.
+ * entry (the first string returned), and the written ones stored back however the region is left
+ * (added to `save`, the region's `finally`) — a return, or a trap, sleep or exit thrown by a
+ * memory access, whose instruction has not written its destination yet, so the register file is
+ * exactly that of block-by-block execution. Only for inline regions: a block's own function
+ * works on the register file.
  */
-function registersAsLocals(code: string): string {
+function registersAsLocals(code: string, save: string): [string, string, string] {
   const used = new Set<number>();
   const written = new Set<number>();
   const body = code.replace(/\bx\[(\d+)\](=(?!=))?/g, (_, r: string, w: string | undefined) => {
@@ -703,10 +721,10 @@ function registersAsLocals(code: string): string {
     return `x${r}${w ?? ''}`;
   });
   const regs = [...used].sort((a, b) => a - b);
-  if (regs.length === 0) return code;
+  if (regs.length === 0) return ['', code, save];
   const load = `let ${regs.map((r) => `x${r}=x[${r}]`).join(',')};`;
   const store = [...written].sort((a, b) => a - b).map((r) => `x[${r}]=x${r};`).join('');
-  return `${load}\ntry{\n${body}\n}finally{${store}}`;
+  return [`${load}\n`, body, save + store];
 }
 
 const INTERPRETERS = new Map<string, Interp>();
