@@ -12,7 +12,7 @@ import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
 import {
-  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, regionOf, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
+  compileBlock, CORE_STALLS, LANES, loopOf, MAX_BLOCK, regionOf, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
   type BlockRegion, type CompiledBlock, type CoreStall,
 } from './jit.js';
 
@@ -380,12 +380,19 @@ export class Core {
                 // iteration to the normal path (which falls out of the loop).
                 const lc = this.lpCount;
                 const per = b.cost + this.loopStart(b);
+                // as long as the count and the budget (MAX_BLOCK left after it) allow
+                const iters = Math.min(lc[0] - 1, Math.floor((limit - retired - MAX_BLOCK) / b.n));
                 blk = b;
-                while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
-                  this.cycles += per;
-                  runBlock(this, x, b);
-                  retired += b.n;
-                  lc[0]--;
+                if (iters > 0) {
+                  const lf = loopOf(b);
+                  if (lf !== null) lf(this, x, lc, per, iters);
+                  else
+                    for (let k = 0; k < iters; k++) {
+                      this.cycles += per;
+                      runBlock(this, x, b);
+                      lc[0]--;
+                    }
+                  retired += iters * b.n;
                 }
                 blk = undefined;
                 this.loopDone(b, false);
@@ -452,7 +459,10 @@ export class Core {
           // inside a compiled block: instructions before the access at jpc have retired
           const b = blk;
           blk = undefined;
-          if (this.fastLc >= 0) this.loopDone(b, true);
+          if (this.fastLc >= 0) {
+            retired += (this.fastLc - this.lpCount[0]) * b.n; // the iterations before this one
+            this.loopDone(b, true);
+          }
           const k = b.pcs.indexOf(this.jpc);
           retired += k;
           // like a single step: the instruction at jpc is charged, the rest of the block is not

@@ -43,6 +43,8 @@ export interface CompiledBlock {
   noRegion: number;
   /** its code was written (Region.invalidate): regions holding it leave before it */
   dead: boolean;
+  /** the block iterated as the body of hardware loop 0 (loopOf; undefined: not built yet) */
+  loop: LoopFn | null | undefined;
   /** the interpreter (for this block's branch penalty), and what translation needs */
   readonly interp: Interp;
   readonly helpers: Helpers;
@@ -109,6 +111,7 @@ export const NO_BLOCK: CompiledBlock = {
   region: null,
   noRegion: 0,
   dead: false,
+  loop: null,
   interp: () => 0,
   helpers: { mulh: () => 0, mulhu: () => 0, mulhsu: () => 0 },
   br: 0,
@@ -391,6 +394,7 @@ export function compileBlock(
     region: undefined,
     noRegion: 0,
     dead: false,
+    loop: undefined,
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
@@ -701,6 +705,41 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
     REGION_FNS.set(key, (cached = { M: head.helpers, fn: factory(jitTables().alu, head.helpers, head.br, loadUse, CODE_EPOCH) }));
   }
   return { fn: cached.fn, blocks, K: blocks.map((b) => b.cnt), B: blocks.map((b) => b.fn), epoch: CODE_EPOCH[0] };
+}
+
+// ---------------- hardware-loop bodies ----------------
+
+/** Runs `iters` iterations of a hardware-loop body block, charging `per` cycles before each, and
+ * takes them off lc[0] (also when an access throws: the iterations before it are done). */
+export type LoopFn = (c: BlockHost, x: Int32Array, lc: Int32Array, per: number, iters: number) => void;
+const LOOP_FNS = new Map<string, LoopFn>();
+
+/**
+ * The body of hardware loop 0 as one JS loop (registers and cycles in locals, as in regions), for a
+ * block that is exactly that body and has been translated (a hot block: V8 compiles the loop
+ * function once it runs; cold ones are iterated by the core block by block). A loop body has no
+ * branch or jump (xpulpv2.md), so the block runs to its end every iteration.
+ */
+export function loopOf(b: CompiledBlock): LoopFn | null {
+  if (b.runs < HOT || !LOCAL_REGS) return null;
+  if (b.loop !== undefined) return b.loop;
+  if (b.exitK.length !== 1) return (b.loop = null);
+  const body = blockSource(b, () => '')
+    .replace(/return [^;]+;$/, '')
+    .replace(/\bc\.cycles\b/g, 'cy')
+    .replaceAll('c.jpc=', 'c.cycles=cy;c.jpc=')
+    .replaceAll(ACCESS_END, 'cy=c.cycles;');
+  if (body.includes('return')) return (b.loop = null);
+  const [load, code, save] = registersAsLocals(`for(;i<iters;i++){cy+=per;\n${body}\n}c.cycles=cy;`, 'lc[0]-=i;');
+  const src = `return function hwloop_${(b.start >>> 0).toString(16)}(c,x,lc,per,iters){let cy=c.cycles,i=0;\n${load}try{\n${code}\n}finally{${save}}};`;
+  const key = `${b.br}|${src}`;
+  let fn = LOOP_FNS.get(key);
+  if (!fn) {
+    fn = (new Function('F', 'M', 'BR', src) as (F: AluFn[], M: Helpers, BR: number) => LoopFn)(jitTables().alu, b.helpers, b.br);
+    if (LOOP_FNS.size > 10_000) LOOP_FNS.clear();
+    LOOP_FNS.set(key, fn);
+  }
+  return (b.loop = fn);
 }
 
 /**
