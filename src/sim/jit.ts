@@ -289,8 +289,10 @@ const SIDE_EXITS = process.env.DSIM_NO_SIDE_EXITS === undefined;
  * translate at once, as before the interpreter existed). V8 runs a new function in its bytecode
  * interpreter until it has run about a thousand times (~500 ns per call of a small block, measured),
  * so translating a block that runs less than that costs more than interpreting it here (~10 ns per
- * instruction): docs/simulator.md, "Where the host time goes". */
-let HOT = Number(process.env.DSIM_HOT ?? 4096) | 0 || 1;
+ * instruction): docs/simulator.md, "Where the host time goes". Measured on the networks' first runs
+ * (CPU time, V8's compile threads included): 4096 -> 16384 made them ~10% faster, with the same
+ * branchy speed once regions no longer depend on it (REGION_AFTER, REGION_MEMBER). */
+let HOT = Number(process.env.DSIM_HOT ?? 16384) | 0 || 1;
 /** Set the translation threshold (tests run every path: 1 translates at once). Returns the old one. */
 export function setHotThreshold(n: number): number {
   const old = HOT;
@@ -503,12 +505,14 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
 // runs one-instruction blocks), before a block containing an active hardware-loop end (the core
 // runs the loop), and at any pc outside the region (jalr, system instructions, cold code).
 
-/** A translated block heads a region after REGION_AFTER * HOT more runs (and is looked for again
- * as often when it had none: its successors may be hot by then). V8 compiles a region function
- * in 10-50 ms (on a loaded machine), and runs it in its bytecode interpreter meanwhile: regions of
- * code that is only warm made a compiled network's first run 10-25% slower. DSIM_REGION_AFTER
- * overrides. */
-let REGION_AFTER = Number(process.env.DSIM_REGION_AFTER ?? 16);
+/** A translated block heads a region after REGION_AFTER more runs (and is looked for again as
+ * often when it had none: its successors may be hot by then); 16384 + 53248 = 69632 runs in all.
+ * V8 compiles a region function in 10-50 ms (on a loaded machine), and runs it in its bytecode
+ * interpreter meanwhile: regions of code that is only warm made a compiled network's first run
+ * 10-25% slower. DSIM_REGION_AFTER overrides. */
+let REGION_AFTER = Number(process.env.DSIM_REGION_AFTER ?? 53248);
+/** Blocks that have run this often (or HOT times, if less) join a region (translated then). */
+const REGION_MEMBER = 1024;
 /** The most blocks looked at for a region, and the most instructions in one. */
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSNS = 192;
@@ -600,7 +604,7 @@ export function regionOf(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse
   if (!REGIONS || b.runs < HOT) return null;
   const r = b.region;
   if (r && r.epoch === CODE_EPOCH[0]) return r;
-  if (++b.noRegion < REGION_AFTER * HOT + 16) return null;
+  if (++b.noRegion < REGION_AFTER + 16) return null;
   return findRegion(b, cc, cbase, loadUse);
 }
 
@@ -621,7 +625,7 @@ function findRegion(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse: num
     for (const s of successors(found[q])) {
       if (starts.has(s) || found.length >= MAX_REGION_BLOCKS) continue;
       const nb = blockAt(cc, cbase, s);
-      if (!nb || nb.n === 0 || nb.dead || nb.runs * 4 < HOT) continue;
+      if (!nb || nb.n === 0 || nb.dead || nb.runs < Math.min(HOT, REGION_MEMBER)) continue;
       starts.add(s);
       found.push(nb);
     }
@@ -713,6 +717,9 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
  * takes them off lc[0] (also when an access throws: the iterations before it are done). */
 export type LoopFn = (c: BlockHost, x: Int32Array, lc: Int32Array, per: number, iters: number) => void;
 const LOOP_FNS = new Map<string, LoopFn>();
+/** Iterations of a body block (counted while it is interpreted) after which it runs as a JS loop:
+ * earlier than translation (HOT), since one call runs many iterations. */
+const LOOP_HOT = 4096;
 
 /**
  * The body of hardware loop 0 as one JS loop (registers and cycles in locals, as in regions), for a
@@ -721,7 +728,7 @@ const LOOP_FNS = new Map<string, LoopFn>();
  * branch or jump (xpulpv2.md), so the block runs to its end every iteration.
  */
 export function loopOf(b: CompiledBlock): LoopFn | null {
-  if (b.runs < HOT || !LOCAL_REGS) return null;
+  if (b.runs < Math.min(HOT, LOOP_HOT) || !LOCAL_REGS) return null;
   if (b.loop !== undefined) return b.loop;
   if (b.exitK.length !== 1) return (b.loop = null);
   const body = blockSource(b, () => '')
