@@ -336,25 +336,22 @@ export function compileBlock(
 ): CompiledBlock {
   const t = jitTables();
   const cc: CodeCache = region.code();
-  const ops: number[] = [];
-  const pcs: number[] = [];
-  const prefix: number[] = [];
-  const icls: number[] = [];
-  const extra: number[] = [];
-  const lu: number[] = [];
-  const sideK: number[] = [];
+  if (maxLen > MAX_BLOCK) throw new Error(`internal: block of ${maxLen} instructions`);
+  const { ops, pcs, prefix, icls, extra, lu, sideK } = SCRATCH;
+  let n = 0;
+  let sides = 0;
   let cost = 0;
   let prevLoad = 0;
   let firstRead = 0;
   let p = pc;
-  while (pcs.length < maxLen) {
+  while (n < maxLen) {
     const off = (p - cbase) >>> 0;
     if (off + 2 > region.size) break;
     const i = off >>> 1;
     let h = cc.handler[i];
     if (h === 0) {
       // an instruction that cannot be fetched ends the block; it traps when it is reached
-      if (pcs.length === 0) h = decode(off);
+      if (n === 0) h = decode(off);
       else
         try {
           h = decode(off);
@@ -366,30 +363,39 @@ export function compileBlock(
     if (h === illegal || !t.gen[e]) break;
     const next = (p + cc.size[i]) | 0;
     const reads = cc.readMask[i];
-    if (pcs.length === 0) firstRead = reads;
-    prefix.push(cost);
+    if (n === 0) firstRead = reads;
+    prefix[n] = cost;
     const stall = (prevLoad & reads) !== 0 ? loadUse : 0;
     cost += cc.cost[i] + stall;
-    icls.push(t.icls[e]);
-    extra.push(cc.cost[i] - 1);
-    lu.push(stall);
+    icls[n] = t.icls[e];
+    extra[n] = cc.cost[i] - 1;
+    lu[n] = stall;
     const rd = cc.rd[i];
     prevLoad = t.isLoad[e] && rd !== 0 ? 1 << rd : 0;
-    pcs.push(p);
+    pcs[n++] = p;
     // Conditional branch inside the block: a side exit. The exit corrects the block's static
     // cycles to those of the instructions run so far and tells the core how many retired.
-    const side = t.cond[e] !== undefined && SIDE_EXITS && pcs.length < maxLen && !ends.includes(p) ? 1 : 0;
-    if (side) sideK.push(pcs.length);
-    ops.push(e, rd, cc.rs1[i], cc.rs2[i], cc.imm[i], cc.imm2[i], next, side, p);
+    const side = t.cond[e] !== undefined && SIDE_EXITS && n < maxLen && !ends.includes(p) ? 1 : 0;
+    if (side) sideK[sides++] = n;
+    const j = (n - 1) * OPS;
+    ops[j] = e;
+    ops[j + 1] = rd;
+    ops[j + 2] = cc.rs1[i];
+    ops[j + 3] = cc.rs2[i];
+    ops[j + 4] = cc.imm[i];
+    ops[j + 5] = cc.imm2[i];
+    ops[j + 6] = next;
+    ops[j + 7] = side;
+    ops[j + 8] = p;
     if (!side && t.terminator[e]) break;
     if (ends.includes(p)) break;
     p = next;
   }
-  if (pcs.length === 0) return NO_BLOCK;
-  const last = pcs[pcs.length - 1];
-  const exitK = new Int32Array(sideK.length + 1);
-  exitK[0] = pcs.length;
-  sideK.forEach((k, j) => (exitK[j + 1] = k));
+  if (n === 0) return NO_BLOCK;
+  const last = pcs[n - 1];
+  const exitK = new Int32Array(sides + 1);
+  exitK[0] = n;
+  exitK.set(sideK.subarray(0, sides), 1);
   const block: CompiledBlock = {
     fn: NO_BLOCK.fn,
     runs: 0,
@@ -400,26 +406,38 @@ export function compileBlock(
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
-    ops: new Int32Array(ops),
+    ops: ops.slice(0, n * OPS),
     counted,
     start: pc,
     last,
     span: (last - pc) >>> 0,
-    n: pcs.length,
+    n,
     cost,
     firstRead,
     lastLoad: prevLoad,
-    pcs: new Int32Array(pcs),
-    prefix: new Int32Array(prefix),
-    icls: new Uint8Array(icls),
-    extra: new Uint8Array(extra),
-    lu: new Uint8Array(lu),
+    pcs: pcs.slice(0, n),
+    prefix: prefix.slice(0, n),
+    icls: icls.slice(0, n),
+    extra: extra.slice(0, n),
+    lu: lu.slice(0, n),
     exitK,
     cnt: new Float64Array(exitK.length * LANES),
   };
   ledger?.push(block); // every block with counters, for the statistics (Core.counters)
   return block;
 }
+
+/** Where compileBlock builds a block before copying it out (no arrays growing per block: they were
+ * most of the garbage of a compiled network's first run). */
+const SCRATCH = {
+  ops: new Int32Array(MAX_BLOCK * OPS),
+  pcs: new Int32Array(MAX_BLOCK),
+  prefix: new Int32Array(MAX_BLOCK),
+  icls: new Uint8Array(MAX_BLOCK),
+  extra: new Uint8Array(MAX_BLOCK),
+  lu: new Uint8Array(MAX_BLOCK),
+  sideK: new Int32Array(MAX_BLOCK),
+};
 
 /** Template operands of instruction k of a block (constants). */
 function opsAt(b: CompiledBlock, k: number): Ops {
