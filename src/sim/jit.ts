@@ -736,8 +736,9 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
 export type LoopFn = (c: BlockHost, x: Int32Array, lc: Int32Array, per: number, iters: number) => void;
 const LOOP_FNS = new Map<string, LoopFn>();
 /** Iterations of a body block (counted while it is interpreted) after which it runs as a JS loop:
- * earlier than translation (HOT), since one call runs many iterations. */
-const LOOP_HOT = 4096;
+ * earlier than translation (HOT), since one call runs many iterations. DSIM_LOOP_HOT overrides (the
+ * networks' first runs were the same within noise from 4096 to never, A/B). */
+const LOOP_HOT = Number(process.env.DSIM_LOOP_HOT ?? 4096);
 
 /**
  * The body of hardware loop 0 as one JS loop (registers and cycles in locals, as in regions), for a
