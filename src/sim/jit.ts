@@ -159,8 +159,8 @@ const set = (rd: Opnd, expr: string) => (rd === 0 ? '' : `x[${rd}]=${expr};`);
 const add = (a: Opnd, b: Opnd) => (typeof a === 'number' && typeof b === 'number' ? `${(a + b) | 0}` : `((${a}+${b})|0)`);
 const u32 = (a: Opnd) => (typeof a === 'number' ? `${a >>> 0}` : `(${a}>>>0)`);
 const A = (o: Ops) => `(${X(o.rs1)}+${o.imm})|0`;
-/** A memory access: its pc first (precise traps); the marker after it is where a region that keeps
- * the cycles in a local takes them back from the core (regionSource). */
+/** A memory access: its pc first (precise traps); the marker after it is where code that keeps the
+ * cycles in a local takes them back from the core (compileRegion, loopOf). */
 const ACCESS_END = '/*m*/';
 const mem = (pc: Opnd, body: string) => `c.jpc=${pc};${body}${ACCESS_END}`;
 
@@ -290,7 +290,7 @@ const SIDE_EXITS = process.env.DSIM_NO_SIDE_EXITS === undefined;
  * interpreter until it has run about a thousand times (~500 ns per call of a small block, measured),
  * so translating a block that runs less than that costs more than interpreting it here (~10 ns per
  * instruction): docs/simulator.md, "Where the host time goes". Measured on the networks' first runs
- * (CPU time, V8's compile threads included): 4096 -> 16384 made them ~10% faster, with the same
+ * (CPU time, V8's compile threads included, DSIM_HOT A/B): 4096 -> 16384 made them ~10% faster, with the same
  * branchy speed once regions no longer depend on it (REGION_AFTER, REGION_MEMBER). */
 let HOT = Number(process.env.DSIM_HOT ?? 16384) | 0 || 1;
 /** Set the translation threshold (tests run every path: 1 translates at once). Returns the old one. */
@@ -541,7 +541,7 @@ const MAX_REGION_INSNS = 192;
 let INLINE_REGION_INSNS = Number(process.env.DSIM_INLINE_REGION_INSNS ?? 64);
 let REGIONS = process.env.DSIM_NO_REGIONS === undefined;
 /** Guest registers as JS locals in inline regions (registersAsLocals; DSIM_NO_LOCAL_REGS=1: off, for A/B). */
-let LOCAL_REGS = process.env.DSIM_NO_LOCAL_REGS === undefined;
+const LOCAL_REGS = process.env.DSIM_NO_LOCAL_REGS === undefined;
 let regionsBuilt = 0;
 /** Regions compiled so far in this process (tests check that a program really ran in regions). */
 export function regionCount(): number {
@@ -742,8 +742,8 @@ const LOOP_HOT = Number(process.env.DSIM_LOOP_HOT ?? 4096);
 
 /**
  * The body of hardware loop 0 as one JS loop (registers and cycles in locals, as in regions), for a
- * block that is exactly that body and has been translated (a hot block: V8 compiles the loop
- * function once it runs; cold ones are iterated by the core block by block). A loop body has no
+ * block that is exactly that body and has run LOOP_HOT iterations (cold ones are iterated by the
+ * core block by block: no V8 compile time for them). A loop body has no
  * branch or jump (xpulpv2.md), so the block runs to its end every iteration.
  */
 export function loopOf(b: CompiledBlock): LoopFn | null {
