@@ -290,8 +290,8 @@ const SIDE_EXITS = process.env.DSIM_NO_SIDE_EXITS === undefined;
  * interpreter until it has run about a thousand times (~500 ns per call of a small block, measured),
  * so translating a block that runs less than that costs more than interpreting it here (~10 ns per
  * instruction): docs/simulator.md, "Where the host time goes". Measured on the networks' first runs
- * (CPU time, V8's compile threads included, DSIM_HOT A/B): 4096 -> 16384 made them ~10% faster, with the same
- * branchy speed once regions no longer depend on it (REGION_AFTER, REGION_MEMBER). */
+ * (CPU time, V8's compile threads included, DSIM_HOT A/B): 4096 -> 16384 made them ~10% faster,
+ * with the same branchy speed once regions no longer depend on it (REGION_AFTER, REGION_MEMBER). */
 let HOT = Number(process.env.DSIM_HOT ?? 16384) | 0 || 1;
 /** Set the translation threshold (tests run every path: 1 translates at once). Returns the old one. */
 export function setHotThreshold(n: number): number {
