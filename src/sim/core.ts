@@ -12,7 +12,7 @@ import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
 import {
-  compileBlock, CORE_STALLS, LANES, MAX_BLOCK, regionOf, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
+  compileBlock, CORE_STALLS, LANES, loopOf, MAX_BLOCK, regionOf, runBlock, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MISALIGNED, ST_MUL,
   type BlockRegion, type CompiledBlock, type CoreStall,
 } from './jit.js';
 import { BlockLedger, EXTRA_CAUSE } from './block-ledger.js';
@@ -330,7 +330,7 @@ export class Core {
               rs[0] = 0;
               rs[1] = pend;
               reg = r;
-              pc = r.fn(this, x, limit - retired, end0, end1);
+              pc = r.fn(this, x, limit - retired, end0, end1, r);
               reg = undefined;
               if (rs[0] !== 0) {
                 retired += rs[0];
@@ -365,12 +365,19 @@ export class Core {
                 // iteration to the normal path (which falls out of the loop).
                 const lc = this.lpCount;
                 const per = b.cost + this.loopStart(b);
+                // as long as the count and the budget (MAX_BLOCK left after it) allow
+                const iters = Math.min(lc[0] - 1, Math.floor((limit - retired - MAX_BLOCK) / b.n));
                 blk = b;
-                while (lc[0] > 1 && limit - retired >= b.n + MAX_BLOCK) {
-                  this.cycles += per;
-                  runBlock(this, x, b);
-                  retired += b.n;
-                  lc[0]--;
+                if (iters > 0) {
+                  const lf = loopOf(b);
+                  if (lf !== null) lf(this, x, lc, per, iters);
+                  else
+                    for (let k = 0; k < iters; k++) {
+                      this.cycles += per;
+                      runBlock(this, x, b);
+                      lc[0]--;
+                    }
+                  retired += iters * b.n;
                 }
                 blk = undefined;
                 this.loopDone(b, false);
@@ -437,7 +444,10 @@ export class Core {
           // inside a compiled block: instructions before the access at jpc have retired
           const b = blk;
           blk = undefined;
-          if (this.fastLc >= 0) this.loopDone(b, true);
+          if (this.fastLc >= 0) {
+            retired += (this.fastLc - this.lpCount[0]) * b.n; // the iterations before this one
+            this.loopDone(b, true);
+          }
           const k = b.pcs.indexOf(this.jpc);
           retired += k;
           // like a single step: the instruction at jpc is charged, the rest of the block is not
@@ -707,14 +717,21 @@ export class Core {
 
   /** Decoded view of the instruction at `pc` (for traces and fault messages). */
   disassembleAt(pc: number): { raw: number; text: string } {
-    const f = this.memory.find(pc);
-    if (!f || f.offset + 2 > f.region.size) return { raw: 0, text: '(unmapped)' };
-    const b = f.region.bytes;
-    const o = f.offset;
-    let word = b[o] | (b[o + 1] << 8);
-    if ((word & 3) === 3 && o + 4 <= f.region.size) word |= (b[o + 2] << 16) | (b[o + 3] << 24);
+    const word = this.wordAt(pc);
+    if (word === undefined) return { raw: 0, text: '(unmapped)' };
     const d = decoder().decode(word);
     return { raw: d.raw, text: formatDecoded(d, pc).replace('\t', ' ') };
+  }
+
+  /** The instruction bits at `pc` (32 if they fit in the region, the upper half ignored for RVC), or undefined when unmapped. */
+  private wordAt(pc: number): number | undefined {
+    const r = this.memory.locate(pc);
+    const o = this.memory.lastOffset;
+    if (!r || o + 2 > r.size) return undefined;
+    const b = r.bytes;
+    let word = b[o] | (b[o + 1] << 8);
+    if ((word & 3) === 3 && o + 4 <= r.size) word |= (b[o + 2] << 16) | (b[o + 3] << 24);
+    return word;
   }
 
   // ---------------- memory access ----------------
@@ -784,6 +801,30 @@ export class Core {
 
   /** Any store of `size` bytes. */
   st(a: number, size: number, v: number): void {
+    // aligned sb/sh to L2 or L1 (byte arrays): no search of the regions (st32 has its own)
+    if (size < 4 && (a & (size - 1)) === 0) {
+      let r: Region | undefined;
+      let o = 0;
+      if (a >>> this.l2Shift === this.l2Tag) {
+        r = this.memory.l2;
+        o = a & ((1 << this.l2Shift) - 1);
+        if (size === 1) this.l2b[o] = v;
+        else this.l2h[o >>> 1] = v;
+      } else if (a >>> this.l1Shift === this.l1Tag) {
+        r = this.memory.l1;
+        o = a & ((1 << this.l1Shift) - 1);
+        if (size === 1) this.l1b[o] = v;
+        else this.l1h[o >>> 1] = v;
+      }
+      if (r !== undefined) {
+        if (r.watch[o >>> WATCH_SHIFT] !== 0) this.watchHit(r, o, a, v);
+        return;
+      }
+    }
+    this.stSlow(a, size, v);
+  }
+  /** Any store: misaligned, devices, aliases, faults. */
+  private stSlow(a: number, size: number, v: number): void {
     const r = this.memory.locate(a);
     const o = this.memory.lastOffset;
     if (r && o + size <= r.size) {
@@ -1042,13 +1083,16 @@ export class Core {
     if (this.goodLoopBodies.get(start) !== end) {
       if ((start & 3) !== 0 || (end & 3) !== 0) fail('start and end must be word-aligned');
       if (end - start < 8) fail('the body must have at least 3 instructions');
+      // (the text only for a message: formatting every body instruction was 2% of a network's run,
+      // each of eight cores checking each loop once)
+      const text = (a: number) => this.disassembleAt(a).text;
       for (let a = start; a <= end; ) {
-        const { raw, text } = this.disassembleAt(a);
-        if (text === '(unmapped)') fail(`body address ${hex(a)} is not mapped`);
-        const d = decoder().decode(raw);
-        if (d.size === 2) fail(`compressed instruction '${text}' at ${hex(a)} in the body`);
+        const word = this.wordAt(a);
+        if (word === undefined) fail(`body address ${hex(a)} is not mapped`);
+        const d = decoder().decode(word!);
+        if (d.size === 2) fail(`compressed instruction '${text(a)}' at ${hex(a)} in the body`);
         const h = d.entry ? this.classOf[d.entry.index] : H.ILLEGAL;
-        if (NOT_IN_HWLOOP.has(h)) fail(`'${text}' at ${hex(a)} is not allowed in the body`);
+        if (NOT_IN_HWLOOP.has(h)) fail(`'${text(a)}' at ${hex(a)} is not allowed in the body`);
         a += d.size;
       }
       this.goodLoopBodies.set(start, end);

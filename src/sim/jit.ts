@@ -43,6 +43,8 @@ export interface CompiledBlock {
   noRegion: number;
   /** its code was written (Region.invalidate): regions holding it leave before it */
   dead: boolean;
+  /** the block iterated as the body of hardware loop 0 (loopOf; undefined: not built yet) */
+  loop: LoopFn | null | undefined;
   /** the interpreter (for this block's branch penalty), and what translation needs */
   readonly interp: Interp;
   readonly helpers: Helpers;
@@ -66,7 +68,7 @@ export interface CompiledBlock {
   readonly span: number;
   readonly pcs: Int32Array;
   /** static cycles before instruction k */
-  readonly prefix: Float64Array;
+  readonly prefix: Int32Array;
   // Statistics without work per instruction: the core counts block executions per exit (slot 0 =
   // ran to the end, slot j+1 = left through side exit j), and stall causes and instruction
   // classes are summed from the static data below when asked (Core.counters()).
@@ -109,6 +111,7 @@ export const NO_BLOCK: CompiledBlock = {
   region: null,
   noRegion: 0,
   dead: false,
+  loop: null,
   interp: () => 0,
   helpers: { mulh: () => 0, mulhu: () => 0, mulhsu: () => 0 },
   br: 0,
@@ -122,7 +125,7 @@ export const NO_BLOCK: CompiledBlock = {
   firstRead: 0,
   lastLoad: 0,
   pcs: new Int32Array(0),
-  prefix: new Float64Array(0),
+  prefix: new Int32Array(0),
   icls: new Uint8Array(0),
   extra: new Uint8Array(0),
   lu: new Uint8Array(0),
@@ -156,6 +159,10 @@ const set = (rd: Opnd, expr: string) => (rd === 0 ? '' : `x[${rd}]=${expr};`);
 const add = (a: Opnd, b: Opnd) => (typeof a === 'number' && typeof b === 'number' ? `${(a + b) | 0}` : `((${a}+${b})|0)`);
 const u32 = (a: Opnd) => (typeof a === 'number' ? `${a >>> 0}` : `(${a}>>>0)`);
 const A = (o: Ops) => `(${X(o.rs1)}+${o.imm})|0`;
+/** A memory access: its pc first (precise traps); the marker after it is where code that keeps the
+ * cycles in a local takes them back from the core (compileRegion, loopOf). */
+const ACCESS_END = '/*m*/';
+const mem = (pc: Opnd, body: string) => `c.jpc=${pc};${body}${ACCESS_END}`;
 
 const LOADS: Record<string, string> = { lb: 'c.ld8(a)', lh: 'c.ld16(a)', lw: 'c.ld32(a)', lbu: '(c.ld8(a)&255)', lhu: '(c.ld16(a)&65535)' };
 const KIND_LOAD: Record<string, string> = { LB: LOADS.lb, LH: LOADS.lh, LW: LOADS.lw, LBU: LOADS.lbu, LHU: LOADS.lhu };
@@ -212,25 +219,25 @@ const GEN: Record<string, Gen> = {
 };
 for (const [id, cond] of Object.entries(BRANCH_COND))
   GEN[id] = (o) => `if(${cond(o)}){c.cycles+=BR;c.stallCtr[${ST_BRANCH}]+=BR;return ${add(o.pc, o.imm)};}return ${o.next};`;
-for (const id of Object.keys(LOADS)) GEN[id] = (o) => `c.jpc=${o.pc};{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`;
-for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => `c.jpc=${o.pc};${store(STORE_SIZE[id], A(o), X(o.rs2))}`;
+for (const id of Object.keys(LOADS)) GEN[id] = (o) => mem(o.pc, `{const a=${A(o)};const v=${LOADS[id]};${set(o.rd, 'v')}}`);
+for (const id of ['sb', 'sh', 'sw']) GEN[id] = (o) => mem(o.pc, `${store(STORE_SIZE[id], A(o), X(o.rs2))}`);
 
 /** XpulpV2 memory forms, by format (size/sign from the id prefix, e.g. LBU_RR_POSTINC). */
 function xpulpMem(id: string, format: string): Gen | undefined {
   const kind = id.split('_')[0];
   switch (format) {
     case 'Format_LPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const v=${KIND_LOAD[kind].replace('a)', 'a)')};x[${o.rs1}]=(a+${o.imm})|0;${set(o.rd, 'v')}}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};const v=${KIND_LOAD[kind].replace('a)', 'a)')};x[${o.rs1}]=(a+${o.imm})|0;${set(o.rd, 'v')}}`);
     case 'Format_LR':
-      return (o) => `c.jpc=${o.pc};{const a=(${X(o.rs1)}+${X(o.rs2)})|0;const v=${KIND_LOAD[kind]};${set(o.rd, 'v')}}`;
+      return (o) => mem(o.pc, `{const a=(${X(o.rs1)}+${X(o.rs2)})|0;const v=${KIND_LOAD[kind]};${set(o.rd, 'v')}}`);
     case 'Format_LRPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const i=${X(o.rs2)};const v=${KIND_LOAD[kind]};x[${o.rs1}]=(a+i)|0;${set(o.rd, 'v')}}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};const i=${X(o.rs2)};const v=${KIND_LOAD[kind]};x[${o.rs1}]=(a+i)|0;${set(o.rd, 'v')}}`);
     case 'Format_SR':
-      return (o) => `c.jpc=${o.pc};${store(STORE_SIZE[kind], `(${X(o.rs1)}+${X(o.rd)})|0`, X(o.rs2))}`;
+      return (o) => mem(o.pc, `${store(STORE_SIZE[kind], `(${X(o.rs1)}+${X(o.rd)})|0`, X(o.rs2))}`);
     case 'Format_SRPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};const i=${X(o.rd)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+i)|0;}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};const i=${X(o.rd)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+i)|0;}`);
     case 'Format_SPOST':
-      return (o) => `c.jpc=${o.pc};{const a=${X(o.rs1)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+${o.imm})|0;}`;
+      return (o) => mem(o.pc, `{const a=${X(o.rs1)};${store(STORE_SIZE[kind], 'a', X(o.rs2))}x[${o.rs1}]=(a+${o.imm})|0;}`);
     default:
       return undefined;
   }
@@ -282,8 +289,10 @@ const SIDE_EXITS = process.env.DSIM_NO_SIDE_EXITS === undefined;
  * translate at once, as before the interpreter existed). V8 runs a new function in its bytecode
  * interpreter until it has run about a thousand times (~500 ns per call of a small block, measured),
  * so translating a block that runs less than that costs more than interpreting it here (~10 ns per
- * instruction): docs/simulator.md, "Where the host time goes". */
-let HOT = Number(process.env.DSIM_HOT ?? 4096) | 0 || 1;
+ * instruction): docs/simulator.md, "Where the host time goes". Measured on the networks' first runs
+ * (CPU time, V8's compile threads included, DSIM_HOT A/B): 4096 -> 16384 made them ~10% faster,
+ * with the same branchy speed once regions no longer depend on it (REGION_AFTER, REGION_MEMBER). */
+let HOT = Number(process.env.DSIM_HOT ?? 16384) | 0 || 1;
 /** Set the translation threshold (tests run every path: 1 translates at once). Returns the old one. */
 export function setHotThreshold(n: number): number {
   const old = HOT;
@@ -327,25 +336,22 @@ export function compileBlock(
 ): CompiledBlock {
   const t = jitTables();
   const cc: CodeCache = region.code();
-  const ops: number[] = [];
-  const pcs: number[] = [];
-  const prefix: number[] = [];
-  const icls: number[] = [];
-  const extra: number[] = [];
-  const lu: number[] = [];
-  const sideK: number[] = [];
+  if (maxLen > MAX_BLOCK) throw new Error(`internal: block of ${maxLen} instructions`);
+  const { ops, pcs, prefix, icls, extra, lu, sideK } = SCRATCH;
+  let n = 0;
+  let sides = 0;
   let cost = 0;
   let prevLoad = 0;
   let firstRead = 0;
   let p = pc;
-  while (pcs.length < maxLen) {
+  while (n < maxLen) {
     const off = (p - cbase) >>> 0;
     if (off + 2 > region.size) break;
     const i = off >>> 1;
     let h = cc.handler[i];
     if (h === 0) {
       // an instruction that cannot be fetched ends the block; it traps when it is reached
-      if (pcs.length === 0) h = decode(off);
+      if (n === 0) h = decode(off);
       else
         try {
           h = decode(off);
@@ -357,59 +363,81 @@ export function compileBlock(
     if (h === illegal || !t.gen[e]) break;
     const next = (p + cc.size[i]) | 0;
     const reads = cc.readMask[i];
-    if (pcs.length === 0) firstRead = reads;
-    prefix.push(cost);
+    if (n === 0) firstRead = reads;
+    prefix[n] = cost;
     const stall = (prevLoad & reads) !== 0 ? loadUse : 0;
     cost += cc.cost[i] + stall;
-    icls.push(t.icls[e]);
-    extra.push(cc.cost[i] - 1);
-    lu.push(stall);
+    icls[n] = t.icls[e];
+    extra[n] = cc.cost[i] - 1;
+    lu[n] = stall;
     const rd = cc.rd[i];
     prevLoad = t.isLoad[e] && rd !== 0 ? 1 << rd : 0;
-    pcs.push(p);
+    pcs[n++] = p;
     // Conditional branch inside the block: a side exit. The exit corrects the block's static
     // cycles to those of the instructions run so far and tells the core how many retired.
-    const side = t.cond[e] !== undefined && SIDE_EXITS && pcs.length < maxLen && !ends.includes(p) ? 1 : 0;
-    if (side) sideK.push(pcs.length);
-    ops.push(e, rd, cc.rs1[i], cc.rs2[i], cc.imm[i], cc.imm2[i], next, side, p);
+    const side = t.cond[e] !== undefined && SIDE_EXITS && n < maxLen && !ends.includes(p) ? 1 : 0;
+    if (side) sideK[sides++] = n;
+    const j = (n - 1) * OPS;
+    ops[j] = e;
+    ops[j + 1] = rd;
+    ops[j + 2] = cc.rs1[i];
+    ops[j + 3] = cc.rs2[i];
+    ops[j + 4] = cc.imm[i];
+    ops[j + 5] = cc.imm2[i];
+    ops[j + 6] = next;
+    ops[j + 7] = side;
+    ops[j + 8] = p;
     if (!side && t.terminator[e]) break;
     if (ends.includes(p)) break;
     p = next;
   }
-  if (pcs.length === 0) return NO_BLOCK;
-  const last = pcs[pcs.length - 1];
-  const exitK = new Int32Array(sideK.length + 1);
-  exitK[0] = pcs.length;
-  sideK.forEach((k, j) => (exitK[j + 1] = k));
+  if (n === 0) return NO_BLOCK;
+  const last = pcs[n - 1];
+  const exitK = new Int32Array(sides + 1);
+  exitK[0] = n;
+  exitK.set(sideK.subarray(0, sides), 1);
   const block: CompiledBlock = {
     fn: NO_BLOCK.fn,
     runs: 0,
     region: undefined,
     noRegion: 0,
     dead: false,
+    loop: undefined,
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
-    ops: new Int32Array(ops),
+    ops: ops.slice(0, n * OPS),
     counted,
     start: pc,
     last,
     span: (last - pc) >>> 0,
-    n: pcs.length,
+    n,
     cost,
     firstRead,
     lastLoad: prevLoad,
-    pcs: new Int32Array(pcs),
-    prefix: new Float64Array(prefix),
-    icls: new Uint8Array(icls),
-    extra: new Uint8Array(extra),
-    lu: new Uint8Array(lu),
+    pcs: pcs.slice(0, n),
+    prefix: prefix.slice(0, n),
+    icls: icls.slice(0, n),
+    extra: extra.slice(0, n),
+    lu: lu.slice(0, n),
     exitK,
     cnt: new Float64Array(exitK.length * LANES),
   };
   ledger?.push(block); // every block with counters, for the statistics (Core.counters)
   return block;
 }
+
+/** Where compileBlock builds a block before copying it out (no arrays growing per block: they were
+ * most of the garbage of a compiled network's first run). */
+const SCRATCH = {
+  ops: new Int32Array(MAX_BLOCK * OPS),
+  pcs: new Int32Array(MAX_BLOCK),
+  prefix: new Int32Array(MAX_BLOCK),
+  icls: new Uint8Array(MAX_BLOCK),
+  extra: new Uint8Array(MAX_BLOCK),
+  lu: new Uint8Array(MAX_BLOCK),
+  sideK: new Int32Array(MAX_BLOCK),
+};
 
 /** Template operands of instruction k of a block (constants). */
 function opsAt(b: CompiledBlock, k: number): Ops {
@@ -495,12 +523,14 @@ function translate(b: CompiledBlock): CompiledBlock['fn'] {
 // runs one-instruction blocks), before a block containing an active hardware-loop end (the core
 // runs the loop), and at any pc outside the region (jalr, system instructions, cold code).
 
-/** A translated block heads a region after REGION_AFTER * HOT more runs (and is looked for again
- * as often when it had none: its successors may be hot by then). V8 compiles a region function
- * in 10-50 ms (on a loaded machine), and runs it in its bytecode interpreter meanwhile: regions of
- * code that is only warm made a compiled network's first run 10-25% slower. DSIM_REGION_AFTER
- * overrides. */
-let REGION_AFTER = Number(process.env.DSIM_REGION_AFTER ?? 16);
+/** A translated block heads a region after REGION_AFTER more runs (and is looked for again as
+ * often when it had none: its successors may be hot by then); 16384 + 53248 = 69632 runs in all.
+ * V8 compiles a region function in 10-50 ms (on a loaded machine), and runs it in its bytecode
+ * interpreter meanwhile: regions of code that is only warm made a compiled network's first run
+ * 10-25% slower. DSIM_REGION_AFTER overrides. */
+let REGION_AFTER = Number(process.env.DSIM_REGION_AFTER ?? 53248);
+/** Blocks that have run this often (or HOT times, if less) join a region (translated then). */
+const REGION_MEMBER = 1024;
 /** The most blocks looked at for a region, and the most instructions in one. */
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSNS = 192;
@@ -510,6 +540,8 @@ const MAX_REGION_INSNS = 192;
  * machine, and ran it in its bytecode interpreter meanwhile). */
 let INLINE_REGION_INSNS = Number(process.env.DSIM_INLINE_REGION_INSNS ?? 64);
 let REGIONS = process.env.DSIM_NO_REGIONS === undefined;
+/** Guest registers as JS locals in inline regions (registersAsLocals; DSIM_NO_LOCAL_REGS=1: off, for A/B). */
+const LOCAL_REGS = process.env.DSIM_NO_LOCAL_REGS === undefined;
 let regionsBuilt = 0;
 /** Regions compiled so far in this process (tests check that a program really ran in regions). */
 export function regionCount(): number {
@@ -534,15 +566,22 @@ export function setRegions(o: Partial<RegionOptions>): RegionOptions {
 /** Runs blocks from the head's start; returns the next pc with c.rst[0] (instructions retired) and
  * c.rst[1] (load-use mask) set (c.rst[1] is the mask at entry). `budget`: instructions the core may still retire; e0/e1: the
  * active hardware-loop ends (1 when inactive). */
-export type RegionFn = (c: BlockHost, x: Int32Array, budget: number, e0: number, e1: number) => number;
+export type RegionFn = (c: BlockHost, x: Int32Array, budget: number, e0: number, e1: number, r: BlockRegion) => number;
 export interface BlockRegion {
   readonly fn: RegionFn;
   readonly blocks: readonly CompiledBlock[];
+  /** the blocks' exit counters and (a region that calls them) their functions: per Memory, so
+   * passed in rather than closed over (one closure serves every run of the same code) */
+  readonly K: readonly Float64Array[];
+  readonly B: readonly CompiledBlock['fn'][];
   /** CODE_EPOCH when its blocks were last known alive */
   epoch: number;
 }
-type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, K: Float64Array[], G: Int32Array, B: CompiledBlock['fn'][]) => RegionFn;
-const REGION_FACTORIES = new Map<string, RegionFactory>();
+type RegionFactory = (F: AluFn[], M: Helpers, BR: number, LU: number, G: Int32Array) => RegionFn;
+/** Region functions by source and constants. One closure for the same code in every Memory: a new
+ * closure per run (each runProgram builds a new Memory) had V8 compile the region again every
+ * other run (20-60 ms each, in its baseline tiers meanwhile). */
+const REGION_FNS = new Map<string, { M: Helpers; fn: RegionFn }>();
 
 /** Static successors of a block: side-exit targets, the taken target of its last branch or jal, and
  * its fall-through (a jalr's target is known only when it runs). */
@@ -583,7 +622,7 @@ export function regionOf(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse
   if (!REGIONS || b.runs < HOT) return null;
   const r = b.region;
   if (r && r.epoch === CODE_EPOCH[0]) return r;
-  if (++b.noRegion < REGION_AFTER * HOT + 16) return null;
+  if (++b.noRegion < REGION_AFTER + 16) return null;
   return findRegion(b, cc, cbase, loadUse);
 }
 
@@ -604,7 +643,7 @@ function findRegion(b: CompiledBlock, cc: CodeCache, cbase: number, loadUse: num
     for (const s of successors(found[q])) {
       if (starts.has(s) || found.length >= MAX_REGION_BLOCKS) continue;
       const nb = blockAt(cc, cbase, s);
-      if (!nb || nb.n === 0 || nb.dead || nb.runs * 4 < HOT) continue;
+      if (!nb || nb.n === 0 || nb.dead || nb.runs < Math.min(HOT, REGION_MEMBER)) continue;
       starts.add(s);
       found.push(nb);
     }
@@ -639,40 +678,118 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
       b.runs = HOT;
       b.fn = translate(b);
     }
-  const cases = blocks.map((b, i) => {
-    const count = (slot: number) => (b.counted ? `K[${i}][${slot * LANES}+c.lane]++;` : '');
-    const lu = b.firstRead !== 0 ? `if((pend&${b.firstRead})!==0){c.cycles+=LU;c.stallCtr[${ST_LOADUSE}]+=LU;}` : '';
-    const enter =
-      `case ${b.start}:{\n` +
-      `if(G[0]!==g||budget-n<${MAX_BLOCK}||H&&(inr(e0,${b.start},${b.span})||inr(e1,${b.start},${b.span})))break L;\n` +
-      `${lu}c.cycles+=${b.cost};R[2]=${i};\n`;
-    const full = `${count(0)}n+=${b.n};pend=${b.lastLoad};continue L;}`;
+  // Inline regions keep the guest registers and the cycles in JS locals (registersAsLocals); the
+  // cycles go back to the core around every memory access (the access methods and the cluster's
+  // bank model read and add to them) and when the region is left normally (a trap leaves them
+  // where the access put them).
+  const local = inline && LOCAL_REGS;
+  const CY = local ? 'cy' : 'c.cycles';
+  const count = (b: CompiledBlock, i: number, slot: number) => (b.counted ? `K[${i}][${slot * LANES}+c.lane]++;` : '');
+  const bodies = blocks.map((b, i) => {
     if (!inline)
       // the block's own function: it charges a side exit's cycles, counts it and sets exitN
-      return `${enter}pc=B[${i}](c,x);\nif(c.exitN!==0){n+=c.exitN;c.exitN=0;pend=0;continue L;}\n${full}`;
-    const side = (k: number, j: number, target: string) => `${count(j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
-    const body = blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`);
-    return `${enter}B:{\n${body}\n}\n${full}`;
+      return `pc=B[${i}](c,x);\nif(c.exitN!==0){n+=c.exitN;c.exitN=0;pend=0;continue L;}\n`;
+    const side = (k: number, j: number, target: string) => `${count(b, i, j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
+    const body = `B:{\n${blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`)}\n}\n`;
+    return local ? body.replace(/\bc\.cycles\b/g, 'cy').replaceAll('c.jpc=', 'c.cycles=cy;c.jpc=').replaceAll(ACCESS_END, 'cy=c.cycles;') : body;
+  });
+  // Code can only be written by a memory access (a store, or a device access that starts a
+  // transfer) of the region itself: without any, the epoch check before each block is left out.
+  const epoch = !inline || bodies.some((body) => body.includes('c.jpc=')) ? 'G[0]!==g||' : '';
+  const cases = blocks.map((b, i) => {
+    const lu = b.firstRead !== 0 ? `if((pend&${b.firstRead})!==0){${CY}+=LU;c.stallCtr[${ST_LOADUSE}]+=LU;}` : '';
+    return (
+      `case ${b.start}:{\n` +
+      `if(${epoch}budget-n<${MAX_BLOCK}||H&&(inr(e0,${b.start},${b.span})||inr(e1,${b.start},${b.span})))break L;\n` +
+      `${lu}${CY}+=${b.cost};bi=${i};\n${bodies[i]}${count(b, i, 0)}n+=${b.n};pend=${b.lastLoad};continue L;}`
+    );
   });
   const head = blocks[0];
+  // The state for the core (R: instructions retired, load-use mask, block in progress) is stored
+  // once, however the region is left (a trap inside a block included); in a typed array: stores
+  // to fields of the core allocated (GC went from 4% to 20% on branchy code).
+  let loop = `L:for(;;){switch(pc){\n${cases.join('\n')}\n}break;}${local ? 'c.cycles=cy;' : ''}`;
+  let load = '';
+  let save = 'R[0]=n;R[1]=pend;R[2]=bi;';
+  if (local) [load, loop, save] = registersAsLocals(loop, save);
   const src =
     // H: a hardware loop is active (its end inside a block hands the block back to the core);
     // inr(): is e in [s, s + span] (int32 arithmetic: a uint32 comparison made V8 use doubles)
     `const inr=(e,s,span)=>{const d=(e-s)|0;return d>=0&&d<=span;};\n` +
-    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1){const R=c.rst,g=G[0],H=e0!==1||e1!==1;let pc=${head.start},n=0,pend=R[1];\n` +
-    // The state is stored before every block, not after the loop: a path the function had not run
-    // when V8 optimised it (on-stack, inside the loop) deoptimised it at every return. In a typed
-    // array: stores to fields of the core allocated (GC went from 4% to 20% on branchy code).
-    `L:for(;;){R[0]=n;R[1]=pend;switch(pc){\n${cases.join('\n')}\n}break;}\nreturn pc;};`;
-  let factory = REGION_FACTORIES.get(src);
-  if (!factory) {
-    factory = new Function('F', 'M', 'BR', 'LU', 'K', 'G', 'B', src) as RegionFactory;
-    if (REGION_FACTORIES.size > 10_000) REGION_FACTORIES.clear();
-    REGION_FACTORIES.set(src, factory);
+    `return function region_${(head.start >>> 0).toString(16)}(c,x,budget,e0,e1,r){const R=c.rst,K=r.K,B=r.B,g=G[0],H=e0!==1||e1!==1;` +
+    `let pc=${head.start},n=0,pend=R[1],bi=0${local ? ',cy=c.cycles' : ''};\n` +
+    `${load}try{\n${loop}\n}finally{${save}}\nreturn pc;};`;
+  const key = `${head.br}|${loadUse}|${src}`;
+  let cached = REGION_FNS.get(key);
+  if (!cached || cached.M !== head.helpers) {
+    const factory = new Function('F', 'M', 'BR', 'LU', 'G', src) as RegionFactory;
+    if (REGION_FNS.size > 10_000) REGION_FNS.clear();
+    REGION_FNS.set(key, (cached = { M: head.helpers, fn: factory(jitTables().alu, head.helpers, head.br, loadUse, CODE_EPOCH) }));
   }
-  const fns = blocks.map((b) => b.fn);
-  const fn = factory(jitTables().alu, head.helpers, head.br, loadUse, blocks.map((b) => b.cnt), CODE_EPOCH, fns);
-  return { fn, blocks, epoch: CODE_EPOCH[0] };
+  return { fn: cached.fn, blocks, K: blocks.map((b) => b.cnt), B: blocks.map((b) => b.fn), epoch: CODE_EPOCH[0] };
+}
+
+// ---------------- hardware-loop bodies ----------------
+
+/** Runs `iters` iterations of a hardware-loop body block, charging `per` cycles before each, and
+ * takes them off lc[0] (also when an access throws: the iterations before it are done). */
+export type LoopFn = (c: BlockHost, x: Int32Array, lc: Int32Array, per: number, iters: number) => void;
+const LOOP_FNS = new Map<string, LoopFn>();
+/** Iterations of a body block (counted while it is interpreted) after which it runs as a JS loop:
+ * earlier than translation (HOT), since one call runs many iterations. DSIM_LOOP_HOT overrides (the
+ * networks' first runs were the same within noise from 4096 to never, A/B). */
+const LOOP_HOT = Number(process.env.DSIM_LOOP_HOT ?? 4096);
+
+/**
+ * The body of hardware loop 0 as one JS loop (registers and cycles in locals, as in regions), for a
+ * block that is exactly that body and has run LOOP_HOT iterations (cold ones are iterated by the
+ * core block by block: no V8 compile time for them). A loop body has no
+ * branch or jump (xpulpv2.md), so the block runs to its end every iteration.
+ */
+export function loopOf(b: CompiledBlock): LoopFn | null {
+  if (b.runs < Math.min(HOT, LOOP_HOT) || !LOCAL_REGS) return null;
+  if (b.loop !== undefined) return b.loop;
+  if (b.exitK.length !== 1) return (b.loop = null);
+  const body = blockSource(b, () => '')
+    .replace(/return [^;]+;$/, '')
+    .replace(/\bc\.cycles\b/g, 'cy')
+    .replaceAll('c.jpc=', 'c.cycles=cy;c.jpc=')
+    .replaceAll(ACCESS_END, 'cy=c.cycles;');
+  if (body.includes('return')) return (b.loop = null);
+  const [load, code, save] = registersAsLocals(`for(;i<iters;i++){cy+=per;\n${body}\n}c.cycles=cy;`, 'lc[0]-=i;');
+  const src = `return function hwloop_${(b.start >>> 0).toString(16)}(c,x,lc,per,iters){let cy=c.cycles,i=0;\n${load}try{\n${code}\n}finally{${save}}};`;
+  const key = `${b.br}|${src}`;
+  let fn = LOOP_FNS.get(key);
+  if (!fn) {
+    fn = (new Function('F', 'M', 'BR', src) as (F: AluFn[], M: Helpers, BR: number) => LoopFn)(jitTables().alu, b.helpers, b.br);
+    if (LOOP_FNS.size > 10_000) LOOP_FNS.clear();
+    LOOP_FNS.set(key, fn);
+  }
+  return (b.loop = fn);
+}
+
+/**
+ * The guest registers of an inline region's code as JS locals (V8 keeps them in machine registers
+ * instead of loading and storing the register file around every instruction): loaded once on
+ * entry (the first string returned), and the written ones stored back however the region is left
+ * (added to `save`, the region's `finally`) — a return, or a trap, sleep or exit thrown by a
+ * memory access, whose instruction has not written its destination yet, so the register file is
+ * exactly that of block-by-block execution. Only for inline regions: a block's own function
+ * works on the register file.
+ */
+function registersAsLocals(code: string, save: string): [string, string, string] {
+  const used = new Set<number>();
+  const written = new Set<number>();
+  const body = code.replace(/\bx\[(\d+)\](=(?!=))?/g, (_, r: string, w: string | undefined) => {
+    used.add(Number(r));
+    if (w) written.add(Number(r));
+    return `x${r}${w ?? ''}`;
+  });
+  const regs = [...used].sort((a, b) => a - b);
+  if (regs.length === 0) return ['', code, save];
+  const load = `let ${regs.map((r) => `x${r}=x[${r}]`).join(',')};`;
+  const store = [...written].sort((a, b) => a - b).map((r) => `x[${r}]=x${r};`).join('');
+  return [`${load}\n`, body, save + store];
 }
 
 const INTERPRETERS = new Map<string, Interp>();

@@ -48,6 +48,20 @@ describe('hardware loops', () => {
     expect(Array.from(viaReg.core.x.slice(10, 14))).toEqual([7, 7, 7, 1]);
   });
 
+  it('a fault in the middle of a long loop is precise (the hot body runs as one JS loop, jit.ts loopOf)', () => {
+    // p.lw a0, 4(t0!) walks off the end of L2 in iteration 40 of 100; exec() compares single
+    // steps, interpreted and translated blocks (registers, pc, instret, cycles, fault)
+    const L2_END = 0x1c200000;
+    const body = [encode('LW_POSTINC', { rd: 10, rs1: 5, imm: 4 }), encode('add', { rd: 11, rs1: 11, rs2: 10 }), addi(12)];
+    const { core } = exec([setup(0, 6, 3), ...body, addi(13)], { 5: L2_END - 4 * 39, 6: 100 });
+    expect(core.fault?.cause).toMatch(/load access fault/);
+    expect(core.pc).toBe(CODE + 4);
+    expect(core.x[12]).toBe(39);
+    expect(core.x[5]).toBe(L2_END);
+    expect(core.lpCount[0]).toBe(100 - 39);
+    expect(core.instret).toBe(1 + 3 * 39);
+  });
+
   it('nested loops: loop 0 inner with priority, loop 1 outer ending 8+ bytes after', () => {
     // 0: setupi L1 count 3 end=+28 ; 4: setupi L0 count 4 end=+12 (=16)
     // 8,12,16 inner body; 20, 24 outer tail; 28 outer end
