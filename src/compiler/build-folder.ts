@@ -17,6 +17,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { InputError } from '../errors.js';
+import { npuLayoutOf } from './npu/layout.js';
 import { besidePath, fsError, removeOnSignal, tryFs } from '../io/outputs.js';
 import { shellWord } from './names.js';
 import { DTYPES, fromNumbers, toNumberArray } from '../frontend/dtype.js';
@@ -89,6 +90,8 @@ export interface Manifest {
     engineReason?: string;
     /** Predicted whole-layer cycles on each engine (NPU candidates that the NPU can run). */
     enginePrediction?: { npu: number; cluster: number };
+    /** NPU conv layers: the activations' layouts (hwc: kept in the NPU's layout between NPU layers, src/compiler/npu/layout.ts). */
+    npuLayout?: { input: 'hwc' | 'nchw'; output: 'hwc' | 'nchw' };
     tiling: string;
     /** The tiler's schedule (tiled layers): tile sizes per dimension, tiles, DMA bytes, prediction. */
     tiles?: { dims: { name: string; size: number; tile: number }[]; count: number; l1Bytes: number; dmaBytesIn: number; dmaBytesOut: number; predictedCycles: number };
@@ -433,6 +436,7 @@ function makeManifest(
       engine: engineOf(L).engine,
       engineReason: engineOf(L).reason,
       enginePrediction: engineOf(L).npuCycles !== undefined ? { npu: engineOf(L).npuCycles!, cluster: engineOf(L).clusterCycles! } : undefined,
+      npuLayout: npuLayoutOf(L.bound),
       tiling: t
         ? `${t.tiles.length} tile${t.tiles.length > 1 ? 's, double-buffered DMA' : ''} (${t.dims.map((d) => `${d.name} ${d.tile}/${d.size}`).join(', ')})`
         : 'none (operands in place)',

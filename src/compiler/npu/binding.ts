@@ -52,15 +52,24 @@ export function npuTileCycles(p: NpuLayer, size: number[], cores: number): numbe
   const [tk, toh] = size as [number, number];
   const cc = p.mode === 'dw3x3' ? tk : p.ki;
   const hh = Math.min(p.H, (toh - 1) * p.stride + p.fs);
-  const moved = cc * hh * p.W + tk * toh * p.OW;
-  return Math.round((moved * TRANSPOSE_CYCLES_PER_BYTE) / cores) + CONV_TILE_SYNC + jobCycles(p, tk, cc, toh, p.OW);
+  // the transposes of the operands kept channel-major, and their barriers; HWC operands have none
+  const moved = (p.hwcIn ? 0 : cc * hh * p.W) + (p.hwcOut ? 0 : tk * toh * p.OW);
+  const sync = (p.hwcIn ? 0 : CONV_TILE_SYNC / 2) + (p.hwcOut ? 0 : CONV_TILE_SYNC / 2);
+  return Math.round((moved * TRANSPOSE_CYCLES_PER_BYTE) / cores) + sync + jobCycles(p, tk, cc, toh, p.OW);
 }
 
 const dwChoices = (K: number) => [...Array.from({ length: Math.floor((K - 1) / GEOMETRY.kDepthwise) }, (_, i) => (i + 1) * GEOMETRY.kDepthwise), K];
 
 const convRule: TilingRule<NpuLayer> = {
   dims(p) {
-    const k: TileDim = p.mode === 'dw3x3' ? { name: 'k', size: p.ko, align: 1, choices: dwChoices(p.ko) } : { name: 'k', size: p.ko, align: GEOMETRY.ko, minAlign: 1 };
+    // an HWC output (and a depthwise HWC input) is not split by channels: its tile's pixels stay
+    // ko (ki) bytes apart whether the tile is DMA'd or read in place
+    const whole = p.hwcOut || (p.mode === 'dw3x3' && p.hwcIn);
+    const k: TileDim = whole
+      ? { name: 'k', size: p.ko, align: 1, choices: [p.ko] }
+      : p.mode === 'dw3x3'
+        ? { name: 'k', size: p.ko, align: 1, choices: dwChoices(p.ko) }
+        : { name: 'k', size: p.ko, align: GEOMETRY.ko, minAlign: 1 };
     const side = p.stride === 2 ? GEOMETRY.outSideStrided : GEOMETRY.outSide;
     return [{ name: 'n', size: p.N, align: 1, choices: [1] }, k, { name: 'oh', size: p.OH, align: side, minAlign: 1 }];
   },
@@ -71,11 +80,18 @@ const convRule: TilingRule<NpuLayer> = {
     const c0 = dw ? k0! : 0;
     const cc = dw ? tk! : p.ki;
     const sb = scaleBytes(p);
+    // HWC operands: whole pixels (all channels), so a tile's rows are one contiguous range
+    const X = p.hwcIn
+      ? { offset: (n! * p.H + ih0) * p.W * p.ki, rowBytes: (ih1 - ih0) * p.W * p.ki, rows: 1, stride: 0 }
+      : { offset: ((n! * p.ki + c0) * p.H + ih0) * p.W, rowBytes: (ih1 - ih0) * p.W, rows: cc, stride: p.H * p.W };
+    const Y = p.hwcOut
+      ? { offset: (n! * p.OH + oh0!) * p.OW * p.ko * eY, rowBytes: toh! * p.OW * p.ko * eY, rows: 1, stride: 0 }
+      : { offset: ((n! * p.ko + k0!) * p.OH + oh0!) * p.OW * eY, rowBytes: toh! * p.OW * eY, rows: tk!, stride: p.OH * p.OW * eY };
     return [
-      { field: 'X', dir: 'in', offset: ((n! * p.ki + c0) * p.H + ih0) * p.W, rowBytes: (ih1 - ih0) * p.W, rows: cc, stride: p.H * p.W },
+      { field: 'X', dir: 'in', ...X },
       { field: 'scale', dir: 'in', offset: k0! * sb, rowBytes: tk! * sb, rows: 1, stride: 0 },
       { field: 'bias', dir: 'in', offset: k0! * 4, rowBytes: tk! * 4, rows: 1, stride: 0 },
-      { field: 'Y', dir: 'out', offset: ((n! * p.ko + k0!) * p.OH + oh0!) * p.OW * eY, rowBytes: toh! * p.OW * eY, rows: tk!, stride: p.OH * p.OW * eY },
+      { field: 'Y', dir: 'out', ...Y },
     ];
   },
   coords(p, [, k0, oh0], [, tk, toh]) {
@@ -86,7 +102,7 @@ const convRule: TilingRule<NpuLayer> = {
   scratch(p, _t, [, tk, toh]) {
     const cc = p.mode === 'dw3x3' ? tk! : p.ki;
     const hh = Math.min(p.H, (toh! - 1) * p.stride + p.fs);
-    return align4(cc * hh * p.W) + align4(tk! * toh! * p.OW);
+    return (p.hwcIn ? 0 : align4(cc * hh * p.W)) + (p.hwcOut ? 0 : align4(tk! * toh! * p.OW));
   },
   compute: (p, _t, [, tk, toh], cores) => npuTileCycles(p, [tk!, toh!], cores),
 };
@@ -161,6 +177,8 @@ function makeBinding(rule: TilingRule<NpuLayer>): Binding<NpuLayer> {
           bias,
           scratch: '0',
           chw: conv ? 1 : 0,
+          hwc_in: p.hwcIn ? 1 : 0,
+          hwc_out: p.hwcOut ? 1 : 0,
           flat: conv ? 0 : 1,
           eltwise: p.kind === 'eltwise' ? 1 : 0,
           async: 0, // set by the emitter where the cluster may go on (overlap.ts)

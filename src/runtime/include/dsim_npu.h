@@ -98,12 +98,24 @@ static inline void dsim_npu_wait(void) {
   while (dsim_npu_reg_read(DSIM_NPU_STATUS) != 0u) dsim_npu_sleep();
 }
 
+/* Jobs this program submitted (dsim_npu_submit): with FINISHED (jobs ended since reset) it tells
+ * whether the jobs submitted up to some point have ended, while later ones may still run. */
+static uint32_t dsim_npu_submitted;
+
 /* Acquire, write, trigger: returns the job id. */
 static inline uint32_t dsim_npu_submit(const dsim_npu_job_t *job) {
   uint32_t id = dsim_npu_acquire();
   dsim_npu_write_job(job);
   dsim_npu_trigger();
+  dsim_npu_submitted++;
   return id;
+}
+
+/* Sleep until the first n jobs submitted have ended (n: a dsim_npu_submitted value read after
+ * their submission); the jobs queued after them go on running. Same STATUS-then-sleep order as
+ * dsim_npu_wait, on FINISHED. */
+static inline void dsim_npu_wait_jobs(uint32_t n) {
+  while ((int32_t)(dsim_npu_reg_read(DSIM_NPU_FINISHED) - n) < 0) dsim_npu_sleep();
 }
 
 static inline void dsim_npu_set_priority(int npu_first, uint32_t max_stall) {
@@ -117,17 +129,20 @@ static inline void dsim_npu_set_priority(int npu_first, uint32_t max_stall) {
  * side), plus one job for the remaining rows; only core 0 works. Conv tiles (chw): activations are
  * channel-major (NCHW) while the NPU reads and writes pixel-major (HWC), so every core transposes
  * its share of the tile into the scratch, core 0 runs the job, and every core transposes the
- * result back. The job words follow neureka.md "Job registers". */
+ * result back; an activation passed between two NPU layers stays HWC (hwc_in / hwc_out: that
+ * side's transpose goes, and with hwc_out the cores return once the job is submitted). The job
+ * words follow neureka.md "Job registers". */
 typedef struct {
-  const uint8_t *X;      /* tile input: [ki][hin][win] (chw) or [ho][ki] (flat) */
-  uint8_t *Y;            /* tile output: [ko][ho][wo] (chw) or [ho][ko] (flat) */
+  const uint8_t *X;      /* tile input: [ki][hin][win] (chw), [hin][win][ki] (hwc_in) or [ho][ki] (flat) */
+  uint8_t *Y;            /* tile output: [ko][ho][wo] (chw), [ho][wo][ko] (hwc_out) or [ho][ko] (flat) */
   const uint8_t *W;      /* packed weights of the whole layer (weight memory or L1) */
   const void *scale;     /* the tile's output channels: uint8 or uint32 per channel */
   const int32_t *bias;   /* the tile's output channels */
   uint8_t *scratch;      /* chw: HWC input [hin*win][ki], then HWC output [ho*wo][ko] */
   uint32_t chw, flat;
+  uint32_t hwc_in, hwc_out; /* chw: X / Y are already pixel-major (an NPU layer's HWC activation): no transpose */
   uint32_t eltwise;      /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
-  uint32_t async;        /* flat: return without waiting (core 0 calls dsim_npu_wait before a layer that depends on it) */
+  uint32_t async;        /* flat or hwc_out: return without waiting (core 0 waits before the first layer that depends on it) */
   uint32_t conf0;        /* CONF0 but the weight-memory bit (set from W's address) */
   int32_t w_offset;
   uint32_t w_d1;         /* bytes between output channels' weights (dense modes) */
@@ -189,7 +204,8 @@ static inline void dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t i
   dsim_npu_submit(&job);
 }
 
-/* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y). */
+/* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y, or
+ * with async once core 0 has submitted the jobs). */
 static void dsim_npu_layer(void *arg) {
   const dsim_npu_layer_args_t *a = (const dsim_npu_layer_args_t *)arg;
   const uint32_t core = (uint32_t)dsim_core_id(), cores = dsim_fork_cores();
@@ -214,14 +230,18 @@ static void dsim_npu_layer(void *arg) {
     return;
   }
   const uint32_t pin = a->hin * a->win, pout = a->ho * a->wo;
-  uint8_t *hwc_in = a->scratch, *hwc_out = a->scratch + ((a->ki * pin + 3u) & ~3u);
-  /* channel-major -> pixel-major, pixels split over the cores */
-  for (uint32_t p = core; p < pin; p += cores) {
-    const uint8_t *s = a->X + p;
-    uint8_t *d = hwc_in + p * a->ki;
-    for (uint32_t c = 0; c < a->ki; c++, s += pin) d[c] = *s;
+  /* scratch: the HWC input (unless X is HWC already), then the HWC output (unless Y is) */
+  uint8_t *hwc_in = a->hwc_in ? (uint8_t *)a->X : a->scratch;
+  uint8_t *hwc_out = a->hwc_out ? a->Y : a->scratch + (a->hwc_in ? 0u : ((a->ki * pin + 3u) & ~3u));
+  if (!a->hwc_in) {
+    /* channel-major -> pixel-major, pixels split over the cores */
+    for (uint32_t p = core; p < pin; p += cores) {
+      const uint8_t *s = a->X + p;
+      uint8_t *d = hwc_in + p * a->ki;
+      for (uint32_t c = 0; c < a->ki; c++, s += pin) d[c] = *s;
+    }
+    dsim_barrier();
   }
-  dsim_barrier();
   if (core == 0u) {
     const uint32_t need_h = (a->ho - 1u) * a->stride + a->fs, need_w = (a->wo - 1u) * a->stride + a->fs;
     const int32_t pb = (int32_t)need_h - (int32_t)a->pad_t - (int32_t)a->hin, pr = (int32_t)need_w - (int32_t)a->pad_l - (int32_t)a->win;
@@ -229,8 +249,9 @@ static void dsim_npu_layer(void *arg) {
     const uint32_t d1 = a->win * a->ki;
     const uint32_t in = (uint32_t)(uintptr_t)hwc_in - a->pad_t * d1 - a->pad_l * a->ki;
     dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
-    dsim_npu_wait();
+    if (!a->async) dsim_npu_wait();
   }
+  if (a->hwc_out) return; /* the job writes Y itself: nothing left for the cores */
   dsim_barrier();
   /* pixel-major -> channel-major */
   for (uint32_t p = core; p < pout; p += cores) {
