@@ -215,6 +215,18 @@ describe.skipIf(!existsSync(CONFORMANCE))('NPU offload: conformance cases and mo
     expect(manifest.layers[0]!.engineReason).toMatch(/span more than 8 bits/);
   });
 
+  it('Conv/PW_2D_RQ/Unsigned_RQ (500 input channels) stays on the NPU at --l1 16000 and 8000: column tiles shrink its transpose scratch', async () => {
+    for (const l1 of [16000, 8000]) {
+      const r = await runNpu(join(K, 'Conv', 'PW_2D_RQ', 'Unsigned_RQ'), 'pw-unsigned', l1);
+      const L = r.compile!.manifest.layers[0]!;
+      expect(L.engine, L.engineReason).toBe('npu');
+      const ow = L.tiles!.dims.find((d) => d.name === 'ow')!;
+      expect(ow.tile).toBeLessThan(ow.size);
+      expect(r.compile!.manifest.memory.levels.find((l) => l.level === 'L1')!.used).toBeLessThanOrEqual(l1);
+      r.done();
+    }
+  });
+
   // CI: the conv cases the NPU takes, and miniMobileNetv2, at one rotating budget; full sweep: all cases, all budgets
   const ci = ['Kernels/Integer/Conv/DW_2D_RQ', 'Kernels/Integer/Conv/DW_3x3_RQ', 'Kernels/Integer/Conv/PW_2D_RQ/Unsigned_RQ', 'Models/miniMobileNetv2'];
   const cases = FULL_SWEEP ? findCases(CONFORMANCE) : findCases(CONFORMANCE).filter((c) => ci.includes(c.name));

@@ -204,6 +204,25 @@ static inline void dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t i
   dsim_npu_submit(&job);
 }
 
+/* d[j][i] = s[i][j] for an s of rows x cols bytes, split over the cores along the longer side
+ * (a column tile has few pixels and many channels). Sizes are locals: a byte store may alias the
+ * args struct, which would otherwise be re-read at every byte (from L2 at small L1 budgets). */
+static inline void dsim_npu_transpose(uint8_t *d, const uint8_t *s, uint32_t rows, uint32_t cols, uint32_t core, uint32_t cores) {
+  if (cols >= cores || cols >= rows) {
+    for (uint32_t j = core; j < cols; j += cores) {
+      const uint8_t *src = s + j;
+      uint8_t *dst = d + j * rows;
+      for (uint32_t i = 0; i < rows; i++, src += cols) dst[i] = *src;
+    }
+  } else {
+    for (uint32_t i = core; i < rows; i += cores) {
+      const uint8_t *src = s + i * cols;
+      uint8_t *dst = d + i;
+      for (uint32_t j = 0; j < cols; j++, dst += rows) *dst = src[j];
+    }
+  }
+}
+
 /* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y, or
  * with async once core 0 has submitted the jobs). */
 static void dsim_npu_layer(void *arg) {
@@ -234,12 +253,7 @@ static void dsim_npu_layer(void *arg) {
   uint8_t *hwc_in = a->hwc_in ? (uint8_t *)a->X : a->scratch;
   uint8_t *hwc_out = a->hwc_out ? a->Y : a->scratch + (a->hwc_in ? 0u : ((a->ki * pin + 3u) & ~3u));
   if (!a->hwc_in) {
-    /* channel-major -> pixel-major, pixels split over the cores */
-    for (uint32_t p = core; p < pin; p += cores) {
-      const uint8_t *s = a->X + p;
-      uint8_t *d = hwc_in + p * a->ki;
-      for (uint32_t c = 0; c < a->ki; c++, s += pin) d[c] = *s;
-    }
+    dsim_npu_transpose(hwc_in, a->X, a->ki, pin, core, cores); /* channel-major -> pixel-major */
     dsim_barrier();
   }
   if (core == 0u) {
@@ -253,12 +267,7 @@ static void dsim_npu_layer(void *arg) {
   }
   if (a->hwc_out) return; /* the job writes Y itself: nothing left for the cores */
   dsim_barrier();
-  /* pixel-major -> channel-major */
-  for (uint32_t p = core; p < pout; p += cores) {
-    const uint8_t *s = hwc_out + p * a->ko;
-    uint8_t *d = a->Y + p;
-    for (uint32_t k = 0; k < a->ko; k++, d += pout) *d = s[k];
-  }
+  dsim_npu_transpose(a->Y, hwc_out, pout, a->ko, core, cores); /* pixel-major -> channel-major */
 }
 
 #ifdef __cplusplus
