@@ -129,7 +129,7 @@ describe('NPU / cluster overlap', () => {
     const build = r.compile!.outDir;
     expect(r.compile!.manifest.layers[0]!.tiles!.count).toBeGreaterThan(2);
     const c = readFileSync(join(build, 'src', 'network.c'), 'utf8');
-    expect(c).toMatch(/dsim_npu_wait_jobs\(done\[\(i - 1\) & 1\]\)/);
+    expect(c).toMatch(/dsim_npu_wait_job\(last\[\(i - 1\) & 1\]\)/);
     const trace = join(build, 'trace.json');
     expect(spawnSync(process.execPath, [MAIN, 'run', build, '--trace', trace, '--no-record'], { encoding: 'utf8' }).status).toBe(0);
     const ev = (JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: { ph: string; cat?: string; ts: number; dur: number }[] }).traceEvents;

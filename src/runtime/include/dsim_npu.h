@@ -98,24 +98,20 @@ static inline void dsim_npu_wait(void) {
   while (dsim_npu_reg_read(DSIM_NPU_STATUS) != 0u) dsim_npu_sleep();
 }
 
-/* Jobs this program submitted (dsim_npu_submit): with FINISHED (jobs ended since reset) it tells
- * whether the jobs submitted up to some point have ended, while later ones may still run. */
-static uint32_t dsim_npu_submitted;
-
 /* Acquire, write, trigger: returns the job id. */
 static inline uint32_t dsim_npu_submit(const dsim_npu_job_t *job) {
   uint32_t id = dsim_npu_acquire();
   dsim_npu_write_job(job);
   dsim_npu_trigger();
-  dsim_npu_submitted++;
   return id;
 }
 
-/* Sleep until the first n jobs submitted have ended (n: a dsim_npu_submitted value read after
- * their submission); the jobs queued after them go on running. Same STATUS-then-sleep order as
- * dsim_npu_wait, on FINISHED. */
-static inline void dsim_npu_wait_jobs(uint32_t n) {
-  while ((int32_t)(dsim_npu_reg_read(DSIM_NPU_FINISHED) - n) < 0) dsim_npu_sleep();
+/* Sleep until job `id` (and every job before it) has ended; the jobs queued after it run on. Ids
+ * count jobs since reset modulo 256 and FINISHED counts ended jobs since reset, so the job has
+ * ended once FINISHED has passed id + 1 (compared modulo 256: at most two jobs are ever queued).
+ * Same check-then-sleep order as dsim_npu_wait. */
+static inline void dsim_npu_wait_job(uint32_t id) {
+  while ((int8_t)(uint8_t)(dsim_npu_reg_read(DSIM_NPU_FINISHED) - (id + 1u)) < 0) dsim_npu_sleep();
 }
 
 static inline void dsim_npu_set_priority(int npu_first, uint32_t max_stall) {
@@ -163,7 +159,7 @@ static inline uint32_t dsim_npu_div_rem(uint32_t n, uint32_t sub, uint32_t *rem)
 }
 
 /* One job of ho x wo output pixels; in / out point at pixel (0, 0) (in: the padded origin). */
-static inline void dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t in, uint32_t out, uint32_t in_d1, uint32_t out_d2, uint32_t ho, uint32_t wo,
+static inline uint32_t dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t in, uint32_t out, uint32_t in_d1, uint32_t out_d2, uint32_t ho, uint32_t wo,
                                       uint32_t pads) {
   const uint32_t mode = a->conf0 & DSIM_NPU_CONF0_MODE_MASK;
   const uint32_t side = a->stride == 2u ? 3u : 6u;
@@ -201,7 +197,7 @@ static inline void dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t i
   job.w[DSIM_NPU_W_WEIGHT_OFFSET] = (uint32_t)a->w_offset;
   job.w[DSIM_NPU_W_FILTER_MASK] = 0u;
   job.w[DSIM_NPU_W_CONF0] = conf0;
-  dsim_npu_submit(&job);
+  return dsim_npu_submit(&job);
 }
 
 /* d[j][i] = s[i][j] for an s of rows x cols bytes, split over the cores along the longer side
@@ -224,12 +220,12 @@ static inline void dsim_npu_transpose(uint8_t *d, const uint8_t *s, uint32_t row
 }
 
 /* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y, or
- * with async once core 0 has submitted the jobs). */
-static void dsim_npu_layer(void *arg) {
-  const dsim_npu_layer_args_t *a = (const dsim_npu_layer_args_t *)arg;
+ * with async once core 0 has submitted the jobs). Returns the id of the tile's last job (core 0). */
+static uint32_t dsim_npu_layer_run(const dsim_npu_layer_args_t *a) {
   const uint32_t core = (uint32_t)dsim_core_id(), cores = dsim_fork_cores();
+  uint32_t id = 0u;
   if (a->flat) {
-    if (core != 0u) return;
+    if (core != 0u) return 0u;
     const uint32_t px = a->eltwise ? a->ho / a->ki : a->ho, tail = a->eltwise ? a->ho % a->ki : 0u;
     const uint32_t rows6 = px / 6u, rest = px % 6u;
     const uint32_t in = (uint32_t)(uintptr_t)a->X, out = (uint32_t)(uintptr_t)a->Y;
@@ -237,16 +233,16 @@ static void dsim_npu_layer(void *arg) {
      * the job's input pointer is the padded origin, one row and one pixel before the first */
     const uint32_t pads = a->eltwise ? 0x11110000u : 0u;
     const uint32_t back = a->eltwise ? 1u : 0u;
-    if (rows6) dsim_npu_layer_job(a, in - back * 7u * a->ki, out, 6u * a->ki, 6u * a->ko, rows6, 6u, pads);
-    if (rest) dsim_npu_layer_job(a, in + rows6 * 6u * a->ki - back * (rest + 1u) * a->ki, out + rows6 * 6u * a->ko, rest * a->ki, rest * a->ko, 1u, rest, pads);
+    if (rows6) id = dsim_npu_layer_job(a, in - back * 7u * a->ki, out, 6u * a->ki, 6u * a->ko, rows6, 6u, pads);
+    if (rest) id = dsim_npu_layer_job(a, in + rows6 * 6u * a->ki - back * (rest + 1u) * a->ki, out + rows6 * 6u * a->ko, rest * a->ki, rest * a->ko, 1u, rest, pads);
     if (tail) {
       /* the last elements: one pixel of `tail` channels */
       dsim_npu_layer_args_t t = *a;
       t.ki = t.ko = tail;
-      dsim_npu_layer_job(&t, in + px * a->ki - back * 2u * tail, out + px * a->ko, tail, tail, 1u, 1u, pads);
+      id = dsim_npu_layer_job(&t, in + px * a->ki - back * 2u * tail, out + px * a->ko, tail, tail, 1u, 1u, pads);
     }
     if (!a->async) dsim_npu_wait();
-    return;
+    return id;
   }
   const uint32_t pin = a->hin * a->win, pout = a->ho * a->wo;
   /* scratch: the HWC input (unless X is HWC already), then the HWC output (unless Y is) */
@@ -262,13 +258,17 @@ static void dsim_npu_layer(void *arg) {
     const uint32_t pads = (a->pad_t << 28) | ((uint32_t)(pr > 0 ? pr : 0) << 24) | ((uint32_t)(pb > 0 ? pb : 0) << 20) | (a->pad_l << 16);
     const uint32_t d1 = a->win * a->ki;
     const uint32_t in = (uint32_t)(uintptr_t)hwc_in - a->pad_t * d1 - a->pad_l * a->ki;
-    dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
+    id = dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
     if (!a->async) dsim_npu_wait();
   }
-  if (a->hwc_out) return; /* the job writes Y itself: nothing left for the cores */
+  if (a->hwc_out) return id; /* the job writes Y itself: nothing left for the cores */
   dsim_barrier();
   dsim_npu_transpose(a->Y, hwc_out, pout, a->ko, core, cores); /* pixel-major -> channel-major */
+  return id;
 }
+
+/* The compiled layers' kernel: every core of the fork (or of the network's one fork) calls it. */
+static void dsim_npu_layer(void *arg) { (void)dsim_npu_layer_run((const dsim_npu_layer_args_t *)arg); }
 
 #ifdef __cplusplus
 }
