@@ -4,7 +4,7 @@
 // cycles in that cluster layer); a tiled NPU layer's jobs run while core 0 moves tiles (the trace's
 // DMA and NPU spans overlap); the overlap verifier names a missing wait. Every run bit-exact.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph, DEFAULT_OPTIONS } from '../../src/compiler/pipeline.js';
@@ -12,22 +12,10 @@ import { planNpuOverlap, verifyNpuOverlap, type NpuOverlap } from '../../src/com
 import { testCase } from '../../src/compiler/test-runner.js';
 import { GraphBuilder } from '../../src/frontend/builder.js';
 import type { Graph, Tensor } from '../../src/frontend/ir.js';
-import { formatNpz } from '../../src/frontend/npy.js';
-import { writeOnnx } from '../../src/frontend/onnx.js';
+import { ints, requantGraph, rng, rq, writeCase as writeCaseIn } from './graphs.js';
 
 const OUT = join(process.cwd(), 'test', '.out', 'npu-overlap', `run-${process.pid}`);
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
-
-const ft = (v: number): Tensor => ({ name: '', dtype: 'float32', shape: [1], data: Float32Array.of(v) });
-const rq = (div: number, levels = 256) => ({ div: ft(div), n_levels_out: ft(levels), signed: ft(1) });
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return (lo: number, hi: number) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((s >>> 8) % (hi - lo + 1));
-  };
-}
-const ints = (g: ReturnType<typeof rng>, n: number, lo: number, hi: number) => Array.from({ length: n }, () => g(lo, hi));
 
 /**
  * x[1,16,10,10] -> conv1 1x1 (32) -> dw 3x3 -> y, and x -> side (a RequantShift to 128 levels,
@@ -72,23 +60,7 @@ function readAfterGraph(): { graph: Graph; input: Tensor } {
   return { graph: b.output(z).build(), input };
 }
 
-/** x[1,8,65,9] -> one per-tensor RequantShift (an elementwise NPU job), tiled at small L1. */
-function requantGraph(): { graph: Graph; input: Tensor } {
-  const g = rng(3);
-  const b = new GraphBuilder('npu_requant_tiles');
-  const x = b.input('x', 'float32', [1, 8, 65, 9]);
-  const y = b.node('RequantShift', [x, b.init('mul', 'float32', [], [-37]), b.init('add', 'float32', [], [1234])], rq(2 ** 8), { nodeName: 'kv_rq', dtype: 'float32', shape: [1, 8, 65, 9] });
-  const input: Tensor = { name: 'x', dtype: 'int8', shape: [1, 8, 65, 9], data: Int8Array.from(ints(g, 4680, -128, 127)) };
-  return { graph: b.output(y).build(), input };
-}
-
-function writeCase(name: string, c: { graph: Graph; input: Tensor }): string {
-  const dir = join(OUT, 'cases', name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'network.onnx'), writeOnnx(c.graph));
-  writeFileSync(join(dir, 'inputs.npz'), formatNpz([c.input]));
-  return dir;
-}
+const writeCase = (name: string, c: { graph: Graph; input: Tensor }) => writeCaseIn(OUT, name, c);
 
 async function runNpu(dir: string, name: string, l1?: number) {
   const out = join(OUT, 'build', `${name}-${l1 ?? 'default'}`);
