@@ -190,7 +190,6 @@ function makeBinding(rule: TilingRule<NpuLayer>): Binding<NpuLayer> {
           scale,
           bias,
           scratch: '0',
-          chw: conv ? 1 : 0,
           hwc_in: p.hwcIn ? 1 : 0,
           hwc_out: p.hwcOut ? 1 : 0,
           flat: conv ? 0 : 1,

@@ -135,10 +135,10 @@ typedef struct {
   const void *scale;     /* the tile's output channels: uint8 or uint32 per channel */
   const int32_t *bias;   /* the tile's output channels */
   uint8_t *scratch;      /* chw: HWC input [hin*win][ki], then HWC output [ho*wo][ko] */
-  uint32_t chw, flat;
-  uint32_t hwc_in, hwc_out; /* chw: X / Y are already pixel-major (an NPU layer's HWC activation): no transpose */
-  uint32_t eltwise;      /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
-  uint32_t async;        /* flat or hwc_out: return without waiting (core 0 waits before the first layer that depends on it) */
+  uint8_t flat;          /* GEMM rows / elementwise (else a conv tile, chw) */
+  uint8_t hwc_in, hwc_out; /* conv: X / Y are already pixel-major (an NPU layer's HWC activation): no transpose */
+  uint8_t eltwise;       /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
+  uint8_t async;         /* flat or hwc_out: return without waiting (core 0 waits before the first layer that depends on it) */
   uint32_t conf0;        /* CONF0 but the weight-memory bit (set from W's address) */
   int32_t w_offset;
   uint32_t w_d1;         /* bytes between output channels' weights (dense modes) */
