@@ -17,6 +17,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { InputError } from '../errors.js';
+import { npuLayoutOf } from './npu/layout.js';
 import { besidePath, fsError, removeOnSignal, tryFs } from '../io/outputs.js';
 import { shellWord } from './names.js';
 import { DTYPES, fromNumbers, toNumberArray } from '../frontend/dtype.js';
@@ -384,6 +385,7 @@ function makeManifest(
       engine: engineOf(L).engine,
       engineReason: engineOf(L).reason,
       enginePrediction: engineOf(L).npuCycles !== undefined ? { npu: engineOf(L).npuCycles!, cluster: engineOf(L).clusterCycles! } : undefined,
+      npuLayout: npuLayoutOf(L.bound),
       tiling: t
         ? `${t.tiles.length} tile${t.tiles.length > 1 ? 's, double-buffered DMA' : ''} (${t.dims.map((d) => `${d.name} ${d.tile}/${d.size}`).join(', ')})`
         : 'none (operands in place)',

@@ -7,6 +7,7 @@ import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
 import { fieldIdent, fieldSymbol, type LayerTiling, type TileBuffer } from './tile.js';
 import { operandExpr } from './registry.js';
+import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop } from './npu/tile-loop.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
 export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
@@ -163,6 +164,28 @@ export function emitTiledLayer(
   const ins = first.transfers.filter((x) => x.dir === 'in');
   const ni = Math.max(1, inFields.length);
   const no = Math.max(1, outFields.length);
+  // core 0 before the first tile: the tile args, the operands the same for every tile, tile 0's DMA-in
+  const prologue: string[] = [`${fn}_targs = ${argsName};`];
+  if (t.once.length) {
+    prologue.push(`uint32_t once_id[${t.once.length}];`);
+    t.once.forEach((x, k) =>
+      prologue.push(
+        t.prefetchAt !== undefined
+          ? `once_id[${k}] = ${fn}_prefetch[${k}]; /* the same for every tile, started by the layer before */`
+          : `once_id[${k}] = tile_dma(${fn}_buf_${fieldIdent(x.field)}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
+      ),
+    );
+  }
+  if (ins.length && t.prefetchAt !== undefined) {
+    prologue.push(`for (unsigned k = 0; k < ${ins.length}u; k++) in_id[0][k] = ${fn}_prefetch[${t.once.length} + k]; /* tile 0: started by the layer before */`);
+    prologue.push(`in_n[0] = ${ins.length}u;`);
+  } else if (inFields.length) prologue.push(`in_n[0] = ${fn}_in(0, in_id[0]);`);
+  if (t.once.length) prologue.push(`for (unsigned k = 0; k < ${t.once.length}u; k++) tile_wait(once_id[k]);`);
+  if (npuPipelined(L, T)) {
+    comment.push(...NPU_TILE_LOOP_COMMENT);
+    code.push(...npuTileLoop({ fn, T, ni, no, inFields: inFields.length > 0, outFields: outFields.length, prologue, forkPerLayer }));
+    return { comment, code, ownsArgs: false };
+  }
   code.push(`static void ${fn}(unsigned cores) {`);
   code.push('  (void)cores;');
   const core0 = forkPerLayer ? '1' : 'dsim_core_id() == 0';
@@ -171,22 +194,7 @@ export function emitTiledLayer(
   code.push(`  uint8_t out_busy[${no}][2] = { { 0 } };`);
   code.push('  (void)in_id; (void)in_n; (void)out_id; (void)out_busy;');
   code.push(`  if (core0) {`);
-  code.push(`    ${fn}_targs = ${argsName};`);
-  if (t.once.length) {
-    code.push(`    uint32_t once_id[${t.once.length}];`);
-    t.once.forEach((x, k) =>
-      code.push(
-        t.prefetchAt !== undefined
-          ? `    once_id[${k}] = ${fn}_prefetch[${k}]; /* the same for every tile, started by the layer before */`
-          : `    once_id[${k}] = tile_dma(${fn}_buf_${fieldIdent(x.field)}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
-      ),
-    );
-  }
-  if (ins.length && t.prefetchAt !== undefined) {
-    code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) in_id[0][k] = ${fn}_prefetch[${t.once.length} + k]; /* tile 0: started by the layer before */`);
-    code.push(`    in_n[0] = ${ins.length}u;`);
-  } else if (inFields.length) code.push(`    in_n[0] = ${fn}_in(0, in_id[0]);`);
-  if (t.once.length) code.push(`    for (unsigned k = 0; k < ${t.once.length}u; k++) tile_wait(once_id[k]);`);
+  for (const st of prologue) code.push(`    ${st}`);
   code.push('  }');
   code.push(`  for (uint32_t i = 0; i < ${T}u; i++) {`);
   code.push('    if (core0) {');

@@ -18,7 +18,7 @@ import type { TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
 import { npuComment } from './npu/assign.js';
 import { usesNpu } from './npu/placement.js';
-import { planNpuOverlap } from './npu/overlap.js';
+import { overlapComment, planNpuOverlap, verifyNpuOverlap } from './npu/overlap.js';
 import { cComment } from './names.js';
 import type { TypedGraph } from './types.js';
 
@@ -152,6 +152,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('/* ---- layers, in execution order ---- */');
   const estimate = (b: BoundNode) => Math.round(b.mapping.cycles(b.params, opts.cores));
   const overlap = planNpuOverlap(layers, plan, tiling, opts.forkPerLayer === true);
+  verifyNpuOverlap(layers, plan, tiling, overlap);
   for (const L of layers) if (overlap.asyncLayers.has(L.function)) L.call.fields.async = 1;
   for (const L of layers) {
     const b = L.bound;
@@ -171,7 +172,7 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     const argsName = `${L.function}_args`;
     const tiled = tiledAt.get(L.index);
     const tiledText = tiled ? emitTiledLayer(L, tiled, plan, argsName, argsSection, tablesInL1, opts.forkPerLayer === true) : undefined;
-    for (const line of [...npuComment(b), ...(tiledText?.comment ?? [])]) out.push(` *   ${line}`);
+    for (const line of [...npuComment(b), ...overlapComment(layers, layers.indexOf(L), overlap), ...(tiledText?.comment ?? [])]) out.push(` *   ${line}`);
     out.push(' */');
     if (!tiledText?.ownsArgs) {
       out.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);

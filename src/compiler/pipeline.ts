@@ -18,6 +18,7 @@ import './ops/index.js';
 import { planMemory, type MemoryPlan, type PlanOptions, type TilePlacement } from './plan.js';
 import { Unsupported } from './registry.js';
 import { assignEngines, demoteUntileable, type EngineChoice } from './npu/assign.js';
+import { assignNpuLayouts } from './npu/layout.js';
 import { npuWeightConstants } from './npu/placement.js';
 import { inferTypes, type TypedGraph } from './types.js';
 import { DTYPES } from '../frontend/dtype.js';
@@ -89,6 +90,7 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
   const typed = timed('types', () => inferTypes(lowered, inputs));
   const clusterBound = timed('bind', () => bind(typed));
   let { bound, engines } = timed('engines', () => assignEngines(clusterBound, typed, { npu: opts.npu !== false, cores: opts.cores }));
+  ({ bound } = assignNpuLayouts(bound, typed, opts.cores));
   const golden = typeof goldenOrFn === 'function' ? timed('golden', goldenOrFn) : goldenOrFn;
   if (typeof goldenOrFn === 'function') importGraph(graph, inputs, golden);
   let constants = timed('constants', () => materializeConstants(typed, bound));
@@ -102,6 +104,7 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
       const demoted = e instanceof InputError ? demoteUntileable(e.message, clusterBound, bound, engines, opts.l1) : undefined;
       if (!demoted) throw e;
       ({ bound, engines } = demoted);
+      ({ bound } = assignNpuLayouts(bound, typed, opts.cores));
       constants = timed('constants', () => materializeConstants(typed, bound));
     }
   }

@@ -5,7 +5,7 @@
 // the NPU cannot express stays on the cluster with its reason, --no-npu keeps everything on the
 // cluster, and the sweep's npu axis runs. DSIM_FULL_SWEEP=1: every conformance case with the NPU at
 // every L1 budget (the conformance tests run them with the NPU on by default, at one budget each).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,26 +13,13 @@ import { compileToFolder, type Manifest } from '../../src/compiler/build-folder.
 import { testCase } from '../../src/compiler/test-runner.js';
 import { GraphBuilder } from '../../src/frontend/builder.js';
 import type { Graph, Tensor } from '../../src/frontend/ir.js';
-import { formatNpz } from '../../src/frontend/npy.js';
-import { writeOnnx } from '../../src/frontend/onnx.js';
+import { ints, requantGraph, rng, rq, writeCase as writeCaseIn } from './graphs.js';
 import { budgetsFor, CONFORMANCE, findCases, FULL_SWEEP, L1_BUDGETS, MIN_L1 } from '../compiler/cases.js';
 
 const OUT = join(process.cwd(), 'test', '.out', 'npu-offload', `run-${process.pid}`);
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const K = join(CONFORMANCE, 'Kernels', 'Integer');
 const M = join(CONFORMANCE, 'Models');
-
-const ft = (v: number): Tensor => ({ name: '', dtype: 'float32', shape: [1], data: Float32Array.of(v) });
-const rq = (div: number, levels = 256, signed = 1) => ({ div: ft(div), n_levels_out: ft(levels), signed: ft(signed) });
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return (lo: number, hi: number) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((s >>> 8) % (hi - lo + 1));
-  };
-}
-const ints = (g: ReturnType<typeof rng>, n: number, lo: number, hi: number) => Array.from({ length: n }, () => g(lo, hi));
 
 /** Per-channel muls with some negative ones, adds, for C channels. */
 function requant(b: GraphBuilder, g: ReturnType<typeof rng>, name: string, shape: number[], C: number) {
@@ -93,26 +80,7 @@ function overlapGraph(): { graph: Graph; input: Tensor } {
   return { graph: b.output(y).output(y2).build(), input };
 }
 
-/** x[1,8,65,9] int8 -> RequantShift (one negative mul, one add) -> y: 4680 elements = 167 pixels of 28 channels (27 rows of 6, 5 left) + 4. */
-function requantGraph(): { graph: Graph; input: Tensor } {
-  const g = rng(3);
-  const b = new GraphBuilder('npu_requant');
-  const x = b.input('x', 'float32', [1, 8, 65, 9]);
-  const mul = b.init('mul', 'float32', [], [-37]);
-  const add = b.init('add', 'float32', [], [1234]);
-  const y = b.node('RequantShift', [x, mul, add], rq(2 ** 8), { nodeName: 'kv_rq', dtype: 'float32', shape: [1, 8, 65, 9] });
-  const input: Tensor = { name: 'x', dtype: 'int8', shape: [1, 8, 65, 9], data: Int8Array.from(ints(g, 4680, -128, 127)) };
-  return { graph: b.output(y).build(), input };
-}
-
-function writeCase(name: string, c: { graph: Graph; input: Tensor }): string {
-  const dir = join(OUT, 'cases', name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'network.onnx'), writeOnnx(c.graph));
-  writeFileSync(join(dir, 'inputs.npz'), formatNpz([c.input]));
-  return dir;
-}
-
+const writeCase = (name: string, c: { graph: Graph; input: Tensor }) => writeCaseIn(OUT, name, c);
 const engines = (m: Manifest) => Object.fromEntries(m.layers.map((l) => [l.name, l.engine]));
 const reasons = (m: Manifest) => Object.fromEntries(m.layers.filter((l) => l.engineReason).map((l) => [l.name, l.engineReason]));
 
@@ -138,8 +106,14 @@ describe('NPU offload: hand-made graphs, bit-exact on the cluster + NPU', () => 
     for (const l1 of [256 * 1024, 6000]) {
       const r = await runNpu(dir, 'convs', l1);
       expect(engines(r.compile!.manifest)).toEqual({ conv3x3s2: 'npu', dw3x3: 'npu', pw1x1: 'npu' });
-      // at 6000 B every layer runs several double-buffered tiles
-      if (l1 === 6000) for (const l of r.compile!.manifest.layers) expect(l.tiles?.count, l.name).toBeGreaterThan(1);
+      // the activations between the three NPU layers stay in the NPU's layout (no transposes)
+      expect(Object.fromEntries(r.compile!.manifest.layers.map((l) => [l.name, l.npuLayout]))).toEqual({
+        conv3x3s2: { input: 'nchw', output: 'hwc' },
+        dw3x3: { input: 'hwc', output: 'hwc' },
+        pw1x1: { input: 'hwc', output: 'nchw' },
+      });
+      // at 6000 B the first layer (channel-major input, transpose scratch) runs several double-buffered tiles
+      if (l1 === 6000) expect(r.compile!.manifest.layers[0]!.tiles?.count).toBeGreaterThan(1);
       r.done();
     }
   });
@@ -207,6 +181,18 @@ describe.skipIf(!existsSync(CONFORMANCE))('NPU offload: conformance cases and mo
     const { manifest } = await compileToFolder({ network: join(K, 'Conv', 'Regular_3x3_RQ'), outDir: join(OUT, 'build', '3x3rq'), build: false });
     expect(manifest.layers[0]!.engine).toBe('cluster');
     expect(manifest.layers[0]!.engineReason).toMatch(/span more than 8 bits/);
+  });
+
+  it('Conv/PW_2D_RQ/Unsigned_RQ (500 input channels) stays on the NPU at --l1 16000 and 8000: column tiles shrink its transpose scratch', async () => {
+    for (const l1 of [16000, 8000]) {
+      const r = await runNpu(join(K, 'Conv', 'PW_2D_RQ', 'Unsigned_RQ'), 'pw-unsigned', l1);
+      const L = r.compile!.manifest.layers[0]!;
+      expect(L.engine, L.engineReason).toBe('npu');
+      const ow = L.tiles!.dims.find((d) => d.name === 'ow')!;
+      expect(ow.tile).toBeLessThan(ow.size);
+      expect(r.compile!.manifest.memory.levels.find((l) => l.level === 'L1')!.used).toBeLessThanOrEqual(l1);
+      r.done();
+    }
   });
 
   // CI: the conv cases the NPU takes, and miniMobileNetv2, at one rotating budget; full sweep: all cases, all budgets

@@ -76,6 +76,12 @@ export function npuComment(b: BoundNode): string[] {
       `normquant ${f.scaleBits}-bit scale, bias, shift ${f.shift}, ${f.relu ? 'ReLU [0,255]' : 'identity [-128,127]'}, prefetch`,
     `  RequantShift folded: scale = |mul|, bias = conv bias * mul + add + ${f.shift ? `2^${f.shift - 1}` : '0'} (rounding)${f.negate.some((x) => x) ? `, ${f.negate.filter((x) => x).length} channel(s) with mul < 0 on negated weights` : ''}`,
     `  weights packed (pulp-nnx layout) ${p.packed.bytes.length} B, strides d0 ${p.packed.strides[0]} d1 ${p.packed.strides[1]}`,
+    ...(p.kind === 'conv'
+      ? [
+          `  layout: input ${p.hwcIn ? 'HWC as the NPU layer before wrote it (no transpose)' : 'NCHW, transposed to HWC in the scratch by all cores'}, ` +
+            `output ${p.hwcOut ? 'HWC, read only by NPU layers (no transpose)' : 'NCHW, transposed back from the scratch by all cores'}`,
+        ]
+      : []),
   ];
 }
 

@@ -49,46 +49,76 @@ export function npuTileCycles(p: NpuLayer, size: number[], cores: number): numbe
     const rest = tm % 6;
     return (rows6 ? jobCycles(p, tn, p.ki, rows6, 6) : 0) + (rest ? jobCycles(p, tn, p.ki, 1, rest) : 0);
   }
-  const [tk, toh] = size as [number, number];
+  const [tk, toh, tw = p.OW] = size as [number, number, number?];
   const cc = p.mode === 'dw3x3' ? tk : p.ki;
   const hh = Math.min(p.H, (toh - 1) * p.stride + p.fs);
-  const moved = cc * hh * p.W + tk * toh * p.OW;
-  return Math.round((moved * TRANSPOSE_CYCLES_PER_BYTE) / cores) + CONV_TILE_SYNC + jobCycles(p, tk, cc, toh, p.OW);
+  const win = tw < p.OW ? tw : p.W;
+  // the transposes of the operands kept channel-major, and their barriers; HWC operands have none
+  const moved = (p.hwcIn ? 0 : cc * hh * win) + (p.hwcOut ? 0 : tk * toh * tw);
+  const sync = (p.hwcIn ? 0 : CONV_TILE_SYNC / 2) + (p.hwcOut ? 0 : CONV_TILE_SYNC / 2);
+  return Math.round((moved * TRANSPOSE_CYCLES_PER_BYTE) / cores) + sync + jobCycles(p, tk, cc, toh, tw);
 }
+
+/** A pointwise conv without padding may also split its output columns, one output row per tile
+ *  (the input tile is then one strided 2D DMA, and its transpose scratch shrinks with it). */
+const splitsColumns = (p: NpuLayer) => p.mode === 'conv1x1' && p.padT === 0 && p.padL === 0 && p.W === p.OW && p.H === p.OH;
 
 const dwChoices = (K: number) => [...Array.from({ length: Math.floor((K - 1) / GEOMETRY.kDepthwise) }, (_, i) => (i + 1) * GEOMETRY.kDepthwise), K];
 
 const convRule: TilingRule<NpuLayer> = {
   dims(p) {
-    const k: TileDim = p.mode === 'dw3x3' ? { name: 'k', size: p.ko, align: 1, choices: dwChoices(p.ko) } : { name: 'k', size: p.ko, align: GEOMETRY.ko, minAlign: 1 };
+    // an HWC output (and a depthwise HWC input) is not split by channels: its tile's pixels stay
+    // ko (ki) bytes apart whether the tile is DMA'd or read in place
+    const whole = p.hwcOut || (p.mode === 'dw3x3' && p.hwcIn);
+    const k: TileDim = whole
+      ? { name: 'k', size: p.ko, align: 1, choices: [p.ko] }
+      : p.mode === 'dw3x3'
+        ? { name: 'k', size: p.ko, align: 1, choices: dwChoices(p.ko) }
+        : { name: 'k', size: p.ko, align: GEOMETRY.ko, minAlign: 1 };
     const side = p.stride === 2 ? GEOMETRY.outSideStrided : GEOMETRY.outSide;
-    return [{ name: 'n', size: p.N, align: 1, choices: [1] }, k, { name: 'oh', size: p.OH, align: side, minAlign: 1 }];
+    const ow: TileDim = splitsColumns(p) ? { name: 'ow', size: p.OW, align: side, minAlign: 1 } : { name: 'ow', size: p.OW, align: 1, choices: [p.OW] };
+    return [{ name: 'n', size: p.N, align: 1, choices: [1] }, k, { name: 'oh', size: p.OH, align: side, minAlign: 1 }, ow];
   },
-  slices(p, t, [n, k0, oh0], [, tk, toh]) {
+  legal: (p, [, , toh, tw]) => tw === p.OW || toh === 1,
+  slices(p, t, [n, k0, oh0, ow0], [, tk, toh, tw]) {
     const eY = DTYPES[t.outputs[0]!].bytes;
     const [ih0, ih1] = inputRows(p, oh0!, toh!);
     const dw = p.mode === 'dw3x3';
     const c0 = dw ? k0! : 0;
     const cc = dw ? tk! : p.ki;
     const sb = scaleBytes(p);
+    // HWC operands: whole pixels (all channels), so a tile's rows are one contiguous range
+    // a column tile (pointwise, one row): input column = output column
+    const cols = tw! < p.OW;
+    const X = p.hwcIn
+      ? cols
+        ? { offset: ((n! * p.H + ih0) * p.W + ow0!) * p.ki, rowBytes: tw! * p.ki, rows: 1, stride: 0 }
+        : { offset: (n! * p.H + ih0) * p.W * p.ki, rowBytes: (ih1 - ih0) * p.W * p.ki, rows: 1, stride: 0 }
+      : cols
+        ? { offset: ((n! * p.ki + c0) * p.H + ih0) * p.W + ow0!, rowBytes: tw!, rows: cc, stride: p.H * p.W }
+        : { offset: ((n! * p.ki + c0) * p.H + ih0) * p.W, rowBytes: (ih1 - ih0) * p.W, rows: cc, stride: p.H * p.W };
+    const Y = p.hwcOut
+      ? { offset: ((n! * p.OH + oh0!) * p.OW + ow0!) * p.ko * eY, rowBytes: toh! * tw! * p.ko * eY, rows: 1, stride: 0 }
+      : { offset: (((n! * p.ko + k0!) * p.OH + oh0!) * p.OW + ow0!) * eY, rowBytes: toh! * tw! * eY, rows: tk!, stride: p.OH * p.OW * eY };
     return [
-      { field: 'X', dir: 'in', offset: ((n! * p.ki + c0) * p.H + ih0) * p.W, rowBytes: (ih1 - ih0) * p.W, rows: cc, stride: p.H * p.W },
+      { field: 'X', dir: 'in', ...X },
       { field: 'scale', dir: 'in', offset: k0! * sb, rowBytes: tk! * sb, rows: 1, stride: 0 },
       { field: 'bias', dir: 'in', offset: k0! * 4, rowBytes: tk! * 4, rows: 1, stride: 0 },
-      { field: 'Y', dir: 'out', offset: ((n! * p.ko + k0!) * p.OH + oh0!) * p.OW * eY, rowBytes: toh! * p.OW * eY, rows: tk!, stride: p.OH * p.OW * eY },
+      { field: 'Y', dir: 'out', ...Y },
     ];
   },
-  coords(p, [, k0, oh0], [, tk, toh]) {
+  coords(p, [, k0, oh0], [, tk, toh, tw]) {
     const [ih0, ih1] = inputRows(p, oh0!, toh!);
-    return { k0: k0!, tk: tk!, toh: toh!, cc: p.mode === 'dw3x3' ? tk! : p.ki, hh: ih1 - ih0, padt: ih0 - (oh0! * p.stride - p.padT) };
+    return { k0: k0!, tk: tk!, toh: toh!, cc: p.mode === 'dw3x3' ? tk! : p.ki, hh: ih1 - ih0, padt: ih0 - (oh0! * p.stride - p.padT), ...(splitsColumns(p) ? { tw: tw! } : {}) };
   },
-  setup: () => ['T->ki = cc; T->hin = hh; T->ko = tk; T->ho = toh; T->pad_t = padt; T->k0 = k0;'],
-  scratch(p, _t, [, tk, toh]) {
+  setup: (p) => ['T->ki = cc; T->hin = hh; T->ko = tk; T->ho = toh; T->pad_t = padt; T->k0 = k0;', ...(splitsColumns(p) ? ['T->win = tw; T->wo = tw; /* a column tile: its input is tw pixels wide too */'] : [])],
+  scratch(p, _t, [, tk, toh, tw]) {
     const cc = p.mode === 'dw3x3' ? tk! : p.ki;
     const hh = Math.min(p.H, (toh! - 1) * p.stride + p.fs);
-    return align4(cc * hh * p.W) + align4(tk! * toh! * p.OW);
+    const win = tw! < p.OW ? tw! : p.W;
+    return (p.hwcIn ? 0 : align4(cc * hh * win)) + (p.hwcOut ? 0 : align4(tk! * toh! * tw!));
   },
-  compute: (p, _t, [, tk, toh], cores) => npuTileCycles(p, [tk!, toh!], cores),
+  compute: (p, _t, [, tk, toh, tw], cores) => npuTileCycles(p, [tk!, toh!, tw!], cores),
 };
 
 const gemmRule: TilingRule<NpuLayer> = {
@@ -160,7 +190,8 @@ function makeBinding(rule: TilingRule<NpuLayer>): Binding<NpuLayer> {
           scale,
           bias,
           scratch: '0',
-          chw: conv ? 1 : 0,
+          hwc_in: p.hwcIn ? 1 : 0,
+          hwc_out: p.hwcOut ? 1 : 0,
           flat: conv ? 0 : 1,
           eltwise: p.kind === 'eltwise' ? 1 : 0,
           async: 0, // set by the emitter where the cluster may go on (overlap.ts)

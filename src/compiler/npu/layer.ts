@@ -38,6 +38,10 @@ export interface NpuLayer {
   /** bytes between output channels' weights (0 for depthwise) and per 28-channel group (depthwise) */
   wD1: number;
   wMajor: number;
+  /** conv: the input / output stays in the NPU's pixel-major layout (HWC) between NPU layers
+   *  (layout.ts); false: channel-major (NCHW), transposed around the job */
+  hwcIn: boolean;
+  hwcOut: boolean;
 }
 
 export type Analysis = { ok: true; layer: NpuLayer } | { ok: false; reason: string };
@@ -87,7 +91,7 @@ function accRanges(w: number[], ko: number, per: number, xr: Range): [number, nu
 }
 
 function finish(
-  base: Omit<NpuLayer, 'folded' | 'packed' | 'qw' | 'wD1' | 'wMajor'>,
+  base: Omit<NpuLayer, 'folded' | 'packed' | 'qw' | 'wD1' | 'wMajor' | 'hwcIn' | 'hwcOut'>,
   rq: Requant | undefined,
   outShape: number[],
   axis: number,
@@ -113,7 +117,7 @@ function finish(
   if (!enc) return { ok: false, reason: 'the weights (negated where mul < 0) span more than 8 bits under one layer-wise offset' };
   const packed = packWeights(base.mode, enc.qw, base.ko, base.ki, w, enc.offset);
   const wD1 = packed.strides[1];
-  return { ok: true, layer: { ...base, folded, packed, qw: enc.qw, wD1, wMajor: dw ? enc.qw * 32 : 0 } };
+  return { ok: true, layer: { ...base, folded, packed, qw: enc.qw, wD1, wMajor: dw ? enc.qw * 32 : 0, hwcIn: false, hwcOut: false } };
 }
 
 function analyseConv(p: ConvLike, x: DType, y: DType, xr: Range): Analysis {

@@ -106,6 +106,14 @@ static inline uint32_t dsim_npu_submit(const dsim_npu_job_t *job) {
   return id;
 }
 
+/* Sleep until job `id` (and every job before it) has ended; the jobs queued after it run on. Ids
+ * count jobs since reset modulo 256 and FINISHED counts ended jobs since reset, so the job has
+ * ended once FINISHED has passed id + 1 (compared modulo 256: at most two jobs are ever queued).
+ * Same check-then-sleep order as dsim_npu_wait. */
+static inline void dsim_npu_wait_job(uint32_t id) {
+  while ((int8_t)(uint8_t)(dsim_npu_reg_read(DSIM_NPU_FINISHED) - (id + 1u)) < 0) dsim_npu_sleep();
+}
+
 static inline void dsim_npu_set_priority(int npu_first, uint32_t max_stall) {
   dsim_reg_write(DSIM_NPU_PRIORITY, (npu_first ? DSIM_NPU_PRIORITY_NPU_FIRST : 0u) | (max_stall & 0xFFu));
 }
@@ -117,17 +125,20 @@ static inline void dsim_npu_set_priority(int npu_first, uint32_t max_stall) {
  * side), plus one job for the remaining rows; only core 0 works. Conv tiles (chw): activations are
  * channel-major (NCHW) while the NPU reads and writes pixel-major (HWC), so every core transposes
  * its share of the tile into the scratch, core 0 runs the job, and every core transposes the
- * result back. The job words follow neureka.md "Job registers". */
+ * result back; an activation passed between two NPU layers stays HWC (hwc_in / hwc_out: that
+ * side's transpose goes, and with hwc_out the cores return once the job is submitted). The job
+ * words follow neureka.md "Job registers". */
 typedef struct {
-  const uint8_t *X;      /* tile input: [ki][hin][win] (chw) or [ho][ki] (flat) */
-  uint8_t *Y;            /* tile output: [ko][ho][wo] (chw) or [ho][ko] (flat) */
+  const uint8_t *X;      /* tile input: [ki][hin][win] (chw), [hin][win][ki] (hwc_in) or [ho][ki] (flat) */
+  uint8_t *Y;            /* tile output: [ko][ho][wo] (chw), [ho][wo][ko] (hwc_out) or [ho][ko] (flat) */
   const uint8_t *W;      /* packed weights of the whole layer (weight memory or L1) */
   const void *scale;     /* the tile's output channels: uint8 or uint32 per channel */
   const int32_t *bias;   /* the tile's output channels */
   uint8_t *scratch;      /* chw: HWC input [hin*win][ki], then HWC output [ho*wo][ko] */
-  uint32_t chw, flat;
-  uint32_t eltwise;      /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
-  uint32_t async;        /* flat: return without waiting (core 0 calls dsim_npu_wait before a layer that depends on it) */
+  uint8_t flat;          /* GEMM rows / elementwise (else a conv tile, chw) */
+  uint8_t hwc_in, hwc_out; /* conv: X / Y are already pixel-major (an NPU layer's HWC activation): no transpose */
+  uint8_t eltwise;       /* flat, ho = elements as pixels of ki channels (a depthwise job, centre tap only) */
+  uint8_t async;         /* flat or hwc_out: return without waiting (core 0 waits before the first layer that depends on it) */
   uint32_t conf0;        /* CONF0 but the weight-memory bit (set from W's address) */
   int32_t w_offset;
   uint32_t w_d1;         /* bytes between output channels' weights (dense modes) */
@@ -148,7 +159,7 @@ static inline uint32_t dsim_npu_div_rem(uint32_t n, uint32_t sub, uint32_t *rem)
 }
 
 /* One job of ho x wo output pixels; in / out point at pixel (0, 0) (in: the padded origin). */
-static inline void dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t in, uint32_t out, uint32_t in_d1, uint32_t out_d2, uint32_t ho, uint32_t wo,
+static inline uint32_t dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t in, uint32_t out, uint32_t in_d1, uint32_t out_d2, uint32_t ho, uint32_t wo,
                                       uint32_t pads) {
   const uint32_t mode = a->conf0 & DSIM_NPU_CONF0_MODE_MASK;
   const uint32_t side = a->stride == 2u ? 3u : 6u;
@@ -186,15 +197,35 @@ static inline void dsim_npu_layer_job(const dsim_npu_layer_args_t *a, uint32_t i
   job.w[DSIM_NPU_W_WEIGHT_OFFSET] = (uint32_t)a->w_offset;
   job.w[DSIM_NPU_W_FILTER_MASK] = 0u;
   job.w[DSIM_NPU_W_CONF0] = conf0;
-  dsim_npu_submit(&job);
+  return dsim_npu_submit(&job);
 }
 
-/* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y). */
-static void dsim_npu_layer(void *arg) {
-  const dsim_npu_layer_args_t *a = (const dsim_npu_layer_args_t *)arg;
+/* d[j][i] = s[i][j] for an s of rows x cols bytes, split over the cores along the longer side
+ * (a column tile has few pixels and many channels). Sizes are locals: a byte store may alias the
+ * args struct, which would otherwise be re-read at every byte (from L2 at small L1 budgets). */
+static inline void dsim_npu_transpose(uint8_t *d, const uint8_t *s, uint32_t rows, uint32_t cols, uint32_t core, uint32_t cores) {
+  if (cols >= cores || cols >= rows) {
+    for (uint32_t j = core; j < cols; j += cores) {
+      const uint8_t *src = s + j;
+      uint8_t *dst = d + j * rows;
+      for (uint32_t i = 0; i < rows; i++, src += cols) dst[i] = *src;
+    }
+  } else {
+    for (uint32_t i = core; i < rows; i += cores) {
+      const uint8_t *src = s + i * cols;
+      uint8_t *dst = d + i;
+      for (uint32_t j = 0; j < cols; j++, dst += rows) *dst = src[j];
+    }
+  }
+}
+
+/* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y, or
+ * with async once core 0 has submitted the jobs). Returns the id of the tile's last job (core 0). */
+static uint32_t dsim_npu_layer_run(const dsim_npu_layer_args_t *a) {
   const uint32_t core = (uint32_t)dsim_core_id(), cores = dsim_fork_cores();
+  uint32_t id = 0u;
   if (a->flat) {
-    if (core != 0u) return;
+    if (core != 0u) return 0u;
     const uint32_t px = a->eltwise ? a->ho / a->ki : a->ho, tail = a->eltwise ? a->ho % a->ki : 0u;
     const uint32_t rows6 = px / 6u, rest = px % 6u;
     const uint32_t in = (uint32_t)(uintptr_t)a->X, out = (uint32_t)(uintptr_t)a->Y;
@@ -202,43 +233,42 @@ static void dsim_npu_layer(void *arg) {
      * the job's input pointer is the padded origin, one row and one pixel before the first */
     const uint32_t pads = a->eltwise ? 0x11110000u : 0u;
     const uint32_t back = a->eltwise ? 1u : 0u;
-    if (rows6) dsim_npu_layer_job(a, in - back * 7u * a->ki, out, 6u * a->ki, 6u * a->ko, rows6, 6u, pads);
-    if (rest) dsim_npu_layer_job(a, in + rows6 * 6u * a->ki - back * (rest + 1u) * a->ki, out + rows6 * 6u * a->ko, rest * a->ki, rest * a->ko, 1u, rest, pads);
+    if (rows6) id = dsim_npu_layer_job(a, in - back * 7u * a->ki, out, 6u * a->ki, 6u * a->ko, rows6, 6u, pads);
+    if (rest) id = dsim_npu_layer_job(a, in + rows6 * 6u * a->ki - back * (rest + 1u) * a->ki, out + rows6 * 6u * a->ko, rest * a->ki, rest * a->ko, 1u, rest, pads);
     if (tail) {
       /* the last elements: one pixel of `tail` channels */
       dsim_npu_layer_args_t t = *a;
       t.ki = t.ko = tail;
-      dsim_npu_layer_job(&t, in + px * a->ki - back * 2u * tail, out + px * a->ko, tail, tail, 1u, 1u, pads);
+      id = dsim_npu_layer_job(&t, in + px * a->ki - back * 2u * tail, out + px * a->ko, tail, tail, 1u, 1u, pads);
     }
     if (!a->async) dsim_npu_wait();
-    return;
+    return id;
   }
   const uint32_t pin = a->hin * a->win, pout = a->ho * a->wo;
-  uint8_t *hwc_in = a->scratch, *hwc_out = a->scratch + ((a->ki * pin + 3u) & ~3u);
-  /* channel-major -> pixel-major, pixels split over the cores */
-  for (uint32_t p = core; p < pin; p += cores) {
-    const uint8_t *s = a->X + p;
-    uint8_t *d = hwc_in + p * a->ki;
-    for (uint32_t c = 0; c < a->ki; c++, s += pin) d[c] = *s;
+  /* scratch: the HWC input (unless X is HWC already), then the HWC output (unless Y is) */
+  uint8_t *hwc_in = a->hwc_in ? (uint8_t *)a->X : a->scratch;
+  uint8_t *hwc_out = a->hwc_out ? a->Y : a->scratch + (a->hwc_in ? 0u : ((a->ki * pin + 3u) & ~3u));
+  if (!a->hwc_in) {
+    dsim_npu_transpose(hwc_in, a->X, a->ki, pin, core, cores); /* channel-major -> pixel-major */
+    dsim_barrier();
   }
-  dsim_barrier();
   if (core == 0u) {
     const uint32_t need_h = (a->ho - 1u) * a->stride + a->fs, need_w = (a->wo - 1u) * a->stride + a->fs;
     const int32_t pb = (int32_t)need_h - (int32_t)a->pad_t - (int32_t)a->hin, pr = (int32_t)need_w - (int32_t)a->pad_l - (int32_t)a->win;
     const uint32_t pads = (a->pad_t << 28) | ((uint32_t)(pr > 0 ? pr : 0) << 24) | ((uint32_t)(pb > 0 ? pb : 0) << 20) | (a->pad_l << 16);
     const uint32_t d1 = a->win * a->ki;
     const uint32_t in = (uint32_t)(uintptr_t)hwc_in - a->pad_t * d1 - a->pad_l * a->ki;
-    dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
-    dsim_npu_wait();
+    id = dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
+    if (!a->async) dsim_npu_wait();
   }
+  if (a->hwc_out) return id; /* the job writes Y itself: nothing left for the cores */
   dsim_barrier();
-  /* pixel-major -> channel-major */
-  for (uint32_t p = core; p < pout; p += cores) {
-    const uint8_t *s = hwc_out + p * a->ko;
-    uint8_t *d = a->Y + p;
-    for (uint32_t k = 0; k < a->ko; k++, d += pout) *d = s[k];
-  }
+  dsim_npu_transpose(a->Y, hwc_out, pout, a->ko, core, cores); /* pixel-major -> channel-major */
+  return id;
 }
+
+/* The compiled layers' kernel: every core of the fork (or of the network's one fork) calls it. */
+static void dsim_npu_layer(void *arg) { (void)dsim_npu_layer_run((const dsim_npu_layer_args_t *)arg); }
 
 #ifdef __cplusplus
 }
