@@ -875,7 +875,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   const best = finish(first, none);
   const activationLevels = new Map(storages.map((st) => [st.tensors[0]!, (inL2.has(macroOf(st)) ? 'L2' : 'L1') as Level]));
   if (!best) throw new Error('internal: the tiles of the chosen placement leave no room for the args');
-  return { activationLevels, budget, layers: planPrefetch(best.layers, cs), l1Constants: best.l1Constants, argsInL1: best.argsInL1, tablesInL1: best.tablesInL1, argsSlots: best.argsSlots };
+  return { activationLevels, budget, layers: planPrefetch(best.layers, cs, pf, far), l1Constants: best.l1Constants, argsInL1: best.argsInL1, tablesInL1: best.tablesInL1, argsSlots: best.argsSlots };
 }
 
 /**
@@ -883,7 +883,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
  * the previous layer, its buffer lives over both steps. Only where the previous step's tile
  * buffers and these together stay within the largest tile workspace (the plan's L1 does not grow).
  */
-function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
+function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase, pf: Platform, far: Level): LayerTiling[] {
   const workspace = Math.max(0, ...ls.map((t) => t.l1Bytes));
   const byStep = new Map(ls.map((t) => [t.step, t]));
   const extra = new Map<number, number>();
@@ -920,6 +920,9 @@ function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
     if (atPrev + bytes > workspace || (byStep.get(prev)?.prefetchAt !== undefined && byStep.get(prev)!.prefetchAt! < prev)) continue;
     t.prefetchAt = prev;
     extra.set(prev, (extra.get(prev) ?? 0) + bytes);
+    // the prediction: those DMAs run while the layer before computes
+    const early = ins.reduce((c, x) => c + dmaCycles(x, (cs.bytes.has(operandSymbol(fieldSymbol(L.call, x.field), (n) => cs.bytes.has(n))) ? pf.memory[far] : pf.memory.L2).dmaLatency!, pf), 0);
+    t.predicted = { ...t.predicted, total: Math.max(t.predicted.compute, Math.round(t.predicted.total - early)) };
   }
   return ls;
 }
