@@ -5,7 +5,7 @@
 // kernel on the tile; tile i's DMA-out leaves while tile i+1 computes.
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
-import { fieldIdent, fieldSymbol, type LayerTiling, type TileBuffer } from './tile.js';
+import { fieldIdent, fieldSymbol, tableColumns, tableEntryBytes, type LayerTiling, type TileBuffer } from './tile.js';
 import { operandExpr } from './registry.js';
 import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop } from './npu/tile-loop.js';
 
@@ -34,6 +34,16 @@ function arrayWith(all: EmittedLayer['call']['fields'], key: string, replaced: R
   return `{ ${out.join(', ')} }`;
 }
 
+/** Where a layer's args come from when they stay in L2 (emit.ts ARGS_SLOTS_C): slot 0 or 1, and
+ *  whether its tile table came along. */
+export interface LayerArgsSlot {
+  index: number;
+  table: boolean;
+}
+
+/** The C lvalue of a layer's args in its L1 slot. */
+export const slotArgs = (L: EmittedLayer, slot: LayerArgsSlot) => `ARGS_SLOT(${slot.index}, ${L.call.argsType})`;
+
 export interface TiledLayerText {
   /** Comment lines (without the comment markers) for the layer's header. */
   comment: string[];
@@ -51,6 +61,7 @@ export function emitTiledLayer(
   argsSection: string,
   tablesInL1: boolean,
   forkPerLayer: boolean,
+  slot?: LayerArgsSlot,
 ): TiledLayerText {
   const fn = L.function;
   const kernel = L.bound.binding.kernel;
@@ -81,91 +92,79 @@ export function emitTiledLayer(
   comment.push(`  DMA in ${t.dmaBytesIn} B, out ${t.dmaBytesOut} B; predicted ${t.predicted.total} cycles (kernel ${t.predicted.compute}, DMA ${t.predicted.dma})`);
 
   const code: string[] = [];
-  if (T === 1) return { comment, code: singleTile(L, t, argsName, argsSection, forkPerLayer, macro, bufOf), ownsArgs: true };
+  if (slot) comment.push(`  args${slot.table && T > 1 ? ' and tile table' : ''}: in L2, brought to L1 args slot ${slot.index} by RunNetwork while the layer before runs`);
+  if (T === 1) return { comment, code: singleTile(L, t, argsName, argsSection, forkPerLayer, macro, bufOf, slot ? slotArgs(L, slot) : argsName), ownsArgs: true };
   const tableSection = tablesInL1 ? '__attribute__((section(".l1.const"))) ' : '';
   // one group of columns per moved operand (bytes 0: no DMA at that tile), its buffer copy when
   // double-buffered; the transfers of tile 0 first (their order is the prefetch's)
-  const moved = [...new Set([...first.transfers, ...t.tiles.flatMap((x) => x.transfers)].map((x) => x.field))];
+  const { cols, rows, fixed, moved } = tableColumns(t);
   const dirOf = new Map(t.tiles.flatMap((x) => x.transfers).map((x) => [x.field, x.dir]));
   const inFields = moved.filter((f) => dirOf.get(f) === 'in');
   const outFields = moved.filter((f) => dirOf.get(f) === 'out');
   const perTile = [...new Set(t.tiles.flatMap((x) => Object.keys(x.copy)))];
   const twice = (f: string) => bufOf(f).copies > 1;
-  const cols = [
-    ...coordNames,
-    ...moved.flatMap((f) => [`${f}.off`, `${f}.bytes`, `${f}.row`, `${f}.stride`]),
-    ...perTile.filter(twice).map((f) => `${f}.buf`),
-    ...first.inPlace.map((p) => `${p.field}.off`),
-  ];
-  code.push(`static ${tablesInL1 ? 'DSIM_L1 ' : ''}${L.call.argsType} ${fn}_targs;`);
-  code.push(`/* ${cols.join(', ')} */`);
-  code.push(`static const uint32_t ${fn}_tiles[${T}][${cols.length}] ${tableSection}= {`);
-  for (const tile of t.tiles) {
-    const row = [
-      ...coordNames.map((c) => tile.coords[c]!),
-      ...moved.flatMap((f) => {
-        const x = tile.transfers.find((y) => y.field === f);
-        return x ? [x.offset, x.bytes, x.rowBytes, x.stride] : [0, 0, 0, 0];
-      }),
-      ...perTile.filter(twice).map((f) => tile.copy[f] ?? 0),
-      ...tile.inPlace.map((p) => p.offset),
-    ];
-    code.push(`  { ${row.join(', ')} },`);
-  }
+  if (slot) code.push(`#define ${fn}_targs ${slotArgs(L, slot)} /* the working args: the layer's own, in L1 */`);
+  else code.push(`static ${tablesInL1 ? 'DSIM_L1 ' : ''}${L.call.argsType} ${fn}_targs;`);
+  code.push(`/* per tile: ${cols.join(', ')}${fixed.size ? `; the same for every tile: ${[...fixed].map(([n, v]) => `${n} ${v}`).join(', ')}` : ''} */`);
+  const entry = tableEntryBytes(t) === 2 ? 'uint16_t' : 'uint32_t';
+  code.push(`static const ${entry} ${fn}_tiles[${T}][${cols.length}] ${tableSection}= {`);
+  for (const row of rows) code.push(`  { ${row.join(', ')} },`);
   code.push('};');
   for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${fieldIdent(b.field)}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
-  const colOf = (name: string) => cols.indexOf(name);
-  const sel = (f: string) => (twice(f) ? `t[${colOf(`${f}.buf`)}]` : '0');
+  // a column of tile i's row, or its value when it is the same for every tile
+  const val = (name: string) => (fixed.has(name) ? `${fixed.get(name)}u` : `t[${cols.indexOf(name)}]`);
+  // tile i's row: in the args slot when the table came with the args, else in the table itself
+  const tileRow = slot?.table ? `(const ${entry} *)TABLE_SLOT(${slot.index}) + i * ${cols.length}u` : `${fn}_tiles[i]`;
+  const sel = (f: string) => (twice(f) ? val(`${f}.buf`) : '0');
+  const dmaArgs = (f: string) => `${ext(f)} + ${val(`${f}.off`)}, ${val(`${f}.bytes`)}, ${val(`${f}.row`)}, ${val(`${f}.stride`)}`;
   const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
   if (inFields.length) {
     code.push(`/* tile i's input DMAs (the operands whose slice changed); returns how many */`);
     code.push(`static uint32_t ${fn}_in(uint32_t i, uint32_t *id) {`);
-    code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
+    code.push(`  const ${entry} *t = ${tileRow};`);
     code.push('  uint32_t n = 0;');
-    for (const f of inFields) {
-      const c = colOf(`${f}.off`);
-      code.push(`  if (t[${c + 1}]) id[n++] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 1);`);
-    }
+    code.push('  (void)t;');
+    for (const f of inFields) code.push(`  if (${val(`${f}.bytes`)}) id[n++] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${dmaArgs(f)}, 1);`);
     code.push('  return n;');
     code.push('}');
   }
   if (outFields.length) {
     code.push(`/* before tile i writes its output copies: wait for the DMA-out still reading them */`);
     code.push(`static void ${fn}_drain(uint32_t i, uint32_t id[][2], uint8_t busy[][2]) {`);
-    code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
+    code.push(`  const ${entry} *t = ${tileRow};`);
     code.push('  (void)t;');
     outFields.forEach((f, k) => code.push(`  if (busy[${k}][${sel(f)}]) { tile_wait(id[${k}][${sel(f)}]); busy[${k}][${sel(f)}] = 0; }`));
     code.push('}');
     code.push(`/* tile i's output DMAs (after the last tile writing each output slice) */`);
     code.push(`static void ${fn}_out(uint32_t i, uint32_t id[][2], uint8_t busy[][2]) {`);
-    code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
+    code.push(`  const ${entry} *t = ${tileRow};`);
+    code.push('  (void)t;');
     outFields.forEach((f, k) => {
-      const c = colOf(`${f}.off`);
-      code.push(`  if (t[${c + 1}]) { id[${k}][${sel(f)}] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${ext(f)} + t[${c}], t[${c + 1}], t[${c + 2}], t[${c + 3}], 0); busy[${k}][${sel(f)}] = 1; }`);
+      code.push(`  if (${val(`${f}.bytes`)}) { id[${k}][${sel(f)}] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${dmaArgs(f)}, 0); busy[${k}][${sel(f)}] = 1; }`);
     });
     code.push('}');
   }
   code.push(`static void ${fn}_set(uint32_t i) {`);
-  code.push(`  const uint32_t *t = ${fn}_tiles[i];`);
-  coordNames.forEach((c, k) => code.push(`  const uint32_t ${c} = t[${k}];`));
+  code.push(`  const ${entry} *t = ${tileRow};`);
+  coordNames.forEach((c) => code.push(`  const uint32_t ${c} = ${val(c)};`));
   code.push(`  const ${L.call.argsType} *P = &${argsName};`);
   code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
   const part = t.buffers.find((b) => b.field === 'partial');
   code.push(`  void *const PART = ${part ? `${fn}_buf_partial[0]` : '(void *)0'}; /* int32 partial sums of a split reduction */`);
   for (const x of t.once) code.push(`  T->${x.field} = ${fn}_buf_${fieldIdent(x.field)}[0];`);
   for (const f of perTile) code.push(`  T->${f} = ${fn}_buf_${fieldIdent(f)}[${sel(f)}];`);
-  for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + t[${colOf(`${p.field}.off`)}]);`);
+  for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + ${val(`${p.field}.off`)});`);
   const scratch = t.buffers.find((b) => b.field === 'scratch');
   if (scratch) code.push(`  T->scratch = ${fn}_buf_scratch[0];`);
   for (const st of rule.setup(L.bound.params)) code.push(`  ${st}`);
-  code.push(`  (void)P; (void)i; (void)PART; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
+  code.push(`  (void)P; (void)t; (void)i; (void)PART; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
   code.push('}');
 
   const ins = first.transfers.filter((x) => x.dir === 'in');
   const ni = Math.max(1, inFields.length);
   const no = Math.max(1, outFields.length);
   // core 0 before the first tile: the tile args, the operands the same for every tile, tile 0's DMA-in
-  const prologue: string[] = [`${fn}_targs = ${argsName};`];
+  const prologue: string[] = slot ? [] : [`${fn}_targs = ${argsName};`];
   if (t.once.length) {
     prologue.push(`uint32_t once_id[${t.once.length}];`);
     t.once.forEach((x, k) =>
@@ -235,6 +234,7 @@ function singleTile(
   forkPerLayer: boolean,
   macro: (b: TileBuffer, k: number) => string,
   bufOf: (field: string) => TileBuffer,
+  argsRef: string,
 ): string[] {
   const kernel = L.bound.binding.kernel;
   const tile = t.tiles[0]!;
@@ -273,10 +273,10 @@ function singleTile(
     code.push(`    for (unsigned k = 0; k < ${ins.length}u; k++) tile_wait(id[k]);`);
     code.push('  }');
   }
-  if (forkPerLayer) code.push(`  dsim_fork(cores, ${kernel}, &${argsName});`);
+  if (forkPerLayer) code.push(`  dsim_fork(cores, ${kernel}, &${argsRef});`);
   else {
     if (ins.length) code.push('  dsim_barrier();');
-    code.push(`  ${kernel}(&${argsName});`);
+    code.push(`  ${kernel}(&${argsRef});`);
     if (outs.length) code.push('  dsim_barrier();');
   }
   if (outs.length) {

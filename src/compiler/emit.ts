@@ -12,9 +12,9 @@ import type { DType, Tensor, TensorData } from '../frontend/ir.js';
 import { elementCount } from '../frontend/ir.js';
 import type { BoundNode } from './bind.js';
 import type { ConstantArray, ConstantsPhase, EmittedLayer } from './constants.js';
-import { emitTiledLayer, prefetchStatements, TILE_DMA_HELPER } from './emit-tiles.js';
-import { ARGS_BUFFER, TABLES_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
-import type { TilingPlan } from './tile.js';
+import { emitTiledLayer, prefetchStatements, slotArgs, TILE_DMA_HELPER, type LayerArgsSlot } from './emit-tiles.js';
+import { ARGS_BUFFER, ARGS_SLOTS_BUFFER, TABLES_BUFFER, type MemoryPlan, type PlannedBuffer } from './plan.js';
+import { tableOnlyBytes, type ArgsSlots, type TilingPlan } from './tile.js';
 import type { CValue } from './registry.js';
 import { npuComment } from './npu/assign.js';
 import { usesNpu } from './npu/placement.js';
@@ -122,10 +122,15 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push('');
   const argsSection = levelOf0(plan, ARGS_BUFFER) === 'L1' ? 'DSIM_L1 ' : '';
   const tablesInL1 = levelOf0(plan, TABLES_BUFFER) === 'L1';
+  const slots = tiling?.argsSlots;
+  if (slots && levelOf0(plan, ARGS_SLOTS_BUFFER) !== 'L1') throw new Error('internal: the args slots are not planned in L1');
+  // the slot of the layer at position k (execution order) and whether its tile table comes along
+  const slotOf = (k: number): LayerArgsSlot | undefined => (slots ? { index: k & 1, table: slots.tables.has(layers[k]!.index) } : undefined);
   out.push('/* ---- activation arenas (memory plan: greedy by size over lifetimes) ---- */');
   for (const lv of ['L1', 'L2']) if (used.has(lv as 'L1')) out.push(`${ARENA_SECTION[lv]} uint8_t ${ARENA[lv]}[${arenaSize(lv)}] __attribute__((aligned(16)));`.trimStart());
   out.push('');
   if (tiledAt.size) out.push(...TILE_DMA_HELPER, '');
+  if (slots) out.push(...argsSlotsC(slots, [...new Set(layers.map((L) => L.call.argsType))]), '');
   out.push('');
   out.push('/* buffer         level+offset      size  lifetime  (its tensors in the comment above) */');
   for (const b of plan.buffers) {
@@ -154,9 +159,11 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   const overlap = planNpuOverlap(layers, plan, tiling, opts.forkPerLayer === true);
   verifyNpuOverlap(layers, plan, tiling, overlap);
   for (const L of layers) if (overlap.asyncLayers.has(L.function)) L.call.fields.async = 1;
-  for (const L of layers) {
+  for (const [k, L] of layers.entries()) {
     const b = L.bound;
     const n = b.node;
+    const slot = slotOf(k);
+    const argsRef = slot ? slotArgs(L, slot) : `${L.function}_args`;
     out.push('/*');
     out.push(` * Layer ${L.index}: ${cComment(n.from.join(' + '))}`);
     out.push(` *   ${cComment(n.op)}${n.from.length > 1 ? ` (fused from ${n.from.length} nodes)` : ''} -> ${b.binding.kernel}, estimated ${estimate(b)} cycles on ${opts.cores} cores`);
@@ -171,8 +178,10 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     n.outputs.forEach((t) => describe('out', t));
     const argsName = `${L.function}_args`;
     const tiled = tiledAt.get(L.index);
-    const tiledText = tiled ? emitTiledLayer(L, tiled, plan, argsName, argsSection, tablesInL1, opts.forkPerLayer === true) : undefined;
-    for (const line of [...npuComment(b), ...overlapComment(layers, layers.indexOf(L), overlap), ...(tiledText?.comment ?? [])]) out.push(` *   ${line}`);
+    if (slot?.table && tableOnlyBytes(tiled!) > slots!.tableBytes) throw new Error(`internal: the tile table of '${L.name}' does not fit the args slot`);
+    const tiledText = tiled ? emitTiledLayer(L, tiled, plan, argsName, argsSection, tablesInL1, opts.forkPerLayer === true, slot) : undefined;
+    for (const line of [...npuComment(b), ...overlapComment(layers, k, overlap), ...(tiledText?.comment ?? [])]) out.push(` *   ${line}`);
+    if (slot && !tiledText) out.push(` *   args: in L2, brought to L1 args slot ${slot.index} by RunNetwork while the layer before runs`);
     out.push(' */');
     if (!tiledText?.ownsArgs) {
       out.push(`static ${argsSection}${L.call.argsType} ${argsName} = {`);
@@ -183,20 +192,20 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
       out.push(...tiledText.code);
     } else if (opts.forkPerLayer) {
       out.push(`static void ${L.function}(unsigned cores) {`);
-      for (const st of L.call.prepare ?? []) out.push(`  ${st.replace(/ARGS/g, argsName)}`);
+      for (const st of L.call.prepare ?? []) out.push(`  ${st.replace(/ARGS/g, argsRef)}`);
       if (!(L.call.prepare ?? []).some((st) => st.includes('cores'))) out.push('  (void)cores;');
-      out.push(`  dsim_fork(cores, ${b.binding.kernel}, &${argsName});`);
+      out.push(`  dsim_fork(cores, ${b.binding.kernel}, &${argsRef});`);
     } else {
       // Runs on every core of the network's one fork; core 0 prepares, a barrier publishes it.
       out.push(`static void ${L.function}(unsigned cores) {`);
       if (L.call.prepare?.length) {
         out.push('  if (dsim_core_id() == 0) {');
-        for (const st of L.call.prepare) out.push(`    ${st.replace(/ARGS/g, argsName)}`);
+        for (const st of L.call.prepare) out.push(`    ${st.replace(/ARGS/g, argsRef)}`);
         out.push('  }');
         out.push('  dsim_barrier();');
       }
       if (!(L.call.prepare ?? []).some((st) => st.includes('cores'))) out.push('  (void)cores;');
-      out.push(`  ${b.binding.kernel}(&${argsName});`);
+      out.push(`  ${b.binding.kernel}(&${argsRef});`);
     }
     if (!tiledText) out.push('}');
     out.push('');
@@ -220,11 +229,21 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
   out.push(`uint32_t dsim_layer_dma_wait[${Math.max(1, layers.length)}];`);
   const dmaWait = (k: number) => (tiledAt.size ? ` dsim_layer_dma_wait[${k}] = tile_wait_cycles; tile_wait_cycles = 0;` : '');
   out.push('');
+  // args slots: layer k+1's args (and table) start their DMA before layer k runs; the wait after it
+  const fetch = (k: number) => {
+    const L = layers[k]!;
+    const table = slotOf(k)!.table ? `${L.function}_tiles, sizeof ${L.function}_tiles` : '0, 0';
+    return `args_n = args_fetch(args_id, ${k & 1}, &${L.function}_args, sizeof ${L.function}_args, ${table});`;
+  };
   if (opts.forkPerLayer) {
     out.push('void RunNetwork(unsigned cores) {');
+    if (slots && layers.length) out.push('  uint32_t args_id[2], args_n;', `  ${fetch(0)}`, '  args_wait(args_id, args_n);');
     out.push('  uint32_t t = dsim_layer_mark(0); /* profile marks: layer k runs from mark k to mark k+1 */');
     for (const [k, L] of layers.entries()) {
+      const next = slots && k + 1 < layers.length;
+      if (next) out.push(`  ${fetch(k + 1)}`);
       out.push(`  ${L.function}(cores);`);
+      if (next) out.push('  args_wait(args_id, args_n);');
       out.push(`  { uint32_t now = dsim_layer_mark(${k + 1}); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }
     out.push('}');
@@ -235,10 +254,17 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     out.push('  (void)arg;');
     out.push('  const unsigned cores = dsim_fork_cores();');
     out.push('  const int core0 = dsim_core_id() == 0;');
+    if (slots && layers.length) {
+      out.push('  uint32_t args_id[2], args_n = 0; /* core 0: the DMAs of the next layer\'s args */');
+      out.push(`  if (core0) { ${fetch(0)} args_wait(args_id, args_n); }`, '  dsim_barrier();');
+    }
     out.push('  uint32_t t = core0 ? dsim_layer_mark(0) : 0; /* profile marks: layer k runs from mark k to mark k+1 */');
     for (const [k, L] of layers.entries()) {
+      const next = slots && k + 1 < layers.length;
+      if (next) out.push(`  if (core0) ${fetch(k + 1)}`);
       out.push(`  ${L.function}(cores);`);
       if (overlap.waitAfter.has(k)) out.push('  if (core0) dsim_npu_wait(); /* NPU layers before ran while the cores went on (npu/overlap.ts) */');
+      if (next) out.push('  if (core0) args_wait(args_id, args_n);');
       out.push('  dsim_barrier();');
       out.push(`  if (core0) { uint32_t now = dsim_layer_mark(${k + 1}); dsim_layer_cycles[${k}] = now - t; t = now;${dmaWait(k)} }`);
     }
@@ -314,6 +340,33 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     arenas: ARENA,
     bufferMacro,
   };
+}
+
+/**
+ * The L1 args slots (tile.ts ArgsSlots): the layers' args structs stay in L2 and layer k's comes,
+ * with its tile table when that fits, to slot k % 2 by DMA while layer k-1 runs.
+ */
+function argsSlotsC(slots: ArgsSlots, argsTypes: string[]): string[] {
+  return [
+    '/* ---- args slots: the layers\' args structs stay in L2 (the L1 budget has no room for all of them);',
+    ' * RunNetwork brings layer k\'s struct (and its tile table, when the slot holds it) into L1 slot',
+    ' * k % 2 by DMA while layer k-1 runs: the cores read their args from L1 ---- */',
+    `#define ARGS_SLOT_WORDS ${slots.argsBytes / 4}`,
+    `#define TABLE_SLOT_WORDS ${slots.tableBytes / 4}`,
+    'static DSIM_L1_BSS uint32_t dsim_args_slot[2][ARGS_SLOT_WORDS + TABLE_SLOT_WORDS] __attribute__((aligned(8)));',
+    '/* the args in slot s as its kernel\'s args type; the tile table after them */',
+    '#define ARGS_SLOT(s, type) (*(type *)dsim_args_slot[s])',
+    '#define TABLE_SLOT(s) ((const uint32_t *)&dsim_args_slot[s][ARGS_SLOT_WORDS])',
+    '/* core 0: start the DMAs of a layer\'s args (and table) into slot s; returns how many */',
+    'static inline uint32_t args_fetch(uint32_t *id, unsigned s, const void *args, uint32_t bytes, const void *table, uint32_t table_bytes) {',
+    '  id[0] = dsim_dma_copy_1d(dsim_args_slot[s], args, bytes, 1);',
+    '  if (!table_bytes) return 1;',
+    '  id[1] = dsim_dma_copy_1d(&dsim_args_slot[s][ARGS_SLOT_WORDS], table, table_bytes, 1);',
+    '  return 2;',
+    '}',
+    'static inline void args_wait(const uint32_t *id, uint32_t n) { for (uint32_t k = 0; k < n; k++) dsim_dma_wait(id[k]); }',
+    ...argsTypes.map((t) => `_Static_assert(sizeof(${t}) <= 4 * ARGS_SLOT_WORDS, "${t} does not fit the args slot");`),
+  ];
 }
 
 const MAIN_C = `/* main.c: the test harness of a compiled network (generated by deeploy-sim compile).

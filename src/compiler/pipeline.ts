@@ -11,7 +11,7 @@ import { materializeConstants, type ConstantsPhase } from './constants.js';
 import { checkCompilable } from './coverage.js';
 import { emitNetwork, type EmitResult } from './emit.js';
 import { tileBufferName } from './emit-tiles.js';
-import { tileNetwork, tileTableBytes, verifyTiling, type TilingPlan } from './tile.js';
+import { argsSlotsBytes, tableOnlyBytes, tileNetwork, tileTableBytes, verifyTiling, type TilingPlan } from './tile.js';
 import { importGraph } from './import.js';
 import { lower, type LoweredGraph, type NodeEvaluator } from './lower.js';
 import './ops/index.js';
@@ -117,10 +117,12 @@ export function compileGraph(graph: Graph, inputs: TensorData[], goldenOrFn: Ten
       );
     }),
     l1Constants: t.l1Constants,
-    tableBytes: t.layers.reduce((sum, lt) => sum + tileTableBytes(lt), 0),
+    // with args slots the working args are the slot: only the tables themselves (in L2)
+    tableBytes: t.layers.reduce((sum, lt) => sum + (t.argsSlots ? tableOnlyBytes(lt) : tileTableBytes(lt)), 0),
     argsInL1: t.argsInL1,
     tablesInL1: t.tablesInL1,
     argsBytes: constants.argsBytes,
+    argsSlotBytes: t.argsSlots ? argsSlotsBytes(t.argsSlots) : 0,
     wmemConstants: npuWeightConstants(constants),
   });
   const plan = timed('plan', () => {

@@ -80,6 +80,8 @@ export function l1Minimum(p: Platform = siracusa): number {
 export const ARGS_BUFFER = '(layer args structs)';
 /** Pseudo-constant standing for the tiled layers' per-tile tables and working args structs. */
 export const TABLES_BUFFER = '(tile tables)';
+/** Pseudo-constant standing for the two L1 slots the args structs (in L2) come to, layer by layer. */
+export const ARGS_SLOTS_BUFFER = '(args slots)';
 export const ARGS_BYTES_PER_LAYER = 192;
 
 interface Storage {
@@ -184,6 +186,8 @@ export interface TilePlacement {
   tablesInL1: boolean;
   /** Bytes of the layers' args structs (constants phase). */
   argsBytes: number;
+  /** L1 bytes of the args slots (tile.ts ArgsSlots) when the args structs stay in L2; else 0. */
+  argsSlotBytes?: number;
   /** Constants outside L1 that must be in the weight memory (the NPU's packed weights). */
   wmemConstants?: Set<string>;
 }
@@ -232,10 +236,11 @@ export function planMemory(tg: TypedGraph, opts: PlanOptions, constantBytes: Map
   const constIn: Record<Level, number> = { L1: 0, L2: 0, WMEM: 0 };
   const pseudo: [string, number][] = [[ARGS_BUFFER, tiles.argsBytes]];
   if (tiles.tableBytes > 0) pseudo.push([TABLES_BUFFER, tiles.tableBytes]);
+  if (tiles.argsSlotBytes) pseudo.unshift([ARGS_SLOTS_BUFFER, tiles.argsSlotBytes]);
   for (const [name, size] of [...pseudo, ...[...constantBytes].sort((a, b) => a[1] - b[1])]) {
     const fits = used.L1 + align(size) <= l1Cap;
-    const wanted = name === ARGS_BUFFER ? tiles.argsInL1 : name === TABLES_BUFFER ? tiles.tablesInL1 : tiles.l1Constants.has(name);
-    // the tiler decided which constants are read in place from L1: the plan must honour it
+    const wanted = name === ARGS_BUFFER ? tiles.argsInL1 : name === TABLES_BUFFER ? tiles.tablesInL1 : name === ARGS_SLOTS_BUFFER || tiles.l1Constants.has(name);
+    // the tiler decided which constants are read in place from L1 (and the args slots): the plan must honour it
     if (wanted && !fits && name !== ARGS_BUFFER && name !== TABLES_BUFFER) throw new PlanError(`constant '${name}' (${size} B) was kept in L1 by the tiler but does not fit the L1 left (${l1Cap - used.L1} B)`);
     const lv: Level = fits && wanted ? 'L1' : tiles.wmemConstants?.has(name) ? 'WMEM' : farLevel;
     buffers.push({ name, tensors: [name], kind: 'constant', level: lv, offset: used[lv], size, first: -1, last: steps });

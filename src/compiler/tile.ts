@@ -11,9 +11,10 @@
 // brute force and the bench checks against the cluster's counters.
 import { InputError } from '../errors.js';
 import { siracusa, type Platform } from '../sim/platform/siracusa.js';
-import type { ConstantsPhase, EmittedLayer } from './constants.js';
+import { argsStructBytes, type ConstantsPhase, type EmittedLayer } from './constants.js';
 import { ALIGN, ARGS_BYTES_PER_LAYER, l1Capacity, liveness, packGreedyBySize, PlanError, type Level, type MemoryPlan } from './plan.js';
 import { operandExpr, operandSymbol, type KernelCall, type TileDim, type TileSlice, type TilingRule, type TypeSignature } from './registry.js';
+import { NPU_KERNEL } from './npu/binding.js';
 import type { TypedGraph } from './types.js';
 
 const align4 = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
@@ -83,6 +84,27 @@ export interface TilingPlan {
   /** The layers' args structs, and the tile tables, fit L1 beside the tiles. */
   argsInL1: boolean;
   tablesInL1: boolean;
+  /** When the args structs stay in L2: the two L1 slots each layer's args struct (and its tile
+   *  table, when `tables` holds its step) come to by DMA while the layer before runs. */
+  argsSlots?: ArgsSlots;
+}
+
+/** Geometry of the L1 args slots (two, used by alternate layers): an args struct, then a table. */
+export interface ArgsSlots {
+  /** Bytes of the args part (the largest args struct, aligned). */
+  argsBytes: number;
+  /** Bytes of the tile-table part (the largest table carried; 0: none). */
+  tableBytes: number;
+  /** Steps of the tiled layers whose table rides in the slot (the others read theirs in L2). */
+  tables: Set<number>;
+}
+
+/** L1 bytes of both slots. */
+export const argsSlotsBytes = (s: ArgsSlots) => 2 * (s.argsBytes + s.tableBytes);
+
+/** Bytes of the args part of a slot: the largest args struct of the network. */
+export function slotArgsBytes(cs: ConstantsPhase): number {
+  return align4(Math.max(4, ...cs.layers.map((L) => argsStructBytes(L.call.argsType))));
 }
 
 export interface TileOptions {
@@ -94,9 +116,13 @@ export interface TileOptions {
 
 /** Placement scores (tileNetwork): a layer without tiles pays about this per byte of an operand
  *  in L2 (core loads at L2 latency, 8 cores), and about this per layer when the args are in L2
- *  (each core copies its args struct word by word); from microLlama64 at --l1 64000. */
+ *  (core 0 programs their DMA to an L1 slot and waits for it; microLlama64 at --l1 16000). */
 export const L2_OPERAND_CYCLES_PER_BYTE = 1;
 export const ARGS_IN_L2_PER_LAYER = 400;
+/** The same with the args slots: core 0 programs the DMA of the next layer's args and waits for it. */
+export const ARGS_IN_SLOTS_PER_LAYER = 40;
+/** A tile table row is read by core 0 per tile: in L2 each word costs a load at L2 latency. */
+export const MAX_SLOT_TABLE_BYTES = 1024;
 
 /** Cycles one tile adds on the cores besides its kernel: two barriers and core 0's set-up. */
 export const TILE_OVERHEAD = 120;
@@ -574,10 +600,54 @@ export function untiledCycles(L: EmittedLayer, cores: number): number {
   return rule.compute(L.bound.params, L.bound.types, rule.dims(L.bound.params).map((d) => d.size), cores);
 }
 
+/** Every column of a tiled layer's per-tile table and each tile's values, before `tableColumns`
+ *  drops the columns the same for every tile. */
+function fullTable(t: LayerTiling): { names: string[]; rows: number[][]; moved: string[]; perTile: string[] } {
+  const first = t.tiles[0]!;
+  const moved = [...new Set([...first.transfers, ...t.tiles.flatMap((x) => x.transfers)].map((x) => x.field))];
+  const perTile = [...new Set(t.tiles.flatMap((x) => Object.keys(x.copy)))].filter((f) => t.buffers.find((b) => b.field === f)!.copies > 1);
+  const coordNames = Object.keys(first.coords);
+  const names = [...coordNames, ...moved.flatMap((f) => [`${f}.off`, `${f}.bytes`, `${f}.row`, `${f}.stride`]), ...perTile.map((f) => `${f}.buf`), ...first.inPlace.map((p) => `${p.field}.off`)];
+  const rows = t.tiles.map((tile) => [
+    ...coordNames.map((c) => tile.coords[c]!),
+    ...moved.flatMap((f) => {
+      const x = tile.transfers.find((y) => y.field === f);
+      return x ? [x.offset, x.bytes, x.rowBytes, x.stride] : [0, 0, 0, 0];
+    }),
+    ...perTile.map((f) => tile.copy[f] ?? 0),
+    ...tile.inPlace.map((p) => p.offset),
+  ]);
+  return { names, rows, moved, perTile };
+}
+
+/**
+ * The per-tile table of a tiled layer (emit-tiles.ts prints it): the tile's coordinates, then per
+ * moved operand its DMA's ext offset / bytes / row / stride (bytes 0: no DMA at that tile; tile
+ * 0's transfers first, their order is the prefetch's), the buffer copy of each double-buffered
+ * operand, the offsets of the operands read in place. Only the columns that change from tile to
+ * tile are in the table (`cols`, `rows`); the others are constants of the code (`fixed`).
+ */
+export function tableColumns(t: LayerTiling): { cols: string[]; rows: number[][]; fixed: Map<string, number>; moved: string[]; perTile: string[] } {
+  const { names, rows, moved, perTile } = fullTable(t);
+  const varies = names.map((_, c) => rows.some((r) => r[c] !== rows[0]![c]));
+  const fixed = new Map(names.flatMap((n, c) => (varies[c] ? [] : [[n, rows[0]![c]!] as [string, number]])));
+  return { cols: names.filter((_, c) => varies[c]), rows: rows.map((r) => r.filter((_, c) => varies[c])), fixed, moved, perTile };
+}
+
+/** The rows of a tiled layer's per-tile table (columns: `tableColumns`). */
+export const tableRows = (t: LayerTiling): number[][] => tableColumns(t).rows;
+
+/** Bytes of one table entry: 16-bit when every entry fits (half the L1 and DMA), else 32-bit. */
+export const tableEntryBytes = (t: LayerTiling) => (tableRows(t).every((r) => r.every((v) => v < 65536)) ? 2 : 4);
+
+/** Bytes of a tiled layer's per-tile table alone (0 for one tile: it has none), aligned. */
+export function tableOnlyBytes(t: LayerTiling): number {
+  return t.tiles.length > 1 ? align4(tableEntryBytes(t) * tableColumns(t).cols.length * t.tiles.length) : 0;
+}
+
 /** Bytes of the tiled layers' per-tile tables and working args (they sit with the args structs). */
 export function tileTableBytes(t: LayerTiling): number {
-  const cols = Object.keys(t.tiles[0]!.coords).length + 4 * t.tiles[0]!.transfers.length + t.tiles[0]!.inPlace.length;
-  return (t.tiles.length > 1 ? ARGS_BYTES_PER_LAYER : 0) + 4 * cols * (t.tiles.length > 1 ? t.tiles.length : 0);
+  return (t.tiles.length > 1 ? ARGS_BYTES_PER_LAYER : 0) + tableOnlyBytes(t);
 }
 
 /** The tiling phase (see the file comment). */
@@ -591,6 +661,13 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   const macroOf = (s: (typeof storages)[number]) => cs.macroIds.get(s.tensors[0]!)!;
   const l1Cap = l1Capacity(opts.l1, pf);
   const argsBytes = cs.argsBytes;
+  // args left in L2 come to two L1 slots, one layer ahead: that much L1 stays reserved for them
+  const slotArgs = 2 * slotArgsBytes(cs);
+  // where the cores read the args: all structs in L1, each layer's in an L1 slot, or in L2 (the
+  // budget has not even room for the slots)
+  type ArgsMode = 'L1' | 'slots' | 'L2';
+  const argsReserve = (mode: ArgsMode) => (mode === 'L1' ? argsBytes : mode === 'slots' ? slotArgs : 0);
+  const ARGS_COST: Record<ArgsMode, number> = { L1: 0, slots: ARGS_IN_SLOTS_PER_LAYER, L2: ARGS_IN_L2_PER_LAYER };
   const far: Level = opts.wmem ? 'WMEM' : 'L2';
   const activationMacros = new Set(cs.bufferMacro.values());
   const ruled = cs.layers.filter((L) => L.bound.binding.tiling);
@@ -638,9 +715,9 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   // pay for operands in L2 and for args in L2; the lowest wins (everything in L1 stops early).
   const ruledSteps = new Set(ruled.map((L) => L.index));
   let bestScore = Infinity;
-  let bestKeepArgs = true;
-  const scoreOf = (got: LayerTiling[], spilled: Set<string>, keepArgs: boolean) => {
-    let score = got.reduce((s, t) => s + t.predicted.total, 0) + (keepArgs ? 0 : ARGS_IN_L2_PER_LAYER * cs.layers.length);
+  let bestArgs: ArgsMode = 'L1';
+  const scoreOf = (got: LayerTiling[], spilled: Set<string>, mode: ArgsMode) => {
+    let score = got.reduce((s, t) => s + t.predicted.total, 0) + ARGS_COST[mode] * cs.layers.length;
     // a layer with a rule that stays untiled here (operands in L1) still computes: its kernel's
     // cycles, so that placements tiling different sets of layers compare like with like
     const tiledSteps = new Set(got.map((t) => t.step));
@@ -656,20 +733,21 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
     }
     return score;
   };
-  /** Keep placement (got, spilled, keepArgs, tile budget b) if it scores best so far. */
-  const consider = (got: LayerTiling[], spilled: Set<string>, keepArgs: boolean, b: number): boolean => {
-    const score = scoreOf(got, spilled, keepArgs);
+  /** Keep placement (got, spilled, args mode, tile budget b) if it scores best so far. */
+  const consider = (got: LayerTiling[], spilled: Set<string>, mode: ArgsMode, b: number): boolean => {
+    const score = scoreOf(got, spilled, mode);
     if (score >= bestScore) return false;
     bestScore = score;
-    bestKeepArgs = keepArgs;
+    bestArgs = mode;
     first = got;
     inL2 = spilled;
     budget = b;
     return true;
   };
-  search: for (const keepArgs of [true, false])
-    for (const share of [1, 0.75, 0.5, 0.25, 0]) {
-      const target = share * l1Cap - (keepArgs ? argsBytes : 0);
+  search: for (const mode of ['L1', 'slots', 'L2'] as const)
+    for (const share of [1, 0.75, 0.5, 0.375, 0.25, 0.125, 0.0625, 0]) {
+      // (the all-spilled share 0 still leaves the args slots their room: it is the tiles' budget)
+      const target = mode === 'L1' ? share * l1Cap - argsBytes : Math.max(0, share * l1Cap - argsReserve(mode));
       if (target < 0) continue;
       const spilled = new Set<string>();
       let kept = [...storages];
@@ -682,7 +760,7 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       }
       if (arena > target) continue;
       const b = l1Cap - arena;
-      const got = attempt(spilled, none, b - (keepArgs ? argsBytes : 0));
+      const got = attempt(spilled, none, b - argsReserve(mode));
       if (!Array.isArray(got)) {
         // the error reports the last placement tried: everything spilled, the most L1 for tiles
         if (!Array.isArray(first)) {
@@ -691,9 +769,9 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         }
         continue;
       }
-      consider(got, spilled, keepArgs, b);
+      consider(got, spilled, mode, b);
       // nothing spilled, args in L1, no tile moves a byte: nothing can beat it
-      if (spilled.size === 0 && keepArgs && got.every((t) => t.dmaBytesIn + t.dmaBytesOut === 0)) break search;
+      if (spilled.size === 0 && mode === 'L1' && got.every((t) => t.dmaBytesIn + t.dmaBytesOut === 0)) break search;
     }
   if (!first) throw new Error('internal: the tiler tried no activation placement');
   // Producer / consumer pairs: spilled intermediates come back to L1, smallest first, into the
@@ -718,9 +796,9 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       }
       if (back.size === settled.size) continue;
       const b = l1Cap - arena;
-      const got = attempt(back, none, b - (bestKeepArgs ? argsBytes : 0));
+      const got = attempt(back, none, b - argsReserve(bestArgs));
       if (!Array.isArray(got)) continue;
-      if (consider(got, back, bestKeepArgs, b)) settled = back;
+      if (consider(got, back, bestArgs, b)) settled = back;
     }
   }
   if (!Array.isArray(first)) {
@@ -734,14 +812,37 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   // The L1 the tiles leave: the layers' args structs and tile tables first (every core reads them
   // at every layer), then constants, smallest first (requant vectors and small weights are read
   // on every output); then the layers are tiled again with those constants read in place.
+  // When the args structs do not fit, they stay in L2 and come to the two L1 args slots (each
+  // with room for the largest table that fits a share of what is left: those tables come along).
   const placeRest = (ls: LayerTiling[]) => {
     let left = budget - Math.max(0, ...ls.map((t) => t.l1Bytes));
     const argsInL1 = align4(argsBytes) <= left;
-    if (argsInL1) left -= align4(argsBytes);
-    const tables = align4(ls.reduce((s, t) => s + tileTableBytes(t), 0));
-    const tablesInL1 = tables > 0 && tables <= left;
-    if (tablesInL1) left -= tables;
-    return { left, argsInL1, tablesInL1, argsTotal: (argsInL1 ? align4(argsBytes) : 0) + (tablesInL1 ? tables : 0) };
+    if (argsInL1) {
+      left -= align4(argsBytes);
+      const tables = align4(ls.reduce((s, t) => s + tileTableBytes(t), 0));
+      const tablesInL1 = tables > 0 && tables <= left;
+      if (tablesInL1) left -= tables;
+      return { left, argsInL1, tablesInL1, argsSlots: undefined, argsTotal: align4(argsBytes) + (tablesInL1 ? tables : 0) };
+    }
+    const slots: ArgsSlots = { argsBytes: slotArgsBytes(cs), tableBytes: 0, tables: new Set() };
+    if (argsSlotsBytes(slots) > left) {
+      // not even the slots: the cores read the args in L2 (tiny budgets)
+      const tables = align4(ls.reduce((s, t) => s + tileTableBytes(t), 0));
+      const tablesInL1 = tables > 0 && tables <= left;
+      if (tablesInL1) left -= tables;
+      return { left, argsInL1, tablesInL1, argsSlots: undefined, argsTotal: tablesInL1 ? tables : 0 };
+    }
+    left -= argsSlotsBytes(slots);
+    // a table in L2 costs core 0 a load at L2 latency per entry and tile: they go before constants
+    const cap = Math.min(MAX_SLOT_TABLE_BYTES, Math.floor(left / 4));
+    for (const t of ls) {
+      const bytes = tableOnlyBytes(t);
+      if (bytes === 0 || bytes > cap) continue;
+      slots.tables.add(t.step);
+      slots.tableBytes = Math.max(slots.tableBytes, bytes);
+    }
+    left -= 2 * slots.tableBytes;
+    return { left, argsInL1, tablesInL1: false, argsSlots: slots, argsTotal: argsSlotsBytes(slots) };
   };
   const bySize = [...cs.bytes].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
   const bytesOf = (set: Set<string>) => [...set].reduce((s, n) => s + align4(cs.bytes.get(n)!), 0);
@@ -767,14 +868,14 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
       if (!Array.isArray(again)) continue;
       const r = placeRest(again);
       // the constants fit beside the new tiles (their tables may have left L1; the args may not)
-      if ((r.argsInL1 || !rest.argsInL1) && r.left >= used) return { layers: again, l1Constants, argsInL1: r.argsInL1, tablesInL1: r.tablesInL1 };
+      if ((r.argsInL1 || !rest.argsInL1) && r.left >= used) return { layers: again, l1Constants, argsInL1: r.argsInL1, tablesInL1: r.tablesInL1, argsSlots: r.argsSlots };
     }
-    return { layers: ls, l1Constants: base, argsInL1: rest.argsInL1, tablesInL1: rest.tablesInL1 };
+    return { layers: ls, l1Constants: base, argsInL1: rest.argsInL1, tablesInL1: rest.tablesInL1, argsSlots: rest.argsSlots };
   };
   const best = finish(first, none);
   const activationLevels = new Map(storages.map((st) => [st.tensors[0]!, (inL2.has(macroOf(st)) ? 'L2' : 'L1') as Level]));
   if (!best) throw new Error('internal: the tiles of the chosen placement leave no room for the args');
-  return { activationLevels, budget, layers: planPrefetch(best.layers, cs), l1Constants: best.l1Constants, argsInL1: best.argsInL1, tablesInL1: best.tablesInL1 };
+  return { activationLevels, budget, layers: planPrefetch(best.layers, cs, pf, far), l1Constants: best.l1Constants, argsInL1: best.argsInL1, tablesInL1: best.tablesInL1, argsSlots: best.argsSlots };
 }
 
 /**
@@ -782,23 +883,46 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
  * the previous layer, its buffer lives over both steps. Only where the previous step's tile
  * buffers and these together stay within the largest tile workspace (the plan's L1 does not grow).
  */
-function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase): LayerTiling[] {
+function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase, pf: Platform, far: Level): LayerTiling[] {
   const workspace = Math.max(0, ...ls.map((t) => t.l1Bytes));
   const byStep = new Map(ls.map((t) => [t.step, t]));
   const extra = new Map<number, number>();
   const steps = cs.layers.map((L) => L.index);
+  // the steps writing each activation buffer (by its macro), and whether the NPU writes it
+  const writers = new Map<string, { steps: number[]; npu: boolean }>();
+  for (const L of cs.layers)
+    for (const o of L.bound.node.outputs) {
+      const m = cs.bufferMacro.get(o);
+      if (!m) continue;
+      const w = writers.get(m) ?? { steps: [], npu: false };
+      w.steps.push(L.index);
+      w.npu ||= L.bound.binding.kernel === NPU_KERNEL;
+      writers.set(m, w);
+    }
+  const activationMacros = new Set(cs.bufferMacro.values());
+  // an input is ready before layer `prev` runs: a constant, or an activation the cluster wrote
+  // before `prev` (a graph input or an earlier layer's output) that `prev` does not write
+  const readyBefore = (sym: string, prev: number) => {
+    if (cs.bytes.has(sym)) return true;
+    if (!activationMacros.has(sym)) return false;
+    const w = writers.get(sym);
+    return !w || (!w.npu && w.steps.every((s) => s < prev));
+  };
   for (const t of ls) {
     const k = steps.indexOf(t.step);
     if (k <= 0) continue;
     const L = cs.layers[k]!;
     const ins = [...t.once, ...t.tiles[0]!.transfers].filter((x) => x.dir === 'in');
-    if (ins.length === 0 || !ins.every((x) => cs.bytes.has(operandSymbol(fieldSymbol(L.call, x.field), (n) => cs.bytes.has(n))))) continue;
     const prev = steps[k - 1]!;
+    if (ins.length === 0 || !ins.every((x) => readyBefore(operandSymbol(fieldSymbol(L.call, x.field), (n) => activationMacros.has(n) || cs.bytes.has(n)), prev))) continue;
     const bytes = t.buffers.filter((b) => ins.some((x) => x.field === b.field)).reduce((s, b) => s + b.bytes, 0); // copy 0 only
     const atPrev = (byStep.get(prev)?.l1Bytes ?? 0) + (extra.get(prev) ?? 0);
     if (atPrev + bytes > workspace || (byStep.get(prev)?.prefetchAt !== undefined && byStep.get(prev)!.prefetchAt! < prev)) continue;
     t.prefetchAt = prev;
     extra.set(prev, (extra.get(prev) ?? 0) + bytes);
+    // the prediction: those DMAs run while the layer before computes
+    const early = ins.reduce((c, x) => c + dmaCycles(x, (cs.bytes.has(operandSymbol(fieldSymbol(L.call, x.field), (n) => cs.bytes.has(n))) ? pf.memory[far] : pf.memory.L2).dmaLatency!, pf), 0);
+    t.predicted = { ...t.predicted, total: Math.max(t.predicted.compute, Math.round(t.predicted.total - early)) };
   }
   return ls;
 }

@@ -168,6 +168,14 @@ describe('tiling solver', () => {
     expect(candidateSizes({ name: 'b', size: 16, align: 1, choices: [1, 16] })).toEqual([1, 16]);
   });
 
+  it('a full-width conv tile brings whole input rows and tells the kernel so, even when the last columns feed no output', () => {
+    const pb = problem(convGraph(2, 64, 32, 2, 8, 4, 1)); // OW 7: the outputs read input columns 0..30 of 32
+    const sl = pb.rule.slices(pb.params, pb.types, [0, 0, 0, 0], [1, 2, 5, 7]);
+    // output rows 0..4: input rows -1..22, clipped to 0..22, whole rows of 32 bytes
+    expect(sl.find((s) => s.field === 'X')).toMatchObject({ rowBytes: 23 * 32 });
+    expect(pb.rule.coords(pb.params, [0, 0, 0, 0], [1, 2, 5, 7])).toMatchObject({ ww: 32, padl: 1 });
+  });
+
   it('a conv tile reads its halo: the input rows of the output rows, clipped to the image', () => {
     const pb = problem(convGraph(2, 10, 8, 4, 3, 2, 1)); // OH = 5
     const sl = pb.rule.slices(pb.params, pb.types, [0, 0, 2, 0], [1, 4, 2, 4]); // output rows 2..3

@@ -689,8 +689,10 @@ const convTiling: TilingRule<ConvParams> = {
       grp,
       ow0: ow0!,
       tow: tow!,
-      ww: iw1 - iw0,
-      padl: iw0 - (ow0! * p.strides[1] - p.padL),
+      // a full-width tile brings whole input rows (`slices`): its rows are p.W wide even when the
+      // last columns feed no output
+      ww: tow === p.OW ? p.W : iw1 - iw0,
+      padl: tow === p.OW ? p.padL : iw0 - (ow0! * p.strides[1] - p.padL),
     };
   },
   // the vector operands that come with the tiles already point at their tile (the tile loop sets
