@@ -248,13 +248,16 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
       RQ_DISPATCH_CL(BODY, ENC_CLIP)                              \
     }                                                             \
   } while (0)
+/* p.sb / p.sw rs2, rs3(rs1!): store v at p, then p += inc */
+#define P_SB_INC(v, p, inc) ".insn r 0x2B, 4, 0, " inc ", " p ", " v "\n\t"
+#define P_SW_INC(v, p, inc) ".insn r 0x2B, 6, 0, " inc ", " p ", " v "\n\t"
 /* requant of one accumulator: a0 = mul, a1 = addc, a2 = sh, a3 = hi */
 #define RQ1(CL, x) "mul " x ", " x ", a0\n\t" PULP_ASM_R("0x5B, 2, 0x20", x, "a1", "a2") PULP_ASM_R(CL, x, x, "a3")
 /* one output row: columns c0..c3 packed into t0, stored at a4, a4 += N (a6) */
 #define RQROW(CL, c0, c1, c2, c3)                                                                     \
   RQ1(CL, c0) RQ1(CL, c1) RQ1(CL, c2) RQ1(CL, c3)                                                   \
   PULP_ASM_R("0x57, 1, 0x70", "t0", c1, c0) PULP_ASM_R("0x57, 1, 0x6C", "t0", c3, c2)               \
-  "sw t0, 0(a4)\n\tadd a4, a4, a6\n\t"
+  P_SW_INC("t0", "a4", "a6")
 #define MK4X4_RQ_BODY(E, E0, OP, CL)                                                                  \
   __asm__ volatile(MK4X4_STEP(E0, OP)                                                               \
                    PULP_HWLOOP_BEGIN(0, "a4", 24) MK4X4_STEP(E, OP) PULP_HWLOOP_END(0, 24)          \
@@ -285,8 +288,8 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
  * The epilogue keeps a0, a1 and a2 (A and B^T advance to the next block): per block only the
  * requant parameters are reloaded. Parameter block (words): 0 A, 1 B^T (first block), 2 K, 3 mul, 4 addc,
  * 5 sh, 6 hi, 7 y (first block's output, advanced by 5 per block), 8 N, 9 saved sp,
- * 10 (n4 - 2) / 2 loop iterations, 11 (n4 - 2) % 2, 12 blocks (>= 1, counted down), 13 4K,
- * 14 4-3K, 15 4-4K. */
+ * 10 -, 11 y past the last block, 12 -, 13 -, 14 4-3K, 15 4-4K. The loop runs (n4 - 2) / 2
+ * = K / 8 - 1 times (n4 - 2 odd: one more step after it, MK4X5_TAIL1). */
 /* first step, columns 0-3 (B_j in ra for even j) */
 #define MK4X5_FIRST(E, OP)                                                                           \
   LWR("ra", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2") LWR("t2", "a0", "a2")           \
@@ -318,8 +321,8 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
 /* one output row of the 4x5 block at a3, then a3 += N (gp) */
 #define RQROW5(CL, c0, c1, c2, c3, c4)                                                                \
   RQ1T(CL, c0) RQ1T(CL, c1) RQ1T(CL, c2) RQ1T(CL, c3) RQ1T(CL, c4)                                  \
-  "sb " c0 ", 0(a3)\n\tsb " c1 ", 1(a3)\n\tsb " c2 ", 2(a3)\n\tsb " c3 ", 3(a3)\n\tsb " c4 ", 4(a3)\n\t" \
-  "add a3, a3, gp\n\t"
+  "sb " c1 ", 1(a3)\n\tsb " c2 ", 2(a3)\n\tsb " c3 ", 3(a3)\n\tsb " c4 ", 4(a3)\n\t"                      \
+  P_SB_INC(c0, "a3", "gp")
 /* after the loop (state: a step of even parity with columns 0-3 done), (n4 - 2) even: column 4;
  * odd: one more step, then column 4 */
 #define MK4X5_TAIL0(E, OP) MK4X5_LAST(E, OP, "sp")
@@ -329,7 +332,7 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
                    "lw a1, 4(a0)\n\tlw a2, 8(a0)\n\tlw a3, 56(a0)\n\tlw gp, 60(a0)\n\tlw a0, 0(a0)\n" \
                    ".Lg5_top%=:\n\t"                                                                \
                    MK4X5_FIRST(E0, OP) MK4X5_NEXT(E0, E, OP, "sp", "ra")                            \
-                   "csrr ra, mscratch\n\tlw ra, 40(ra)\n\t"                                         \
+                   "srli ra, a2, 3\n\taddi ra, ra, -1\n\t"                                          \
                    PULP_HWLOOP_BEGIN(0, "ra", 58)                                                   \
                    MK4X5_NEXT(E, E, OP, "ra", "sp") MK4X5_NEXT(E, E, OP, "sp", "ra")                \
                    PULP_HWLOOP_END(0, 58)                                                           \
@@ -437,6 +440,15 @@ DK_INLINE void row4(int mode, int epi, const batch_t *bt, const uint8_t *a, uint
   epilogue(epi, bt, m, 1, n + 4 - ncols, ncols, out + (4 - ncols) * 4);
 }
 
+/* core * n / cores (< n): this core's share of a start point among n; a shift for a power-of-two
+ * fork (a division costs up to 35 cycles) */
+DK_INLINE uint32_t spread(uint32_t n) {
+  const uint32_t nc = DK_NCORES() ? DK_NCORES() : 1, c = DK_CORE_ID() < nc ? DK_CORE_ID() : 0;
+  uint32_t l = 0;
+  while ((1u << l) < nc) l++;
+  return (1u << l) == nc ? (c * n) >> l : c * n / nc;
+}
+
 /* Rows m0..m0+nr-1 (nr <= 4) x columns n0..n1-1 of one batch, 8-bit fast path. */
 DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
   const dk_gemm_args_t *g = bt->g;
@@ -492,15 +504,15 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
         while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
         if (n4 < 4) f5 = 0;
         if (f5) {
-          /* blocks f..f5-1, then 0..f-1: a core-dependent first block, so that the cores' output
-           * rows (all in the same banks when N is a multiple of 64) are written in different banks */
-          uint32_t f = DK_CORE_ID() * 3u;
-          while (f >= f5) f -= f5;
+          /* blocks f..f5-1, then 0..f-1: the cores start evenly spread over the row, so that they
+           * neither read the same B^T rows nor write their output rows (all in the same banks when
+           * N is a multiple of 64) in the same banks at the same time */
+          const uint32_t f = spread(f5);
           uint8_t *yn = y + n;
           const uint8_t *bn = bt->B + n * K;
           const int odd = n4 & 1u;
           int32_t p5[16] = {(int32_t)(uintptr_t)ar[0], (int32_t)(uintptr_t)(bn + 5 * f * K), (int32_t)K, mv, addc, sh, hi,
-                            (int32_t)(uintptr_t)(yn + 5 * f), (int32_t)N, 0, (int32_t)((n4 - 2) >> 1), (int32_t)(uintptr_t)(yn + 5 * f5),
+                            (int32_t)(uintptr_t)(yn + 5 * f), (int32_t)N, 0, 0, (int32_t)(uintptr_t)(yn + 5 * f5),
                             0, 0, 4 - 3 * (int32_t)K, 4 - 4 * (int32_t)K};
           mk4x5_rq_row(mode, clipu, odd, p5);
           if (f) {
@@ -512,8 +524,7 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
           n += 5 * f5;
         }
         const uint32_t nq4 = (n1 - n) / 4;
-        uint32_t first4 = DK_CORE_ID() * 3u;
-        while (nq4 && first4 >= nq4) first4 -= nq4;
+        const uint32_t first4 = spread(nq4);
         int32_t prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
         for (uint32_t j = 0; j < nq4; j++) {
           const uint32_t qd = first4 + j < nq4 ? first4 + j : first4 + j - nq4, nn = n + qd * 4;
