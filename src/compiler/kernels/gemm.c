@@ -449,6 +449,66 @@ DK_INLINE uint32_t spread(uint32_t n) {
   return (1u << l) == nc ? (c * n) >> l : c * n / nc;
 }
 
+#ifndef DSIM_NO_XPULP
+/* The fused-requant blocks (mk4x5_rq_row, mk4x4_rq) of nrb row blocks of 4 from row m0 over
+ * columns n0..n1-1, when the parameters allow them (B transposed, K % 4 == 0, K >= 8, per-tensor
+ * requant to 8 bits with out_off = 0 and a symmetric or [0, hi] clamp, Y rows word aligned).
+ * Returns the first column not done (n0 when nothing was done); whole: all columns or nothing. */
+DK_INLINE uint32_t fused_rq8(int mode, const batch_t *bt, uint32_t m0, uint32_t nrb, uint32_t n0, uint32_t n1, int whole) {
+  const dk_gemm_args_t *g = bt->g;
+  const uint32_t K = g->K, N = g->N, n4 = K >> 2;
+  const dk_rq_t *q = &g->rq;
+  const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
+  const int32_t lo = q->lo, hi = q->hi, sh = q->log2d;
+  uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N;
+  const int clipu = lo == 0;
+  if (!g->trans_b || (K & 3u) != 0 || K < 8 || n1 - n0 < 4 || (ms2 | ms3 | as2 | as3) != 0 || q->out_off != 0 ||
+      !(lo == 0 || lo == -hi - 1) || hi < 0 || sh < 0 || sh >= 32 || (((uintptr_t)y | N | n0) & 3u) != 0)
+    return n0;
+  /* 4x5 blocks first, as many as leave a multiple of 4 columns for the 4x4 blocks (K >= 16: the
+   * 4x5 loop runs at least once) */
+  const uint32_t w = n1 - n0;
+  uint32_t f5 = w < 65536u ? (w * 52429u) >> 18 : w / 5; /* w / 5 (exact below 81920) */
+  while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
+  if (n4 < 4) f5 = 0;
+  const uint32_t nq4 = (w - 5 * f5) >> 2;
+  if (whole && 5 * f5 + 4 * nq4 != w) return n0;
+  const int32_t mv = q->mul[bt->mbase], rnd = sh > 0 ? 1 << (sh - 1) : 0;
+  const int32_t addc = q->in_off * mv + (q->add ? q->add[bt->abase] : 0) + rnd;
+  /* blocks f..f5-1, then 0..f-1 (and quads from first4 on): the cores start evenly spread over the
+   * row, so that they neither read the same B^T rows nor write their output rows (all in the same
+   * banks when N is a multiple of 64) in the same banks at the same time */
+  const uint32_t f = spread(f5), first4 = spread(nq4);
+  const uint8_t *bn = bt->B + n0 * K, *bq = bn + 5 * f5 * K;
+  const int odd = n4 & 1u;
+  int32_t p5[16] = {0, 0, (int32_t)K, mv, addc, sh, hi, 0, (int32_t)N, 0, 0, 0, 0, 0, 4 - 3 * (int32_t)K, 4 - 4 * (int32_t)K};
+  int32_t prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
+  const uint8_t *a = bt->A + m0 * K;
+  for (uint32_t rb = 0; rb < nrb; rb++, a += 4 * K, y += 4 * N) {
+    uint8_t *yn = y + n0;
+    if (f5) {
+      p5[0] = (int32_t)(uintptr_t)a;
+      p5[1] = (int32_t)(uintptr_t)(bn + 5 * f * K);
+      p5[7] = (int32_t)(uintptr_t)(yn + 5 * f);
+      p5[11] = (int32_t)(uintptr_t)(yn + 5 * f5);
+      mk4x5_rq_row(mode, clipu, odd, p5);
+      if (f) {
+        p5[1] = (int32_t)(uintptr_t)bn;
+        p5[7] = (int32_t)(uintptr_t)yn;
+        p5[11] = (int32_t)(uintptr_t)(yn + 5 * f);
+        mk4x5_rq_row(mode, clipu, odd, p5);
+      }
+    }
+    for (uint32_t j = 0; j < nq4; j++) {
+      const uint32_t qd = first4 + j < nq4 ? first4 + j : first4 + j - nq4;
+      prm[4] = (int32_t)(uintptr_t)(yn + 5 * f5 + qd * 4);
+      mk4x4_rq(mode, clipu, a, bq + qd * 4 * K, K, prm);
+    }
+  }
+  return n0 + 5 * f5 + 4 * nq4;
+}
+#endif
+
 /* Rows m0..m0+nr-1 (nr <= 4) x columns n0..n1-1 of one batch, 8-bit fast path. */
 DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
   const dk_gemm_args_t *g = bt->g;
@@ -486,54 +546,10 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
     const uint32_t n4 = K >> 2, nq = (n1 - n) / 4;
     uint32_t first = DK_CORE_ID() * 3u;
     while (nq && first >= nq) first -= nq;
-    if (epi == EPI_RQ8 && (K & 3u) == 0 && K >= 8 && nq) {
-      /* fused requant (mk4x4_rq) when the parameters allow it */
-      const dk_rq_t *q = &g->rq;
-      const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
-      const int32_t lo = q->lo, hi = q->hi, sh = q->log2d;
-      uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N;
-      const int clipu = lo == 0;
-      if ((ms2 | ms3 | as2 | as3) == 0 && q->out_off == 0 && (lo == 0 || lo == -hi - 1) && hi >= 0 && sh >= 0 && sh < 32 &&
-          (((uintptr_t)y | N | n) & 3u) == 0) {
-        const int32_t mv = q->mul[bt->mbase], rnd = sh > 0 ? 1 << (sh - 1) : 0;
-        const int32_t addc = q->in_off * mv + (q->add ? q->add[bt->abase] : 0) + rnd;
-        /* 4x5 blocks first, as many as leave a multiple of 4 columns for the 4x4 blocks (K >= 16:
-         * the 4x5 loop runs at least once) */
-        const uint32_t w = n1 - n;
-        uint32_t f5 = w < 65536u ? (w * 52429u) >> 18 : w / 5; /* w / 5 (exact below 81920) */
-        while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
-        if (n4 < 4) f5 = 0;
-        if (f5) {
-          /* blocks f..f5-1, then 0..f-1: the cores start evenly spread over the row, so that they
-           * neither read the same B^T rows nor write their output rows (all in the same banks when
-           * N is a multiple of 64) in the same banks at the same time */
-          const uint32_t f = spread(f5);
-          uint8_t *yn = y + n;
-          const uint8_t *bn = bt->B + n * K;
-          const int odd = n4 & 1u;
-          int32_t p5[16] = {(int32_t)(uintptr_t)ar[0], (int32_t)(uintptr_t)(bn + 5 * f * K), (int32_t)K, mv, addc, sh, hi,
-                            (int32_t)(uintptr_t)(yn + 5 * f), (int32_t)N, 0, 0, (int32_t)(uintptr_t)(yn + 5 * f5),
-                            0, 0, 4 - 3 * (int32_t)K, 4 - 4 * (int32_t)K};
-          mk4x5_rq_row(mode, clipu, odd, p5);
-          if (f) {
-            p5[1] = (int32_t)(uintptr_t)bn;
-            p5[7] = (int32_t)(uintptr_t)yn;
-            p5[11] = (int32_t)(uintptr_t)(yn + 5 * f);
-            mk4x5_rq_row(mode, clipu, odd, p5);
-          }
-          n += 5 * f5;
-        }
-        const uint32_t nq4 = (n1 - n) / 4;
-        const uint32_t first4 = spread(nq4);
-        int32_t prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
-        for (uint32_t j = 0; j < nq4; j++) {
-          const uint32_t qd = first4 + j < nq4 ? first4 + j : first4 + j - nq4, nn = n + qd * 4;
-          prm[4] = (int32_t)(uintptr_t)(y + nn);
-          mk4x4_rq(mode, clipu, ar[0], bt->B + nn * K, K, prm);
-        }
-        n += nq4 * 4;
-        nq_done = 1;
-      }
+    if (epi == EPI_RQ8 && nq) {
+      const uint32_t nf = fused_rq8(mode, bt, m0, 1, n, n1, 0);
+      nq_done = nf != n;
+      n = nf;
     }
     for (uint32_t j = 0; j < nq && !nq_done; j++) {
       const uint32_t qd = first + j < nq ? first + j : first + j - nq, nn = n + qd * 4;
@@ -619,8 +635,19 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
 }
 
 typedef void (*block_fn)(const batch_t *, uint32_t, uint32_t, uint32_t, uint32_t);
+/* Rows m0..m0+nr-1 (any nr: dk_gemm hands a core's consecutive row blocks over in one call) x
+ * columns n0..n1-1: the fused-requant blocks for all whole row blocks at once when they apply (their
+ * set-up once), else block8 per 4 rows. */
+DK_INLINE void block8_rows(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
+  uint32_t m = m0;
+#ifndef DSIM_NO_XPULP
+  if (nr > 4 && epi == EPI_RQ8 && fused_rq8(mode, bt, m0, nr >> 2, n0, n1, 1) != n0) m += nr & ~3u;
+#endif
+  for (; m < m0 + nr; m += 4) block8(mode, epi, bt, m, m0 + nr - m < 4 ? m0 + nr - m : 4, n0, n1);
+}
+
 #define BLOCK8(name, mode, epi) \
-  static void name(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(mode, epi, bt, m0, nr, n0, n1); }
+  static void name(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8_rows(mode, epi, bt, m0, nr, n0, n1); }
 BLOCK8(b8_ss_gen, MODE_SS, EPI_GEN)
 BLOCK8(b8_us_gen, MODE_US, EPI_GEN)
 BLOCK8(b8_su_gen, MODE_SU, EPI_GEN)
@@ -993,7 +1020,12 @@ void dk_gemm(void *args) {
     bt.ybase = b * M * N;
     bt.mbase = (int32_t)bt.b0 * g->rq.mul_s[0] + (int32_t)bt.b1 * g->rq.mul_s[1];
     bt.abase = (int32_t)bt.b0 * g->rq.add_s[0] + (int32_t)bt.b1 * g->rq.add_s[1];
-    uint32_t m0 = mb * 4, nr = M - m0 < 4 ? M - m0 : 4;
+    /* with one column chunk and no B slices, the core's next tasks in the same batch are the next
+     * row blocks: one call for all of them (the kernels' per-call set-up once) */
+    uint32_t take = 1;
+    if (chunks == 1 && !slice)
+      while (t + take < e && mb + take < mblk) take++;
+    uint32_t m0 = mb * 4, nr = M - m0 < 4 * take ? M - m0 : 4 * take;
     uint32_t n0 = ch * cw, n1 = n0 + cw < N ? n0 + cw : N;
     if (slice) {
       const uint32_t key = b * chunks + ch, K = g->K;
@@ -1009,5 +1041,7 @@ void dk_gemm(void *args) {
       bt.B = slice - n0 * K; /* block8 addresses column n at B + n*K */
     }
     blk(&bt, m0, nr, n0, n1);
+    t += take - 1;
+    mb += take - 1;
   }
 }
