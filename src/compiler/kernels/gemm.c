@@ -639,9 +639,13 @@ typedef void (*block_fn)(const batch_t *, uint32_t, uint32_t, uint32_t, uint32_t
  * columns n0..n1-1: the fused-requant blocks for all whole row blocks at once when they apply (their
  * set-up once), else block8 per 4 rows. */
 DK_INLINE void block8_rows(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
+  if (nr <= 4) {
+    block8(mode, epi, bt, m0, nr, n0, n1);
+    return;
+  }
   uint32_t m = m0;
 #ifndef DSIM_NO_XPULP
-  if (nr > 4 && epi == EPI_RQ8 && fused_rq8(mode, bt, m0, nr >> 2, n0, n1, 1) != n0) m += nr & ~3u;
+  if (epi == EPI_RQ8 && fused_rq8(mode, bt, m0, nr >> 2, n0, n1, 1) != n0) m += nr & ~3u;
 #endif
   for (; m < m0 + nr; m += 4) block8(mode, epi, bt, m, m0 + nr - m < 4 ? m0 + nr - m : 4, n0, n1);
 }
@@ -983,6 +987,7 @@ void dk_gemm(void *args) {
       gt.trans_b = 1;
     }
   }
+  const int merge = blk != block_generic && epi == EPI_RQ8 && g->trans_b;
   uint32_t last_key = 0xFFFFFFFFu;
   uint32_t s, e;
   dk_split(nb * mblk * chunks, &s, &e);
@@ -1021,9 +1026,10 @@ void dk_gemm(void *args) {
     bt.mbase = (int32_t)bt.b0 * g->rq.mul_s[0] + (int32_t)bt.b1 * g->rq.mul_s[1];
     bt.abase = (int32_t)bt.b0 * g->rq.add_s[0] + (int32_t)bt.b1 * g->rq.add_s[1];
     /* with one column chunk and no B slices, the core's next tasks in the same batch are the next
-     * row blocks: one call for all of them (the kernels' per-call set-up once) */
+     * row blocks: one call for all of them when the fused-requant blocks may take them (their
+     * set-up once, block8_rows) */
     uint32_t take = 1;
-    if (chunks == 1 && !slice)
+    if (chunks == 1 && !slice && merge)
       while (t + take < e && mb + take < mblk) take++;
     uint32_t m0 = mb * 4, nr = M - m0 < 4 * take ? M - m0 : 4 * take;
     uint32_t n0 = ch * cw, n1 = n0 + cw < N ? n0 + cw : N;
