@@ -440,13 +440,11 @@ DK_INLINE void row4(int mode, int epi, const batch_t *bt, const uint8_t *a, uint
   epilogue(epi, bt, m, 1, n + 4 - ncols, ncols, out + (4 - ncols) * 4);
 }
 
-/* core * n / cores (< n): this core's share of a start point among n; a shift for a power-of-two
- * fork (a division costs up to 35 cycles) */
-DK_INLINE uint32_t spread(uint32_t n) {
-  const uint32_t nc = DK_NCORES() ? DK_NCORES() : 1, c = DK_CORE_ID() < nc ? DK_CORE_ID() : 0;
-  uint32_t l = 0;
-  while ((1u << l) < nc) l++;
-  return (1u << l) == nc ? (c * n) >> l : c * n / nc;
+/* core * n / nc (< n): this core's start point among n, evenly spread over the nc cores of the
+ * fork (a shift for a power-of-two fork) */
+DK_INLINE uint32_t spread(uint32_t n, uint32_t nc) {
+  const uint32_t c = DK_CORE_ID();
+  return c < nc ? dk_div_p2(c * n, nc) : 0;
 }
 
 #ifndef DSIM_NO_XPULP
@@ -478,11 +476,22 @@ DK_INLINE uint32_t fused_rq8(int mode, const batch_t *bt, uint32_t m0, uint32_t 
   /* blocks f..f5-1, then 0..f-1 (and quads from first4 on): the cores start evenly spread over the
    * row, so that they neither read the same B^T rows nor write their output rows (all in the same
    * banks when N is a multiple of 64) in the same banks at the same time */
-  const uint32_t f = spread(f5), first4 = spread(nq4);
+  uint32_t nc = DK_NCORES();
+  if (nc == 0) nc = 1;
+  const uint32_t f = spread(f5, nc), first4 = spread(nq4, nc);
   const uint8_t *bn = bt->B + n0 * K, *bq = bn + 5 * f5 * K;
   const int odd = n4 & 1u;
-  int32_t p5[16] = {0, 0, (int32_t)K, mv, addc, sh, hi, 0, (int32_t)N, 0, 0, 0, 0, 0, 4 - 3 * (int32_t)K, 4 - 4 * (int32_t)K};
-  int32_t prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
+  int32_t p5[16], prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
+  if (f5) {
+    p5[2] = (int32_t)K;
+    p5[3] = mv;
+    p5[4] = addc;
+    p5[5] = sh;
+    p5[6] = hi;
+    p5[8] = (int32_t)N;
+    p5[14] = 4 - 3 * (int32_t)K;
+    p5[15] = 4 - 4 * (int32_t)K;
+  }
   const uint8_t *a = bt->A + m0 * K;
   for (uint32_t rb = 0; rb < nrb; rb++, a += 4 * K, y += 4 * N) {
     uint8_t *yn = y + n0;
