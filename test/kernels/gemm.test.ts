@@ -52,6 +52,12 @@ function cases(): KCase[] {
     gemmCase(r, 'fused_uu_K8_quads', { M: 12, N: 12, K: 8, aType: 'uint8_t', bType: 'uint8_t', transB: true, rq: 'tensor', yType: 'uint8_t' }),
     gemmCase(r, 'fused_ss_Medge', { M: 6, N: 40, K: 36, transB: true, rq: 'tensor' }),
     gemmCase(r, 'fused_ss_Nodd_fallback', { M: 8, N: 26, K: 16, transB: true, rq: 'tensor' }),
+    // a core's consecutive row blocks in one call (the 4x5 rows' set-up once): an M % 4 block at the
+    // end (whole blocks fused, the rest per 4 rows), K / 4 even (no extra step after the loop), a
+    // width that the 5/4 split cannot cover (per row block), per-batch parameters across batches
+    gemmCase(r, 'fused_rows_merged_Mrem_Keven', { M: 38, N: 29, K: 24, transB: true, rq: 'tensor' }),
+    gemmCase(r, 'fused_rows_N7_uu', { M: 36, N: 7, K: 16, aType: 'uint8_t', bType: 'uint8_t', transB: true, rq: 'tensor', yType: 'uint8_t' }),
+    gemmCase(r, 'fused_rows_batched', { M: 16, N: 15, K: 32, batch: [2, 1], transB: true, rq: 'batch1' }),
     // batched M = 1 (decode attention): q . K^T (K = 4, N = 65), p . V (B as K x N, K = 65, N = 4),
     // N < 4, N % 4 tails with B as K x N (misaligned rows), per-batch requant, broadcast B
     gemmCase(r, 'bgemv_qk_transB', { M: 1, N: 65, K: 4, batch: [1, 16], transB: true, rq: 'tensor' }),

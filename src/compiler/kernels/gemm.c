@@ -248,13 +248,16 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
       RQ_DISPATCH_CL(BODY, ENC_CLIP)                              \
     }                                                             \
   } while (0)
+/* p.sb / p.sw rs2, rs3(rs1!): store v at p, then p += inc */
+#define P_SB_INC(v, p, inc) ".insn r 0x2B, 4, 0, " inc ", " p ", " v "\n\t"
+#define P_SW_INC(v, p, inc) ".insn r 0x2B, 6, 0, " inc ", " p ", " v "\n\t"
 /* requant of one accumulator: a0 = mul, a1 = addc, a2 = sh, a3 = hi */
 #define RQ1(CL, x) "mul " x ", " x ", a0\n\t" PULP_ASM_R("0x5B, 2, 0x20", x, "a1", "a2") PULP_ASM_R(CL, x, x, "a3")
 /* one output row: columns c0..c3 packed into t0, stored at a4, a4 += N (a6) */
 #define RQROW(CL, c0, c1, c2, c3)                                                                     \
   RQ1(CL, c0) RQ1(CL, c1) RQ1(CL, c2) RQ1(CL, c3)                                                   \
   PULP_ASM_R("0x57, 1, 0x70", "t0", c1, c0) PULP_ASM_R("0x57, 1, 0x6C", "t0", c3, c2)               \
-  "sw t0, 0(a4)\n\tadd a4, a4, a6\n\t"
+  P_SW_INC("t0", "a4", "a6")
 #define MK4X4_RQ_BODY(E, E0, OP, CL)                                                                  \
   __asm__ volatile(MK4X4_STEP(E0, OP)                                                               \
                    PULP_HWLOOP_BEGIN(0, "a4", 24) MK4X4_STEP(E, OP) PULP_HWLOOP_END(0, 24)          \
@@ -267,14 +270,28 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
                    : "memory", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s0", "s1", "s2", "s3", \
                      "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a6", "a7")
 
-/* 4x5 block (4 A rows x 5 B^T rows) with the fused requant of mk4x4_rq, byte stores: the K step
- * is 9 loads + 20 dot products = 80 MACs in 29 instructions (4x4: 64 in 24). That needs 31
- * registers, so sp, gp and tp serve too: sp is kept in the parameter block, whose address waits
- * in mscratch (no trap handler uses it), gp is reloaded from __global_pointer$ and tp (the core
- * id, crt0) from mhartid. Registers: a0 = A, a1 = B^T, a2 = K, a3 = 4-3K (A back), gp = 4-4K
- * (B back); A words t0 t1 t2 tp; B words ra sp; accumulators column 0 s0-s3, 1 s4-s7, 2 s8-s11,
- * 3 t3-t6, 4 a4-a7. Parameter block: {A, B, K, mul, addc, sh, hi, y, N, saved sp}. */
-#define MK4X5_STEP(E, OP)                                                                            \
+/* A row of 4x5 blocks (4 A rows x 5 B^T rows each, consecutive columns) with the fused requant of
+ * mk4x4_rq and byte stores, in one asm statement. The K step is 9 loads + 20 dot products = 80 MACs
+ * in 29 instructions (4x4: 64 in 24). That needs 31 registers, so sp, gp and tp serve too: sp is
+ * kept in the parameter block, whose address waits in mscratch (no trap handler uses it), gp is
+ * reloaded from __global_pointer$ and tp (the core id, crt0) from mhartid at the end.
+ * K loop registers: a0 = A, a1 = B^T, a2 = K, a3 = 4-3K (A back), gp = 4-4K (B back); A words t0
+ * t1 t2 tp; B words alternate between ra and sp; accumulators column 0 s0-s3, 1 s4-s7, 2 s8-s11,
+ * 3 t3-t6, 4 a4-a7.
+ * Software pipelined: a step's last column runs while the next step's A words and first B word
+ * load, so that the 9 loads of a step sit in its odd slots only (1 3 5 7 9 11 15 19 25 of 29).
+ * Every row of A and B^T usually starts in the same TCDM bank (K a multiple of 64), so a step
+ * touches a single bank and two cores in the same bank at time distance d collide only when d is
+ * even: the loser of a conflict moves by one cycle, to an odd distance, and the pair does not
+ * collide again (with all loads in a burst, as before, two cores kept colliding once a step).
+ * B_j of a step goes to ra or sp by the parity of j + step, hence the two-step loop body.
+ * The epilogue keeps a0, a1 and a2 (A and B^T advance to the next block): per block only the
+ * requant parameters are reloaded. Parameter block (words): 0 A, 1 B^T (first block), 2 K, 3 mul, 4 addc,
+ * 5 sh, 6 hi, 7 y (first block's output, advanced by 5 per block), 8 N, 9 saved sp,
+ * 10 -, 11 y past the last block, 12 -, 13 -, 14 4-3K, 15 4-4K. The loop runs (n4 - 2) / 2
+ * = K / 8 - 1 times (n4 - 2 odd: one more step after it, MK4X5_TAIL1). */
+/* first step, columns 0-3 (B_j in ra for even j) */
+#define MK4X5_FIRST(E, OP)                                                                           \
   LWR("ra", "a1", "a2") LWR("t0", "a0", "a2") LWR("t1", "a0", "a2") LWR("t2", "a0", "a2")           \
   LWR("tp", "a0", "a3") LWR("sp", "a1", "a2")                                                       \
   D4(E, OP, "s0", "t0", "ra") D4(E, OP, "s1", "t1", "ra") D4(E, OP, "s2", "t2", "ra") D4(E, OP, "s3", "tp", "ra") \
@@ -283,35 +300,66 @@ DK_INLINE void mk4x4_hwloop(int mode, const uint8_t **pa, const uint8_t **pb, ui
   LWR("sp", "a1", "a2")                                                                             \
   D4(E, OP, "s8", "t0", "ra") D4(E, OP, "s9", "t1", "ra") D4(E, OP, "s10", "t2", "ra") D4(E, OP, "s11", "tp", "ra") \
   LWR("ra", "a1", "gp")                                                                             \
-  D4(E, OP, "t3", "t0", "sp") D4(E, OP, "t4", "t1", "sp") D4(E, OP, "t5", "t2", "sp") D4(E, OP, "t6", "tp", "sp") \
-  D4(E, OP, "a4", "t0", "ra") D4(E, OP, "a5", "t1", "ra") D4(E, OP, "a6", "t2", "ra") D4(E, OP, "a7", "tp", "ra")
+  D4(E, OP, "t3", "t0", "sp") D4(E, OP, "t4", "t1", "sp") D4(E, OP, "t5", "t2", "sp") D4(E, OP, "t6", "tp", "sp")
+/* column 4 of a step (its B_4 in Y, dot E4) with the next step's loads and columns 0-3 (its even
+ * B_j in X, odd in Y): 29 instructions, loads in the odd slots */
+#define MK4X5_NEXT(E4, E, OP, X, Y)                                                                  \
+  D4(E4, OP, "a4", "t0", Y) LWR(X, "a1", "a2") D4(E4, OP, "a5", "t1", Y) LWR("t0", "a0", "a2")     \
+  D4(E4, OP, "a6", "t2", Y) LWR("t1", "a0", "a2") D4(E4, OP, "a7", "tp", Y) LWR("t2", "a0", "a2")   \
+  D4(E, OP, "s0", "t0", X) LWR("tp", "a0", "a3") D4(E, OP, "s1", "t1", X) LWR(Y, "a1", "a2")        \
+  D4(E, OP, "s2", "t2", X) D4(E, OP, "s3", "tp", X)                                                 \
+  D4(E, OP, "s4", "t0", Y) LWR(X, "a1", "a2") D4(E, OP, "s5", "t1", Y) D4(E, OP, "s6", "t2", Y)     \
+  D4(E, OP, "s7", "tp", Y) LWR(Y, "a1", "a2")                                                       \
+  D4(E, OP, "s8", "t0", X) D4(E, OP, "s9", "t1", X) D4(E, OP, "s10", "t2", X) D4(E, OP, "s11", "tp", X) \
+  D4(E, OP, "t3", "t0", Y) LWR(X, "a1", "gp") D4(E, OP, "t4", "t1", Y) D4(E, OP, "t5", "t2", Y)     \
+  D4(E, OP, "t6", "tp", Y)
+/* column 4 of the last step, its B_4 in Y */
+#define MK4X5_LAST(E, OP, Y)                                                                         \
+  D4(E, OP, "a4", "t0", Y) D4(E, OP, "a5", "t1", Y) D4(E, OP, "a6", "t2", Y) D4(E, OP, "a7", "tp", Y)
+/* requant of one accumulator: t1 = mul, t2 = addc, tp = sh, ra = hi */
+#define RQ1T(CL, x) "mul " x ", " x ", t1\n\t" PULP_ASM_R("0x5B, 2, 0x20", x, "t2", "tp") PULP_ASM_R(CL, x, x, "ra")
+/* one output row of the 4x5 block at a3, then a3 += N (gp) */
 #define RQROW5(CL, c0, c1, c2, c3, c4)                                                                \
-  RQ1(CL, c0) RQ1(CL, c1) RQ1(CL, c2) RQ1(CL, c3) RQ1(CL, c4)                                       \
-  "sb " c0 ", 0(t1)\n\tsb " c1 ", 1(t1)\n\tsb " c2 ", 2(t1)\n\tsb " c3 ", 3(t1)\n\tsb " c4 ", 4(t1)\n\t" \
-  "add t1, t1, t2\n\t"
-#define MK4X5_RQ_BODY(E, E0, OP, CL)                                                                  \
+  RQ1T(CL, c0) RQ1T(CL, c1) RQ1T(CL, c2) RQ1T(CL, c3) RQ1T(CL, c4)                                  \
+  "sb " c1 ", 1(a3)\n\tsb " c2 ", 2(a3)\n\tsb " c3 ", 3(a3)\n\tsb " c4 ", 4(a3)\n\t"                      \
+  P_SB_INC(c0, "a3", "gp")
+/* after the loop (state: a step of even parity with columns 0-3 done), (n4 - 2) even: column 4;
+ * odd: one more step, then column 4 */
+#define MK4X5_TAIL0(E, OP) MK4X5_LAST(E, OP, "sp")
+#define MK4X5_TAIL1(E, OP) MK4X5_NEXT(E, E, OP, "ra", "sp") MK4X5_LAST(E, OP, "ra")
+#define MK4X5_RQ_BODY(E, E0, OP, CL, TAIL)                                                            \
   __asm__ volatile("sw sp, 36(a0)\n\tcsrw mscratch, a0\n\t"                                         \
-                   "lw a1, 4(a0)\n\tlw a2, 8(a0)\n\tlw a0, 0(a0)\n\t"                               \
-                   "slli a3, a2, 1\n\tadd a3, a3, a2\n\tneg a3, a3\n\taddi a3, a3, 4\n\tsub gp, a3, a2\n\t" \
-                   MK4X5_STEP(E0, OP)                                                               \
-                   "srli t0, a2, 2\n\taddi t0, t0, -1\n\t"                                          \
-                   PULP_HWLOOP_BEGIN(0, "t0", 29) MK4X5_STEP(E, OP) PULP_HWLOOP_END(0, 29)          \
-                   "csrr t0, mscratch\n\tlw sp, 36(t0)\n\t"                                        \
-                   ".option push\n\t.option norelax\n\tla gp, __global_pointer$\n\t.option pop\n\t" \
-                   "csrr tp, mhartid\n\tandi tp, tp, 0x1f\n\t"                                      \
-                   "lw a0, 12(t0)\n\tlw a1, 16(t0)\n\tlw a2, 20(t0)\n\tlw a3, 24(t0)\n\t"            \
-                   "lw t1, 28(t0)\n\tlw t2, 32(t0)\n\t"                                            \
+                   "lw a1, 4(a0)\n\tlw a2, 8(a0)\n\tlw a3, 56(a0)\n\tlw gp, 60(a0)\n\tlw a0, 0(a0)\n" \
+                   ".Lg5_top%=:\n\t"                                                                \
+                   MK4X5_FIRST(E0, OP) MK4X5_NEXT(E0, E, OP, "sp", "ra")                            \
+                   "srli ra, a2, 3\n\taddi ra, ra, -1\n\t"                                          \
+                   PULP_HWLOOP_BEGIN(0, "ra", 58)                                                   \
+                   MK4X5_NEXT(E, E, OP, "ra", "sp") MK4X5_NEXT(E, E, OP, "sp", "ra")                \
+                   PULP_HWLOOP_END(0, 58)                                                           \
+                   TAIL(E, OP)                                                                      \
+                   "csrr t0, mscratch\n\t"                                                          \
+                   "lw a3, 28(t0)\n\tlw t1, 12(t0)\n\tlw t2, 16(t0)\n\tlw tp, 20(t0)\n\t"            \
+                   "lw ra, 24(t0)\n\tlw gp, 32(t0)\n\taddi sp, a3, 5\n\tsw sp, 28(t0)\n\t"          \
                    RQROW5(CL, "s0", "s4", "s8", "t3", "a4") RQROW5(CL, "s1", "s5", "s9", "t4", "a5") \
                    RQROW5(CL, "s2", "s6", "s10", "t5", "a6") RQROW5(CL, "s3", "s7", "s11", "t6", "a7") \
+                   "lw t1, 44(t0)\n\tlw a3, 56(t0)\n\tlw gp, 60(t0)\n\tslli t2, a2, 2\n\t"           \
+                   "add a1, a1, t2\n\tsub a0, a0, a2\n\tbne sp, t1, .Lg5_top%=\n\t"                 \
+                   "lw sp, 36(t0)\n\t"                                                              \
+                   ".option push\n\t.option norelax\n\tla gp, __global_pointer$\n\t.option pop\n\t" \
+                   "csrr tp, mhartid\n\tandi tp, tp, 0x1f\n\t"                                      \
                    : "+r"(ra0)                                                                      \
                    :                                                                                \
                    : "memory", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s0", "s1", "s2", "s3", \
                      "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a1", "a2", "a3", "a4", "a5", "a6", "a7")
+#define MK4X5_RQ_EVEN(E, E0, OP, CL) MK4X5_RQ_BODY(E, E0, OP, CL, MK4X5_TAIL0)
+#define MK4X5_RQ_ODD(E, E0, OP, CL) MK4X5_RQ_BODY(E, E0, OP, CL, MK4X5_TAIL1)
 
-/* prm = {A, B, K, mul, addc, sh, hi, y, N, -}: K % 4 == 0, K >= 8 */
-DK_INLINE void mk4x5_rq(int mode, int clipu, int32_t *prm) {
+/* prm: the parameter block of MK4X5_RQ_BODY; K % 4 == 0, K >= 16 (n4 >= 4: at least one loop
+ * iteration); odd: n4 is odd */
+DK_INLINE void mk4x5_rq_row(int mode, int clipu, int odd, int32_t *prm) {
   register int32_t *ra0 __asm__("a0") = prm;
-  RQ_DISPATCH(MK4X5_RQ_BODY);
+  if (odd) RQ_DISPATCH(MK4X5_RQ_ODD);
+  else RQ_DISPATCH(MK4X5_RQ_EVEN);
 }
 
 /* The requantised 4x4 block at A rows pa (K apart) x B^T rows pb (K apart); K % 4 == 0, K >= 8;
@@ -392,6 +440,84 @@ DK_INLINE void row4(int mode, int epi, const batch_t *bt, const uint8_t *a, uint
   epilogue(epi, bt, m, 1, n + 4 - ncols, ncols, out + (4 - ncols) * 4);
 }
 
+/* core * n / nc (< n): this core's start point among n, evenly spread over the nc cores of the
+ * fork (a shift for a power-of-two fork) */
+DK_INLINE uint32_t spread(uint32_t n, uint32_t nc) {
+  const uint32_t c = DK_CORE_ID();
+  return c < nc ? dk_div_p2(c * n, nc) : 0;
+}
+
+#ifndef DSIM_NO_XPULP
+/* The fused-requant blocks (mk4x5_rq_row, mk4x4_rq) of nrb row blocks of 4 from row m0 over
+ * columns n0..n1-1, when the parameters allow them (B transposed, K % 4 == 0, K >= 8, per-tensor
+ * requant to 8 bits with out_off = 0 and a symmetric or [0, hi] clamp, Y rows word aligned).
+ * Returns the first column not done (n0 when nothing was done); whole: all columns or nothing. */
+DK_INLINE uint32_t fused_rq8(int mode, const batch_t *bt, uint32_t m0, uint32_t nrb, uint32_t n0, uint32_t n1, int whole) {
+  const dk_gemm_args_t *g = bt->g;
+  const uint32_t K = g->K, N = g->N, n4 = K >> 2;
+  const dk_rq_t *q = &g->rq;
+  const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
+  const int32_t lo = q->lo, hi = q->hi, sh = q->log2d;
+  uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N;
+  const int clipu = lo == 0;
+  if (!g->trans_b || (K & 3u) != 0 || K < 8 || n1 - n0 < 4 || (ms2 | ms3 | as2 | as3) != 0 || q->out_off != 0 ||
+      !(lo == 0 || lo == -hi - 1) || hi < 0 || sh < 0 || sh >= 32 || (((uintptr_t)y | N | n0) & 3u) != 0)
+    return n0;
+  /* 4x5 blocks first, as many as leave a multiple of 4 columns for the 4x4 blocks (K >= 16: the
+   * 4x5 loop runs at least once) */
+  const uint32_t w = n1 - n0;
+  uint32_t f5 = w < 65536u ? (w * 52429u) >> 18 : w / 5; /* w / 5 (exact below 81920) */
+  while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
+  if (n4 < 4) f5 = 0;
+  const uint32_t nq4 = (w - 5 * f5) >> 2;
+  if (whole && 5 * f5 + 4 * nq4 != w) return n0;
+  const int32_t mv = q->mul[bt->mbase], rnd = sh > 0 ? 1 << (sh - 1) : 0;
+  const int32_t addc = q->in_off * mv + (q->add ? q->add[bt->abase] : 0) + rnd;
+  /* blocks f..f5-1, then 0..f-1 (and quads from first4 on): the cores start evenly spread over the
+   * row, so that they neither read the same B^T rows nor write their output rows (all in the same
+   * banks when N is a multiple of 64) in the same banks at the same time */
+  uint32_t nc = DK_NCORES();
+  if (nc == 0) nc = 1;
+  const uint32_t f = spread(f5, nc), first4 = spread(nq4, nc);
+  const uint8_t *bn = bt->B + n0 * K, *bq = bn + 5 * f5 * K;
+  const int odd = n4 & 1u;
+  int32_t p5[16], prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
+  if (f5) {
+    p5[2] = (int32_t)K;
+    p5[3] = mv;
+    p5[4] = addc;
+    p5[5] = sh;
+    p5[6] = hi;
+    p5[8] = (int32_t)N;
+    p5[14] = 4 - 3 * (int32_t)K;
+    p5[15] = 4 - 4 * (int32_t)K;
+  }
+  const uint8_t *a = bt->A + m0 * K;
+  for (uint32_t rb = 0; rb < nrb; rb++, a += 4 * K, y += 4 * N) {
+    uint8_t *yn = y + n0;
+    if (f5) {
+      p5[0] = (int32_t)(uintptr_t)a;
+      p5[1] = (int32_t)(uintptr_t)(bn + 5 * f * K);
+      p5[7] = (int32_t)(uintptr_t)(yn + 5 * f);
+      p5[11] = (int32_t)(uintptr_t)(yn + 5 * f5);
+      mk4x5_rq_row(mode, clipu, odd, p5);
+      if (f) {
+        p5[1] = (int32_t)(uintptr_t)bn;
+        p5[7] = (int32_t)(uintptr_t)yn;
+        p5[11] = (int32_t)(uintptr_t)(yn + 5 * f);
+        mk4x5_rq_row(mode, clipu, odd, p5);
+      }
+    }
+    for (uint32_t j = 0; j < nq4; j++) {
+      const uint32_t qd = first4 + j < nq4 ? first4 + j : first4 + j - nq4;
+      prm[4] = (int32_t)(uintptr_t)(yn + 5 * f5 + qd * 4);
+      mk4x4_rq(mode, clipu, a, bq + qd * 4 * K, K, prm);
+    }
+  }
+  return n0 + 5 * f5 + 4 * nq4;
+}
+#endif
+
 /* Rows m0..m0+nr-1 (nr <= 4) x columns n0..n1-1 of one batch, 8-bit fast path. */
 DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
   const dk_gemm_args_t *g = bt->g;
@@ -429,45 +555,10 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
     const uint32_t n4 = K >> 2, nq = (n1 - n) / 4;
     uint32_t first = DK_CORE_ID() * 3u;
     while (nq && first >= nq) first -= nq;
-    if (epi == EPI_RQ8 && (K & 3u) == 0 && K >= 8 && nq) {
-      /* fused requant (mk4x4_rq) when the parameters allow it */
-      const dk_rq_t *q = &g->rq;
-      const int32_t ms2 = q->mul_s[2], ms3 = q->mul_s[3], as2 = q->add ? q->add_s[2] : 0, as3 = q->add ? q->add_s[3] : 0;
-      const int32_t lo = q->lo, hi = q->hi, sh = q->log2d;
-      uint8_t *y = (uint8_t *)g->Y + bt->ybase + m0 * N;
-      const int clipu = lo == 0;
-      if ((ms2 | ms3 | as2 | as3) == 0 && q->out_off == 0 && (lo == 0 || lo == -hi - 1) && hi >= 0 && sh >= 0 && sh < 32 &&
-          (((uintptr_t)y | N | n) & 3u) == 0) {
-        const int32_t mv = q->mul[bt->mbase], rnd = sh > 0 ? 1 << (sh - 1) : 0;
-        const int32_t addc = q->in_off * mv + (q->add ? q->add[bt->abase] : 0) + rnd;
-        /* 4x5 blocks first, as many as leave a multiple of 4 columns for the 4x4 blocks */
-        const uint32_t w = n1 - n;
-        uint32_t f5 = w < 65536u ? (w * 52429u) >> 18 : w / 5; /* w / 5 (exact below 81920) */
-        while (f5 > 0 && ((w - 5 * f5) & 3u) != 0) f5--;
-        if (f5) {
-          int32_t p5[10] = {(int32_t)(uintptr_t)ar[0], 0, (int32_t)K, mv, addc, sh, hi, 0, (int32_t)N, 0};
-          uint32_t f = DK_CORE_ID() * 3u; /* core-dependent first block (TCDM banks), as below */
-          while (f >= f5) f -= f5;
-          for (uint32_t j = 0; j < f5; j++, f = f + 1 == f5 ? 0 : f + 1) {
-            const uint32_t nn = n + f * 5;
-            p5[1] = (int32_t)(uintptr_t)(bt->B + nn * K);
-            p5[7] = (int32_t)(uintptr_t)(y + nn);
-            mk4x5_rq(mode, clipu, p5);
-          }
-          n += 5 * f5;
-        }
-        const uint32_t nq4 = (n1 - n) / 4;
-        uint32_t first4 = DK_CORE_ID() * 3u;
-        while (nq4 && first4 >= nq4) first4 -= nq4;
-        int32_t prm[6] = {mv, addc, sh, hi, 0, (int32_t)N};
-        for (uint32_t j = 0; j < nq4; j++) {
-          const uint32_t qd = first4 + j < nq4 ? first4 + j : first4 + j - nq4, nn = n + qd * 4;
-          prm[4] = (int32_t)(uintptr_t)(y + nn);
-          mk4x4_rq(mode, clipu, ar[0], bt->B + nn * K, K, prm);
-        }
-        n += nq4 * 4;
-        nq_done = 1;
-      }
+    if (epi == EPI_RQ8 && nq) {
+      const uint32_t nf = fused_rq8(mode, bt, m0, 1, n, n1, 0);
+      nq_done = nf != n;
+      n = nf;
     }
     for (uint32_t j = 0; j < nq && !nq_done; j++) {
       const uint32_t qd = first + j < nq ? first + j : first + j - nq, nn = n + qd * 4;
@@ -553,8 +644,23 @@ DK_INLINE void block8(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_
 }
 
 typedef void (*block_fn)(const batch_t *, uint32_t, uint32_t, uint32_t, uint32_t);
+/* Rows m0..m0+nr-1 (any nr: dk_gemm hands a core's consecutive row blocks over in one call) x
+ * columns n0..n1-1: the fused-requant blocks for all whole row blocks at once when they apply (their
+ * set-up once), else block8 per 4 rows. */
+DK_INLINE void block8_rows(int mode, int epi, const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) {
+  if (nr <= 4) {
+    block8(mode, epi, bt, m0, nr, n0, n1);
+    return;
+  }
+  uint32_t m = m0;
+#ifndef DSIM_NO_XPULP
+  if (epi == EPI_RQ8 && fused_rq8(mode, bt, m0, nr >> 2, n0, n1, 1) != n0) m += nr & ~3u;
+#endif
+  for (; m < m0 + nr; m += 4) block8(mode, epi, bt, m, m0 + nr - m < 4 ? m0 + nr - m : 4, n0, n1);
+}
+
 #define BLOCK8(name, mode, epi) \
-  static void name(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8(mode, epi, bt, m0, nr, n0, n1); }
+  static void name(const batch_t *bt, uint32_t m0, uint32_t nr, uint32_t n0, uint32_t n1) { block8_rows(mode, epi, bt, m0, nr, n0, n1); }
 BLOCK8(b8_ss_gen, MODE_SS, EPI_GEN)
 BLOCK8(b8_us_gen, MODE_US, EPI_GEN)
 BLOCK8(b8_su_gen, MODE_SU, EPI_GEN)
@@ -890,6 +996,7 @@ void dk_gemm(void *args) {
       gt.trans_b = 1;
     }
   }
+  const int merge = blk != block_generic && epi == EPI_RQ8 && g->trans_b;
   uint32_t last_key = 0xFFFFFFFFu;
   uint32_t s, e;
   dk_split(nb * mblk * chunks, &s, &e);
@@ -927,7 +1034,13 @@ void dk_gemm(void *args) {
     bt.ybase = b * M * N;
     bt.mbase = (int32_t)bt.b0 * g->rq.mul_s[0] + (int32_t)bt.b1 * g->rq.mul_s[1];
     bt.abase = (int32_t)bt.b0 * g->rq.add_s[0] + (int32_t)bt.b1 * g->rq.add_s[1];
-    uint32_t m0 = mb * 4, nr = M - m0 < 4 ? M - m0 : 4;
+    /* with one column chunk and no B slices, the core's next tasks in the same batch are the next
+     * row blocks: one call for all of them when the fused-requant blocks may take them (their
+     * set-up once, block8_rows) */
+    uint32_t take = 1;
+    if (chunks == 1 && !slice && merge)
+      while (t + take < e && mb + take < mblk) take++;
+    uint32_t m0 = mb * 4, nr = M - m0 < 4 * take ? M - m0 : 4 * take;
     uint32_t n0 = ch * cw, n1 = n0 + cw < N ? n0 + cw : N;
     if (slice) {
       const uint32_t key = b * chunks + ch, K = g->K;
@@ -943,5 +1056,7 @@ void dk_gemm(void *args) {
       bt.B = slice - n0 * K; /* block8 addresses column n at B + n*K */
     }
     blk(&bt, m0, nr, n0, n1);
+    t += take - 1;
+    mb += take - 1;
   }
 }
