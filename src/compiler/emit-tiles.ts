@@ -5,7 +5,7 @@
 // kernel on the tile; tile i's DMA-out leaves while tile i+1 computes.
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
-import { fieldIdent, fieldSymbol, tableColumns, tableEntryBytes, type LayerTiling, type TileBuffer } from './tile.js';
+import { fieldSymbol, tableColumns, tableEntryBytes, type LayerTiling, type TileBuffer } from './tile.js';
 import { operandExpr } from './registry.js';
 import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop } from './npu/tile-loop.js';
 
@@ -110,12 +110,22 @@ export function emitTiledLayer(
   code.push(`static const ${entry} ${fn}_tiles[${T}][${cols.length}] ${tableSection}= {`);
   for (const row of rows) code.push(`  { ${row.join(', ')} },`);
   code.push('};');
-  for (const b of t.buffers) code.push(`static void *const ${fn}_buf_${fieldIdent(b.field)}[${b.copies}] = { ${Array.from({ length: b.copies }, (_, k) => macro(b, k)).join(', ')} };`);
   // a column of tile i's row, or its value when it is the same for every tile
   const val = (name: string) => (fixed.has(name) ? `${fixed.get(name)}u` : `t[${cols.indexOf(name)}]`);
   // tile i's row: in the args slot when the table came with the args, else in the table itself
   const tileRow = slot?.table ? `(const ${entry} *)TABLE_SLOT(${slot.index}) + i * ${cols.length}u` : `${fn}_tiles[i]`;
   const sel = (f: string) => (twice(f) ? val(`${f}.buf`) : '0');
+  // copy `sel` of a field's L1 buffer as an address computed from the copy index: a table of the
+  // copies' addresses would sit in L2 (.rodata), ~15 cycles a load, two loads per tile and operand
+  // on core 0 while the other cores wait at the barrier
+  const bufAt = (field: string, copy: string) => {
+    const b = bufOf(field);
+    const o0 = offsetOf(tileBufferName(b, 0));
+    if (b.copies === 1 || copy === '0') return macro(b, 0);
+    if (/^\d+u$/.test(copy)) return macro(b, Number(copy.slice(0, -1)));
+    return `((void *)&dsim_arena_l1[${o0} + (int32_t)${copy} * ${offsetOf(tileBufferName(b, 1)) - o0}])`;
+  };
+  const buf = (f: string) => bufAt(f, sel(f));
   const dmaArgs = (f: string) => `${ext(f)} + ${val(`${f}.off`)}, ${val(`${f}.bytes`)}, ${val(`${f}.row`)}, ${val(`${f}.stride`)}`;
   const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
   if (inFields.length) {
@@ -124,7 +134,7 @@ export function emitTiledLayer(
     code.push(`  const ${entry} *t = ${tileRow};`);
     code.push('  uint32_t n = 0;');
     code.push('  (void)t;');
-    for (const f of inFields) code.push(`  if (${val(`${f}.bytes`)}) id[n++] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${dmaArgs(f)}, 1);`);
+    for (const f of inFields) code.push(`  if (${val(`${f}.bytes`)}) id[n++] = tile_dma(${buf(f)}, ${dmaArgs(f)}, 1);`);
     code.push('  return n;');
     code.push('}');
   }
@@ -140,7 +150,7 @@ export function emitTiledLayer(
     code.push(`  const ${entry} *t = ${tileRow};`);
     code.push('  (void)t;');
     outFields.forEach((f, k) => {
-      code.push(`  if (${val(`${f}.bytes`)}) { id[${k}][${sel(f)}] = tile_dma(${fn}_buf_${fieldIdent(f)}[${sel(f)}], ${dmaArgs(f)}, 0); busy[${k}][${sel(f)}] = 1; }`);
+      code.push(`  if (${val(`${f}.bytes`)}) { id[${k}][${sel(f)}] = tile_dma(${buf(f)}, ${dmaArgs(f)}, 0); busy[${k}][${sel(f)}] = 1; }`);
     });
     code.push('}');
   }
@@ -150,13 +160,13 @@ export function emitTiledLayer(
   code.push(`  const ${L.call.argsType} *P = &${argsName};`);
   code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
   const part = t.buffers.find((b) => b.field === 'partial');
-  code.push(`  void *const PART = ${part ? `${fn}_buf_partial[0]` : '(void *)0'}; /* int32 partial sums of a split reduction */`);
-  for (const x of t.once) code.push(`  T->${x.field} = ${fn}_buf_${fieldIdent(x.field)}[0];`);
-  for (const f of perTile) code.push(`  T->${f} = ${fn}_buf_${fieldIdent(f)}[${sel(f)}];`);
+  code.push(`  void *const PART = ${part ? bufAt('partial', '0') : '(void *)0'}; /* int32 partial sums of a split reduction */`);
+  for (const x of t.once) code.push(`  T->${x.field} = ${bufAt(x.field, '0')};`);
+  for (const f of perTile) code.push(`  T->${f} = ${buf(f)};`);
   for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + ${val(`${p.field}.off`)});`);
   const scratch = t.buffers.find((b) => b.field === 'scratch');
-  if (scratch) code.push(`  T->scratch = ${fn}_buf_scratch[0];`);
-  for (const st of rule.setup(L.bound.params)) code.push(`  ${st}`);
+  if (scratch) code.push(`  T->scratch = ${bufAt('scratch', '0')};`);
+  for (const st of rule.setup(L.bound.params, fixed)) code.push(`  ${st}`);
   code.push(`  (void)P; (void)t; (void)i; (void)PART; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
   code.push('}');
 
@@ -171,7 +181,7 @@ export function emitTiledLayer(
       prologue.push(
         t.prefetchAt !== undefined
           ? `once_id[${k}] = ${fn}_prefetch[${k}]; /* the same for every tile, started by the layer before */`
-          : `once_id[${k}] = tile_dma(${fn}_buf_${fieldIdent(x.field)}[0], ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
+          : `once_id[${k}] = tile_dma(${bufAt(x.field, '0')}, ${ext(x.field)} + ${x.offset}u, ${x.bytes}u, ${x.rowBytes}u, ${x.stride}u, 1); /* the same for every tile */`,
       ),
     );
   }

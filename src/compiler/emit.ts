@@ -219,7 +219,13 @@ export function emitNetwork(tg: TypedGraph, cs: ConstantsPhase, plan: MemoryPlan
     const at = out.findIndex((line) => line === `static void ${prev.function}(unsigned cores) {`);
     const first = out.findIndex((line) => line.startsWith('/* ---- layers, in execution order'));
     if (at < 0 || first < 0) throw new Error(`internal: no function of layer '${prev.name}' to prefetch '${L.name}' from`);
-    out.splice(at + 1, 0, `  if (${opts.forkPerLayer ? '1' : 'dsim_core_id() == 0'}) { /* prefetch: ${L.name}'s weights */`, ...issue.map((st) => `    ${st}`), '  }');
+    // after the layer's own input DMAs when it has some (single tile): the DMA runs transfers in
+    // order, and its own small inputs queued behind the next layer's weights would stall it
+    let end = at + 1;
+    while (end < out.length && out[end] !== '}') end++;
+    const ownWait = out.slice(at + 1, end).findIndex((line) => /^ {4}for \(unsigned k = 0; k < \d+u; k\+\+\) tile_wait\(id\[k\]\);$/.test(line));
+    if (ownWait >= 0) out.splice(at + 1 + ownWait, 0, `    /* prefetch: ${L.name}'s weights */`, ...issue.map((st) => `    ${st}`));
+    else out.splice(at + 1, 0, `  if (${opts.forkPerLayer ? '1' : 'dsim_core_id() == 0'}) { /* prefetch: ${L.name}'s weights */`, ...issue.map((st) => `    ${st}`), '  }');
     out.splice(first + 1, 0, decl);
   }
   out.push('void InitNetwork(void) {}');

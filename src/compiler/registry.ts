@@ -106,8 +106,9 @@ export interface TilingRule<P> {
   slices(p: P, t: TypeSignature, at: number[], size: number[]): TileSlice[];
   /** Named coordinates of a tile, in the order the C set-up reads them. */
   coords(p: P, at: number[], size: number[]): Record<string, number>;
-  /** C statements deriving the tile's args `T` from the layer's args `P` (coords are C variables). */
-  setup(p: P): string[];
+  /** C statements deriving the tile's args `T` from the layer's args `P` (coords are C variables;
+   *  `fixed`: the coords that are the same for every tile, with their value). */
+  setup(p: P, fixed?: ReadonlyMap<string, number>): string[];
   /** L1 scratch of the kernel for one tile (bytes; args field `scratch`), 0 if none. */
   scratch(p: P, t: TypeSignature, size: number[], cores: number): number;
   /** Predicted kernel cycles of one tile with operands in L1 (ctx: see TileContext; absent =

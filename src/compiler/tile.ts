@@ -627,6 +627,11 @@ function fullTable(t: LayerTiling): { names: string[]; rows: number[][]; moved: 
  * operand, the offsets of the operands read in place. Only the columns that change from tile to
  * tile are in the table (`cols`, `rows`); the others are constants of the code (`fixed`).
  */
+/** Kernels whose outputs are only stored to, element by element, never read back nor moved by
+ *  DMA: their outputs in L2 are written in place (a cluster core's store to L2 is posted, no
+ *  slower than to L1), sparing the L1 copy and the DMA-out that the layer would wait for. */
+const WRITE_ONLY_OUTPUTS = new Set(['dk_requant']);
+
 export function tableColumns(t: LayerTiling): { cols: string[]; rows: number[][]; fixed: Map<string, number>; moved: string[]; perTile: string[] } {
   const { names, rows, moved, perTile } = fullTable(t);
   const varies = names.map((_, c) => rows.some((r) => r[c] !== rows[0]![c]));
@@ -683,9 +688,14 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
         if (s === undefined) symbols.set(field, (s = operandSymbol(fieldSymbol(L.call, field), (n) => activationMacros.has(n) || cs.bytes.has(n))));
         return s;
       };
+      const dims0 = rule.dims(L.bound.params);
+      // outputs the kernel only stores to: left in L2 (stores are posted), no L1 copy and DMA-out
+      const storedOnly = WRITE_ONLY_OUTPUTS.has(L.bound.binding.kernel)
+        ? new Set(rule.slices(L.bound.params, L.bound.types, dims0.map(() => 0), dims0.map((d) => d.size)).filter((x) => x.dir === 'out').map((x) => x.field))
+        : new Set<string>();
       const moved = (field: string) => {
         const s = symbol(field);
-        if (activationMacros.has(s)) return inL2.has(s);
+        if (activationMacros.has(s)) return inL2.has(s) && !storedOnly.has(field);
         if (cs.bytes.has(s)) return !l1Consts.has(s);
         return false;
       };
@@ -908,6 +918,10 @@ function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase, pf: Platform, far: 
     const w = writers.get(sym);
     return !w || (!w.npu && w.steps.every((s) => s < prev));
   };
+  // the candidates, those saving the most DMA cycles first: a layer prefetched during the layer
+  // before may not itself run the prefetch of the layer after it, and in layer order the 256-byte
+  // norm weights took the slot from the next GEMM's 4 KB tile
+  const cands: { t: LayerTiling; prev: number; bytes: number; early: number; k: number }[] = [];
   for (const t of ls) {
     const k = steps.indexOf(t.step);
     if (k <= 0) continue;
@@ -916,12 +930,18 @@ function planPrefetch(ls: LayerTiling[], cs: ConstantsPhase, pf: Platform, far: 
     const prev = steps[k - 1]!;
     if (ins.length === 0 || !ins.every((x) => readyBefore(operandSymbol(fieldSymbol(L.call, x.field), (n) => activationMacros.has(n) || cs.bytes.has(n)), prev))) continue;
     const bytes = t.buffers.filter((b) => ins.some((x) => x.field === b.field)).reduce((s, b) => s + b.bytes, 0); // copy 0 only
+    const early = ins.reduce((c, x) => c + dmaCycles(x, (cs.bytes.has(operandSymbol(fieldSymbol(L.call, x.field), (n) => cs.bytes.has(n))) ? pf.memory[far] : pf.memory.L2).dmaLatency!, pf), 0);
+    cands.push({ t, prev, bytes, early, k });
+  }
+  cands.sort((a, b) => b.early - a.early || a.k - b.k);
+  const prefetching = new Set<number>(); // steps that start the next layer's prefetch
+  for (const { t, prev, bytes, early } of cands) {
     const atPrev = (byStep.get(prev)?.l1Bytes ?? 0) + (extra.get(prev) ?? 0);
-    if (atPrev + bytes > workspace || (byStep.get(prev)?.prefetchAt !== undefined && byStep.get(prev)!.prefetchAt! < prev)) continue;
+    if (atPrev + bytes > workspace || byStep.get(prev)?.prefetchAt !== undefined || prefetching.has(t.step)) continue;
     t.prefetchAt = prev;
+    prefetching.add(prev);
     extra.set(prev, (extra.get(prev) ?? 0) + bytes);
     // the prediction: those DMAs run while the layer before computes
-    const early = ins.reduce((c, x) => c + dmaCycles(x, (cs.bytes.has(operandSymbol(fieldSymbol(L.call, x.field), (n) => cs.bytes.has(n))) ? pf.memory[far] : pf.memory.L2).dmaLatency!, pf), 0);
     t.predicted = { ...t.predicted, total: Math.max(t.predicted.compute, Math.round(t.predicted.total - early)) };
   }
   return ls;

@@ -327,13 +327,25 @@ const gemmTiling: TilingRule<GemmParams> = {
   },
   // the vector operands that come with the tiles already point at their tile (the tile loop sets
   // them); the others are offset here
-  setup(p) {
+  setup(p, fixed) {
     const tiled = new Set(gemmVectors(p).map(([f]) => f));
     const offset = (field: string, strides: string) =>
       `T->${field} = P->${field} + (int32_t)b0 * P->${strides}[0] + (int32_t)b1 * P->${strides}[1] + (int32_t)m0 * P->${strides}[2] + (int32_t)n0 * P->${strides}[3];`;
-    return [
+    const head = [
       'T->M = tm; T->N = tn; T->K = tk;',
       'if (nbt == 1) { T->batch[0] = T->batch[1] = 1; T->a_bs[0] = T->a_bs[1] = T->b_bs[0] = T->b_bs[1] = T->c_bs[0] = T->c_bs[1] = 0; }',
+    ];
+    // every tile takes the whole reduction: no tile points the args at the partial sums, so the
+    // working args (the layer's own, copied) keep the layer's beta, C strides, y_type and rq
+    // pointers; restoring them would read the layer's args in L2 (~15 cycles a field) per tile
+    if (fixed?.get('kf') === 1 && fixed.get('kl') === 1)
+      return [
+        ...head,
+        ...(tiled.has('C') ? [] : ['if (P->C) T->C = P->C + (int32_t)b0 * P->c_bs[0] + (int32_t)b1 * P->c_bs[1] + (int32_t)m0 * P->c_rs + (int32_t)n0 * P->c_cs;']),
+        ...(['mul', 'add'] as const).flatMap((v) => (tiled.has(`rq.${v}`) ? [] : [`if (P->rq.${v}) ${offset(`rq.${v}`, `rq.${v}_s`)}`])),
+      ];
+    return [
+      ...head,
       '/* split K: the first tile adds the bias, the others the partial sums (int32, tm x tn) */',
       `if (kf) { ${tiled.has('C') ? '' : 'T->C = P->C; '}T->beta = P->beta; T->c_rs = P->c_rs; T->c_cs = P->c_cs; }`,
       'else { T->C = (const int32_t *)PART; T->beta = 1; T->c_rs = (int32_t)tn; T->c_cs = 1; T->c_bs[0] = T->c_bs[1] = 0; }',
