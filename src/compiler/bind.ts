@@ -14,6 +14,9 @@ export interface BoundNode {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   binding: Binding<any>;
   types: TypeSignature;
+  /** A layout-free layer (Add, RequantShift, ...) on pixel-major activations between NPU convs:
+   *  `params` walk HWC, `nchwParams` are the layer's own; `why` goes to the C comment (npu/layout.ts) */
+  hwc?: { why: string; nchwParams: unknown };
 }
 
 export function signature(tg: TypedGraph, node: LNode): TypeSignature {

@@ -152,6 +152,13 @@ export interface Mapping<P> {
    * 'int' (integer types), or undefined (any). The types phase inserts casts where they differ.
    */
   inputDomain?(p: P, outputs: Range[]): 'float' | 'int' | undefined;
+  /**
+   * The same layer on pixel-major activations (the NPU's HWC, src/compiler/npu/layout.ts): the
+   * rank-4 NCHW output and every runtime input of its shape stored NHWC, walked in that order by
+   * the same kernel. Only for layers whose element i depends on element i of their inputs (and
+   * on constants broadcast by index); throws Unsupported when the layer cannot take HWC.
+   */
+  hwc?(node: LNode, graph: Graph): P;
 }
 
 // Mappings of different parameter types live in one table; the bind phase only passes each

@@ -23,7 +23,7 @@ export interface EngineChoice {
 const CANDIDATES = new Set(['RQConv', 'RQGemm', 'RQMatMul', 'Conv', 'Gemm', 'MatMul', 'RequantShift']);
 
 /** Cluster cycles of a bound layer: its kernel's tile cost model on the whole layer. */
-function clusterCycles(b: BoundNode, cores: number): number {
+export function clusterCycles(b: BoundNode, cores: number): number {
   const rule = b.binding.tiling;
   if (!rule) return Math.round(b.mapping.cycles(b.params, cores));
   return Math.round(rule.compute(b.params, b.types, rule.dims(b.params).map((d) => d.size), cores));
@@ -65,9 +65,11 @@ function npuBound(b: BoundNode, layer: NpuLayer, cycles: number): BoundNode {
   return { node: b.node, mapping, params: layer, binding, types: b.types };
 }
 
-/** Comment lines for the layer's header in network.c: the NPU job fields. */
+/** Comment lines for the layer's header in network.c: the NPU job fields; the layout of a layer
+ *  that passes the NPU's HWC activations through (npu/layout.ts). */
 export function npuComment(b: BoundNode): string[] {
-  if (b.binding !== NPU_CONV_BINDING && b.binding !== NPU_GEMM_BINDING && b.binding !== NPU_ELTWISE_BINDING) return [];
+  const layout = b.hwc ? [`layout: ${b.hwc.why}`] : [];
+  if (b.binding !== NPU_CONV_BINDING && b.binding !== NPU_GEMM_BINDING && b.binding !== NPU_ELTWISE_BINDING) return layout;
   const p = b.params as NpuLayer;
   const f = p.folded;
   return [
@@ -79,9 +81,9 @@ export function npuComment(b: BoundNode): string[] {
     ...(p.kind === 'conv'
       ? [
           `  layout: input ${p.hwcIn ? 'HWC as the NPU layer before wrote it (no transpose)' : 'NCHW, transposed to HWC in the scratch by all cores'}, ` +
-            `output ${p.hwcOut ? 'HWC, read only by NPU layers (no transpose)' : 'NCHW, transposed back from the scratch by all cores'}`,
+            `output ${p.hwcOut ? 'HWC, read only by layers that take HWC (no transpose)' : 'NCHW, transposed back from the scratch by all cores'}`,
         ]
-      : []),
+      : layout),
   ];
 }
 

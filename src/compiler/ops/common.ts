@@ -128,6 +128,13 @@ export function requantRange(rq: Requant): Range {
   return { lo: rq.lo, hi: rq.hi };
 }
 
+/** How a kernel walks a rank-4 NCHW output whose activations are stored pixel-major (NHWC, the
+ *  NPU's HWC): batch, rows, columns, channels. */
+export const HWC_WALK: readonly number[] = [0, 2, 3, 1];
+
+/** Per-dim values (a shape, strides) in a walk's order; as they are without a walk. */
+export const inWalkOrder = (a: readonly number[], walk: readonly number[] | undefined): number[] => (walk ? walk.map((d) => a[d]!) : [...a]);
+
 /**
  * The dk_rq_t initialiser for `rq` over a kernel whose output dims are `kernelDims` (the output
  * shape as the kernel indexes it, e.g. (b0, b1, m, n) for dk_gemm); `outShape` is the tensor's.
@@ -140,12 +147,14 @@ export function rqInit(
   layer: string,
   /** Reorders the kernel-dim strides (e.g. when the kernel computes the transposed product). */
   permute: (s: number[]) => number[] = (s) => s,
+  /** The order the kernel walks the output's dims in (HWC_WALK for pixel-major activations). */
+  walk?: readonly number[],
 ): string {
   if (!rq) return '{ .mul = 0 }';
   const strides = (t: Tensor, what: string) => {
     const s = requantStrides(t.shape, outShape);
     if (!s) unsupported(`RequantShift ${what} of shape [${t.shape}] does not broadcast to the output [${outShape}]`);
-    return toKernelDims(s, outShape, kernelDims, what);
+    return toKernelDims(inWalkOrder(s, walk), inWalkOrder(outShape, walk), kernelDims, what);
   };
   const ms = permute(strides(rq.mul, 'mul'));
   const as = permute(strides(rq.add, 'add'));

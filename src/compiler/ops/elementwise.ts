@@ -7,7 +7,7 @@ import { intAttr, scalarAttr } from '../attrs.js';
 import type { LNode } from '../graph.js';
 import { register, unsupported, type Binding, type Range, type TypeSignature } from '../registry.js';
 import { rangeAdd, rangeMul, rangeUnion } from '../types.js';
-import { broadcastStrides, cArray, denseStrides, dims6, dkType, intValues, log2Exact, onlyTypes, parallelCycles, parseRequant, requantRange, requantStrides, rqInit, shapeOfValue, type Requant, parseSoftmax, softmaxArgs, type SoftmaxParams } from './common.js';
+import { broadcastStrides, cArray, denseStrides, dims6, dkType, HWC_WALK, intValues, inWalkOrder, log2Exact, onlyTypes, parallelCycles, parseRequant, requantRange, requantStrides, rqInit, shapeOfValue, type Requant, parseSoftmax, softmaxArgs, type SoftmaxParams } from './common.js';
 import { fixedElem, inElem, mergeDims, outElem, rowsRule, SHAPE_SETUP, stridedRule, unaryRule, type KernelCost, type StridedParam } from './tile-rules.js';
 import { constType } from './linear.js';
 
@@ -29,6 +29,8 @@ interface BinaryParams {
   rqs?: [number[], number[]];
   consts: (Tensor | undefined)[];
   rq?: Requant;
+  /** HWC_WALK when the activations are pixel-major (the `hwc` view below); else NCHW order */
+  walk?: readonly number[];
 }
 
 /** Strides of a requant's mul and add over an output shape (none: per-tensor, zeros). */
@@ -65,16 +67,26 @@ function binaryRange(op: BinaryOp, a: Range, b: Range): Range {
   return { ...r, float: true, integral };
 }
 
-function parseBinary(node: LNode, g: Graph, op: BinaryOp, fused: boolean): BinaryParams {
+/**
+ * With `walk` (HWC_WALK) the kernel walks the output pixel-major: runtime inputs are stored like
+ * the output (NHWC, so they must have its shape: a broadcast activation has no HWC form here),
+ * constants and requant vectors keep their memory and are addressed through their NCHW strides
+ * taken in the walk's order.
+ */
+function parseBinary(node: LNode, g: Graph, op: BinaryOp, fused: boolean, walk?: readonly number[]): BinaryParams {
   const outShape = shapeOfValue(g, node.outputs[0]!);
   if (outShape.length > 6) unsupported(`rank ${outShape.length} > 6`);
+  if (walk && outShape.length !== walk.length) unsupported(`rank ${outShape.length}: pixel-major activations are rank ${walk.length} (NCHW)`);
   const strides = [0, 1].map((k) => {
-    const s = broadcastStrides(shapeOfValue(g, node.inputs[k]!), outShape);
-    if (!s) unsupported(`input ${k} [${shapeOfValue(g, node.inputs[k]!)}] does not broadcast to [${outShape}]`);
-    return s;
+    const shape = shapeOfValue(g, node.inputs[k]!);
+    const s = broadcastStrides(shape, outShape);
+    if (!s) unsupported(`input ${k} [${shape}] does not broadcast to [${outShape}]`);
+    if (!walk || g.initializers.has(node.inputs[k]!)) return inWalkOrder(s, walk);
+    if (shape.length !== outShape.length || shape.some((d, i) => d !== outShape[i])) unsupported(`input ${k} [${shape}] is broadcast to [${outShape}] (pixel-major activations must have the output's shape)`);
+    return denseStrides(inWalkOrder(outShape, walk));
   });
   const rq = fused ? parseRequant(node, g, 2, 3) : undefined;
-  const m = mergeDims(outShape, [strides[0]!, strides[1]!, ...rqStrides(rq, outShape)]);
+  const m = mergeDims(inWalkOrder(outShape, walk), [strides[0]!, strides[1]!, ...rqStrides(rq, outShape).map((s) => inWalkOrder(s, walk))]);
   return {
     layer: node.name,
     op,
@@ -85,6 +97,7 @@ function parseBinary(node: LNode, g: Graph, op: BinaryOp, fused: boolean): Binar
     rqs: rq ? [m.strides[2]!, m.strides[3]!] : undefined,
     consts: [g.initializers.get(node.inputs[0]!), g.initializers.get(node.inputs[1]!)],
     rq,
+    ...(walk ? { walk } : {}),
   };
 }
 
@@ -149,7 +162,7 @@ function binaryBinding(op: BinaryOp): Binding<BinaryParams> {
           a_type: dkType(a.dtype),
           b_type: dkType(b.dtype),
           y_type: dkType(out.dtype),
-          rq: rqInit(p.rq, p.outShape, p.shape, ctx, p.layer),
+          rq: rqInit(p.rq, p.outShape, p.shape, ctx, p.layer, undefined, p.walk),
         },
       };
     },
@@ -160,6 +173,7 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div'] as const) {
   register<BinaryParams>(op, {
     name: op.toLowerCase(),
     parse: (n, g) => parseBinary(n, g, op, false),
+    hwc: (n, g) => parseBinary(n, g, op, false, HWC_WALK),
     range: (_p, ins) => [binaryRange(op, ins[0]!, ins[1]!)],
     inputDomain: (_p, outs) => (outs[0]!.float ? 'float' : 'int'),
     cycles: (p, cores) => parallelCycles(elementCount(p.outShape), 8, cores),
@@ -170,6 +184,7 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div'] as const) {
 register<BinaryParams>('RQAdd', {
   name: 'requantised add',
   parse: (n, g) => parseBinary(n, g, 'Add', true),
+  hwc: (n, g) => parseBinary(n, g, 'Add', true, HWC_WALK),
   range: (p) => [requantRange(p.rq!)],
   cycles: (p, cores) => parallelCycles(elementCount(p.outShape), 14, cores),
   ops: (p) => elementCount(p.outShape),
@@ -185,6 +200,8 @@ interface RequantParams {
   shape: number[];
   rqs: [number[], number[]];
   rq: Requant;
+  /** HWC_WALK when input and output are pixel-major (see parseBinary) */
+  walk?: readonly number[];
 }
 
 /** dk_requant (eltwise.c) per element by input type (int32 and 8-bit inputs: the specialised
@@ -207,16 +224,20 @@ const requantTiling = stridedRule<RequantParams>((p) => ({
   cost: requantCost,
 }));
 
+function parseRequantShift(n: LNode, g: Graph, walk?: readonly number[]): RequantParams {
+  if (g.initializers.has(n.inputs[0]!)) unsupported('RequantShift of a constant (should have been folded)');
+  const outShape = shapeOfValue(g, n.outputs[0]!);
+  if (walk && outShape.length !== walk.length) unsupported(`rank ${outShape.length}: pixel-major activations are rank ${walk.length} (NCHW)`);
+  const rq = parseRequant(n, g, 1, 2);
+  const dense = denseStrides(inWalkOrder(outShape, walk));
+  const m = mergeDims(inWalkOrder(outShape, walk), [dense, ...rqStrides(rq, outShape).map((s) => inWalkOrder(s, walk))]);
+  return { layer: n.name, outShape, shape: m.shape, rqs: [m.strides[1]!, m.strides[2]!], rq, ...(walk ? { walk } : {}) };
+}
+
 register<RequantParams>('RequantShift', {
   name: 'requant shift',
-  parse(n, g) {
-    if (g.initializers.has(n.inputs[0]!)) unsupported('RequantShift of a constant (should have been folded)');
-    const outShape = shapeOfValue(g, n.outputs[0]!);
-    const rq = parseRequant(n, g, 1, 2);
-    const dense = denseStrides(outShape);
-    const m = mergeDims(outShape, [dense, ...rqStrides(rq, outShape)]);
-    return { layer: n.name, outShape, shape: m.shape, rqs: [m.strides[1]!, m.strides[2]!], rq };
-  },
+  parse: (n, g) => parseRequantShift(n, g),
+  hwc: (n, g) => parseRequantShift(n, g, HWC_WALK),
   range: (p) => [requantRange(p.rq)],
   cycles: (p, cores) => parallelCycles(elementCount(p.shape), 10, cores),
   ops: (p) => elementCount(p.shape),
@@ -238,7 +259,7 @@ register<RequantParams>('RequantShift', {
             shape: cArray(dims6(p.shape, 1)),
             x_type: dkType(x.dtype),
             y_type: dkType(y.dtype),
-            rq: rqInit(p.rq, p.outShape, p.shape, ctx, p.layer),
+            rq: rqInit(p.rq, p.outShape, p.shape, ctx, p.layer, undefined, p.walk),
           },
         };
       },
