@@ -15,8 +15,10 @@ export interface BoundNode {
   binding: Binding<any>;
   types: TypeSignature;
   /** A layout-free layer (Add, RequantShift, ...) on pixel-major activations between NPU convs:
-   *  `params` walk HWC, `nchwParams` are the layer's own; `why` goes to the C comment (npu/layout.ts) */
-  hwc?: { why: string; nchwParams: unknown };
+   *  `params` (and `binding`) walk HWC, `nchw` holds the layer's own; `why` goes to the C comment
+   *  (npu/layout.ts) */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  hwc?: { why: string; nchw: { params: unknown; binding: Binding<any> } };
 }
 
 export function signature(tg: TypedGraph, node: LNode): TypeSignature {

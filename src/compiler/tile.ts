@@ -630,7 +630,7 @@ function fullTable(t: LayerTiling): { names: string[]; rows: number[][]; moved: 
 /** Kernels whose outputs are only stored to, element by element, never read back nor moved by
  *  DMA: their outputs in L2 are written in place (a cluster core's store to L2 is posted, no
  *  slower than to L1), sparing the L1 copy and the DMA-out that the layer would wait for. */
-const WRITE_ONLY_OUTPUTS = new Set(['dk_requant']);
+const WRITE_ONLY_OUTPUTS = new Set(['dk_requant', 'dk_requant_hwc']);
 
 export function tableColumns(t: LayerTiling): { cols: string[]; rows: number[][]; fixed: Map<string, number>; moved: string[]; perTile: string[] } {
   const { names, rows, moved, perTile } = fullTable(t);

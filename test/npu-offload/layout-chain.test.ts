@@ -65,8 +65,29 @@ function chainGraph(o: ChainOptions = {}): { graph: Graph; input: Tensor } {
   return { graph: b.build(), input };
 }
 
-function compileChain(o: ChainOptions, l1 = DEFAULT_OPTIONS.l1) {
-  const { graph, input } = chainGraph(o);
+/** x -> convA 1x1 (NPU) -> k per-channel RequantShifts -> convC 1x1 (NPU) -> y, all [1,32,12,12]. */
+function requantRunGraph(k: number): { graph: Graph; input: Tensor } {
+  const g = rng(23);
+  const b = new GraphBuilder('npu_requant_run');
+  const conv = (name: string, from: string) => {
+    const w = b.init(`${name}_w`, 'float32', [32, 32, 1, 1], ints(g, 1024, -60, 60));
+    const c = b.node('Conv', [from, w], { kernel_shape: [1, 1] }, { nodeName: name, dtype: 'float32', shape: S });
+    const m = b.init(`${name}_m`, 'float32', [1, 32, 1, 1], ints(g, 32, 1, 40));
+    const a = b.init(`${name}_a`, 'float32', [1, 32, 1, 1], ints(g, 32, -2000, 2000));
+    return b.node('RequantShift', [c, m, a], rq(2 ** 13), { nodeName: `${name}_rq`, dtype: 'float32', shape: S });
+  };
+  let t = conv('convA', b.input('x', 'float32', S));
+  for (let i = 0; i < k; i++) {
+    const m = b.init(`pc${i}_m`, 'float32', [1, 32, 1, 1], ints(g, 32, 1, 30));
+    const a = b.init(`pc${i}_a`, 'float32', [1, 32, 1, 1], ints(g, 32, -200, 200));
+    t = b.node('RequantShift', [t, m, a], rq(16), { nodeName: `pc${i}`, dtype: 'float32', shape: S });
+  }
+  const input: Tensor = { name: 'x', dtype: 'int8', shape: S, data: Int8Array.from(ints(g, 32 * 144, -128, 127)) };
+  return { graph: b.output(conv('convC', t)).build(), input };
+}
+
+function compileChain(o: ChainOptions | number, l1 = DEFAULT_OPTIONS.l1) {
+  const { graph, input } = typeof o === 'number' ? requantRunGraph(o) : chainGraph(o);
   const zeros = graph.outputs.map((v) => new Int8Array(v.shape.reduce((p, q) => p * q, 1)));
   return compileGraph(graph, [input.data], zeros, { ...DEFAULT_OPTIONS, l1 });
 }
@@ -112,10 +133,20 @@ describe('HWC through layout-free layers: the propagation', () => {
     const c = compileChain({ perChannel: true });
     expect(layouts(c.bound)).toEqual({ convA: { input: 'nchw', output: 'hwc' }, convB: { input: 'nchw', output: 'hwc' }, add: HWC, pc: HWC, convC: { input: 'hwc', output: 'nchw' } });
     const pc = c.bound.find((b) => b.node.name === 'pc')!;
-    expect(pc.binding.kernel).toBe('dk_requant');
+    expect(pc.binding.kernel).toBe('dk_requant_hwc');
+    expect(pc.hwc!.nchw.binding.kernel).toBe('dk_requant');
     // NCHW: [channels, pixels] with the vectors stepping per channel; HWC: [pixels, channels]
-    expect(pc.hwc!.nchwParams).toMatchObject({ shape: [32, 144], rqs: [[1, 0], [1, 0]] });
+    expect(pc.hwc!.nchw.params).toMatchObject({ shape: [32, 144], rqs: [[1, 0], [1, 0]] });
     expect(pc.params).toMatchObject({ shape: [144, 32], rqs: [[0, 1], [0, 1]] });
+  });
+
+  it('the cost model decides: HWC pays across 2 per-channel requants (dk_requant_hwc), not across 8 (the transposes are cheaper)', () => {
+    const two = compileChain(2);
+    expect(layouts(two.bound)).toEqual({ convA: { input: 'nchw', output: 'hwc' }, pc0: HWC, pc1: HWC, convC: { input: 'hwc', output: 'nchw' } });
+    expect(kernels(two.bound).pc0).toBe('dk_requant_hwc');
+    const eight = compileChain(8);
+    expect(Object.values(layouts(eight.bound))).toEqual([NCHW, ...Array.from({ length: 8 }, () => null), NCHW]);
+    expect(kernels(eight.bound).pc0).toBe('dk_requant');
   });
 });
 
@@ -135,6 +166,7 @@ describe('HWC through layout-free layers: bit-exact runs', () => {
       const L = Object.fromEntries(r.manifest.layers.map((l) => [l.name, l]));
       expect(L.add!.npuLayout).toEqual(HWC);
       expect(L.pc!.npuLayout).toEqual(HWC);
+      expect(L.pc!.kernel).toBe('dk_requant_hwc');
       expect(L.convC!.npuLayout).toEqual({ input: 'hwc', output: 'nchw' });
       if (l1 === 5000) {
         // a tile of an HWC tensor is a range of pixels with all their channels

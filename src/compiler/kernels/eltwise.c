@@ -291,6 +291,46 @@ void dk_requant(void *args) {
   else requant_loop(xt, yt, a, s, e);
 }
 
+/* ---- RequantShift on pixel-major data, per-channel parameters ----
+ * The NPU's HWC activations between its convs (src/compiler/npu/layout.ts): shape [.., pixels, C]
+ * merged to pixels x C, the channel fastest; mul / add per channel (stride 1 along C) or one value
+ * (stride 0). dk_requant walks that with its N-d iterator, a run of C elements at a time and the
+ * parameters reloaded per element; here each core takes a range of pixels and goes channel by
+ * channel, the channel's (mul, add + rounding) pair hoisted out of its pixel loop (stride C). */
+DK_INLINE void requant_hwc_loop(uint32_t XT, uint32_t YT, const dk_requant_args_t *a, uint32_t C, uint32_t s, uint32_t e) {
+  const rqv_t q = rqv(&a->rq);
+  const uint32_t last = a->ndim - 1u;
+  const int32_t sm = a->rq.mul_s[last], sd = a->rq.add_s[last];
+  const void *px = a->x;
+  void *py = a->y;
+  for (uint32_t c = 0; c < C; c++) {
+    const int32_t mv = q.mul[(int32_t)c * sm], addc = q.in_off * mv + (q.add ? q.add[(int32_t)c * sd] : 0) + q.rnd;
+    uint32_t i = s * C + c;
+#pragma GCC unroll 4
+    for (uint32_t k = s; k < e; k++, i += C) { /* a counted loop: a hardware loop */
+      const int32_t v = ((dk_ld(px, i, XT) * mv + addc) >> q.sh) + q.out_off;
+      dk_st(py, i, YT, dk_min(dk_max(v, q.lo), q.hi));
+    }
+  }
+}
+void dk_requant_hwc(void *args) {
+  dk_requant_args_t a_l1; /* args in L2: read them once (see dk_requant) */
+  const dk_requant_args_t *a = (const dk_requant_args_t *)args;
+  if (!dk_in_l1(args, sizeof a_l1)) {
+    dk_args_load(&a_l1, args, sizeof a_l1);
+    a = &a_l1;
+  }
+  const uint32_t C = a->shape[a->ndim - 1u];
+  uint32_t s, e;
+  dk_split(numel(a->ndim, a->shape) / C, &s, &e);
+  if (s >= e) return;
+  const uint32_t xt = a->x_type, yt = a->y_type;
+  if (xt == DK_I8 && dk_is8(yt)) requant_hwc_loop(DK_I8, DK_U8, a, C, s, e);
+  else if (xt == DK_I32 && dk_is8(yt)) requant_hwc_loop(DK_I32, DK_U8, a, C, s, e);
+  else if (xt == DK_U8 && dk_is8(yt)) requant_hwc_loop(DK_U8, DK_U8, a, C, s, e);
+  else requant_hwc_loop(xt, yt, a, C, s, e);
+}
+
 /* ---- unary ---- */
 void dk_clip(void *args) {
   const dk_unary_args_t *a = (const dk_unary_args_t *)args;

@@ -29,14 +29,14 @@ const isNpuConv = (b: BoundNode | undefined) => b?.binding === NPU_CONV_BINDING;
 
 /** A layer's part in the layout: an NPU conv (input 0 and output independently), a layout-free
  *  layer (its activations together, with its params for the HWC walk), or NCHW only. */
-type Role = { kind: 'conv' } | { kind: 'free'; acts: string[]; hwcParams: unknown; extra: number } | { kind: 'fixed' };
+type Role = { kind: 'conv' } | { kind: 'free'; acts: string[]; hwc: Pick<BoundNode, 'params' | 'binding'>; extra: number } | { kind: 'fixed' };
 
 function roleOf(b: BoundNode, tg: TypedGraph, cores: number): Role {
   if (isNpuConv(b)) return { kind: 'conv' };
   if (b.node.outputs.length !== 1) return { kind: 'fixed' };
   const acts = [...new Set(b.node.inputs.filter((i) => i && !tg.graph.initializers.has(i))), b.node.outputs[0]!];
   // the NPU's elementwise job: the tensor's bytes as pixels of ki channels, one scale and bias
-  if (b.binding === NPU_ELTWISE_BINDING) return { kind: 'free', acts, hwcParams: b.params, extra: 0 };
+  if (b.binding === NPU_ELTWISE_BINDING) return { kind: 'free', acts, hwc: b, extra: 0 };
   if (!b.mapping.hwc) return { kind: 'fixed' };
   let hwcParams: unknown;
   try {
@@ -45,9 +45,11 @@ function roleOf(b: BoundNode, tg: TypedGraph, cores: number): Role {
     if (e instanceof Unsupported) return { kind: 'fixed' };
     throw e;
   }
-  if (b.binding.check(hwcParams, b.types) !== undefined) return { kind: 'fixed' };
-  const extra = clusterCycles({ ...b, params: hwcParams }, cores) - clusterCycles(b, cores);
-  return { kind: 'free', acts, hwcParams, extra };
+  // the mapping's first binding that takes the HWC walk (an HWC variant of the kernel, or the same)
+  const binding = b.mapping.bindings.find((x) => x.check(hwcParams, b.types) === undefined);
+  if (!binding) return { kind: 'fixed' };
+  const extra = clusterCycles({ ...b, params: hwcParams, binding }, cores) - clusterCycles(b, cores);
+  return { kind: 'free', acts, hwc: { params: hwcParams, binding }, extra };
 }
 
 /** Cycles an NPU conv saves when its input (`side` in) or output is HWC: that side's transposes. */
@@ -61,7 +63,7 @@ function transposeCycles(b: BoundNode, side: 'in' | 'out', cores: number): numbe
 export function assignNpuLayouts(assigned: BoundNode[], tg: TypedGraph, cores: number): { bound: BoundNode[]; hwc: Set<string> } {
   const g = tg.graph;
   // from scratch (the pipeline assigns again after moving a layer back to the cluster)
-  const bound = assigned.map((b) => (b.hwc ? { node: b.node, mapping: b.mapping, params: b.hwc.nchwParams, binding: b.binding, types: b.types } : b));
+  const bound = assigned.map((b) => (b.hwc ? { node: b.node, mapping: b.mapping, types: b.types, ...b.hwc.nchw } : b));
   const byNode = new Map(bound.map((b) => [b.node, b]));
   const producer = new Map(bound.flatMap((b) => b.node.outputs.map((o) => [o, b] as const)));
   const readers = consumers(g);
@@ -134,8 +136,8 @@ export function assignNpuLayouts(assigned: BoundNode[], tg: TypedGraph, cores: n
       const how =
         b.binding === NPU_ELTWISE_BINDING
           ? 'one scale and bias for all bytes, so the flat job is the same in any order'
-          : `element i from element i of its inputs, so ${b.binding.kernel} walks them pixel-major (constants by their channel strides)`;
-      return { ...b, params: r.hwcParams, hwc: { nchwParams: b.params, why: `activations HWC (pixel-major) as the NPU convs around them keep them (${convsOf(r.acts[0]!)}): ${how}` } };
+          : `element i from element i of its inputs, so ${r.hwc.binding.kernel} walks them pixel-major (constants by their channel strides)`;
+      return { ...b, ...r.hwc, hwc: { nchw: { params: b.params, binding: b.binding }, why: `activations HWC (pixel-major) as the NPU convs around them keep them (${convsOf(r.acts[0]!)}): ${how}` } };
     }
     if (r.kind !== 'conv') return b;
     const p = b.params as NpuLayer;

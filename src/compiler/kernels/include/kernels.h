@@ -182,6 +182,9 @@ typedef struct {
   dk_rq_t rq;
 } dk_requant_args_t;
 void dk_requant(void *args); /* dk_requant_args_t */
+/* The same on pixel-major (HWC) data: shape [.., C] with mul / add per channel (rq.*_s of the last
+ * dim 1) or one value (0), no variation along the other dims; cores split the pixels. */
+void dk_requant_hwc(void *args); /* dk_requant_args_t */
 
 /* ---------------------------------------------------------------- element-wise unary, n elements */
 /* Clip: y = min(max(x, lo), hi) (flo/fhi for DK_F32).  Cast: value conversion x_type -> y_type
