@@ -28,6 +28,8 @@ interface ChainOptions {
   clusterInput?: boolean;
   /** a per-channel RequantShift between the Add and convC */
   perChannel?: boolean;
+  /** a Clip (ReLU-like, on the cluster) between the Add and convC */
+  clip?: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ function chainGraph(o: ChainOptions = {}): { graph: Graph; input: Tensor } {
     const pa = b.init('pc_a', 'float32', [1, 32, 1, 1], ints(g, 32, -200, 200));
     s = b.node('RequantShift', [s, pm, pa], rq(16), { nodeName: 'pc', dtype: 'float32', shape: S });
   }
+  if (o.clip) s = b.node('Clip', [s, b.init('lo', 'float32', [], [0]), b.init('hi', 'float32', [], [100])], {}, { nodeName: 'relu', dtype: 'float32', shape: S });
   const y = conv('convC', s, 1);
   b.output(y);
   if (o.clusterReader) b.output(conv('side', a, 2));
@@ -129,6 +132,12 @@ describe('HWC through layout-free layers: the propagation', () => {
     expect(layouts(c.bound)).toEqual({ convA: NCHW, convB: null, add: null, convC: NCHW });
   });
 
+  it('a Clip (ReLU-like) on the cluster passes HWC too', () => {
+    const c = compileChain({ clip: true });
+    expect(kernels(c.bound).relu).toBe('dk_clip');
+    expect(layouts(c.bound)).toEqual({ convA: { input: 'nchw', output: 'hwc' }, convB: { input: 'nchw', output: 'hwc' }, add: HWC, relu: HWC, convC: { input: 'hwc', output: 'nchw' } });
+  });
+
   it('a per-channel RequantShift passes HWC: dk_requant walks pixels x channels, the vectors by channel', () => {
     const c = compileChain({ perChannel: true });
     expect(layouts(c.bound)).toEqual({ convA: { input: 'nchw', output: 'hwc' }, convB: { input: 'nchw', output: 'hwc' }, add: HWC, pc: HWC, convC: { input: 'hwc', output: 'nchw' } });
@@ -159,18 +168,19 @@ async function runCase(dir: string, name: string, l1: number) {
 }
 
 describe('HWC through layout-free layers: bit-exact runs', () => {
-  it('NPU convs, an RQAdd and a per-channel RequantShift on HWC, whole and tiled over pixels at small L1', async () => {
-    const dir = writeCase(OUT, 'chain', chainGraph({ perChannel: true }));
+  it('NPU convs, an RQAdd, a per-channel RequantShift and a Clip on HWC, whole and tiled over pixels at small L1', async () => {
+    const dir = writeCase(OUT, 'chain', chainGraph({ perChannel: true, clip: true }));
     for (const l1 of [256 * 1024, 5000]) {
       const r = await runCase(dir, 'chain', l1);
       const L = Object.fromEntries(r.manifest.layers.map((l) => [l.name, l]));
       expect(L.add!.npuLayout).toEqual(HWC);
       expect(L.pc!.npuLayout).toEqual(HWC);
       expect(L.pc!.kernel).toBe('dk_requant_hwc');
+      expect(L.relu!.npuLayout).toEqual(HWC);
       expect(L.convC!.npuLayout).toEqual({ input: 'hwc', output: 'nchw' });
       if (l1 === 5000) {
         // a tile of an HWC tensor is a range of pixels with all their channels
-        for (const n of ['add', 'pc']) expect(L[n]!.tiles?.count, n).toBeGreaterThan(1);
+        for (const n of ['add', 'pc', 'relu']) expect(L[n]!.tiles?.count, n).toBeGreaterThan(1);
       }
       r.done();
     }

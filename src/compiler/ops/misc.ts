@@ -47,6 +47,10 @@ register<ClipParams>('Clip', {
     const hi = Math.min(bound(2, 'max', 2 ** 31 - 1), 2 ** 31 - 1);
     return { n: elementCount(shapeOfValue(g, n.outputs[0]!)), lo, hi };
   },
+  // element i from element i, scalar bounds: the same call on pixel-major activations
+  hwc(n, g) {
+    return this.parse(n, g);
+  },
   range(p, ins) {
     const x = ins[0]!;
     const r: Range = { lo: Math.min(Math.max(x.lo, p.lo), p.hi), hi: Math.max(Math.min(x.hi, p.hi), p.lo) };
