@@ -68,8 +68,8 @@ function chainGraph(o: ChainOptions = {}): { graph: Graph; input: Tensor } {
   return { graph: b.build(), input };
 }
 
-/** x -> convA 1x1 (NPU) -> k per-channel RequantShifts -> convC 1x1 (NPU) -> y, all [1,32,12,12]. */
-function requantRunGraph(k: number): { graph: Graph; input: Tensor } {
+/** x -> convA 1x1 (NPU) -> k per-channel (or per-tensor) RequantShifts -> convC 1x1 (NPU) -> y, all [1,32,12,12]. */
+function requantRunGraph(k: number, perTensor = false): { graph: Graph; input: Tensor } {
   const g = rng(23);
   const b = new GraphBuilder('npu_requant_run');
   const conv = (name: string, from: string) => {
@@ -81,16 +81,17 @@ function requantRunGraph(k: number): { graph: Graph; input: Tensor } {
   };
   let t = conv('convA', b.input('x', 'float32', S));
   for (let i = 0; i < k; i++) {
-    const m = b.init(`pc${i}_m`, 'float32', [1, 32, 1, 1], ints(g, 32, 1, 30));
-    const a = b.init(`pc${i}_a`, 'float32', [1, 32, 1, 1], ints(g, 32, -200, 200));
+    const shape = perTensor ? [] : [1, 32, 1, 1];
+    const m = b.init(`pc${i}_m`, 'float32', shape, ints(g, perTensor ? 1 : 32, 1, 30));
+    const a = b.init(`pc${i}_a`, 'float32', shape, ints(g, perTensor ? 1 : 32, -200, 200));
     t = b.node('RequantShift', [t, m, a], rq(16), { nodeName: `pc${i}`, dtype: 'float32', shape: S });
   }
   const input: Tensor = { name: 'x', dtype: 'int8', shape: S, data: Int8Array.from(ints(g, 32 * 144, -128, 127)) };
   return { graph: b.output(conv('convC', t)).build(), input };
 }
 
-function compileChain(o: ChainOptions | number, l1 = DEFAULT_OPTIONS.l1) {
-  const { graph, input } = typeof o === 'number' ? requantRunGraph(o) : chainGraph(o);
+function compileChain(o: ChainOptions | number | 'tensor', l1 = DEFAULT_OPTIONS.l1) {
+  const { graph, input } = o === 'tensor' ? requantRunGraph(1, true) : typeof o === 'number' ? requantRunGraph(o) : chainGraph(o);
   const zeros = graph.outputs.map((v) => new Int8Array(v.shape.reduce((p, q) => p * q, 1)));
   return compileGraph(graph, [input.data], zeros, { ...DEFAULT_OPTIONS, l1 });
 }
@@ -149,6 +150,13 @@ describe('HWC through layout-free layers: the propagation', () => {
     expect(pc.params).toMatchObject({ shape: [144, 32], rqs: [[0, 1], [0, 1]] });
   });
 
+  it("a per-tensor RequantShift on the NPU (elementwise job) passes HWC: the flat job's byte order is free", () => {
+    const c = compileChain('tensor');
+    expect(kernels(c.bound)).toEqual({ convA: 'dsim_npu_layer', pc0: 'dsim_npu_layer', convC: 'dsim_npu_layer' });
+    expect(layouts(c.bound)).toEqual({ convA: { input: 'nchw', output: 'hwc' }, pc0: HWC, convC: { input: 'hwc', output: 'nchw' } });
+    expect(c.bound[1]!.hwc!.why).toMatch(/flat job is the same in any order/);
+  });
+
   it('the cost model decides: HWC pays across 2 per-channel requants (dk_requant_hwc), not across 8 (the transposes are cheaper)', () => {
     const two = compileChain(2);
     expect(layouts(two.bound)).toEqual({ convA: { input: 'nchw', output: 'hwc' }, pc0: HWC, pc1: HWC, convC: { input: 'hwc', output: 'nchw' } });
@@ -184,6 +192,14 @@ describe('HWC through layout-free layers: bit-exact runs', () => {
       }
       r.done();
     }
+  });
+});
+
+describe('HWC through layout-free layers: the NPU elementwise job', () => {
+  it('NPU conv -> per-tensor requant on the NPU -> NPU conv, all HWC between, bit-exact', async () => {
+    const r = await runCase(writeCase(OUT, 'npu-eltwise', requantRunGraph(1, true)), 'npu-eltwise', 256 * 1024);
+    expect(r.manifest.layers.map((l) => l.npuLayout)).toEqual([{ input: 'nchw', output: 'hwc' }, HWC, { input: 'hwc', output: 'nchw' }]);
+    r.done();
   });
 });
 

@@ -36,7 +36,7 @@ function roleOf(b: BoundNode, tg: TypedGraph, cores: number): Role {
   if (b.node.outputs.length !== 1) return { kind: 'fixed' };
   const acts = [...new Set(b.node.inputs.filter((i) => i && !tg.graph.initializers.has(i))), b.node.outputs[0]!];
   // the NPU's elementwise job: the tensor's bytes as pixels of ki channels, one scale and bias
-  if (b.binding === NPU_ELTWISE_BINDING) return { kind: 'free', acts, hwc: b, extra: 0 };
+  if (b.binding === NPU_ELTWISE_BINDING) return { kind: 'free', acts, hwc: { params: b.params, binding: b.binding }, extra: 0 };
   if (!b.mapping.hwc) return { kind: 'fixed' };
   let hwcParams: unknown;
   try {
