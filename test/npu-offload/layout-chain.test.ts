@@ -30,6 +30,8 @@ interface ChainOptions {
   perChannel?: boolean;
   /** a Clip (ReLU-like, on the cluster) between the Add and convC */
   clip?: boolean;
+  /** an RQAdd of a per-channel constant [1,32,1,1] before convC */
+  constAdd?: boolean;
 }
 
 /**
@@ -60,6 +62,10 @@ function chainGraph(o: ChainOptions = {}): { graph: Graph; input: Tensor } {
     s = b.node('RequantShift', [s, pm, pa], rq(16), { nodeName: 'pc', dtype: 'float32', shape: S });
   }
   if (o.clip) s = b.node('Clip', [s, b.init('lo', 'float32', [], [0]), b.init('hi', 'float32', [], [100])], {}, { nodeName: 'relu', dtype: 'float32', shape: S });
+  if (o.constAdd) {
+    const bias = b.node('Add', [s, b.init('cb', 'float32', [1, 32, 1, 1], ints(g, 32, -50, 50))], {}, { nodeName: 'cadd', dtype: 'float32', shape: S });
+    s = b.node('RequantShift', [bias, b.init('cb_m', 'float32', [], [5]), b.init('cb_a', 'float32', [], [3])], rq(8), { nodeName: 'cadd_rq', dtype: 'float32', shape: S });
+  }
   const y = conv('convC', s, 1);
   b.output(y);
   if (o.clusterReader) b.output(conv('side', a, 2));
@@ -176,8 +182,8 @@ async function runCase(dir: string, name: string, l1: number) {
 }
 
 describe('HWC through layout-free layers: bit-exact runs', () => {
-  it('NPU convs, an RQAdd, a per-channel RequantShift and a Clip on HWC, whole and tiled over pixels at small L1', async () => {
-    const dir = writeCase(OUT, 'chain', chainGraph({ perChannel: true, clip: true }));
+  it('NPU convs, an RQAdd, a per-channel RequantShift, a Clip and an RQAdd of a per-channel constant on HWC, whole and tiled over pixels at small L1', async () => {
+    const dir = writeCase(OUT, 'chain', chainGraph({ perChannel: true, clip: true, constAdd: true }));
     for (const l1 of [256 * 1024, 5000]) {
       const r = await runCase(dir, 'chain', l1);
       const L = Object.fromEntries(r.manifest.layers.map((l) => [l.name, l]));
@@ -185,10 +191,11 @@ describe('HWC through layout-free layers: bit-exact runs', () => {
       expect(L.pc!.npuLayout).toEqual(HWC);
       expect(L.pc!.kernel).toBe('dk_requant_hwc');
       expect(L.relu!.npuLayout).toEqual(HWC);
+      expect(L.cadd!.npuLayout).toEqual(HWC);
       expect(L.convC!.npuLayout).toEqual({ input: 'hwc', output: 'nchw' });
       if (l1 === 5000) {
         // a tile of an HWC tensor is a range of pixels with all their channels
-        for (const n of ['add', 'pc', 'relu']) expect(L[n]!.tiles?.count, n).toBeGreaterThan(1);
+        for (const n of ['add', 'pc', 'relu', 'cadd']) expect(L[n]!.tiles?.count, n).toBeGreaterThan(1);
       }
       r.done();
     }

@@ -136,7 +136,7 @@ export function assignNpuLayouts(assigned: BoundNode[], tg: TypedGraph, cores: n
       const how =
         b.binding === NPU_ELTWISE_BINDING
           ? 'one scale and bias for all bytes, so the flat job is the same in any order'
-          : `element i from element i of its inputs, so ${r.hwc.binding.kernel} walks them pixel-major (constants by their channel strides)`;
+          : `element i from element i of its inputs, so ${r.hwc.binding.kernel} walks them pixel-major (constants indexed by their NCHW strides in that order)`;
       return { ...b, ...r.hwc, hwc: { nchw: { params: b.params, binding: b.binding }, why: `activations HWC (pixel-major) as the NPU convs around them keep them (${convsOf(r.acts[0]!)}): ${how}` } };
     }
     if (r.kind !== 'conv') return b;
