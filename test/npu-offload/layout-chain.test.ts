@@ -220,6 +220,9 @@ describe.skipIf(!existsSync(CONFORMANCE))('HWC through layout-free layers: miniM
       for (const n of ['Conv_6', 'Conv_9', 'Conv_13', 'Conv_18']) expect(L[n]!.npuLayout, `${n} at ${l1}`).toEqual(HWC);
       const c = readFileSync(join(r.out, 'src', 'network.c'), 'utf8');
       expect(c).toMatch(/RequantShift_8[\s\S]*layout: activations HWC \(pixel-major\)[^\n]*written by NPU conv Conv_6, Conv_13/);
+      // the NPU convs writing HWC still return once their jobs are submitted; core 0 waits before the cluster reads
+      for (const n of ['Conv_6', 'Conv_13']) expect(c).toMatch(new RegExp(`layer_${n}_args = \\{[^}]*\\.async = 1,`, 's'));
+      expect(c).toMatch(/until core 0's dsim_npu_wait\(\) before layer RequantShift_8/);
       r.done();
     }
   });
