@@ -93,7 +93,7 @@ function binCase(r: Rng, name: string, o: BinOpts): KCase {
   return { name, kernel: `dk_${o.op}`, argsType: 'dk_binary_args_t', bufs, args, checks: [{ buf: 'y', expected: Y, tol: isF ? 1e-4 : undefined }] };
 }
 
-function requantCase(r: Rng, name: string, shape: number[], rqShape: number[], xType: CType, yType: CType, perChannelAxis1 = false): KCase {
+function requantCase(r: Rng, name: string, shape: number[], rqShape: number[], xType: CType, yType: CType, perChannelAxis1 = false, kernel = 'dk_requant'): KCase {
   const n = shape.reduce((a, b) => a * b, 1);
   const [lo, hi] = rangeOf(xType);
   const X = randArray(r, n, xType === 'int32_t' ? -300000 : lo, xType === 'int32_t' ? 300000 : hi);
@@ -105,7 +105,7 @@ function requantCase(r: Rng, name: string, shape: number[], rqShape: number[], x
   forEachIndex(shape, (idx, f) => Y.push(requant(X[f]!, rq.mul[dot(idx, ms)]!, rq.add[dot(idx, ms)]!, rq)));
   return {
     name,
-    kernel: 'dk_requant',
+    kernel,
     argsType: 'dk_requant_args_t',
     bufs: [
       { name: 'x', type: xType, data: X },
@@ -162,6 +162,11 @@ function cases(): KCase[] {
     requantCase(r, 'rq_i8_to_u8_perrow', [5, 13], [5, 1], 'int8_t', 'uint8_t'),
     requantCase(r, 'rq_u8_input', [1, 16, 65, 4], [1], 'uint8_t', 'int8_t'),
     requantCase(r, 'rq_i32_to_i32', [7, 9], [1], 'int32_t', 'int32_t'),
+    // dk_requant_hwc: pixel-major data, per-channel parameters on the last dim; fewer pixels than cores, odd channel counts
+    requantCase(r, 'rq_hwc_i8', [1, 5, 3, 20], [20], 'int8_t', 'int8_t', false, 'dk_requant_hwc'),
+    requantCase(r, 'rq_hwc_few_pixels_u8_out', [7, 13], [13], 'int8_t', 'uint8_t', false, 'dk_requant_hwc'),
+    requantCase(r, 'rq_hwc_u8_input', [9, 32], [32], 'uint8_t', 'int8_t', false, 'dk_requant_hwc'),
+    requantCase(r, 'rq_hwc_i32_input', [12, 6], [6], 'int32_t', 'int8_t', false, 'dk_requant_hwc'),
   ];
   // RequantShift edge: .5 rounding up for positive and negative values, saturation both sides
   {
