@@ -39,7 +39,7 @@ export interface Manifest {
     engineReason?: string;
     /** Predicted whole-layer cycles on each engine (NPU candidates that the NPU can run). */
     enginePrediction?: { npu: number; cluster: number };
-    /** NPU conv layers: the activations' layouts (hwc: kept in the NPU's layout between NPU layers, src/compiler/npu/layout.ts). */
+    /** NPU conv layers, and layout-free layers passing HWC through: the activations' layouts (hwc: kept in the NPU's layout between NPU layers, src/compiler/npu/layout.ts). */
     npuLayout?: { input: 'hwc' | 'nchw'; output: 'hwc' | 'nchw' };
     tiling: string;
     /** The tiler's schedule (tiled layers): tile sizes per dimension, tiles, DMA bytes, prediction. */
