@@ -154,9 +154,10 @@ export interface Mapping<P> {
   inputDomain?(p: P, outputs: Range[]): 'float' | 'int' | undefined;
   /**
    * The same layer on pixel-major activations (the NPU's HWC, src/compiler/npu/layout.ts): the
-   * rank-4 NCHW output and every runtime input of its shape stored NHWC, walked in that order by
-   * the same kernel. Only for layers whose element i depends on element i of their inputs (and
-   * on constants broadcast by index); throws Unsupported when the layer cannot take HWC.
+   * rank-4 NCHW output and every runtime input of its shape stored NHWC, walked in that order (by
+   * the first of `bindings` whose check takes these params: the same kernel, or an HWC variant).
+   * Only for layers whose element i depends on element i of their inputs (and on constants
+   * broadcast by index); throws Unsupported when the layer cannot take HWC.
    */
   hwc?(node: LNode, graph: Graph): P;
 }
