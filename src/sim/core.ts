@@ -618,7 +618,7 @@ export class Core {
    */
   counters(): CoreCounters | undefined {
     if (!this.ledger) return undefined;
-    this.ledger.update(this.timing.branchTaken - 1);
+    this.ledger.update(this.timing.branchTaken - 1, true);
     const own = this.ledger.lane(this.lane);
     const W = CORE_STALLS.length;
     const stalls = {} as Record<CoreStall, number>;

@@ -393,7 +393,7 @@ export function compileBlock(
   }
   if (n === 0) return NO_BLOCK;
   const last = pcs[n - 1];
-  const exitK = new Int32Array(sides + 1);
+  const exitK = I32_PAGES.take(sides + 1);
   exitK[0] = n;
   exitK.set(sideK.subarray(0, sides), 1);
   const block: CompiledBlock = {
@@ -406,7 +406,7 @@ export function compileBlock(
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
-    ops: ops.slice(0, n * OPS),
+    ops: I32_PAGES.copy(ops, n * OPS),
     counted,
     start: pc,
     last,
@@ -415,17 +415,52 @@ export function compileBlock(
     cost,
     firstRead,
     lastLoad: prevLoad,
-    pcs: pcs.slice(0, n),
-    prefix: prefix.slice(0, n),
-    icls: icls.slice(0, n),
-    extra: extra.slice(0, n),
-    lu: lu.slice(0, n),
+    pcs: I32_PAGES.copy(pcs, n),
+    prefix: I32_PAGES.copy(prefix, n),
+    icls: U8_PAGES.copy(icls, n),
+    extra: U8_PAGES.copy(extra, n),
+    lu: U8_PAGES.copy(lu, n),
     exitK,
-    cnt: new Float64Array(exitK.length * LANES),
+    cnt: F64_PAGES.take(exitK.length * LANES),
   };
   ledger?.push(block); // every block with counters, for the statistics (Core.counters)
   return block;
 }
+
+/**
+ * Typed arrays of blocks as views of shared pages: one ArrayBuffer per PAGE numbers instead of
+ * eight small ones per block. A compiled network builds thousands of blocks that live to the end
+ * of the run; their buffers were most of the heap's growth during a first run, which the young
+ * generation's collector copied (twice) and tracked as external memory. A page lives as long as
+ * any view of it.
+ */
+class Pages<T extends Int32Array | Uint8Array | Float64Array> {
+  private page: T;
+  private used = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.page = make(PAGE);
+  }
+  /** n zeroed numbers */
+  take(n: number): T {
+    if (this.used + n > this.page.length) {
+      this.page = this.make(Math.max(PAGE, n));
+      this.used = 0;
+    }
+    const v = this.page.subarray(this.used, this.used + n) as T;
+    this.used += n;
+    return v;
+  }
+  /** a copy of from[0, n) */
+  copy(from: T, n: number): T {
+    const v = this.take(n);
+    v.set(from.subarray(0, n));
+    return v;
+  }
+}
+const PAGE = 1 << 14;
+const I32_PAGES = new Pages((n) => new Int32Array(n));
+const U8_PAGES = new Pages((n) => new Uint8Array(n));
+const F64_PAGES = new Pages((n) => new Float64Array(n));
 
 /** Where compileBlock builds a block before copying it out (no arrays growing per block: they were
  * most of the garbage of a compiled network's first run). */
