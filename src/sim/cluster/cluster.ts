@@ -239,10 +239,21 @@ export class Cluster {
   coreCounters(out: Float64Array): void {
     const own = Core.stallsOf(this.cores);
     const w = out.length / this.n;
-    this.cores.forEach((core, c) => {
-      out.set([core.cycles, core.sleeping ? 1 : 0, this.sleepCycles[c]!, core.bankStall, core.l2Stall, core.wmemStall, this.eventStallOf(c), this.dmaStall[c]!], c * w);
-      out.set(own[c]!, c * w + 8);
-    });
+    for (let c = 0; c < this.n; c++) {
+      const core = this.cores[c]!;
+      const o = c * w;
+      // element by element: an array literal of these (small integers and doubles) was garbage
+      // at every mark and deoptimised the marker when its elements kind changed
+      out[o] = core.cycles;
+      out[o + 1] = core.sleeping ? 1 : 0;
+      out[o + 2] = this.sleepCycles[c]!;
+      out[o + 3] = core.bankStall;
+      out[o + 4] = core.l2Stall;
+      out[o + 5] = core.wmemStall;
+      out[o + 6] = this.eventStallOf(c);
+      out[o + 7] = this.dmaStall[c]!;
+      out.set(own[c]!, o + 8);
+    }
   }
 
   /** Core c's event stalls so far. A core asleep in a device access (not in wfi): its blocked
