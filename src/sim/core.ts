@@ -286,8 +286,8 @@ export class Core {
     let blk: CompiledBlock | undefined;
     let reg: BlockRegion | undefined; // the region running (a trap inside: this.rk is the block)
     const useJit = this.jit;
-    let end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-    let end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+    let end0 = this.activeEnd(0);
+    let end1 = this.activeEnd(1);
     // traps count against the budget too, so a handler that traps at once cannot hang run()
     let limit = maxInstructions;
     for (;;) {
@@ -382,13 +382,16 @@ export class Core {
                 blk = undefined;
                 this.loopDone(b, false);
               }
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+              end0 = this.activeEnd(0);
+              end1 = this.activeEnd(1);
             }
             continue;
           }
           // a system instruction (CSRs, ecall/ebreak/mret/wfi/fence/fence.i, p.elw, lp.*, illegal): charge, count, execute
           const h = cc.handler[i];
+          // read for every system instruction, not only p.elw: a property first read after V8 has
+          // optimised run() has no type feedback there and deoptimised run() (a recompile each)
+          const rd = cc.rd[i];
           curPc = pc;
           x[0] = 0;
           if ((pend & cc.readMask[i]) !== 0) {
@@ -414,17 +417,18 @@ export class Core {
             this.instret += retired;
             return 'sleep';
           }
-          if (h === H.ELW) pend = 1 << cc.rd[i];
+          const elwLoad = 1 << rd; // (computed for all: the same reason)
+          if (h === H.ELW) pend = elwLoad;
           // CSR writes and lp.* may have changed the hardware-loop registers
-          end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-          end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+          end0 = this.activeEnd(0);
+          end1 = this.activeEnd(1);
           retired++;
           this.sysClass = -1;
           // Hardware loops: after the last body instruction, loop 0 (inner, priority) then loop 1.
           if (curPc === end0 || curPc === end1) {
             pc = this.loopEnd(curPc, pc);
-            end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-            end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+            end0 = this.activeEnd(0);
+            end1 = this.activeEnd(1);
           }
         }
         this.pc = pc;
@@ -469,8 +473,8 @@ export class Core {
             return 'fault';
           }
           pc = this.pc;
-          end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-          end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+          end0 = this.activeEnd(0);
+          end1 = this.activeEnd(1);
           continue;
         }
         if (e === this.exitSig) {
@@ -571,6 +575,13 @@ export class Core {
       default:
         throw new Error(`internal: handler ${h} at ${hex(pc)}`);
     }
+  }
+
+  /** End of hardware loop L while it is active, else 1 (never a pc). One small function for
+   * every place run() asks: V8 keeps type feedback per function, so the first loop anywhere
+   * gives all of them feedback (a read first made after run() was optimised deoptimised it). */
+  private activeEnd(L: number): number {
+    return this.lpCount[L] !== 0 ? this.lpEnd[L] : 1;
   }
 
   // Statistics helpers, out of run(): V8 waits longer before optimising a longer function.
