@@ -7,9 +7,11 @@
 // while only the few blocks of one layer ran in between, so the ledger keeps per lane running
 // sums and brings them up to date from the counts that changed since it last looked. To find
 // those without visiting each block's own small array, the blocks' counters live in a few large
-// arrays ("arenas", in ledger order), compared in one linear pass with a copy of their last-seen
-// values. All sums are of integers far below 2^53: exact in any order, so the numbers are those
-// of a walk over every block.
+// arrays ("arenas", in ledger order), compared with a copy of their last-seen values chunk by
+// chunk as bytes (memcmp), and element by element only in the chunks that differ. The marks need
+// only the stall sums; the class sums are brought up to date when counters() asks (its own copy
+// of the last-seen values). All sums are of integers far below 2^53: exact in any order, so the
+// numbers are those of a walk over every block (test/sim/block-ledger.test.ts).
 import { INSTR_CLASSES } from '../../isa/table.js';
 import { CORE_STALLS, LANES, ST_BRANCH, ST_DIV, ST_JUMP, ST_LOADUSE, ST_MUL, type CompiledBlock } from './jit.js';
 
