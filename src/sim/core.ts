@@ -8,7 +8,8 @@
 // traps, hardware-loop setup, p.elw) are a switch here. Faults and sleeps leave the loop by throwing
 // a preallocated signal object, so the common path has no checks for them.
 import './v8-tuning.js'; // first: V8's optimisation budget for simulating processes
-import { decoder, emptyDecoded, formatDecoded, type Decoded } from '../../isa/index.js';
+import { decoder, emptyDecoded, type Decoded } from '../../isa/decoder.js';
+import { formatDecoded } from '../../isa/disasm.js';
 import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
