@@ -18,7 +18,12 @@ const popcount = (v: number) => {
   for (let x = v >>> 0; x; x &= x - 1) n++;
   return n;
 };
-const bySpecificity = <T extends { mask: number }>(a: T, b: T) => popcount(b.mask) - popcount(a.mask);
+/** Most fixed bits first (a stable sort keeps table order among equals); the counts are made once
+ * per entry, not per comparison (this ran at every start, before V8 had optimised anything). */
+function bySpecificity<T extends { mask: number }>(list: T[]): void {
+  const bits = new Map(list.map((e) => [e, popcount(e.mask)]));
+  list.sort((a, b) => bits.get(b)! - bits.get(a)!);
+}
 
 export class Decoder {
   private readonly buckets32: Entry[][] = Array.from({ length: 128 }, () => []);
@@ -33,8 +38,8 @@ export class Decoder {
       if ((c.mask & 0xe003) !== 0xe003) throw new Error(`${c.mnemonic}: quadrant and funct3 must be fixed`);
       this.buckets16[key16(c.match)].push(c);
     }
-    for (const b of this.buckets32) b.sort(bySpecificity);
-    for (const b of this.buckets16) b.sort(bySpecificity);
+    for (const b of this.buckets32) bySpecificity(b);
+    for (const b of this.buckets16) bySpecificity(b);
   }
 
   /** Is the instruction starting with this halfword 32 bits long? */

@@ -134,7 +134,7 @@ export class Cluster {
     this.quantum = opts.quantum ?? 512;
     const img = parseElf(readElfFile(elfPath), elfPath);
     this.memory = new Memory(platform);
-    loadElf(img, this.memory, elfPath);
+    loadElf(img, this.memory, elfPath, true);
     const n = this.n;
     this.sleepCycles = new Float64Array(n);
     this.eventStall = new Float64Array(n);
