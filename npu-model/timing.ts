@@ -26,13 +26,16 @@ export const enum Prep { dwFirst, dense, dwNext }
 export class JobSteps {
   kind = new Uint8Array(64);
   value = new Int32Array(64);
-  addr = new Float64Array(64);
+  /** (Int32: a job's addresses are mapped memory, below 2^31 on this platform (decodeJob checks);
+   * Float64 elements were a boxed number per read in V8's lower tiers) */
+  addr = new Int32Array(64);
   len = new Int32Array(64);
   /** matrix-vector steps of the job's last Ki subtile of its last spatial subtile: never deferred */
   last = new Uint8Array(64);
   private n = 0;
   push(kind: Step, value: number, addr = -1, len = 0, last = 0): void {
     if (this.n === this.kind.length) this.grow();
+    if (addr > 0x7fffffff) throw new Error(`internal: NPU step address 0x${addr.toString(16)} does not fit the step table`);
     const k = this.n++;
     this.kind[k] = kind;
     this.value[k] = value;
@@ -45,14 +48,14 @@ export class JobSteps {
   }
   private grow(): void {
     const m = this.kind.length * 2;
-    const more = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const more = <T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T): T => {
       const b = make(m);
       b.set(a);
       return b;
     };
     this.kind = more(this.kind, (n) => new Uint8Array(n));
     this.value = more(this.value, (n) => new Int32Array(n));
-    this.addr = more(this.addr, (n) => new Float64Array(n));
+    this.addr = more(this.addr, (n) => new Int32Array(n));
     this.len = more(this.len, (n) => new Int32Array(n));
     this.last = more(this.last, (n) => new Uint8Array(n));
   }

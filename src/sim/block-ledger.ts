@@ -57,8 +57,10 @@ export class BlockLedger extends Array<CompiledBlock> {
   /** global index of the first slot of each arena */
   private readonly firstSlot: number[] = [];
   private slots = 0;
-  /** static vectors (V numbers a slot) of the slots of the first `done` blocks */
-  private per = new Float64Array(0);
+  /** static vectors (V numbers a slot) of the slots of the first `done` blocks: small integers (at
+   * most MAX_BLOCK instructions of a few cycles each), so an Int32Array: its elements read as
+   * small integers where Float64 ones were a boxed number per read in V8's lower tiers */
+  private per = new Int32Array(0);
   private done = 0;
   private doneSlots = 0;
   /** per lane, the sums (V numbers) of counts x static vectors as of the last update */
@@ -131,7 +133,10 @@ export class BlockLedger extends Array<CompiledBlock> {
           seen[e] = v;
           const p = (first + ((e / LANES) | 0)) * V + o;
           const s = (e % LANES) * V + o;
-          for (let i = 0; i < w; i++) sum[s + i] += d * per[p + i]!;
+          for (let i = 0; i < w; i++) {
+            const q = per[p + i]!;
+            if (q !== 0) sum[s + i] += d * q;
+          }
         }
       }
     }
@@ -141,7 +146,7 @@ export class BlockLedger extends Array<CompiledBlock> {
   private addStatic(br: number): void {
     if (this.done === this.length) return;
     if (this.per.length < this.slots * V) {
-      const grown = new Float64Array(Math.max(this.slots * V, this.per.length * 2));
+      const grown = new Int32Array(Math.max(this.slots * V, this.per.length * 2));
       grown.set(this.per);
       this.per = grown;
     }
