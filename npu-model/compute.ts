@@ -163,7 +163,6 @@ export function computeJob(j: NpuJob, view: ByteView, cache: WeightCache = new W
   const inBase = inV.off;
   const { top, right, bottom, left } = j.pad;
   const padV = j.inSigned ? (j.pad.value << 24) >> 24 : j.pad.value;
-  const ob = j.outBits / 8;
   // a masked filter edge (pulp-nnx FILTER_MASK) drops that row / column of taps
   const ky0 = j.mask.top ? 1 : 0, kyEnd = j.fs === 3 && j.mask.bottom ? 2 : j.fs;
   const kx0 = j.mask.left ? 1 : 0, kxEnd = j.fs === 3 && j.mask.right ? 2 : j.fs;
@@ -171,8 +170,6 @@ export function computeJob(j: NpuJob, view: ByteView, cache: WeightCache = new W
   const sc = j.normQuant ? view(j.scale) : null;
   const sh = j.normQuant && j.perChannelShift ? view(j.scaleShift) : null;
   const bi = j.normQuant && j.bias ? view(j.scaleBias) : null;
-  const rd32 = (v: { bytes: Uint8Array; off: number }, o: number) =>
-    v.bytes[v.off + o]! | (v.bytes[v.off + o + 1]! << 8) | (v.bytes[v.off + o + 2]! << 16) | (v.bytes[v.off + o + 3]! << 24);
   const writes: OutputWrite[] = [];
   const KO = j.ko, KI = j.ki, dw = j.mode === 'dw3x3';
   const y0 = top, y1 = j.hin - bottom, x0 = left, x1 = j.win - right;
@@ -189,27 +186,38 @@ export function computeJob(j: NpuJob, view: ByteView, cache: WeightCache = new W
           if (dw) macDepthwise(acc, w, ky * 3 + kx, inBytes, at, KO, inside, padV);
           else macDense(acc, w, (ky * j.fs + kx) * KI * KO, inBytes, at, KI, KO, inside, padV);
         }
-      const data = new Uint8Array(KO * ob);
-      const dv = new DataView(data.buffer);
-      for (let ko = 0; ko < KO; ko++) {
-        let v = acc[ko]!;
-        if (j.normQuant) {
-          const s = j.scaleBits === 8 ? sc!.bytes[sc!.off + ko]! : rd32(sc!, ko * 4) >>> 0;
-          v = scaleBias(v, s, bi ? rd32(bi, ko * 4) : 0);
-          const shift = sh ? sh.bytes[sh.off + ko]! : j.shift;
-          v = v >> Math.min(shift, 31);
-        }
-        if (ob === 1) {
-          v = j.relu ? Math.min(Math.max(v, 0), 255) : Math.min(Math.max(v, -128), 127);
-          data[ko] = v & 0xff;
-        } else {
-          if (j.relu && v < 0) v = 0;
-          dv.setInt32(ko * 4, v, true);
-        }
-      }
+      const data = outputPixel(j, acc, sc, sh, bi);
       writes.push({ addr: j.outfeat + o, data });
     }
   return writes;
+}
+
+type View = { bytes: Uint8Array; off: number };
+const rd32 = (v: View, o: number) => v.bytes[v.off + o]! | (v.bytes[v.off + o + 1]! << 8) | (v.bytes[v.off + o + 2]! << 16) | (v.bytes[v.off + o + 3]! << 24);
+
+/** One output pixel's bytes from its accumulators: normquant (scale, bias, shift) when the job
+ * has it, then clip to 8 bits or keep 32 (ReLU: from 0). */
+function outputPixel(j: NpuJob, acc: Int32Array, sc: View | null, sh: View | null, bi: View | null): Uint8Array {
+  const KO = j.ko, ob = j.outBits / 8;
+  const data = new Uint8Array(KO * ob);
+  const dv = new DataView(data.buffer);
+  for (let ko = 0; ko < KO; ko++) {
+    let v = acc[ko]!;
+    if (j.normQuant) {
+      const s = j.scaleBits === 8 ? sc!.bytes[sc!.off + ko]! : rd32(sc!, ko * 4) >>> 0;
+      v = scaleBias(v, s, bi ? rd32(bi, ko * 4) : 0);
+      const shift = sh ? sh.bytes[sh.off + ko]! : j.shift;
+      v = v >> Math.min(shift, 31);
+    }
+    if (ob === 1) {
+      v = j.relu ? Math.min(Math.max(v, 0), 255) : Math.min(Math.max(v, -128), 127);
+      data[ko] = v & 0xff;
+    } else {
+      if (j.relu && v < 0) v = 0;
+      dv.setInt32(ko * 4, v, true);
+    }
+  }
+  return data;
 }
 
 /** One tap of a dense job: acc[ko] += x[ki] * w[tap][ki][ko] over ki, ko (int32, wrapping). */
