@@ -18,7 +18,12 @@ const popcount = (v: number) => {
   for (let x = v >>> 0; x; x &= x - 1) n++;
   return n;
 };
-const bySpecificity = <T extends { mask: number }>(a: T, b: T) => popcount(b.mask) - popcount(a.mask);
+/** Most fixed bits first (a stable sort keeps table order among equals); the counts are made once
+ * per entry, not per comparison (this ran at every start, before V8 had optimised anything). */
+function bySpecificity<T extends { mask: number }>(list: T[]): void {
+  const bits = new Map(list.map((e) => [e, popcount(e.mask)]));
+  list.sort((a, b) => bits.get(b)! - bits.get(a)!);
+}
 
 export class Decoder {
   private readonly buckets32: Entry[][] = Array.from({ length: 128 }, () => []);
@@ -33,8 +38,8 @@ export class Decoder {
       if ((c.mask & 0xe003) !== 0xe003) throw new Error(`${c.mnemonic}: quadrant and funct3 must be fixed`);
       this.buckets16[key16(c.match)].push(c);
     }
-    for (const b of this.buckets32) b.sort(bySpecificity);
-    for (const b of this.buckets16) b.sort(bySpecificity);
+    for (const b of this.buckets32) bySpecificity(b);
+    for (const b of this.buckets16) bySpecificity(b);
   }
 
   /** Is the instruction starting with this halfword 32 bits long? */
@@ -50,7 +55,11 @@ export class Decoder {
     if ((word & 3) === 3) {
       out.size = 4;
       out.raw = word >>> 0;
-      for (const e of this.buckets32[word & 0x7f]) {
+      // (indexed loops, no closures: a network's run decodes tens of thousands of instructions,
+      // mostly before V8 optimises this, where iterators and closures allocate)
+      const bucket = this.buckets32[word & 0x7f];
+      for (let k = 0; k < bucket.length; k++) {
+        const e = bucket[k];
         if (((word & e.mask) >>> 0) === e.match) {
           out.entry = e;
           e.format.decode(word, out);
@@ -62,10 +71,12 @@ export class Decoder {
     const h = word & 0xffff;
     out.size = 2;
     out.raw = h;
-    for (const c of this.buckets16[key16(h)]) {
+    const bucket = this.buckets16[key16(h)];
+    for (let k = 0; k < bucket.length; k++) {
+      const c = bucket[k];
       if ((h & c.mask) !== c.match) continue;
-      for (const op of c.operands) out[op.slot] = op.get(h);
-      if (c.nonzero.some((s) => out[s] === 0)) break; // reserved encoding
+      for (let m = 0; m < c.operands.length; m++) out[c.operands[m].slot] = c.operands[m].get(h);
+      if (hasZero(out, c.nonzero)) break; // reserved encoding
       out.entry = c.target;
       out.compressed = c;
       return out;
@@ -73,6 +84,11 @@ export class Decoder {
     out.rd = out.rs1 = out.rs2 = out.imm = out.imm2 = 0;
     return out;
   }
+}
+
+function hasZero(out: Operands, slots: readonly (keyof Operands)[]): boolean {
+  for (let k = 0; k < slots.length; k++) if (out[slots[k]] === 0) return true;
+  return false;
 }
 
 function key16(h: number): number {

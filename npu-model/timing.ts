@@ -20,23 +20,44 @@ export const enum Step { fixed, access, loadPrepare, load, loadExtra, mvPrepare,
 /** mvPrepare variants */
 export const enum Prep { dwFirst, dense, dwNext }
 
-/** A job unrolled: parallel arrays, one entry per step. addr -1: no L1 access (1 cycle, or `value` for fixed steps). */
+/** A job unrolled: parallel arrays, one entry per step. addr -1: no L1 access (1 cycle, or `value` for fixed steps).
+ * Typed arrays (grown by doubling): a program's jobs keep tens of thousands of steps for the
+ * whole run (device.ts caches them), which the garbage collector would otherwise copy and scan. */
 export class JobSteps {
-  kind: number[] = [];
-  value: number[] = [];
-  addr: number[] = [];
-  len: number[] = [];
+  kind = new Uint8Array(64);
+  value = new Int32Array(64);
+  /** (Int32: a job's addresses are mapped memory, below 2^31 on this platform (decodeJob checks);
+   * Float64 elements were a boxed number per read in V8's lower tiers) */
+  addr = new Int32Array(64);
+  len = new Int32Array(64);
   /** matrix-vector steps of the job's last Ki subtile of its last spatial subtile: never deferred */
-  last: number[] = [];
+  last = new Uint8Array(64);
+  private n = 0;
   push(kind: Step, value: number, addr = -1, len = 0, last = 0): void {
-    this.kind.push(kind);
-    this.value.push(value);
-    this.addr.push(addr);
-    this.len.push(len);
-    this.last.push(last);
+    if (this.n === this.kind.length) this.grow();
+    if (addr > 0x7fffffff) throw new Error(`internal: NPU step address 0x${addr.toString(16)} does not fit the step table`);
+    const k = this.n++;
+    this.kind[k] = kind;
+    this.value[k] = value;
+    this.addr[k] = addr;
+    this.len[k] = len;
+    this.last[k] = last;
   }
   get length(): number {
-    return this.kind.length;
+    return this.n;
+  }
+  private grow(): void {
+    const m = this.kind.length * 2;
+    const more = <T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(m);
+      b.set(a);
+      return b;
+    };
+    this.kind = more(this.kind, (n) => new Uint8Array(n));
+    this.value = more(this.value, (n) => new Int32Array(n));
+    this.addr = more(this.addr, (n) => new Int32Array(n));
+    this.len = more(this.len, (n) => new Int32Array(n));
+    this.last = more(this.last, (n) => new Uint8Array(n));
   }
 }
 

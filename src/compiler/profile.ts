@@ -21,23 +21,28 @@ export interface LayerProfile {
 }
 
 /** Read one uint32 array of `n` entries at ELF symbol `name` (undefined when absent). */
-function counters(elf: string, name: string, n: number, read: (addr: number, bytes: number) => Uint8Array): number[] | undefined {
-  const sym = readElfSymbols(elf).get(name);
+function counters(syms: ReadonlyMap<string, { addr: number }>, name: string, n: number, read: (addr: number, bytes: number) => Uint8Array): number[] | undefined {
+  const sym = syms.get(name);
   if (!sym) return undefined;
   const b = read(sym.addr, 4 * n);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return Array.from({ length: n }, (_, k) => dv.getUint32(4 * k, true));
 }
 
-/** The profile of the network ELF `elf` (its build folder holds manifest.json), or undefined. */
-export function readProfile(elf: string, read: (addr: number, bytes: number) => Uint8Array): LayerProfile[] | undefined {
-  const mpath = join(dirname(elf), 'manifest.json');
-  if (!existsSync(mpath)) return undefined;
-  const m = JSON.parse(readFileSync(mpath, 'utf8')) as Manifest;
+/** The profile of the network ELF `elf` (its build folder holds manifest.json), or undefined.
+ * `manifest`: the folder's manifest when the caller has read it already. */
+export function readProfile(elf: string, read: (addr: number, bytes: number) => Uint8Array, manifest?: Manifest): LayerProfile[] | undefined {
+  let m = manifest;
+  if (!m) {
+    const mpath = join(dirname(elf), 'manifest.json');
+    if (!existsSync(mpath)) return undefined;
+    m = JSON.parse(readFileSync(mpath, 'utf8')) as Manifest;
+  }
   const n = m.layers.length;
-  const cycles = counters(elf, 'dsim_layer_cycles', n, read);
+  const syms = readElfSymbols(elf);
+  const cycles = counters(syms, 'dsim_layer_cycles', n, read);
   if (!cycles) return undefined;
-  const wait = counters(elf, 'dsim_layer_dma_wait', n, read) ?? new Array<number>(n).fill(0);
+  const wait = counters(syms, 'dsim_layer_dma_wait', n, read) ?? new Array<number>(n).fill(0);
   return m.layers.map((l, k) => ({
     name: l.name,
     op: l.op,

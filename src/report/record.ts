@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, type Manifest } from '../compiler/manifest.js';
 import { readProfile } from '../compiler/profile.js';
-import { hostCheck, parseSummary } from '../compiler/golden-check.js';
+import { hostCheck, parseSummary, type HostCheck } from '../compiler/golden-check.js';
 import { InputError } from '../errors.js';
 import { tryFs, writeOutputFile } from '../io/outputs.js';
 import { Cluster, type ClusterResult } from '../sim/cluster/cluster.js';
@@ -100,7 +100,8 @@ function coreSpans(result: ClusterResult, cores: number): CoreSpan[][] {
  * record needs the trace. */
 export function buildHasMarks(dir: string): boolean {
   const src = join(dir, 'src', 'network.c');
-  return existsSync(src) && readFileSync(src, 'utf8').includes('dsim_layer_mark(');
+  // searched as bytes: a network's source is megabytes, decoding it as text took ~10 ms a run
+  return existsSync(src) && readFileSync(src).includes('dsim_layer_mark(');
 }
 
 /** The marker's table of a finished run (undefined without marks); take it once per run. */
@@ -110,14 +111,23 @@ export function markTable(cluster: Cluster, result: ClusterResult): LayerCauseTa
 }
 
 /** Build the record of a finished run of `dir`'s network.elf (the cluster ran with stats, and with
- * the trace when the build has no layer marks). */
-export function makeRecord(dir: string, manifest: Manifest, cluster: Cluster, result: ClusterResult, op: OperatingPoint, marks = markTable(cluster, result)): RunRecord {
+ * the trace when the build has no layer marks). `checked`: the host check of this run's outputs,
+ * when the caller made it already. */
+export function makeRecord(
+  dir: string,
+  manifest: Manifest,
+  cluster: Cluster,
+  result: ClusterResult,
+  op: OperatingPoint,
+  marks = markTable(cluster, result),
+  checked?: HostCheck,
+): RunRecord {
   const stdout = Buffer.from(result.stdout).toString('utf8');
   const summary = parseSummary(stdout);
-  const host = result.fault ? undefined : hostCheck(dir, manifest, (a, n) => cluster.memory.readBytes(a, n));
+  const host = result.fault ? undefined : (checked ?? hostCheck(dir, manifest, (a, n) => cluster.memory.readBytes(a, n)));
   const passed = !result.fault && result.exitCode === 0 && summary.errors === 0 && host?.errors === 0 && summary.total === host?.total;
   // the generated code's per-layer counters (cycles, and core 0's wait for tile DMAs)
-  const profile = result.fault ? undefined : readProfile(join(dir, 'network.elf'), (a, n) => cluster.memory.readBytes(a, n));
+  const profile = result.fault ? undefined : readProfile(join(dir, 'network.elf'), (a, n) => cluster.memory.readBytes(a, n), manifest);
   const layerCycles = profile?.map((r) => r.cycles) ?? [];
   const cores = result.cores.length;
   const marked = markedLayers(marks, manifest.layers.length);

@@ -7,7 +7,9 @@
 // JS functions (blocks; one instruction long when single-stepping); the system instructions (CSRs,
 // traps, hardware-loop setup, p.elw) are a switch here. Faults and sleeps leave the loop by throwing
 // a preallocated signal object, so the common path has no checks for them.
-import { decoder, emptyDecoded, formatDecoded, type Decoded } from '../../isa/index.js';
+import './v8-tuning.js'; // first: V8's optimisation budget for simulating processes
+import { decoder, emptyDecoded, type Decoded } from '../../isa/decoder.js';
+import { formatDecoded } from '../../isa/disasm.js';
 import { INSTR_CLASSES, isa, type InstrClass } from '../../isa/table.js';
 import { BLOCK, Memory, Region, WATCH_CODE, WATCH_SHIFT, WATCH_TOHOST, type CodeCache } from './memory.js';
 import type { Platform } from './platform/siracusa.js';
@@ -286,8 +288,8 @@ export class Core {
     let blk: CompiledBlock | undefined;
     let reg: BlockRegion | undefined; // the region running (a trap inside: this.rk is the block)
     const useJit = this.jit;
-    let end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-    let end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+    let end0 = this.activeEnd(0);
+    let end1 = this.activeEnd(1);
     // traps count against the budget too, so a handler that traps at once cannot hang run()
     let limit = maxInstructions;
     for (;;) {
@@ -382,13 +384,16 @@ export class Core {
                 blk = undefined;
                 this.loopDone(b, false);
               }
-              end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-              end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+              end0 = this.activeEnd(0);
+              end1 = this.activeEnd(1);
             }
             continue;
           }
           // a system instruction (CSRs, ecall/ebreak/mret/wfi/fence/fence.i, p.elw, lp.*, illegal): charge, count, execute
           const h = cc.handler[i];
+          // read for every system instruction, not only p.elw: a property first read after V8 has
+          // optimised run() has no type feedback there and deoptimised run() (a recompile each)
+          const rd = cc.rd[i];
           curPc = pc;
           x[0] = 0;
           if ((pend & cc.readMask[i]) !== 0) {
@@ -414,17 +419,18 @@ export class Core {
             this.instret += retired;
             return 'sleep';
           }
-          if (h === H.ELW) pend = 1 << cc.rd[i];
+          const elwLoad = 1 << rd; // (computed for all: the same reason)
+          if (h === H.ELW) pend = elwLoad;
           // CSR writes and lp.* may have changed the hardware-loop registers
-          end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-          end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+          end0 = this.activeEnd(0);
+          end1 = this.activeEnd(1);
           retired++;
           this.sysClass = -1;
           // Hardware loops: after the last body instruction, loop 0 (inner, priority) then loop 1.
           if (curPc === end0 || curPc === end1) {
             pc = this.loopEnd(curPc, pc);
-            end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-            end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+            end0 = this.activeEnd(0);
+            end1 = this.activeEnd(1);
           }
         }
         this.pc = pc;
@@ -469,8 +475,8 @@ export class Core {
             return 'fault';
           }
           pc = this.pc;
-          end0 = this.lpCount[0] !== 0 ? this.lpEnd[0] : 1;
-          end1 = this.lpCount[1] !== 0 ? this.lpEnd[1] : 1;
+          end0 = this.activeEnd(0);
+          end1 = this.activeEnd(1);
           continue;
         }
         if (e === this.exitSig) {
@@ -573,6 +579,13 @@ export class Core {
     }
   }
 
+  /** End of hardware loop L while it is active, else 1 (never a pc). One small function for
+   * every place run() asks: V8 keeps type feedback per function, so the first loop anywhere
+   * gives all of them feedback (a read first made after run() was optimised deoptimised it). */
+  private activeEnd(L: number): number {
+    return this.lpCount[L] !== 0 ? this.lpEnd[L] : 1;
+  }
+
   // Statistics helpers, out of run(): V8 waits longer before optimising a longer function.
 
   /** The direct iteration of a loop-0 body starts: returns the wrap-around load-use per iteration. */
@@ -618,7 +631,7 @@ export class Core {
    */
   counters(): CoreCounters | undefined {
     if (!this.ledger) return undefined;
-    this.ledger.update(this.timing.branchTaken - 1);
+    this.ledger.update(this.timing.branchTaken - 1, true);
     const own = this.ledger.lane(this.lane);
     const W = CORE_STALLS.length;
     const stalls = {} as Record<CoreStall, number>;

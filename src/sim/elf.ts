@@ -115,14 +115,20 @@ export function parseElf(buf: Uint8Array, file: string): ElfImage {
   return { entry, segments: segments.map(({ vaddr, data, memsz }) => ({ vaddr, data, memsz })), symbols };
 }
 
-/** Copy the segments into memory (zero-filling .bss); every segment must fit one mapped region. */
-export function loadElf(img: ElfImage, memory: Memory, file: string): void {
+/** Copy the segments into memory (zero-filling .bss); every segment must fit one mapped region.
+ * `fresh`: the memory was just created, so it is all zero and .bss needs no fill unless an
+ * earlier segment wrote there (a network's .bss is megabytes: the fill touched every page). */
+export function loadElf(img: ElfImage, memory: Memory, file: string, fresh = false): void {
+  const written: [number, number][] = [];
   for (const s of img.segments) {
     if (!memory.contains(s.vaddr, s.memsz))
       throw new InputError(
         `${file}: segment at 0x${s.vaddr.toString(16)} (${s.memsz} bytes) is outside the simulated memory (siracusa memory map: L1 0x10000000, L2 0x1c000000, weight memory 0x10400000/0x10800000)`,
       );
     memory.writeBytes(s.vaddr, s.data);
-    if (s.memsz > s.data.length) memory.fill(s.vaddr + s.data.length, s.memsz - s.data.length, 0);
+    const lo = s.vaddr + s.data.length;
+    const hi = s.vaddr + s.memsz;
+    if (hi > lo && (!fresh || written.some(([a, b]) => a < hi && lo < b))) memory.fill(lo, hi - lo, 0);
+    written.push([s.vaddr, lo]);
   }
 }

@@ -393,7 +393,7 @@ export function compileBlock(
   }
   if (n === 0) return NO_BLOCK;
   const last = pcs[n - 1];
-  const exitK = new Int32Array(sides + 1);
+  const exitK = PAGES.i32(sides + 1);
   exitK[0] = n;
   exitK.set(sideK.subarray(0, sides), 1);
   const block: CompiledBlock = {
@@ -406,7 +406,7 @@ export function compileBlock(
     interp: interpreter(t, M, branchExtra),
     helpers: M,
     br: branchExtra,
-    ops: ops.slice(0, n * OPS),
+    ops: copyOf(PAGES.i32(n * OPS), ops),
     counted,
     start: pc,
     last,
@@ -415,16 +415,59 @@ export function compileBlock(
     cost,
     firstRead,
     lastLoad: prevLoad,
-    pcs: pcs.slice(0, n),
-    prefix: prefix.slice(0, n),
-    icls: icls.slice(0, n),
-    extra: extra.slice(0, n),
-    lu: lu.slice(0, n),
+    pcs: copyOf(PAGES.i32(n), pcs),
+    prefix: copyOf(PAGES.i32(n), prefix),
+    icls: copyOf(PAGES.u8(n), icls),
+    extra: copyOf(PAGES.u8(n), extra),
+    lu: copyOf(PAGES.u8(n), lu),
     exitK,
-    cnt: new Float64Array(exitK.length * LANES),
+    cnt: PAGES.f64(exitK.length * LANES),
   };
   ledger?.push(block); // every block with counters, for the statistics (Core.counters)
   return block;
+}
+
+/**
+ * Typed arrays of blocks as views of shared pages: one ArrayBuffer per PAGE bytes instead of eight
+ * small ones per block. A compiled network builds thousands of blocks that live to the end of the
+ * run; their buffers were most of the heap's growth during a first run, which the young
+ * generation's collector copied (twice) and tracked as external memory. A page lives as long as
+ * any view of it. (One class, no allocator callbacks: a call through a per-instance function
+ * deoptimised compileBlock.)
+ */
+class Pages {
+  private buf = new ArrayBuffer(PAGE);
+  private used = 0;
+  /** `bytes` zeroed bytes at a multiple of `align` */
+  private at(bytes: number, align: number): number {
+    let o = (this.used + align - 1) & -align;
+    if (o + bytes > this.buf.byteLength) {
+      this.buf = new ArrayBuffer(Math.max(PAGE, bytes));
+      o = 0;
+    }
+    this.used = o + bytes;
+    return o;
+  }
+  // (the offset first: at() may start a new buffer)
+  i32(n: number): Int32Array {
+    const o = this.at(n * 4, 4);
+    return new Int32Array(this.buf, o, n);
+  }
+  u8(n: number): Uint8Array {
+    const o = this.at(n, 1);
+    return new Uint8Array(this.buf, o, n);
+  }
+  f64(n: number): Float64Array {
+    const o = this.at(n * 8, 8);
+    return new Float64Array(this.buf, o, n);
+  }
+}
+const PAGE = 1 << 16;
+const PAGES = new Pages();
+/** to, filled from the start of from */
+function copyOf<T extends Int32Array | Uint8Array>(to: T, from: T): T {
+  to.set(from.subarray(0, to.length));
+  return to;
 }
 
 /** Where compileBlock builds a block before copying it out (no arrays growing per block: they were

@@ -165,7 +165,11 @@ export class Memory {
   /** find() without allocating, for the cores' access paths: the region, offset in lastOffset. */
   locate(addr: number): Region | undefined {
     const a = addr >>> 0;
-    for (const r of this.regions) {
+    // (indexed loops here and in deviceAt: every device access of a core comes through, much of it
+    // before V8 optimises these, where a for-of allocated an iterator result per step)
+    const regions = this.regions;
+    for (let k = 0; k < regions.length; k++) {
+      const r = regions[k]!;
       const off = (a - r.base) >>> 0;
       if (off < r.size) {
         this.lastOffset = off;
@@ -185,7 +189,9 @@ export class Memory {
   /** device() without allocating: the device, offset in lastOffset. */
   deviceAt(addr: number): Device | undefined {
     const a = addr >>> 0;
-    for (const d of this.devices) {
+    const devices = this.devices;
+    for (let k = 0; k < devices.length; k++) {
+      const d = devices[k]!;
       const off = (a - d.base) >>> 0;
       if (off < d.size) {
         this.lastOffset = off;

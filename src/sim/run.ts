@@ -42,7 +42,7 @@ export function loadProgram(elfPath: string, platform: Platform = siracusa): { c
   const buf = readElfFile(elfPath);
   const img = parseElf(buf, elfPath);
   const memory = new Memory(platform);
-  loadElf(img, memory, elfPath);
+  loadElf(img, memory, elfPath, true);
   const core = new Core(memory, { hartId: 0 });
   core.reset(img.entry);
   const tohost = img.symbols.get('tohost');

@@ -4,7 +4,7 @@ import type { CommandModule, Options } from 'yargs';
 import { FaultError, InputError } from '../../errors.js';
 import { resolveProgram } from '../../sim/run.js';
 import { Cluster } from '../../sim/cluster/cluster.js';
-import { goldenHook } from '../../compiler/golden-check.js';
+import { goldenHook, hostCheck } from '../../compiler/golden-check.js';
 import { formatProfile, readProfile } from '../../compiler/profile.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,16 +111,19 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (op) result.energy = estimateEnergy(result.energy.counts, op);
     const marks = result.fault ? undefined : markTable(cluster, result);
     const manifest = existsSync(join(args.program, 'manifest.json')) ? readManifest(args.program) : undefined;
-    if (record && !result.fault) saveRecord(args.program, makeRecord(args.program, manifest!, cluster, result, op ?? DEFAULT_OPERATING_POINT, marks));
+    const readBytes = (a: number, n: number) => cluster.memory.readBytes(a, n);
+    // the outputs against the golden ones, once: for the record and for the `Host check` line
+    const host = manifest && !result.fault ? hostCheck(args.program, manifest, readBytes) : undefined;
+    if (record && !result.fault) saveRecord(args.program, makeRecord(args.program, manifest!, cluster, result, op ?? DEFAULT_OPERATING_POINT, marks, host));
     if (result.fault) throw new FaultError(result.fault);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     // One `Runtime:` line for parsers: a Deeploy-style harness prints the network's own; then the
     // whole program's count (start-up and checks included) gets another name.
     writeSync(1, harnessRuntime ? `Total: ${result.cycles} cycles (whole program)\n` : `Runtime: ${result.cycles} cycles\n`);
     // A build folder: check the outputs in simulated memory against its golden outputs too.
-    const golden = goldenHook(args.program, (a, n) => cluster.memory.readBytes(a, n));
+    const golden = goldenHook(args.program, readBytes, host);
     if (args.profile) {
-      const rows = result.elf ? readProfile(result.elf, (a, n) => cluster.memory.readBytes(a, n)) : undefined;
+      const rows = result.elf ? readProfile(result.elf, readBytes, manifest) : undefined;
       if (!rows) throw new InputError(`${args.program}: --profile needs a build folder of deeploy-sim compile (manifest.json and the layer counters)`);
       writeSync(1, formatProfile(rows, markedLayers(marks, rows.length)));
     }

@@ -66,7 +66,13 @@ export class BankTracker {
     const next = Math.floor((c - W / 2) / 32) * 32;
     const base = bank * WORDS;
     if (next - lo >= W) this.bits.fill(0, base, base + WORDS);
-    else for (let x = lo; x < next; x += 32) this.bits[base + ((x & (W - 1)) >>> 5)] = 0;
+    else {
+      // word by word from lo's (lo and next are multiples of 32): a small-integer loop counter,
+      // where counting in cycles (a double past 2^30) boxed a number per step in V8's lower tiers
+      const first = (lo & (W - 1)) >>> 5;
+      const words = (next - lo) / 32;
+      for (let k = 0; k < words; k++) this.bits[base + ((first + k) & (WORDS - 1))] = 0;
+    }
     this.lo[bank] = next;
     return next;
   }

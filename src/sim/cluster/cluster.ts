@@ -90,6 +90,16 @@ export interface ClusterResult {
   elf: string;
 }
 
+/**
+ * v as a small integer when it is one. The devices keep their times in Float64Arrays, so a time
+ * they hand over is a boxed double in V8 even when it is an integer; stored into a core's
+ * `cycles` (a wake-up) it turned that field into a double field mid-run, which threw away the
+ * optimised code of everything that touches a core (Core.run, the block interpreter, the access
+ * methods, the bank model: a dozen deoptimisations and recompiles a network run) and made every
+ * later read in V8's lower tiers allocate. Beyond 2^30 cycles the field becomes a double anyway.
+ */
+export const small = (v: number): number => ((v | 0) === v ? v | 0 : v);
+
 /** Shortest slice: the core runs compiled blocks only when a slice has room for one (jit.ts). */
 const MIN_SLICE = 64;
 
@@ -124,7 +134,7 @@ export class Cluster {
     this.quantum = opts.quantum ?? 512;
     const img = parseElf(readElfFile(elfPath), elfPath);
     this.memory = new Memory(platform);
-    loadElf(img, this.memory, elfPath);
+    loadElf(img, this.memory, elfPath, true);
     const n = this.n;
     this.sleepCycles = new Float64Array(n);
     this.eventStall = new Float64Array(n);
@@ -181,7 +191,7 @@ export class Cluster {
         if (cause === 'sleep') {
           // slept without leaving the core's run: it resumes k cycles later
           const s = core.cycles;
-          core.cycles += k;
+          core.cycles = small(s + k);
           this.sleepCycles[c] += k;
           if (this.trace) {
             this.trace.core(c, 'busy', this.busySince[c]!, s);
@@ -190,7 +200,7 @@ export class Cluster {
           }
           return;
         }
-        core.cycles += k;
+        core.cycles = small(core.cycles + k);
         if (cause === 'dma') {
           this.dmaStall[c] += k;
           if (this.trace) this.traceStall(c, k, 'dma-queue');
@@ -229,10 +239,21 @@ export class Cluster {
   coreCounters(out: Float64Array): void {
     const own = Core.stallsOf(this.cores);
     const w = out.length / this.n;
-    this.cores.forEach((core, c) => {
-      out.set([core.cycles, core.sleeping ? 1 : 0, this.sleepCycles[c]!, core.bankStall, core.l2Stall, core.wmemStall, this.eventStallOf(c), this.dmaStall[c]!], c * w);
-      out.set(own[c]!, c * w + 8);
-    });
+    for (let c = 0; c < this.n; c++) {
+      const core = this.cores[c]!;
+      const o = c * w;
+      // element by element: an array literal of these (small integers and doubles) was garbage
+      // at every mark and deoptimised the marker when its elements kind changed
+      out[o] = core.cycles;
+      out[o + 1] = core.sleeping ? 1 : 0;
+      out[o + 2] = this.sleepCycles[c]!;
+      out[o + 3] = core.bankStall;
+      out[o + 4] = core.l2Stall;
+      out[o + 5] = core.wmemStall;
+      out[o + 6] = this.eventStallOf(c);
+      out[o + 7] = this.dmaStall[c]!;
+      out.set(own[c]!, o + 8);
+    }
   }
 
   /** Core c's event stalls so far. A core asleep in a device access (not in wfi): its blocked
@@ -313,7 +334,7 @@ export class Cluster {
     const resume = wasWfi ? t : t - 1;
     if (resume > core.cycles) {
       this.sleepCycles[c] += resume - core.cycles;
-      core.cycles = resume;
+      core.cycles = small(resume);
     }
     if (this.trace) {
       this.trace.core(c, 'busy', this.busySince[c]!, start);
@@ -385,6 +406,7 @@ export class Cluster {
         if (maxI - total < budget) budget = maxI - total;
       }
       if (budget < 1) budget = 1;
+      budget = small(budget);
       const core = cores[best]!;
       let stop;
       const onRetire = this.opts.onRetire;

@@ -61,9 +61,10 @@ export class ClusterPeripherals implements Device {
 
   /** Bring every device up to cycle t before a core observes it through a register. */
   private sync(t: number): void {
-    for (const d of this.devices) {
-      d.advance?.(t);
-      d.applyDue(t);
+    const devices = this.devices;
+    for (let k = 0; k < devices.length; k++) {
+      devices[k]!.advance?.(t);
+      devices[k]!.applyDue(t);
     }
   }
 
