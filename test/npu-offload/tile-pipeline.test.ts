@@ -59,7 +59,7 @@ async function runTraced(name: string, c: { graph: Graph; input: Tensor }, l1: n
   const spans = (JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: Span[] }).traceEvents.filter((e) => e.ph === 'X');
   const c0 = readFileSync(join(build, 'src', 'network.c'), 'utf8');
   rmSync(build, { recursive: true, force: true });
-  return { manifest: r.compile!.manifest, c: c0, spans };
+  return { manifest: r.compile!.manifest, c: c0, spans, dir };
 }
 
 /** Cycles core `tid` is busy inside each NPU job span. */
@@ -79,7 +79,7 @@ function commentOf(c: string, layer: string): string {
 
 describe('pipelined tiles of NPU convs that transpose', () => {
   it('a conv transposing both operands: the cores transpose while the NPU runs the previous tile (trace), bit-exact', async () => {
-    const { manifest, c, spans } = await runTraced('pw', convGraph(96, false), 10000);
+    const { manifest, c, spans, dir } = await runTraced('pw', convGraph(96, false), 10000);
     const pw = manifest.layers.find((l) => l.name === 'pw')!;
     expect(pw.engine).toBe('npu');
     expect(pw.npuLayout).toEqual({ input: 'nchw', output: 'nchw' });
@@ -94,6 +94,15 @@ describe('pipelined tiles of NPU convs that transpose', () => {
     expect(jobs.length).toBe(pw.tiles!.count);
     const overlapped = jobs.filter(({ job, busy }) => busy > job.dur / 2);
     expect(overlapped.length).toBeGreaterThanOrEqual(jobs.length - 1);
+    // the same loop with a fork per layer (each transpose step a fork of every core), and on one
+    // core (core 0 transposes too, after submitting): bit-exact
+    for (const [label, o] of [['fork', { forkPerLayer: true }], ['one-core', { cores: 1 }]] as const) {
+      const r = await testCase(dir, join(OUT, 'build', `pw-${label}`), { npu: true, l1: 10000, ...o });
+      expect(r.reason).toBeUndefined();
+      expect(r.passed).toBe(true);
+      expect(r.compile!.manifest.layers.find((l) => l.name === 'pw')!.tiles!.pipeline).toMatchObject({ on: true });
+      rmSync(r.compile!.outDir, { recursive: true, force: true });
+    }
   });
 
   it('a chain: the first conv transposes its input only, the second its output only; both pipeline, bit-exact', async () => {
