@@ -6,7 +6,7 @@
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
 import { fieldSymbol, tableColumns, tableEntryBytes, type LayerTiling, type TileBuffer } from './tile.js';
-import { operandExpr } from './registry.js';
+import { operandExpr, type TilePipeline } from './registry.js';
 import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop, npuTransposeLoop, npuTransposeLoopComment, transposeSchedule, verifyTransposePipeline } from './npu/tile-loop.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
@@ -185,8 +185,9 @@ export function emitTiledLayer(
   for (const f of perTile) code.push(`  T->${f} = ${buf(f)};`);
   for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + ${val(`${p.field}.off`)});`);
   const scratch = t.buffers.find((b) => b.field === 'scratch');
-  if (scratch) code.push(`  T->scratch = ${bufAt('scratch', tpipe ? '(i & 1u)' : '0')};${tpipe ? ' /* tile i\'s scratch copy */' : ''}`);
+  if (scratch && !tpipe) code.push(`  T->scratch = ${bufAt('scratch', '0')};`);
   for (const st of rule.setup(L.bound.params, fixed)) code.push(`  ${st}`);
+  if (scratch && tpipe) code.push(`  dsim_npu_tile_place_scratch(T, (uint8_t *)${bufAt('scratch', '(i & 1u)')}, ${t.pipeline!.split}u); /* tile i's scratch copy: input below, output from byte ${t.pipeline!.split} */`);
   code.push(`  (void)P; (void)t; (void)i; (void)PART; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
   code.push('}');
 
@@ -218,7 +219,8 @@ export function emitTiledLayer(
     const hwcIn = L.call.fields.hwc_in === 1;
     const hwcOut = L.call.fields.hwc_out === 1;
     const steps = transposeSchedule(hwcIn, hwcOut);
-    verifyTransposePipeline(t, steps, { hwcIn, hwcOut, fork: forkPerLayer });
+    const parts = (rule.pipeline!(L.bound.params) as TilePipeline).scratchParts;
+    verifyTransposePipeline(t, steps, { hwcIn, hwcOut, fork: forkPerLayer, scratchParts: parts });
     comment.push(...npuTransposeLoopComment(hwcIn, hwcOut));
     const argsSource = slot ? slotArgs(L, slot) : argsName;
     code.push(...npuTransposeLoop({ fn, T, ni, no, inFields: inFields.length > 0, outFields: outFields.length, prologue, forkPerLayer, argsType: L.call.argsType, pargs, argsSource, hwcIn, hwcOut }));

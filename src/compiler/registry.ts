@@ -106,6 +106,10 @@ export interface TileContext {
 export interface TilePipeline {
   extraBytes: number;
   fill(size: number[], cores: number): number;
+  /** The scratch of a tile in two parts that stay put from tile to tile (the cores fill one copy's
+   *  first part while the other part still holds an earlier tile's result): each copy holds the
+   *  largest first part, then the largest second part. */
+  scratchParts(size: number[]): [number, number];
 }
 
 /**

@@ -63,8 +63,8 @@ export interface LayerTiling {
   /** The kernel runs without its scratch (TilingRule.scratchOptional). */
   noScratch?: boolean;
   /** A rule with a TilePipeline: whether its tiles run pipelined (two scratch copies), and why
-   *  (or why not). */
-  pipeline?: { on: boolean; why: string };
+   *  (or why not); pipelined, where each copy's second part starts (TilePipeline.scratchParts). */
+  pipeline?: { on: boolean; why: string; split?: number };
   tiles: Tile[];
   buffers: TileBuffer[];
   /** L1 bytes of the tile buffers (all copies, aligned). */
@@ -309,6 +309,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
   let onceBytes = 0;
   let onceCycles = 0;
   let scratch = 0;
+  const parts = [0, 0]; // pipelined: the largest first and second scratch parts
   let partial = 0;
   let computeSum = 0;
   for (const ct of cts) {
@@ -322,6 +323,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
       need.set(s.field, Math.max(need.get(s.field) ?? 0, align4(s.bytes)));
     }
     if (withScratch) scratch = Math.max(scratch, align4(pb.rule.scratch(pb.params, pb.types, ct.size, pb.cores)));
+    if (pipe) pipe.scratchParts(ct.size).forEach((b, k) => (parts[k] = Math.max(parts[k]!, align4(b))));
     if (splitReduce) partial = Math.max(partial, align4(pb.rule.partial!(pb.params, pb.types, ct.size)));
     computeSum += ct.n * ct.compute;
   }
@@ -334,7 +336,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
   if (pipe && scratch === 0) return illegal();
   // pipelined: the second scratch copy and the pipeline's own L1; its start and end once
   const fill = pipe ? pipe.fill(origin.size, pb.cores) : 0;
-  let bytes = (pipe ? 2 * scratch + align4(pipe.extraBytes) : scratch) + partial + onceBytes;
+  let bytes = (pipe ? 2 * (parts[0]! + parts[1]!) + align4(pipe.extraBytes) : scratch) + partial + onceBytes;
   for (const [f, b] of need) bytes += b * (dep.get(f)!.length > 0 ? 2 : 1);
   const orders = loopOrders(dims, counts);
   const evals = orders.map((order): Evaluation => {
@@ -564,7 +566,12 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
   }
   const scratch = sol.scratch ? Math.max(0, ...tiles.map((t) => align4(pb.rule.scratch(pb.params, pb.types, t.size, pb.cores)))) : 0;
   const piped = sol.pipeline?.on === true;
-  if (scratch > 0) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: scratch, copies: piped ? 2 : 1 });
+  // pipelined: each copy holds the largest first part, then the largest second part (fixed offsets)
+  const pipe = piped ? pb.rule.pipeline!(pb.params)! : undefined;
+  const split = pipe ? Math.max(...tiles.map((t) => align4(pipe.scratchParts(t.size)[0]))) : 0;
+  const second = pipe ? Math.max(...tiles.map((t) => align4(pipe.scratchParts(t.size)[1]))) : 0;
+  if (pipe) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: split + second, copies: 2 });
+  else if (scratch > 0) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: scratch, copies: 1 });
   // the pipeline's own L1 (the working args of the tiles in flight)
   if (piped) buffers.push({ name: `${L.function}.pipe`, field: 'pipe', bytes: align4(pb.rule.pipeline!(pb.params)!.extraBytes), copies: 1 });
   const red = dims.findIndex((d) => d.reduce);
@@ -585,7 +592,7 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
     ...(partialBytes !== undefined ? { partialBytes } : {}),
     order: order.map((k) => dims[k]!.name),
     ...(sol.scratch ? {} : { noScratch: true }),
-    ...(sol.pipeline ? { pipeline: sol.pipeline } : {}),
+    ...(sol.pipeline ? { pipeline: { ...sol.pipeline, ...(pipe ? { split } : {}) } } : {}),
     tiles,
     buffers,
     l1Bytes: buffers.reduce((s, b) => s + b.bytes * b.copies, 0),

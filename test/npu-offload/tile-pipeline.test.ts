@@ -25,15 +25,15 @@ const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
  * network input and writes its output channel-major (both transposes); in the chain pw's output
  * stays HWC for conv3, so pw transposes its input only and conv3 its output only.
  */
-function convGraph(C: number, chain: boolean): { graph: Graph; input: Tensor } {
+function convGraph(C: number, chain: boolean, K = 32, S = 12): { graph: Graph; input: Tensor } {
   const g = rng(7);
   const b = new GraphBuilder(chain ? 'npu_tpipe_chain' : 'npu_tpipe_pw');
-  const x = b.input('x', 'float32', [1, C, 12, 12]);
-  const w1 = b.init('w1', 'float32', [32, C, 1, 1], ints(g, 32 * C, -60, 60));
-  const c1 = b.node('Conv', [x, w1], { kernel_shape: [1, 1] }, { nodeName: 'pw', dtype: 'float32', shape: [1, 32, 12, 12] });
-  const m1 = b.init('m1', 'float32', [1, 32, 1, 1], ints(g, 32, 1, 50));
-  const a1 = b.init('a1', 'float32', [1, 32, 1, 1], ints(g, 32, -3000, 3000));
-  let y = b.node('RequantShift', [c1, m1, a1], rq(2 ** 13), { nodeName: 'rq1', dtype: 'float32', shape: [1, 32, 12, 12] });
+  const x = b.input('x', 'float32', [1, C, S, S]);
+  const w1 = b.init('w1', 'float32', [K, C, 1, 1], ints(g, K * C, -60, 60));
+  const c1 = b.node('Conv', [x, w1], { kernel_shape: [1, 1] }, { nodeName: 'pw', dtype: 'float32', shape: [1, K, S, S] });
+  const m1 = b.init('m1', 'float32', [1, K, 1, 1], ints(g, K, 1, 50));
+  const a1 = b.init('a1', 'float32', [1, K, 1, 1], ints(g, K, -3000, 3000));
+  let y = b.node('RequantShift', [c1, m1, a1], rq(2 ** 13), { nodeName: 'rq1', dtype: 'float32', shape: [1, K, S, S] });
   if (chain) {
     const w2 = b.init('w2', 'float32', [32, 32, 3, 3], ints(g, 32 * 32 * 9, -60, 60));
     const c2 = b.node('Conv', [y, w2], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { nodeName: 'conv3', dtype: 'float32', shape: [1, 32, 12, 12] });
@@ -41,7 +41,7 @@ function convGraph(C: number, chain: boolean): { graph: Graph; input: Tensor } {
     const a2 = b.init('a2', 'float32', [1, 32, 1, 1], ints(g, 32, -3000, 3000));
     y = b.node('RequantShift', [c2, m2, a2], rq(2 ** 14), { nodeName: 'rq2', dtype: 'float32', shape: [1, 32, 12, 12] });
   }
-  const input: Tensor = { name: 'x', dtype: 'int8', shape: [1, C, 12, 12], data: Int8Array.from(ints(g, C * 144, -128, 127)) };
+  const input: Tensor = { name: 'x', dtype: 'int8', shape: [1, C, S, S], data: Int8Array.from(ints(g, C * S * S, -128, 127)) };
   return { graph: b.output(y).build(), input };
 }
 
@@ -121,6 +121,16 @@ describe('pipelined tiles of NPU convs that transpose', () => {
     expect(pwJobs.filter(({ job, busy }) => busy > job.dur / 2).length).toBeGreaterThanOrEqual(pwTiles - 1);
   });
 
+  it('tiles of unequal sizes (4, 4 and 2 columns) share the scratch copies: each copy keeps the inputs below and the outputs above a fixed split, bit-exact', async () => {
+    // 64 -> 100 channels on 10x10 at --l1 5000: one-row tiles of 4, 4, 2 columns; a 4-column
+    // tile's input once overwrote the output a 2-column tile's job had left in the same copy
+    const { manifest, c } = await runTraced('uneven', convGraph(64, false, 100, 10), 5000);
+    const pw = manifest.layers.find((l) => l.name === 'pw')!;
+    expect(pw.tiles!.dims.find((d) => d.name === 'ow')).toEqual({ name: 'ow', size: 10, tile: 4 });
+    expect(pw.tiles!.pipeline).toMatchObject({ on: true });
+    expect(c).toMatch(/dsim_npu_tile_place_scratch\(T, .*, 256u\); \/\* tile i's scratch copy: input below, output from byte 256 \*\//);
+  });
+
   it('falls back to the synchronous loop when the second scratch copy does not fit (or is predicted slower); the layer comment says which loop and why', () => {
     const { graph, input } = convGraph(96, false);
     const zeros = graph.outputs.map((o) => new Int8Array(o.shape.reduce((a, b) => a * b, 1)));
@@ -156,7 +166,9 @@ describe('pipelined tiles of NPU convs that transpose', () => {
     const comp = compileGraph(graph, [input.data], zeros, { ...DEFAULT_OPTIONS, l1: 10000 });
     const t = comp.tiling.layers.find((x) => x.layer === 'pw')!;
     expect(t.pipeline?.on).toBe(true);
-    const opts = { hwcIn: false, hwcOut: false, fork: false };
+    const L = comp.constants.layers.find((x) => x.name === 'pw')!;
+    const scratchParts = (L.bound.binding.tiling as TilingRule<unknown>).pipeline!(L.bound.params)!.scratchParts;
+    const opts = { hwcIn: false, hwcOut: false, fork: false, scratchParts };
     const steps = transposeSchedule(false, false);
     expect(() => verifyTransposePipeline(t, steps, opts)).not.toThrow();
     expect(() => verifyTransposePipeline(t, steps, { ...opts, fork: true })).not.toThrow();
@@ -172,5 +184,8 @@ describe('pipelined tiles of NPU convs that transpose', () => {
     expect(() => verifyTransposePipeline(t, early, opts)).toThrow(/NPU pipeline of layer 'pw'/);
     // no wait for jobs at all: the layer returns with jobs running
     expect(() => verifyTransposePipeline(t, without('waitJob'), opts)).toThrow(/job may still run when the layer returns|before tile \d+'s job has finished/);
+    // a split below a tile's input part: that input would reach into the copy's output part
+    const low = { ...t, pipeline: { ...t.pipeline!, split: t.pipeline!.split! - 4 } };
+    expect(() => verifyTransposePipeline(low, steps, opts)).toThrow(/tile 0's scratch \(\d+ B input, \d+ B output\) does not fit its copy/);
   });
 });

@@ -78,13 +78,28 @@ export function npuTileCycles(p: NpuLayer, size: number[], cores: number, ctx?: 
   return Math.max(parts.cores, parts.npu);
 }
 
+/** A conv tile's scratch: its HWC input (unless X is HWC already), then its HWC output (unless Y is). */
+function convScratch(p: NpuLayer, tk: number, toh: number, tw: number): { input: number; output: number } {
+  const cc = p.mode === 'dw3x3' ? tk : p.ki;
+  const hh = Math.min(p.H, (toh - 1) * p.stride + p.fs);
+  const win = tw < p.OW ? tw : p.W;
+  return { input: p.hwcIn ? 0 : align4(cc * hh * win), output: p.hwcOut ? 0 : align4(tk * toh * tw) };
+}
+
 /** A conv that still transposes (an operand channel-major) may pipeline its tiles: two scratch
  *  copies, three tiles' working args. A tile then costs the longer of its transposes and its job;
  *  the pipeline's start and end add the shorter once (the first tile's transpose in and the last
  *  one's out when the NPU is the slower, the last job when the cores are). */
 function convPipeline(p: NpuLayer): TilePipeline | undefined {
   if (p.hwcIn && p.hwcOut) return undefined; // nothing for the cores: npuPipelined's loop
-  return { extraBytes: NPU_PIPE_ARGS * NPU_ARGS_BYTES, fill: ([, tk, toh, tw], cores) => {
+  return {
+    extraBytes: NPU_PIPE_ARGS * NPU_ARGS_BYTES,
+    // the HWC input, then the HWC output (dsim_npu_tile_place_scratch)
+    scratchParts: ([, tk, toh, tw]) => {
+      const { input, output } = convScratch(p, tk!, toh!, tw!);
+      return [input, output];
+    },
+    fill: ([, tk, toh, tw], cores) => {
       const parts = convTileParts(p, [tk!, toh!, tw!], cores, true);
       return Math.min(parts.cores, parts.npu);
     },
@@ -145,10 +160,8 @@ const convRule: TilingRule<NpuLayer> = {
   },
   setup: (p) => ['T->ki = cc; T->hin = hh; T->ko = tk; T->ho = toh; T->pad_t = padt; T->k0 = k0;', ...(splitsColumns(p) ? ['T->win = tw; T->wo = tw; /* a column tile: its input is tw pixels wide too */'] : [])],
   scratch(p, _t, [, tk, toh, tw]) {
-    const cc = p.mode === 'dw3x3' ? tk! : p.ki;
-    const hh = Math.min(p.H, (toh! - 1) * p.stride + p.fs);
-    const win = tw! < p.OW ? tw! : p.W;
-    return (p.hwcIn ? 0 : align4(cc * hh * win)) + (p.hwcOut ? 0 : align4(tk! * toh! * tw!));
+    const { input, output } = convScratch(p, tk!, toh!, tw!);
+    return input + output;
   },
   compute: (p, _t, [, tk, toh, tw], cores, ctx) => npuTileCycles(p, [tk!, toh!, tw!], cores, ctx),
   pipeline: convPipeline,

@@ -143,7 +143,7 @@ export const npuTransposeLoopComment = (hwcIn: boolean, hwcOut: boolean) => [
   `NPU pipeline (transposes): tile i's job runs while the other cores transpose ${hwcOut ? '' : "tile i-1's output back"}${!hwcIn && !hwcOut ? ' and ' : ''}${hwcIn ? '' : "tile i+1's input"}`,
   '  (core 0 submits the jobs and moves the tiles); two scratch copies (tile i: copy i & 1), three working args',
   '  (tile i: i % 3); per iteration i = -1 .. T (a step runs when its tile exists):',
-  ...transposeSchedule(hwcIn, hwcOut).map((st) => `    ${st.op === 'barrier' ? 'barrier' : `${ALL_CORES.has(st.op) ? 'cores 1..' : 'core 0: '}${STEP_TEXT[st.op]}`}`),
+  ...transposeSchedule(hwcIn, hwcOut).map((st) => `    ${st.op === 'barrier' ? 'barrier' : `${ALL_CORES.has(st.op) ? 'the other cores: ' : 'core 0: '}${STEP_TEXT[st.op]}`}`),
 ];
 
 export function npuTransposeLoop(o: {
@@ -251,9 +251,22 @@ interface Activity {
  * with one writing; every job and DMA has ended when the layer returns. Throws naming the first
  * violation.
  */
-export function verifyTransposePipeline(t: LayerTiling, steps: PipeStep[], o: { hwcIn: boolean; hwcOut: boolean; fork: boolean }): void {
+export function verifyTransposePipeline(
+  t: LayerTiling,
+  steps: PipeStep[],
+  o: { hwcIn: boolean; hwcOut: boolean; fork: boolean; scratchParts: (size: number[]) => [number, number] },
+): void {
   const T = t.tiles.length;
   const where = `NPU pipeline of layer '${t.layer}'`;
+  // the copies' layout: every tile's input part below the split, its output part from it, so a
+  // copy's two parts are apart whatever the tiles' sizes (the replay below names them apart)
+  const copy = t.buffers.find((b) => b.field === 'scratch');
+  const split = t.pipeline?.split ?? 0;
+  t.tiles.forEach((tile, j) => {
+    const [a, b] = o.scratchParts(tile.size).map((x) => Math.ceil(x / 4) * 4) as [number, number];
+    if (a > split || split + b > (copy?.bytes ?? 0) || (copy?.copies ?? 0) < 2)
+      throw new Error(`${where}: tile ${j}'s scratch (${a} B input, ${b} B output) does not fit its copy (${copy?.copies ?? 0} x ${copy?.bytes ?? 0} B, output from byte ${split})`);
+  });
   const acts: Activity[] = [];
   let pos = 0;
   // the prologue: the operands the same for every tile (waited there), tile 0's DMA-ins

@@ -229,6 +229,13 @@ static inline uint8_t *dsim_npu_tile_hwc_out(const dsim_npu_layer_args_t *a) {
   return a->hwc_out ? a->Y : a->scratch + (a->hwc_in ? 0u : ((a->ki * a->hin * a->win + 3u) & ~3u));
 }
 
+/* The pipelined loop's scratch copies: the HWC input ends, and the HWC output starts, at out_at
+ * whatever the tile's size, so the cores filling one tile's input never touch the output an
+ * earlier tile's job left in the same copy. Call after the tile's ki, hin, win are set. */
+static inline void dsim_npu_tile_place_scratch(dsim_npu_layer_args_t *a, uint8_t *copy, uint32_t out_at) {
+  a->scratch = copy + out_at - (a->hwc_in ? 0u : ((a->ki * a->hin * a->win + 3u) & ~3u));
+}
+
 /* Every core: its share of the tile's input, channel-major -> pixel-major (into the scratch). */
 static inline void dsim_npu_tile_in(const dsim_npu_layer_args_t *a) {
   dsim_npu_transpose(dsim_npu_tile_hwc_in(a), a->X, a->ki, a->hin * a->win, (uint32_t)dsim_core_id(), dsim_fork_cores());
