@@ -450,9 +450,9 @@ function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): 
     if (cands.reduce((n, c) => n * c.length, 1) <= EXACT_SEARCH_LIMIT) break;
     cands[k] = candidateSizes(dims[k]!, true);
   }
+  // the best synchronous and pipelined candidates (and whether a pipelined one was over the budget)
   let best: Solution | undefined;
-  // the best pipelined candidate, and whether one was legal but over the budget
-  let bestPipe: Evaluation | undefined;
+  let bestPipe: Solution | undefined;
   let pipeTooBig = false;
   let minL1 = Infinity;
   const canPipe = pb.rule.pipeline?.(pb.params) !== undefined;
@@ -477,9 +477,12 @@ function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): 
             if (i < list.length - 2) i = list.length - 2;
             continue;
           }
-          if (v.pipelined && (!bestPipe || e.cycles < bestPipe.cycles)) bestPipe = e;
-          if (!best || e.cycles < best.eval.cycles || (e.cycles === best.eval.cycles && e.tiles < best.eval.tiles))
-            best = { sizes: s, scratch: v.scratch, ...(canPipe ? { pipeline: { on: v.pipelined, why: '' } } : {}), eval: e, minL1: 0 };
+          const cur = v.pipelined ? bestPipe : best;
+          if (!cur || e.cycles < cur.eval.cycles || (e.cycles === cur.eval.cycles && e.tiles < cur.eval.tiles)) {
+            const sol: Solution = { sizes: s, scratch: v.scratch, ...(canPipe ? { pipeline: { on: v.pipelined, why: '' } } : {}), eval: e, minL1: 0 };
+            if (v.pipelined) bestPipe = sol;
+            else best = sol;
+          }
         }
       }
       return;
@@ -487,19 +490,29 @@ function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): 
     for (const t of cands[k]!) walk(k + 1, [...sizes, t]);
   };
   walk(0, []);
-  if (!best) return { minL1 };
-  best.minL1 = minL1;
-  if (best.pipeline) best.pipeline.why = pipelineWhy(best, bestPipe, pipeTooBig);
-  return best;
+  // the pipelined loop must beat the synchronous one by a margin: its L1 (the second scratch copy)
+  // is L1 the layers' args, tables and constants may then miss, which the layer's cost omits
+  const pipelined = bestPipe && (!best || bestPipe.eval.cycles <= PIPELINE_MARGIN * best.eval.cycles);
+  const chosen = pipelined ? bestPipe! : best;
+  if (!chosen) return { minL1 };
+  chosen.minL1 = minL1;
+  if (chosen.pipeline) chosen.pipeline.why = pipelineWhy(chosen, pipelined ? best : bestPipe, pipeTooBig);
+  return chosen;
 }
 
-/** Why a layer whose rule can pipeline its tiles runs the loop it runs (the layer comment). */
-function pipelineWhy(best: Solution, bestPipe: Evaluation | undefined, pipeTooBig: boolean): string {
-  if (best.pipeline!.on) return `predicted ${best.eval.cycles} cycles pipelined (two scratch copies) in ${best.eval.tiles} tiles`;
-  if (best.eval.tiles < 2 && !bestPipe) return 'one tile: nothing to overlap';
-  if (!bestPipe) return pipeTooBig ? 'the second scratch copy does not fit the L1 budget at any tile size' : 'no pipelined tiling';
-  const smaller = bestPipe.tiles > best.eval.tiles ? ' (the second scratch copy leaves room for smaller tiles only)' : '';
-  return `predicted ${best.eval.cycles} cycles synchronous in ${best.eval.tiles} tile${best.eval.tiles > 1 ? 's' : ''}, ${bestPipe.cycles} pipelined in ${bestPipe.tiles} tiles${smaller}`;
+/** A pipelined tiling wins over the best synchronous one only when predicted this much faster. */
+export const PIPELINE_MARGIN = 0.95;
+
+/** Why a layer whose rule can pipeline its tiles runs the loop it runs (the layer comment); `other`:
+ *  the best tiling of the other loop. */
+function pipelineWhy(best: Solution, other: Solution | undefined, pipeTooBig: boolean): string {
+  const tiles = (n: number) => `${n} tile${n > 1 ? 's' : ''}`;
+  if (best.pipeline!.on)
+    return `predicted ${best.eval.cycles} cycles pipelined (two scratch copies) in ${tiles(best.eval.tiles)}${other ? `, ${other.eval.cycles} synchronous in ${tiles(other.eval.tiles)}` : ''}`;
+  if (best.eval.tiles < 2 && !other) return 'one tile: nothing to overlap';
+  if (!other) return pipeTooBig ? 'the second scratch copy does not fit the L1 budget at any tile size' : 'no pipelined tiling';
+  const smaller = other.eval.tiles > best.eval.tiles ? ', the second scratch copy leaves room for smaller tiles only' : '';
+  return `predicted ${best.eval.cycles} cycles synchronous in ${tiles(best.eval.tiles)}, ${other.eval.cycles} pipelined in ${tiles(other.eval.tiles)} (not ${Math.round((1 - PIPELINE_MARGIN) * 100)} % faster${smaller})`;
 }
 
 function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer): LayerTiling {

@@ -21,6 +21,10 @@ const CONV_TILE_SYNC = 60;
  *  between them while the other cores wait (the previous job's end, the DMA programs, the next
  *  tile's args): about 330 cycles a tile on Conv/PW_2D_RQ's traces. */
 const PIPE_TILE_SYNC = 330;
+/** Pipelined conv tiles: from the end of tile i-1's job to the start of tile i's, core 0 sees the
+ *  end, runs its steps before the barrier and submits (acquire, 24 job words, trigger): about 870
+ *  cycles on a 3x3 conv whose jobs are longer than its transposes. */
+const PIPE_JOB_GAP = 870;
 /** sizeof(dsim_npu_layer_args_t) on RV32, rounded up (the emitted C asserts it): the pipelined
  *  loop keeps three tiles' working args in L1. */
 export const NPU_ARGS_BYTES = 96;
@@ -75,7 +79,7 @@ export function npuTileCycles(p: NpuLayer, size: number[], cores: number, ctx?: 
   }
   const parts = convTileParts(p, size, cores, ctx?.pipelined === true);
   if (!ctx?.pipelined) return parts.cores + parts.npu;
-  return Math.max(parts.cores, parts.npu);
+  return Math.max(parts.cores, parts.npu - NPU_JOB_OVERHEAD + PIPE_JOB_GAP);
 }
 
 /** A conv tile's scratch: its HWC input (unless X is HWC already), then its HWC output (unless Y is). */
