@@ -219,10 +219,12 @@ static inline void dsim_npu_transpose(uint8_t *d, const uint8_t *s, uint32_t row
   }
 }
 
-/* The three parts of a conv tile (chw: its operands channel-major): the cores' transpose in, core
- * 0's job, the cores' transpose out. dsim_npu_layer_run runs them in turn; the pipelined tile loop
- * (src/compiler/npu/tile-loop.ts) runs tile i's job while the cores transpose tiles i-1 and i+1,
- * each tile in its own scratch copy and args. */
+/* The three parts of a conv tile (chw: its operands channel-major) for the pipelined tile loop
+ * (src/compiler/npu/tile-loop.ts): the cores' transpose in, core 0's job, the cores' transpose out;
+ * tile i's job runs while the cores transpose tiles i-1 and i+1, each tile in its own scratch copy
+ * and args. dsim_npu_layer_run (the synchronous loop) runs the same steps in turn with its own
+ * copy of the job's set-up: sharing dsim_npu_tile_job changes gcc's register allocation there, and
+ * with it the cycles of every NPU layer. */
 static inline uint8_t *dsim_npu_tile_hwc_in(const dsim_npu_layer_args_t *a) { return a->hwc_in ? (uint8_t *)a->X : a->scratch; }
 /* the scratch: the HWC input (unless X is HWC already), then the HWC output (unless Y is) */
 static inline uint8_t *dsim_npu_tile_hwc_out(const dsim_npu_layer_args_t *a) {
@@ -298,14 +300,20 @@ static uint32_t dsim_npu_layer_run(const dsim_npu_layer_args_t *a) {
     return id;
   }
   const uint32_t pin = a->hin * a->win, pout = a->ho * a->wo;
-  uint8_t *hwc_in = dsim_npu_tile_hwc_in(a);
+  /* scratch: the HWC input (unless X is HWC already), then the HWC output (unless Y is) */
+  uint8_t *hwc_in = a->hwc_in ? (uint8_t *)a->X : a->scratch;
   uint8_t *hwc_out = a->hwc_out ? a->Y : a->scratch + (a->hwc_in ? 0u : ((a->ki * pin + 3u) & ~3u));
   if (!a->hwc_in) {
     dsim_npu_transpose(hwc_in, a->X, a->ki, pin, core, cores); /* channel-major -> pixel-major */
     dsim_barrier();
   }
   if (core == 0u) {
-    id = dsim_npu_tile_job(a, hwc_in, hwc_out);
+    const uint32_t need_h = (a->ho - 1u) * a->stride + a->fs, need_w = (a->wo - 1u) * a->stride + a->fs;
+    const int32_t pb = (int32_t)need_h - (int32_t)a->pad_t - (int32_t)a->hin, pr = (int32_t)need_w - (int32_t)a->pad_l - (int32_t)a->win;
+    const uint32_t pads = (a->pad_t << 28) | ((uint32_t)(pr > 0 ? pr : 0) << 24) | ((uint32_t)(pb > 0 ? pb : 0) << 20) | (a->pad_l << 16);
+    const uint32_t d1 = a->win * a->ki;
+    const uint32_t in = (uint32_t)(uintptr_t)hwc_in - a->pad_t * d1 - a->pad_l * a->ki;
+    id = dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
     if (!a->async) dsim_npu_wait();
   }
   if (a->hwc_out) return id; /* the job writes Y itself: nothing left for the cores */
