@@ -65,13 +65,12 @@ export function npuTileLoop(o: { fn: string; T: number; ni: number; no: number; 
 
 /** One step of an iteration; `tile` is relative to the iteration's i (-1: tile i-1). */
 export interface PipeStep {
-  op: 'drain' | 'submit' | 'set' | 'waitJob' | 'out' | 'inCores' | 'inJob' | 'waitCores' | 'waitJob_in' | 'tin' | 'tout' | 'barrier';
+  op: 'drain' | 'submit' | 'set' | 'waitJob' | 'out' | 'inCores' | 'inJob' | 'waitCores' | 'waitJobIn' | 'tin' | 'tout' | 'barrier';
   tile: -1 | 0 | 1 | 2;
 }
 
 /** Steps the other cores run (the others are core 0's). */
 const ALL_CORES = new Set<PipeStep['op']>(['tin', 'tout', 'barrier']);
-const transposes = (s: PipeStep) => s.op === 'tin' || s.op === 'tout';
 
 /**
  * One iteration of the loop (i = -1 .. T: the first iterations fill the pipeline, the last drain
@@ -81,18 +80,18 @@ const transposes = (s: PipeStep) => s.op === 'tin' || s.op === 'tout';
  * inputs the next phase needs. Between the barriers core 0 submits tile i's job and starts the
  * DMA of tile i+2's channel-major input (into tile i's copy, transposed in the iteration before)
  * while the other cores transpose tile i-1's output back and tile i+1's input; after the second,
- * tile i-1's output leaves. A barrier that separates no transposes is left out.
+ * tile i-1's output leaves.
  */
 export function transposeSchedule(hwcIn: boolean, hwcOut: boolean): PipeStep[] {
   const s = (op: PipeStep['op'], tile: PipeStep['tile'] = 0): PipeStep => ({ op, tile });
-  const steps: PipeStep[] = [
+  return [
     s('waitJob', -1),
     ...(hwcOut ? [s('out', -1)] : []), // the job wrote Y's copy itself
     s('inJob', 1),
     ...(hwcOut ? [s('drain', 0)] : [s('drain', -1)]), // the output copy the next phase writes is free
     s('set', 1),
     ...(hwcIn ? [] : [s('waitCores', 1)]),
-    s('waitJob_in', 0),
+    s('waitJobIn', 0),
     s('barrier'),
     s('submit', 0),
     ...(hwcIn ? [] : [s('inCores', 2)]),
@@ -101,22 +100,6 @@ export function transposeSchedule(hwcIn: boolean, hwcOut: boolean): PipeStep[] {
     s('barrier'),
     ...(hwcOut ? [] : [s('out', -1)]),
   ];
-  // drop barriers with no transposes on either side (phases wrap around the loop)
-  for (let again = true; again; ) {
-    again = false;
-    const bars = steps.flatMap((x, k) => (x.op === 'barrier' ? [k] : []));
-    for (const [n, b] of bars.entries()) {
-      const before = bars[(n + bars.length - 1) % bars.length]!;
-      const after = bars[(n + 1) % bars.length]!;
-      const phase = (from: number, to: number) => (from < to ? steps.slice(from + 1, to) : [...steps.slice(from + 1), ...steps.slice(0, to)]);
-      if (bars.length > 1 && !phase(before, b).some(transposes) && !phase(b, after).some(transposes)) {
-        steps.splice(b, 1);
-        again = true;
-        break;
-      }
-    }
-  }
-  return steps;
 }
 
 /** Whether step `st` runs in iteration i of T tiles (tile 0's DMA-ins are the loop's prologue). */
@@ -129,7 +112,7 @@ const STEP_TEXT: Record<PipeStep['op'], string> = {
   drain: "the DMA-out still reading the output copy written next has left",
   set: "tile i+1's working args (tiles i-1 and i hold the other two)",
   waitCores: "tile i+1's channel-major input has landed",
-  waitJob_in: "what tile i's job reads has landed",
+  waitJobIn: "what tile i's job reads has landed",
   submit: "tile i's job: runs while the other cores transpose",
   inCores: "tile i+2's channel-major input, into tile i's copy",
   tout: "tile i-1's output back from its scratch copy",
@@ -185,7 +168,7 @@ export function npuTransposeLoop(o: {
         return o.inFields ? `in_n[${j} & 1] = ${fn}_in_part((uint32_t)${j}, in_id[${j} & 1], 1);` : undefined;
       case 'waitCores':
         return o.inFields ? waitAll(`xin_id[${j} & 1]`, `xin_n[${j} & 1]`) : undefined;
-      case 'waitJob_in':
+      case 'waitJobIn':
         return o.inFields ? waitAll(`in_id[${j} & 1]`, `in_n[${j} & 1]`) : undefined;
       case 'tin':
       case 'tout': {
@@ -351,7 +334,7 @@ export function verifyTransposePipeline(
         case 'waitCores':
           end(`cores:${j}`);
           break;
-        case 'waitJob_in':
+        case 'waitJobIn':
           end(`job:${j}`);
           break;
         case 'out':
