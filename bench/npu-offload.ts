@@ -1,7 +1,9 @@
 // The compiler's NPU offload (src/compiler/npu/): network cycles with and without the NPU for
 // miniMobileNetv2, microLlama64 (one decode step), microLlama8_parallel and the stories260K step
 // at positions 1, 64 and 256 (the sim engine, one step from the int8 engine's state), the NPU's
-// utilisation (its busy cycles over the network's cycles), every run bit-exact. Numbers only.
+// utilisation (its busy cycles over the network's cycles), and the tiled NPU convs that still
+// transpose at small L1 (which tile loop they run, src/compiler/npu/tile-loop.ts); every run
+// bit-exact. Numbers only.
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +19,9 @@ const REPO = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const SHARED = resolve(REPO, '..', 'shared');
 const MODELS = join(SHARED, 'conformance', 'deeploy', 'Models');
 const CASES = ['miniMobileNetv2', 'microLlama/INT8/microLlama64', 'microLlama/INT8/microLlama8_parallel'];
+/** Shared cases whose NPU conv is tiled and transposes both operands at these budgets. */
+const TRANSPOSING = ['Conv/PW_2D_RQ/Unsigned_RQ', 'Conv/PW_2D_RQ/Regular_RQ'];
+const KERNELS = join(SHARED, 'conformance', 'deeploy', 'Kernels', 'Integer');
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -42,6 +47,25 @@ export async function run(): Promise<void> {
     console.log(
       `| ${name.split('/').pop()} | ${fmt(c0)} | ${fmt(c1)} | ${(c1 / c0).toFixed(2)}x | ${npuLayers} | ${fmt(busy)} | ${((100 * busy) / c1).toFixed(1)} % | ${off.passed && on.passed} |`,
     );
+  }
+
+  console.log('| tiled NPU conv that transposes | --l1 | tiles | tile loop | cycles | NPU utilisation | bit-exact |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const name of TRANSPOSING) {
+    const dir = join(KERNELS, name);
+    if (!existsSync(dir)) {
+      console.log(`| ${name} | skipped: ${dir} is absent |`);
+      continue;
+    }
+    for (const l1 of [16000, 8000]) {
+      const out = join(tmpdir(), `deeploy-sim-bench-npu-tpipe-${process.pid}`);
+      const r = await testCase(dir, out, { npu: true, l1 });
+      rmSync(out, { recursive: true, force: true });
+      const layer = r.compile?.manifest.layers.find((l) => l.engine === 'npu');
+      const busy = r.run?.cluster.engines?.npu?.busyCycles ?? 0;
+      const loop = layer?.tiles?.pipeline?.on ? 'pipelined' : 'synchronous';
+      console.log(`| ${name} | ${l1} | ${layer?.tiles?.count ?? 1} | ${loop} | ${fmt(r.cycles ?? NaN)} | ${((100 * busy) / (r.cycles ?? NaN)).toFixed(1)} % | ${r.passed} |`);
+    }
   }
 
   const modelPath = join(SHARED, 'models', 'stories260K.bin');

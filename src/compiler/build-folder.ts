@@ -396,6 +396,7 @@ function makeManifest(
         dmaBytesIn: t.dmaBytesIn,
         dmaBytesOut: t.dmaBytesOut,
         predictedCycles: t.predicted.total,
+        ...(t.pipeline ? { pipeline: t.pipeline } : {}),
       },
       estimatedCycles: t ? t.predicted.total : untiledEstimate(L, opts.cores),
       ops: L.bound.mapping.ops(L.bound.params),

@@ -6,8 +6,8 @@
 import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
 import { fieldSymbol, tableColumns, tableEntryBytes, type LayerTiling, type TileBuffer } from './tile.js';
-import { operandExpr } from './registry.js';
-import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop } from './npu/tile-loop.js';
+import { operandExpr, type TilePipeline } from './registry.js';
+import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop, npuTransposeLoop, npuTransposeLoopComment, transposeSchedule, verifyTransposePipeline } from './npu/tile-loop.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
 export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
@@ -85,6 +85,9 @@ export function emitTiledLayer(
   );
   if (double) comment.push(`  loop order ${t.order.join(' > ')} (outermost first); an operand whose slice does not change is not moved again`);
   if (t.noScratch) comment.push('  the kernel runs without its scratch (the L1 budget leaves no room for it)');
+  // the pipelined loop of NPU conv tiles that transpose (two scratch copies), or why not
+  const tpipe = t.pipeline?.on === true;
+  if (t.pipeline) comment.push(`  ${tpipe ? 'pipelined' : 'synchronous'} tile loop: ${t.pipeline.why}`);
   for (const b of t.buffers)
     comment.push(`  L1 ${b.field}: ${b.copies} x ${b.bytes} B at ${Array.from({ length: b.copies }, (_, k) => `L1+${hex(offsetOf(tileBufferName(b, k)))}`).join(', ')}`);
   for (const x of t.once) comment.push(`  ${x.field}: one DMA of ${x.bytes} B before the first tile (the same slice for every tile)`);
@@ -103,7 +106,11 @@ export function emitTiledLayer(
   const outFields = moved.filter((f) => dirOf.get(f) === 'out');
   const perTile = [...new Set(t.tiles.flatMap((x) => Object.keys(x.copy)))];
   const twice = (f: string) => bufOf(f).copies > 1;
-  if (slot) code.push(`#define ${fn}_targs ${slotArgs(L, slot)} /* the working args: the layer's own, in L1 */`);
+  const pargs = `${fn}_pargs`;
+  if (tpipe) {
+    const pipe = t.buffers.find((b) => b.field === 'pipe')!;
+    code.push(`#define ${pargs} ((${L.call.argsType} *)${macro(pipe, 0)}) /* the working args of tiles i % 3 (tile buffer ${fn}.pipe) */`);
+  } else if (slot) code.push(`#define ${fn}_targs ${slotArgs(L, slot)} /* the working args: the layer's own, in L1 */`);
   else code.push(`static ${tablesInL1 ? 'DSIM_L1 ' : ''}${L.call.argsType} ${fn}_targs;`);
   code.push(`/* per tile: ${cols.join(', ')}${fixed.size ? `; the same for every tile: ${[...fixed].map(([n, v]) => `${n} ${v}`).join(', ')}` : ''} */`);
   const entry = tableEntryBytes(t) === 2 ? 'uint16_t' : 'uint32_t';
@@ -128,13 +135,26 @@ export function emitTiledLayer(
   const buf = (f: string) => bufAt(f, sel(f));
   const dmaArgs = (f: string) => `${ext(f)} + ${val(`${f}.off`)}, ${val(`${f}.bytes`)}, ${val(`${f}.row`)}, ${val(`${f}.stride`)}`;
   const ext = (field: string) => `(const uint8_t *)(${fieldSymbol(L.call, field)})`;
-  if (inFields.length) {
+  if (inFields.length && !tpipe) {
     code.push(`/* tile i's input DMAs (the operands whose slice changed); returns how many */`);
     code.push(`static uint32_t ${fn}_in(uint32_t i, uint32_t *id) {`);
     code.push(`  const ${entry} *t = ${tileRow};`);
     code.push('  uint32_t n = 0;');
     code.push('  (void)t;');
     for (const f of inFields) code.push(`  if (${val(`${f}.bytes`)}) id[n++] = tile_dma(${buf(f)}, ${dmaArgs(f)}, 1);`);
+    code.push('  return n;');
+    code.push('}');
+  }
+  if (inFields.length && tpipe) {
+    // the pipelined conv loop starts the DMA of the channel-major input (read by the cores alone)
+    // a tile earlier than the DMAs of what the job reads
+    const early = (f: string) => f === 'X' && L.call.fields.hwc_in !== 1;
+    code.push(`/* tile i's input DMAs of the operands only the cores read (job = 0: the channel-major input) or the job reads (job = 1) */`);
+    code.push(`static uint32_t ${fn}_in_part(uint32_t i, uint32_t *id, int job) {`);
+    code.push(`  const ${entry} *t = ${tileRow};`);
+    code.push('  uint32_t n = 0;');
+    code.push('  (void)t;');
+    for (const f of inFields) code.push(`  if (${early(f) ? '!job' : 'job'} && ${val(`${f}.bytes`)}) id[n++] = tile_dma(${buf(f)}, ${dmaArgs(f)}, 1);`);
     code.push('  return n;');
     code.push('}');
   }
@@ -154,19 +174,20 @@ export function emitTiledLayer(
     });
     code.push('}');
   }
-  code.push(`static void ${fn}_set(uint32_t i) {`);
+  code.push(tpipe ? `static void ${fn}_set(uint32_t i, ${L.call.argsType} *T) {` : `static void ${fn}_set(uint32_t i) {`);
   code.push(`  const ${entry} *t = ${tileRow};`);
   coordNames.forEach((c) => code.push(`  const uint32_t ${c} = ${val(c)};`));
   code.push(`  const ${L.call.argsType} *P = &${argsName};`);
-  code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
+  if (!tpipe) code.push(`  ${L.call.argsType} *T = &${fn}_targs;`);
   const part = t.buffers.find((b) => b.field === 'partial');
   code.push(`  void *const PART = ${part ? bufAt('partial', '0') : '(void *)0'}; /* int32 partial sums of a split reduction */`);
   for (const x of t.once) code.push(`  T->${x.field} = ${bufAt(x.field, '0')};`);
   for (const f of perTile) code.push(`  T->${f} = ${buf(f)};`);
   for (const p of first.inPlace) code.push(`  T->${p.field} = (void *)(${ext(p.field)} + ${val(`${p.field}.off`)});`);
   const scratch = t.buffers.find((b) => b.field === 'scratch');
-  if (scratch) code.push(`  T->scratch = ${bufAt('scratch', '0')};`);
+  if (scratch && !tpipe) code.push(`  T->scratch = ${bufAt('scratch', '0')};`);
   for (const st of rule.setup(L.bound.params, fixed)) code.push(`  ${st}`);
+  if (scratch && tpipe) code.push(`  dsim_npu_tile_place_scratch(T, (uint8_t *)${bufAt('scratch', '(i & 1u)')}, ${t.pipeline!.split}u); /* tile i's scratch copy: input below, output from byte ${t.pipeline!.split} */`);
   code.push(`  (void)P; (void)t; (void)i; (void)PART; ${coordNames.map((c) => `(void)${c};`).join(' ')}`);
   code.push('}');
 
@@ -174,7 +195,7 @@ export function emitTiledLayer(
   const ni = Math.max(1, inFields.length);
   const no = Math.max(1, outFields.length);
   // core 0 before the first tile: the tile args, the operands the same for every tile, tile 0's DMA-in
-  const prologue: string[] = slot ? [] : [`${fn}_targs = ${argsName};`];
+  const prologue: string[] = slot || tpipe ? [] : [`${fn}_targs = ${argsName};`];
   if (t.once.length) {
     prologue.push(`uint32_t once_id[${t.once.length}];`);
     t.once.forEach((x, k) =>
@@ -185,11 +206,26 @@ export function emitTiledLayer(
       ),
     );
   }
-  if (ins.length && t.prefetchAt !== undefined) {
+  if (ins.length && t.prefetchAt !== undefined && tpipe) {
+    // the pipelined loop tracks tile 0's DMAs in two groups: wait for the prefetched ones here
+    prologue.push(`for (unsigned k = 0; k < ${ins.length}u; k++) tile_wait(${fn}_prefetch[${t.once.length} + k]); /* tile 0: started by the layer before */`);
+  } else if (ins.length && t.prefetchAt !== undefined) {
     prologue.push(`for (unsigned k = 0; k < ${ins.length}u; k++) in_id[0][k] = ${fn}_prefetch[${t.once.length} + k]; /* tile 0: started by the layer before */`);
     prologue.push(`in_n[0] = ${ins.length}u;`);
-  } else if (inFields.length) prologue.push(`in_n[0] = ${fn}_in(0, in_id[0]);`);
+  } else if (inFields.length && tpipe) prologue.push(`xin_n[0] = ${fn}_in_part(0, xin_id[0], 0); /* tile 0's channel-major input */`, `in_n[0] = ${fn}_in_part(0, in_id[0], 1); /* what tile 0's job reads */`);
+  else if (inFields.length) prologue.push(`in_n[0] = ${fn}_in(0, in_id[0]);`);
   if (t.once.length) prologue.push(`for (unsigned k = 0; k < ${t.once.length}u; k++) tile_wait(once_id[k]);`);
+  if (tpipe) {
+    const hwcIn = L.call.fields.hwc_in === 1;
+    const hwcOut = L.call.fields.hwc_out === 1;
+    const steps = transposeSchedule(hwcIn, hwcOut);
+    const parts = (rule.pipeline!(L.bound.params) as TilePipeline).scratchParts;
+    verifyTransposePipeline(t, steps, { hwcIn, hwcOut, fork: forkPerLayer, scratchParts: parts });
+    comment.push(...npuTransposeLoopComment(hwcIn, hwcOut));
+    const argsSource = slot ? slotArgs(L, slot) : argsName;
+    code.push(...npuTransposeLoop({ fn, T, ni, no, inFields: inFields.length > 0, outFields: outFields.length, prologue, forkPerLayer, argsType: L.call.argsType, pargs, argsSource, hwcIn, hwcOut }));
+    return { comment, code, ownsArgs: false };
+  }
   if (npuPipelined(L, T)) {
     comment.push(...NPU_TILE_LOOP_COMMENT);
     code.push(...npuTileLoop({ fn, T, ni, no, inFields: inFields.length > 0, outFields: outFields.length, prologue, forkPerLayer }));

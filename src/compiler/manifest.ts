@@ -43,7 +43,16 @@ export interface Manifest {
     npuLayout?: { input: 'hwc' | 'nchw'; output: 'hwc' | 'nchw' };
     tiling: string;
     /** The tiler's schedule (tiled layers): tile sizes per dimension, tiles, DMA bytes, prediction. */
-    tiles?: { dims: { name: string; size: number; tile: number }[]; count: number; l1Bytes: number; dmaBytesIn: number; dmaBytesOut: number; predictedCycles: number };
+    tiles?: {
+      dims: { name: string; size: number; tile: number }[];
+      count: number;
+      l1Bytes: number;
+      dmaBytesIn: number;
+      dmaBytesOut: number;
+      predictedCycles: number;
+      /** NPU convs that transpose: whether the tiles run pipelined (two scratch copies, src/compiler/npu/tile-loop.ts), and why (not) */
+      pipeline?: { on: boolean; why: string };
+    };
     estimatedCycles: number;
     ops: number;
     inputs: string[];

@@ -92,6 +92,24 @@ export interface TileContext {
   first: boolean;
   last: boolean;
   scratch: boolean;
+  /** the tiles run pipelined (TilingRule.pipeline): the cycles of a tile in the steady state */
+  pipelined?: boolean;
+}
+
+/**
+ * A kernel whose tiles can also run pipelined: with two copies of its scratch (and `extraBytes`
+ * more L1, e.g. more working args), the cores' work on tiles i-1 and i+1 overlaps an engine's work
+ * on tile i. The tiler weighs both loops; `compute` then gets `ctx.pipelined`, and `fill` is what
+ * the pipeline's start and end add once (the first tile's and the last tile's core work, which no
+ * engine work overlaps).
+ */
+export interface TilePipeline {
+  extraBytes: number;
+  fill(size: number[], cores: number): number;
+  /** The scratch of a tile in two parts that stay put from tile to tile (the cores fill one copy's
+   *  first part while the other part still holds an earlier tile's result): each copy holds the
+   *  largest first part, then the largest second part. */
+  scratchParts(size: number[]): [number, number];
 }
 
 /**
@@ -119,6 +137,8 @@ export interface TilingRule<P> {
   partial?(p: P, t: TypeSignature, size: number[]): number;
   /** The kernel also runs without its scratch (another, slower path): the tiler may leave it out. */
   scratchOptional?: boolean;
+  /** The layer's tiles may also run pipelined (TilePipeline); undefined: never. */
+  pipeline?(p: P): TilePipeline | undefined;
 }
 
 export interface Binding<P> {

@@ -62,6 +62,9 @@ export interface LayerTiling {
   order: string[];
   /** The kernel runs without its scratch (TilingRule.scratchOptional). */
   noScratch?: boolean;
+  /** A rule with a TilePipeline: whether its tiles run pipelined (two scratch copies), and why
+   *  (or why not); pipelined, where each copy's second part starts (TilePipeline.scratchParts). */
+  pipeline?: { on: boolean; why: string; split?: number };
   tiles: Tile[];
   buffers: TileBuffer[];
   /** L1 bytes of the tile buffers (all copies, aligned). */
@@ -185,11 +188,12 @@ export interface Evaluation {
   dmaBytes: number;
 }
 
-/** How a layer's tiles run besides their sizes: loop order (dimension indices, outermost first)
- *  and whether the kernel gets its scratch. */
+/** How a layer's tiles run besides their sizes: loop order (dimension indices, outermost first),
+ *  whether the kernel gets its scratch, and whether its tiles run pipelined (TilePipeline). */
 export interface TilingChoice {
   order?: number[];
   scratch?: boolean;
+  pipelined?: boolean;
 }
 
 function tileStarts(size: number, t: number): number[] {
@@ -240,7 +244,7 @@ interface ClassTile {
  * tile on); under a loop order it is loaded again only when one of those changes, so the cost
  * of each order follows from the classes exactly.
  */
-export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: number[], withScratch = true): Evaluation[] {
+export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: number[], withScratch = true, pipelined = false): Evaluation[] {
   const pf = pb.platform ?? siracusa;
   const starts = dims.map((d, k) => tileStarts(d.size, sizes[k]!));
   const counts = starts.map((s) => s.length);
@@ -248,6 +252,9 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
   const illegal = (): Evaluation[] => [{ legal: false, need: Infinity, cycles: Infinity, compute: 0, dma: 0, tiles: T, stationary: [], order: dims.map((_, k) => k), dmaBytes: 0 }];
   if (pb.rule.legal && !pb.rule.legal(pb.params, sizes)) return illegal();
   if (!withScratch && !pb.rule.scratchOptional) return illegal();
+  // a pipeline needs tiles to overlap and a scratch to double
+  const pipe = pipelined ? pb.rule.pipeline?.(pb.params) : undefined;
+  if (pipelined && (!pipe || T < 2 || !withScratch)) return illegal();
   const red = dims.findIndex((d) => d.reduce);
   const splitReduce = red >= 0 && counts[red]! > 1;
   if (splitReduce && !pb.rule.partial) throw new Error('internal: a reduction dimension without a partial-sum buffer');
@@ -269,7 +276,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
         notFirst: idx.map((i) => i > 0),
         notLast: idx.map((i, j) => i < counts[j]! - 1),
         slices: slicesOf(pb, at, size),
-        compute: pb.rule.compute(pb.params, pb.types, size, pb.cores, { first, last, scratch: withScratch }),
+        compute: pb.rule.compute(pb.params, pb.types, size, pb.cores, { first, last, scratch: withScratch, ...(pipe ? { pipelined: true } : {}) }),
       });
       return;
     }
@@ -302,6 +309,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
   let onceBytes = 0;
   let onceCycles = 0;
   let scratch = 0;
+  const parts = [0, 0]; // pipelined: the largest first and second scratch parts
   let partial = 0;
   let computeSum = 0;
   for (const ct of cts) {
@@ -315,6 +323,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
       need.set(s.field, Math.max(need.get(s.field) ?? 0, align4(s.bytes)));
     }
     if (withScratch) scratch = Math.max(scratch, align4(pb.rule.scratch(pb.params, pb.types, ct.size, pb.cores)));
+    if (pipe) pipe.scratchParts(ct.size).forEach((b, k) => (parts[k] = Math.max(parts[k]!, align4(b))));
     if (splitReduce) partial = Math.max(partial, align4(pb.rule.partial!(pb.params, pb.types, ct.size)));
     computeSum += ct.n * ct.compute;
   }
@@ -324,7 +333,10 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
       onceCycles += dmaCycles(s, pb.latency(s.field), pf);
     }
   if (!legal) return illegal();
-  let bytes = scratch + partial + onceBytes;
+  if (pipe && scratch === 0) return illegal();
+  // pipelined: the second scratch copy and the pipeline's own L1; its start and end once
+  const fill = pipe ? pipe.fill(origin.size, pb.cores) : 0;
+  let bytes = (pipe ? 2 * (parts[0]! + parts[1]!) + align4(pipe.extraBytes) : scratch) + partial + onceBytes;
   for (const [f, b] of need) bytes += b * (dep.get(f)!.length > 0 ? 2 : 1);
   const orders = loopOrders(dims, counts);
   const evals = orders.map((order): Evaluation => {
@@ -363,7 +375,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
       if (p < 0) firstIn = tin;
       if (q < 0) lastOut = tout;
     }
-    const cycles = (T > 1 ? steady + firstIn + lastOut : steady) + onceCycles + (onceCycles ? DMA_PROGRAM : 0);
+    const cycles = (T > 1 ? steady + firstIn + lastOut : steady) + onceCycles + (onceCycles ? DMA_PROGRAM : 0) + fill;
     return { legal: true, need: bytes, cycles: Math.round(cycles), compute: Math.round(computeSum), dma: Math.round(dma + onceCycles), tiles: T, stationary: [...stationary], order, dmaBytes: dmaBytes + onceBytes };
   });
   // cheapest first; ties: the rule's own order
@@ -373,7 +385,7 @@ export function evaluateOrders<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: n
 /** The cost of tile sizes under one loop order (any permutation of the dimensions, the
  *  reduction innermost; default: the cheapest order). */
 export function evaluateTiling<P>(pb: LayerProblem<P>, dims: TileDim[], sizes: number[], choice: TilingChoice = {}): Evaluation {
-  const all = evaluateOrders(pb, dims, sizes, choice.scratch ?? true);
+  const all = evaluateOrders(pb, dims, sizes, choice.scratch ?? true, choice.pipelined ?? false);
   if (!choice.order || !all[0]!.legal) return all[0]!;
   // dimensions with one tile do not loop: only the order of the others tells orders apart
   const split = (o: number[]) => o.filter((k) => Math.ceil(dims[k]!.size / sizes[k]!) > 1).join(',');
@@ -410,6 +422,8 @@ export interface Solution {
   sizes: number[];
   /** Whether the kernel gets its scratch. */
   scratch: boolean;
+  /** Whether the tiles run pipelined (TilePipeline), and why (or why not); only for rules with one. */
+  pipeline?: { on: boolean; why: string };
   eval: Evaluation;
   /** Smallest L1 need of any legal tiling. */
   minL1: number;
@@ -419,7 +433,8 @@ export interface Solution {
  * Exact search: every combination of candidate sizes, every loop order of it, with and without
  * the kernel's scratch when the rule allows, the innermost dimension ascending and cut at the
  * first size over the budget (the need grows with each size but for the whole size, which is
- * tried too). Ties: fewer tiles, then with scratch.
+ * tried too). Ties: fewer tiles, then with scratch. A rule with a TilePipeline is also tried
+ * pipelined (two scratch copies); the solution says which loop won and why.
  */
 export function solveTiling<P>(pb: LayerProblem<P>, budget: number): Solution | { minL1: number } {
   const preferred = searchTiling(pb, budget, pb.rule.dims(pb.params));
@@ -435,26 +450,39 @@ function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): 
     if (cands.reduce((n, c) => n * c.length, 1) <= EXACT_SEARCH_LIMIT) break;
     cands[k] = candidateSizes(dims[k]!, true);
   }
+  // the best synchronous and pipelined candidates (and whether a pipelined one was over the budget)
   let best: Solution | undefined;
+  let bestPipe: Solution | undefined;
+  let pipeTooBig = false;
   let minL1 = Infinity;
-  const variants = pb.rule.scratchOptional ? [true, false] : [true];
+  const canPipe = pb.rule.pipeline?.(pb.params) !== undefined;
+  const variants = [
+    ...(canPipe ? [{ scratch: true, pipelined: true }] : []),
+    { scratch: true, pipelined: false },
+    ...(pb.rule.scratchOptional ? [{ scratch: false, pipelined: false }] : []),
+  ];
   const walk = (k: number, sizes: number[]) => {
     if (k === dims.length - 1) {
-      for (const withScratch of variants) {
+      for (const v of variants) {
         const list = cands[k]!;
         for (let i = 0; i < list.length; i++) {
           const s = [...sizes, list[i]!];
-          const e = evaluateOrders(pb, dims, s, withScratch)[0]!;
+          const e = evaluateOrders(pb, dims, s, v.scratch, v.pipelined)[0]!;
           if (!e.legal) continue;
           minL1 = Math.min(minL1, e.need);
           if (e.need > budget) {
+            if (v.pipelined) pipeTooBig = true;
             // the need grows with the size, except at the whole size (one copy instead of two,
             // operands that become the same for every tile): jump there, then stop
             if (i < list.length - 2) i = list.length - 2;
             continue;
           }
-          if (!best || e.cycles < best.eval.cycles || (e.cycles === best.eval.cycles && e.tiles < best.eval.tiles))
-            best = { sizes: s, scratch: withScratch, eval: e, minL1: 0 };
+          const cur = v.pipelined ? bestPipe : best;
+          if (!cur || e.cycles < cur.eval.cycles || (e.cycles === cur.eval.cycles && e.tiles < cur.eval.tiles)) {
+            const sol: Solution = { sizes: s, scratch: v.scratch, ...(canPipe ? { pipeline: { on: v.pipelined, why: '' } } : {}), eval: e, minL1: 0 };
+            if (v.pipelined) bestPipe = sol;
+            else best = sol;
+          }
         }
       }
       return;
@@ -462,9 +490,29 @@ function searchTiling<P>(pb: LayerProblem<P>, budget: number, dims: TileDim[]): 
     for (const t of cands[k]!) walk(k + 1, [...sizes, t]);
   };
   walk(0, []);
-  if (!best) return { minL1 };
-  best.minL1 = minL1;
-  return best;
+  // the pipelined loop must beat the synchronous one by a margin: its L1 (the second scratch copy)
+  // is L1 the layers' args, tables and constants may then miss, which the layer's cost omits
+  const pipelined = bestPipe && (!best || bestPipe.eval.cycles <= PIPELINE_MARGIN * best.eval.cycles);
+  const chosen = pipelined ? bestPipe! : best;
+  if (!chosen) return { minL1 };
+  chosen.minL1 = minL1;
+  if (chosen.pipeline) chosen.pipeline.why = pipelineWhy(chosen, pipelined ? best : bestPipe, pipeTooBig);
+  return chosen;
+}
+
+/** A pipelined tiling wins over the best synchronous one only when predicted this much faster. */
+export const PIPELINE_MARGIN = 0.95;
+
+/** Why a layer whose rule can pipeline its tiles runs the loop it runs (the layer comment); `other`:
+ *  the best tiling of the other loop. */
+function pipelineWhy(best: Solution, other: Solution | undefined, pipeTooBig: boolean): string {
+  const tiles = (n: number) => `${n} tile${n > 1 ? 's' : ''}`;
+  if (best.pipeline!.on)
+    return `predicted ${best.eval.cycles} cycles pipelined (two scratch copies) in ${tiles(best.eval.tiles)}${other ? `, ${other.eval.cycles} synchronous in ${tiles(other.eval.tiles)}` : ''}`;
+  if (best.eval.tiles < 2 && !other) return 'one tile: nothing to overlap';
+  if (!other) return pipeTooBig ? 'the second scratch copy does not fit the L1 budget at any tile size' : 'no pipelined tiling';
+  const smaller = other.eval.tiles > best.eval.tiles ? ', the second scratch copy leaves room for smaller tiles only' : '';
+  return `predicted ${best.eval.cycles} cycles synchronous in ${tiles(best.eval.tiles)}, ${other.eval.cycles} pipelined in ${tiles(other.eval.tiles)} (not ${Math.round((1 - PIPELINE_MARGIN) * 100)} % faster${smaller})`;
 }
 
 function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer): LayerTiling {
@@ -530,7 +578,15 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
     buffers.push({ name: `${L.function}.${f}`, field: f, bytes: align4(bytes), copies: twice ? 2 : 1 });
   }
   const scratch = sol.scratch ? Math.max(0, ...tiles.map((t) => align4(pb.rule.scratch(pb.params, pb.types, t.size, pb.cores)))) : 0;
-  if (scratch > 0) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: scratch, copies: 1 });
+  const piped = sol.pipeline?.on === true;
+  // pipelined: each copy holds the largest first part, then the largest second part (fixed offsets)
+  const pipe = piped ? pb.rule.pipeline!(pb.params)! : undefined;
+  const split = pipe ? Math.max(...tiles.map((t) => align4(pipe.scratchParts(t.size)[0]))) : 0;
+  const second = pipe ? Math.max(...tiles.map((t) => align4(pipe.scratchParts(t.size)[1]))) : 0;
+  if (pipe) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: split + second, copies: 2 });
+  else if (scratch > 0) buffers.push({ name: `${L.function}.scratch`, field: 'scratch', bytes: scratch, copies: 1 });
+  // the pipeline's own L1 (the working args of the tiles in flight)
+  if (piped) buffers.push({ name: `${L.function}.pipe`, field: 'pipe', bytes: align4(pb.rule.pipeline!(pb.params)!.extraBytes), copies: 1 });
   const red = dims.findIndex((d) => d.reduce);
   let partialBytes: number | undefined;
   if (red >= 0 && starts[red]!.length > 1) {
@@ -549,6 +605,7 @@ function buildLayerTiling<P>(pb: LayerProblem<P>, sol: Solution, L: EmittedLayer
     ...(partialBytes !== undefined ? { partialBytes } : {}),
     order: order.map((k) => dims[k]!.name),
     ...(sol.scratch ? {} : { noScratch: true }),
+    ...(sol.pipeline ? { pipeline: { ...sol.pipeline, ...(pipe ? { split } : {}) } } : {}),
     tiles,
     buffers,
     l1Bytes: buffers.reduce((s, b) => s + b.bytes * b.copies, 0),

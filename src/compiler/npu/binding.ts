@@ -7,7 +7,7 @@
 import { DTYPES } from '../../frontend/dtype.js';
 import { npuJobCycles } from '../../../npu-model/cost.js';
 import { conf0, GEOMETRY, MODE } from '../../../npu-model/regs.js';
-import type { Binding, TileDim, TilingRule, TypeSignature } from '../registry.js';
+import type { Binding, TileContext, TileDim, TilePipeline, TilingRule, TypeSignature } from '../registry.js';
 import type { NpuLayer } from './layer.js';
 
 /** Cycles a job adds besides the NPU's own (acquire, 24 job words, trigger, the sleep and wake-up on
@@ -17,6 +17,18 @@ export const NPU_JOB_OVERHEAD = 550;
 export const TRANSPOSE_CYCLES_PER_BYTE = 10;
 /** The barriers of a conv tile (after the transpose in, after the job). */
 const CONV_TILE_SYNC = 60;
+/** Pipelined conv tiles (tile-loop.ts): the two barriers of an iteration and core 0's steps
+ *  between them while the other cores wait (the previous job's end, the DMA programs, the next
+ *  tile's args): about 330 cycles a tile on Conv/PW_2D_RQ's traces. */
+const PIPE_TILE_SYNC = 330;
+/** Pipelined conv tiles: from the end of tile i-1's job to the start of tile i's, core 0 sees the
+ *  end, runs its steps before the barrier and submits (acquire, 24 job words, trigger): about 870
+ *  cycles on a 3x3 conv whose jobs are longer than its transposes. */
+const PIPE_JOB_GAP = 870;
+/** sizeof(dsim_npu_layer_args_t) on RV32, rounded up (the emitted C asserts it): the pipelined
+ *  loop keeps three tiles' working args in L1. */
+export const NPU_ARGS_BYTES = 96;
+export const NPU_PIPE_ARGS = 3;
 
 const align4 = (x: number) => Math.ceil(x / 4) * 4;
 const scaleBytes = (p: NpuLayer) => p.folded.scaleBits / 8;
@@ -32,8 +44,24 @@ function jobCycles(p: NpuLayer, ko: number, ki: number, ho: number, wo: number):
   return npuJobCycles({ mode: p.mode, ko, ki, ho, wo, stride: p.stride, qw: p.qw, prefetch: true, wmem: true }) + NPU_JOB_OVERHEAD;
 }
 
-/** Predicted cycles of one tile (conv: [tk, toh]; gemm: [tm, tn]). */
-export function npuTileCycles(p: NpuLayer, size: number[], cores: number): number {
+/** A conv tile's cycles on the cores (the transposes and their barriers) and on the NPU (the job
+ *  and core 0's submission and wake-up). */
+function convTileParts(p: NpuLayer, size: number[], cores: number, pipelined: boolean): { cores: number; npu: number } {
+  // pipelined, core 0 submits the jobs and moves the tiles while the other cores transpose
+  const movers = pipelined && cores > 1 ? cores - 1 : cores;
+  const [tk, toh, tw = p.OW] = size as [number, number, number?];
+  const cc = p.mode === 'dw3x3' ? tk : p.ki;
+  const hh = Math.min(p.H, (toh - 1) * p.stride + p.fs);
+  const win = tw < p.OW ? tw : p.W;
+  // the transposes of the operands kept channel-major, and their barriers; HWC operands have none
+  const moved = (p.hwcIn ? 0 : cc * hh * win) + (p.hwcOut ? 0 : tk * toh * tw);
+  const sync = pipelined ? PIPE_TILE_SYNC : (p.hwcIn ? 0 : CONV_TILE_SYNC / 2) + (p.hwcOut ? 0 : CONV_TILE_SYNC / 2);
+  return { cores: Math.round((moved * TRANSPOSE_CYCLES_PER_BYTE) / movers) + sync, npu: jobCycles(p, tk, cc, toh, tw) };
+}
+
+/** Predicted cycles of one tile (conv: [tk, toh]; gemm: [tm, tn]); a pipelined conv tile
+ *  (tile-loop.ts): its transposes run while the NPU runs the next tile's job. */
+export function npuTileCycles(p: NpuLayer, size: number[], cores: number, ctx?: Pick<TileContext, 'pipelined'>): number {
   if (p.kind === 'eltwise') {
     // elements as pixels of ki channels, 6 pixels wide; the rows left; the channels left
     const te = size[0]!;
@@ -49,14 +77,37 @@ export function npuTileCycles(p: NpuLayer, size: number[], cores: number): numbe
     const rest = tm % 6;
     return (rows6 ? jobCycles(p, tn, p.ki, rows6, 6) : 0) + (rest ? jobCycles(p, tn, p.ki, 1, rest) : 0);
   }
-  const [tk, toh, tw = p.OW] = size as [number, number, number?];
+  const parts = convTileParts(p, size, cores, ctx?.pipelined === true);
+  if (!ctx?.pipelined) return parts.cores + parts.npu;
+  return Math.max(parts.cores, parts.npu - NPU_JOB_OVERHEAD + PIPE_JOB_GAP);
+}
+
+/** A conv tile's scratch: its HWC input (unless X is HWC already), then its HWC output (unless Y is). */
+function convScratch(p: NpuLayer, tk: number, toh: number, tw: number): { input: number; output: number } {
   const cc = p.mode === 'dw3x3' ? tk : p.ki;
   const hh = Math.min(p.H, (toh - 1) * p.stride + p.fs);
   const win = tw < p.OW ? tw : p.W;
-  // the transposes of the operands kept channel-major, and their barriers; HWC operands have none
-  const moved = (p.hwcIn ? 0 : cc * hh * win) + (p.hwcOut ? 0 : tk * toh * tw);
-  const sync = (p.hwcIn ? 0 : CONV_TILE_SYNC / 2) + (p.hwcOut ? 0 : CONV_TILE_SYNC / 2);
-  return Math.round((moved * TRANSPOSE_CYCLES_PER_BYTE) / cores) + sync + jobCycles(p, tk, cc, toh, tw);
+  return { input: p.hwcIn ? 0 : align4(cc * hh * win), output: p.hwcOut ? 0 : align4(tk * toh * tw) };
+}
+
+/** A conv that still transposes (an operand channel-major) may pipeline its tiles: two scratch
+ *  copies, three tiles' working args. A tile then costs the longer of its transposes and its job;
+ *  the pipeline's start and end add the shorter once (the first tile's transpose in and the last
+ *  one's out when the NPU is the slower, the last job when the cores are). */
+function convPipeline(p: NpuLayer): TilePipeline | undefined {
+  if (p.hwcIn && p.hwcOut) return undefined; // nothing for the cores: npuPipelined's loop
+  return {
+    extraBytes: NPU_PIPE_ARGS * NPU_ARGS_BYTES,
+    // the HWC input, then the HWC output (dsim_npu_tile_place_scratch)
+    scratchParts: ([, tk, toh, tw]) => {
+      const { input, output } = convScratch(p, tk!, toh!, tw!);
+      return [input, output];
+    },
+    fill: ([, tk, toh, tw], cores) => {
+      const parts = convTileParts(p, [tk!, toh!, tw!], cores, true);
+      return Math.min(parts.cores, parts.npu);
+    },
+  };
 }
 
 /** A pointwise conv without padding may also split its output columns, one output row per tile
@@ -113,12 +164,11 @@ const convRule: TilingRule<NpuLayer> = {
   },
   setup: (p) => ['T->ki = cc; T->hin = hh; T->ko = tk; T->ho = toh; T->pad_t = padt; T->k0 = k0;', ...(splitsColumns(p) ? ['T->win = tw; T->wo = tw; /* a column tile: its input is tw pixels wide too */'] : [])],
   scratch(p, _t, [, tk, toh, tw]) {
-    const cc = p.mode === 'dw3x3' ? tk! : p.ki;
-    const hh = Math.min(p.H, (toh! - 1) * p.stride + p.fs);
-    const win = tw! < p.OW ? tw! : p.W;
-    return (p.hwcIn ? 0 : align4(cc * hh * win)) + (p.hwcOut ? 0 : align4(tk! * toh! * tw!));
+    const { input, output } = convScratch(p, tk!, toh!, tw!);
+    return input + output;
   },
-  compute: (p, _t, [, tk, toh, tw], cores) => npuTileCycles(p, [tk!, toh!, tw!], cores),
+  compute: (p, _t, [, tk, toh, tw], cores, ctx) => npuTileCycles(p, [tk!, toh!, tw!], cores, ctx),
+  pipeline: convPipeline,
 };
 
 const gemmRule: TilingRule<NpuLayer> = {

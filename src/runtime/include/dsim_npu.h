@@ -219,6 +219,61 @@ static inline void dsim_npu_transpose(uint8_t *d, const uint8_t *s, uint32_t row
   }
 }
 
+/* The three parts of a conv tile (chw: its operands channel-major) for the pipelined tile loop
+ * (src/compiler/npu/tile-loop.ts): the cores' transpose in, core 0's job, the cores' transpose out;
+ * tile i's job runs while the cores transpose tiles i-1 and i+1, each tile in its own scratch copy
+ * and args. dsim_npu_layer_run (the synchronous loop) runs the same steps in turn with its own
+ * copy of the job's set-up: sharing dsim_npu_tile_job changes gcc's register allocation there, and
+ * with it the cycles of every NPU layer. */
+static inline uint8_t *dsim_npu_tile_hwc_in(const dsim_npu_layer_args_t *a) { return a->hwc_in ? (uint8_t *)a->X : a->scratch; }
+/* the scratch: the HWC input (unless X is HWC already), then the HWC output (unless Y is) */
+static inline uint8_t *dsim_npu_tile_hwc_out(const dsim_npu_layer_args_t *a) {
+  return a->hwc_out ? a->Y : a->scratch + (a->hwc_in ? 0u : ((a->ki * a->hin * a->win + 3u) & ~3u));
+}
+
+/* The pipelined loop's scratch copies: the HWC input ends, and the HWC output starts, at out_at
+ * whatever the tile's size, so the cores filling one tile's input never touch the output an
+ * earlier tile's job left in the same copy. Call after the tile's ki, hin, win are set. */
+static inline void dsim_npu_tile_place_scratch(dsim_npu_layer_args_t *a, uint8_t *copy, uint32_t out_at) {
+  a->scratch = copy + out_at - (a->hwc_in ? 0u : ((a->ki * a->hin * a->win + 3u) & ~3u));
+}
+
+/* Every core: its share of the tile's input, channel-major -> pixel-major (into the scratch). */
+static inline void dsim_npu_tile_in(const dsim_npu_layer_args_t *a) {
+  dsim_npu_transpose(dsim_npu_tile_hwc_in(a), a->X, a->ki, a->hin * a->win, (uint32_t)dsim_core_id(), dsim_fork_cores());
+}
+
+/* Core 0: the tile's job from its HWC input to its HWC output; returns its id. */
+static inline uint32_t dsim_npu_tile_job(const dsim_npu_layer_args_t *a, const uint8_t *hwc_in, const uint8_t *hwc_out) {
+  const uint32_t need_h = (a->ho - 1u) * a->stride + a->fs, need_w = (a->wo - 1u) * a->stride + a->fs;
+  const int32_t pb = (int32_t)need_h - (int32_t)a->pad_t - (int32_t)a->hin, pr = (int32_t)need_w - (int32_t)a->pad_l - (int32_t)a->win;
+  const uint32_t pads = (a->pad_t << 28) | ((uint32_t)(pr > 0 ? pr : 0) << 24) | ((uint32_t)(pb > 0 ? pb : 0) << 20) | (a->pad_l << 16);
+  const uint32_t d1 = a->win * a->ki;
+  const uint32_t in = (uint32_t)(uintptr_t)hwc_in - a->pad_t * d1 - a->pad_l * a->ki;
+  return dsim_npu_layer_job(a, in, (uint32_t)(uintptr_t)hwc_out, d1, a->wo * a->ko, a->ho, a->wo, pads);
+}
+static inline uint32_t dsim_npu_tile_submit(const dsim_npu_layer_args_t *a) { return dsim_npu_tile_job(a, dsim_npu_tile_hwc_in(a), dsim_npu_tile_hwc_out(a)); }
+
+/* Every core: its share of the tile's output, pixel-major -> channel-major (into Y). */
+static inline void dsim_npu_tile_out(const dsim_npu_layer_args_t *a) {
+  dsim_npu_transpose(a->Y, dsim_npu_tile_hwc_out(a), a->ho * a->wo, a->ko, (uint32_t)dsim_core_id(), dsim_fork_cores());
+}
+
+/* The same on every core but core 0 (it submits the next job and moves the tiles meanwhile),
+ * unless it is alone: the pipelined tile loop's transposes. */
+static inline void dsim_npu_tile_in_others(const dsim_npu_layer_args_t *a) {
+  const uint32_t core = (uint32_t)dsim_core_id(), cores = dsim_fork_cores();
+  if (cores == 1u || core != 0u) dsim_npu_transpose(dsim_npu_tile_hwc_in(a), a->X, a->ki, a->hin * a->win, cores == 1u ? 0u : core - 1u, cores == 1u ? 1u : cores - 1u);
+}
+static inline void dsim_npu_tile_out_others(const dsim_npu_layer_args_t *a) {
+  const uint32_t core = (uint32_t)dsim_core_id(), cores = dsim_fork_cores();
+  if (cores == 1u || core != 0u) dsim_npu_transpose(a->Y, dsim_npu_tile_hwc_out(a), a->ho * a->wo, a->ko, cores == 1u ? 0u : core - 1u, cores == 1u ? 1u : cores - 1u);
+}
+
+/* The same as fork tasks (--fork-per-layer: each part of the pipelined loop is a fork). */
+static inline void dsim_npu_tile_in_task(void *a) { dsim_npu_tile_in((const dsim_npu_layer_args_t *)a); }
+static inline void dsim_npu_tile_out_task(void *a) { dsim_npu_tile_out((const dsim_npu_layer_args_t *)a); }
+
 /* Run one layer tile (every core of the fork calls it; returns when the tile's output is in Y, or
  * with async once core 0 has submitted the jobs). Returns the id of the tile's last job (core 0). */
 static uint32_t dsim_npu_layer_run(const dsim_npu_layer_args_t *a) {
