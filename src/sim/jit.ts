@@ -163,6 +163,9 @@ const A = (o: Ops) => `(${X(o.rs1)}+${o.imm})|0`;
  * cycles in a local takes them back from the core (compileRegion, loopOf). */
 const ACCESS_END = '/*m*/';
 const mem = (pc: Opnd, body: string) => `c.jpc=${pc};${body}${ACCESS_END}`;
+/** Block code with the core's cycles in the local `cy`: handed to the core before every memory
+ * access (the access methods and the bank model read and add to them) and taken back after it. */
+const cyclesAsLocal = (src: string) => src.replace(/\bc\.cycles\b/g, 'cy').replaceAll('c.jpc=', 'c.cycles=cy;c.jpc=').replaceAll(ACCESS_END, 'cy=c.cycles;');
 
 const LOADS: Record<string, string> = { lb: 'c.ld8(a)', lh: 'c.ld16(a)', lw: 'c.ld32(a)', lbu: '(c.ld8(a)&255)', lhu: '(c.ld16(a)&65535)' };
 const KIND_LOAD: Record<string, string> = { LB: LOADS.lb, LH: LOADS.lh, LW: LOADS.lw, LBU: LOADS.lbu, LHU: LOADS.lhu };
@@ -734,7 +737,7 @@ function compileRegion(blocks: CompiledBlock[], loadUse: number): BlockRegion {
       return `pc=B[${i}](c,x);\nif(c.exitN!==0){n+=c.exitN;c.exitN=0;pend=0;continue L;}\n`;
     const side = (k: number, j: number, target: string) => `${count(b, i, j + 1)}n+=${k + 1};pend=0;pc=${target};continue L;`;
     const body = `B:{\n${blockSource(b, side).replace(/return ([^;]+);/g, (_, v: string) => `{pc=${v};break B;}`)}\n}\n`;
-    return local ? body.replace(/\bc\.cycles\b/g, 'cy').replaceAll('c.jpc=', 'c.cycles=cy;c.jpc=').replaceAll(ACCESS_END, 'cy=c.cycles;') : body;
+    return local ? cyclesAsLocal(body) : body;
   });
   // Code can only be written by a memory access (a store, or a device access that starts a
   // transfer) of the region itself: without any, the epoch check before each block is left out.
@@ -793,11 +796,7 @@ export function loopOf(b: CompiledBlock): LoopFn | null {
   if (b.runs < Math.min(HOT, LOOP_HOT) || !LOCAL_REGS) return null;
   if (b.loop !== undefined) return b.loop;
   if (b.exitK.length !== 1) return (b.loop = null);
-  const body = blockSource(b, () => '')
-    .replace(/return [^;]+;$/, '')
-    .replace(/\bc\.cycles\b/g, 'cy')
-    .replaceAll('c.jpc=', 'c.cycles=cy;c.jpc=')
-    .replaceAll(ACCESS_END, 'cy=c.cycles;');
+  const body = cyclesAsLocal(blockSource(b, () => '').replace(/return [^;]+;$/, ''));
   if (body.includes('return')) return (b.loop = null);
   const [load, code, save] = registersAsLocals(`for(;i<iters;i++){cy+=per;\n${body}\n}c.cycles=cy;`, 'lc[0]-=i;');
   const src = `return function hwloop_${(b.start >>> 0).toString(16)}(c,x,lc,per,iters){let cy=c.cycles,i=0;\n${load}try{\n${code}\n}finally{${save}}};`;
