@@ -22,11 +22,15 @@ export function unpackWeights(j: NpuJob, view: ByteView): Int32Array {
   return decodeWeights(j, gatherPacked(j, view), dw ? 0 : j.ki * 9, 9, 1, (dw ? j.ko : j.ko * j.ki) * 9);
 }
 
+/** Rows and words per row of the job's packed weights (gatherPacked's order). */
+function packedShape(j: NpuJob): { rows: number; words: number } {
+  return { rows: j.mode === 'dw3x3' ? 1 : j.ko, words: j.mode === 'conv1x1' ? j.nKi : j.nKi * j.qw };
+}
+
 /** The job's packed weight words in order (row, word), 32 bytes each: rows = ko (depthwise 1),
  * words = kiMajor (3x3 modes: kiMajor x qw bit planes), at strides wD1 and wD0 in memory. */
 function gatherPacked(j: NpuJob, view: ByteView): Uint8Array {
-  const rows = j.mode === 'dw3x3' ? 1 : j.ko;
-  const words = j.mode === 'conv1x1' ? j.nKi : j.nKi * j.qw;
+  const { rows, words } = packedShape(j);
   const { bytes, off } = view(j.weights);
   const out = new Uint8Array(rows * words * 32);
   for (let r = 0; r < rows; r++)
@@ -46,14 +50,13 @@ function gatherPacked(j: NpuJob, view: ByteView): Uint8Array {
  */
 function decodeWeights(j: NpuJob, packed: Uint8Array, sKo: number, sKi: number, sT: number, size: number): Int32Array {
   const out = new Int32Array(size);
-  const rows = j.mode === 'dw3x3' ? 1 : j.ko;
+  const { rows, words } = packedShape(j);
   const off = j.weightOffset;
   if (j.mode === 'conv1x1') {
     // every (ko, ki) is written once, offset included
-    for (let r = 0; r < rows; r++) for (let w = 0; w < j.nKi; w++) decodeWord1x1(packed, (r * j.nKi + w) * 32, out, r * sKo, w * 32, sKi, j.qw, j.ki, off);
+    for (let r = 0; r < rows; r++) for (let w = 0; w < words; w++) decodeWord1x1(packed, (r * words + w) * 32, out, r * sKo, w * 32, sKi, j.qw, j.ki, off);
     return out;
   }
-  const words = j.nKi * j.qw;
   for (let r = 0; r < rows; r++)
     for (let w = 0; w < words; w++) decodeWord3x3(packed, (r * words + w) * 32, out, r * sKo, sKi, sT, (w / j.qw) | 0, w % j.qw, j);
   const taps = j.fs * j.fs;
@@ -127,8 +130,7 @@ export class WeightCache {
 
 /** Are the job's packed words in memory those gathered into `packed` (gatherPacked's order)? */
 function samePacked(j: NpuJob, view: ByteView, packed: Uint8Array): boolean {
-  const rows = j.mode === 'dw3x3' ? 1 : j.ko;
-  const words = j.mode === 'conv1x1' ? j.nKi : j.nKi * j.qw;
+  const { rows, words } = packedShape(j);
   if (packed.length !== rows * words * 32) return false;
   const { bytes, off } = view(j.weights);
   // a row's words are usually back to back (wD0 = 32): one memcmp a row
