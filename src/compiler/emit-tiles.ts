@@ -7,7 +7,7 @@ import type { EmittedLayer } from './constants.js';
 import type { MemoryPlan } from './plan.js';
 import { fieldSymbol, tableColumns, tableEntryBytes, type LayerTiling, type TileBuffer } from './tile.js';
 import { operandExpr, type TilePipeline } from './registry.js';
-import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop, npuTransposeLoop, npuTransposeLoopComment, transposeSchedule, verifyTransposePipeline } from './npu/tile-loop.js';
+import { NPU_TILE_LOOP_COMMENT, npuPipelined, npuTileLoop, npuTransposeLoop, npuTransposeLoopComment, transposeSchedule, verifyTransposePipeline, waitOutputDmas } from './npu/tile-loop.js';
 
 /** Name of copy k of a tile buffer in the memory plan. */
 export const tileBufferName = (b: TileBuffer, k: number) => `${b.name}[${k}]`;
@@ -258,12 +258,7 @@ export function emitTiledLayer(
   }
   if (outFields.length) code.push(`    if (core0) ${fn}_out(i, out_id, out_busy);`);
   code.push('  }');
-  if (outFields.length) {
-    code.push('  if (core0)');
-    code.push(`    for (unsigned k = 0; k < ${outFields.length}u; k++)`);
-    code.push('      for (unsigned c = 0; c < 2u; c++)');
-    code.push('        if (out_busy[k][c]) tile_wait(out_id[k][c]);');
-  }
+  if (outFields.length) code.push(...waitOutputDmas(outFields.length, 'core0'));
   code.push('}');
   return { comment, code, ownsArgs: false };
 }

@@ -18,6 +18,18 @@ export function npuPipelined(L: EmittedLayer, tiles: number): boolean {
   return L.bound.binding.kernel === NPU_KERNEL && tiles > 1 && (f.flat === 1 || (f.hwc_in === 1 && f.hwc_out === 1));
 }
 
+/** A tile loop's last lines: wait for the DMA-outs still in flight (out_id / out_busy per output
+ *  field and copy), so the layer returns once its output has landed; `guard`: who waits. */
+export function waitOutputDmas(outFields: number, guard?: string): string[] {
+  const ind = guard ? '  ' : '';
+  return [
+    ...(guard ? [`  if (${guard}) /* the layer returns once its output has landed */`] : []),
+    `${ind}  for (unsigned k = 0; k < ${outFields}u; k++)`,
+    `${ind}    for (unsigned b = 0; b < 2u; b++)`,
+    `${ind}      if (out_busy[k][b]) tile_wait(out_id[k][b]);`,
+  ];
+}
+
 export const NPU_TILE_LOOP_COMMENT = [
   'NPU pipeline: core 0 alone runs the tiles; tile i\'s jobs run while core 0 waits for tile i-1\'s',
   '  last job (dsim_npu_wait_job), sends tile i-1\'s output and starts tile i+1\'s DMA-in; the other cores go',
@@ -49,9 +61,7 @@ export function npuTileLoop(o: { fn: string; T: number; ni: number; no: number; 
   c.push(`  dsim_npu_wait_job(last[${(T - 1) & 1}]);`);
   if (o.outFields) {
     c.push(`  ${fn}_out(${T - 1}u, out_id, out_busy);`);
-    c.push(`  for (unsigned k = 0; k < ${o.outFields}u; k++)`);
-    c.push('    for (unsigned b = 0; b < 2u; b++)');
-    c.push('      if (out_busy[k][b]) tile_wait(out_id[k][b]);');
+    c.push(...waitOutputDmas(o.outFields));
   }
   c.push('}');
   return c;
@@ -204,12 +214,7 @@ export function npuTransposeLoop(o: {
     c.push(`    ${cond ? `if (${cond}) ` : ''}${s}${STEP_TEXT[st.op] ? ` /* ${STEP_TEXT[st.op]} */` : ''}`);
   }
   c.push('  }');
-  if (o.outFields) {
-    c.push('  if (core0) /* the layer returns once its output has landed */');
-    c.push(`    for (unsigned k = 0; k < ${o.outFields}u; k++)`);
-    c.push('      for (unsigned b = 0; b < 2u; b++)');
-    c.push('        if (out_busy[k][b]) tile_wait(out_id[k][b]);');
-  }
+  if (o.outFields) c.push(...waitOutputDmas(o.outFields, 'core0'));
   c.push('}');
   return c;
 }
