@@ -884,21 +884,18 @@ export function tileNetwork(tg: TypedGraph, cs: ConstantsPhase, opts: TileOption
   const placeRest = (ls: LayerTiling[]) => {
     let left = budget - Math.max(0, ...ls.map((t) => t.l1Bytes));
     const argsInL1 = align4(argsBytes) <= left;
-    if (argsInL1) {
-      left -= align4(argsBytes);
+    // every layer's tile table in L1 when they all fit what is left (args structs in L1 or in L2)
+    const tablesAfter = (args: number) => {
+      left -= args;
       const tables = align4(ls.reduce((s, t) => s + tileTableBytes(t), 0));
       const tablesInL1 = tables > 0 && tables <= left;
       if (tablesInL1) left -= tables;
-      return { left, argsInL1, tablesInL1, argsSlots: undefined, argsTotal: align4(argsBytes) + (tablesInL1 ? tables : 0) };
-    }
+      return { left, argsInL1, tablesInL1, argsSlots: undefined, argsTotal: args + (tablesInL1 ? tables : 0) };
+    };
+    if (argsInL1) return tablesAfter(align4(argsBytes));
     const slots: ArgsSlots = { argsBytes: slotArgsBytes(cs), tableBytes: 0, tables: new Set() };
-    if (argsSlotsBytes(slots) > left) {
-      // not even the slots: the cores read the args in L2 (tiny budgets)
-      const tables = align4(ls.reduce((s, t) => s + tileTableBytes(t), 0));
-      const tablesInL1 = tables > 0 && tables <= left;
-      if (tablesInL1) left -= tables;
-      return { left, argsInL1, tablesInL1, argsSlots: undefined, argsTotal: tablesInL1 ? tables : 0 };
-    }
+    // not even the slots: the cores read the args in L2 (tiny budgets)
+    if (argsSlotsBytes(slots) > left) return tablesAfter(0);
     left -= argsSlotsBytes(slots);
     // a table in L2 costs core 0 a load at L2 latency per entry and tile: they go before constants
     const cap = Math.min(MAX_SLOT_TABLE_BYTES, Math.floor(left / 4));
